@@ -1,0 +1,410 @@
+// Package sip is Voxgate's SIP signalling, built on github.com/emiago/sipgo:
+// it answers INVITEs (UAS), negotiates SDP, opens an RTP leg per call and
+// hands each call to a Handler that runs it.
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/sid"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Listen holds "transport:host:port" addresses, e.g. "udp:127.0.0.1:5060".
+	// Transports: udp, tcp.
+	Listen []string
+	// PublicIP is the address put in Contact headers and SDP. When invalid,
+	// the address of the first listener is used.
+	PublicIP netip.Addr
+	// Ports hands out RTP sockets.
+	Ports *media.PortPool
+	// RTPTimeout hangs up calls that receive no RTP for this long (default 30 s).
+	RTPTimeout time.Duration
+	// UserAgent is sent in the User-Agent and Server headers.
+	UserAgent string
+	Logger    *slog.Logger
+}
+
+// Handler runs one inbound call. The server calls it in a goroutine of its
+// own for each new INVITE; when it returns, the call is hung up if it is
+// still up. ctx is cancelled when the server shuts down.
+type Handler func(ctx context.Context, call *InboundCall)
+
+// Listener is one address the server accepts SIP on.
+type Listener struct {
+	Transport string // "udp" or "tcp"
+	Addr      netip.AddrPort
+}
+
+// String returns the listener as "transport:host:port".
+func (l Listener) String() string { return l.Transport + ":" + l.Addr.String() }
+
+// Server is a SIP user agent server.
+type Server struct {
+	cfg      Config
+	handler  Handler
+	log      *slog.Logger
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	client   *sipgo.Client
+	dialogUA *sipgo.DialogUA
+
+	mu        sync.Mutex
+	calls     map[string]*InboundCall // by dialog ID
+	listeners []Listener
+	closers   []func() error
+	serves    []func() error // start serving a bound listener
+
+	callWG sync.WaitGroup
+}
+
+// NewServer binds every configured listener and prepares the server. Calls
+// are accepted once Serve runs.
+func NewServer(cfg Config, handler Handler) (*Server, error) {
+	if cfg.Ports == nil {
+		return nil, errors.New("sip: config has no RTP port pool")
+	}
+	if cfg.RTPTimeout <= 0 {
+		cfg.RTPTimeout = 30 * time.Second
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "Voxgate"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if len(cfg.Listen) == 0 {
+		return nil, errors.New("sip: no listen addresses configured (sip.listen)")
+	}
+	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*InboundCall{}}
+
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent))
+	if err != nil {
+		return nil, fmt.Errorf("sip: create user agent: %w", err)
+	}
+	s.ua = ua
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger)); err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip: create server: %w", err)
+	}
+	for _, spec := range cfg.Listen {
+		if err := s.bind(spec); err != nil {
+			s.closeListeners()
+			ua.Close()
+			return nil, err
+		}
+	}
+	if !s.cfg.PublicIP.IsValid() {
+		s.cfg.PublicIP = s.listeners[0].Addr.Addr()
+	}
+	first := s.listeners[0]
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.cfg.PublicIP.String()), sipgo.WithClientPort(int(first.Addr.Port()))); err != nil {
+		s.closeListeners()
+		ua.Close()
+		return nil, fmt.Errorf("sip: create client: %w", err)
+	}
+	s.dialogUA = &sipgo.DialogUA{
+		Client:         s.client,
+		ContactHDR:     s.contact(first.Transport, first.Addr.Port()),
+		RewriteContact: true, // requests in the dialog go back where the INVITE came from
+	}
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.onBye)
+	s.srv.OnInfo(s.onInfo)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnCancel(s.onCancel)
+	s.srv.OnNoRoute(s.onUnsupported)
+	return s, nil
+}
+
+// Listeners returns the bound addresses (ports resolved when 0 was asked for).
+func (s *Server) Listeners() []Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Listener(nil), s.listeners...)
+}
+
+func (s *Server) bind(spec string) error {
+	transport, hostport, ok := strings.Cut(spec, ":")
+	if !ok {
+		return fmt.Errorf("sip: listen address %q: want transport:host:port, e.g. udp:127.0.0.1:5060", spec)
+	}
+	transport = strings.ToLower(transport)
+	switch transport {
+	case "udp":
+		conn, err := net.ListenPacket("udp", hostport)
+		if err != nil {
+			return fmt.Errorf("sip: listen %s: %w", spec, err)
+		}
+		ap := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		s.listeners = append(s.listeners, Listener{Transport: "udp", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+		s.closers = append(s.closers, conn.Close)
+		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(conn) })
+	case "tcp":
+		l, err := net.Listen("tcp", hostport)
+		if err != nil {
+			return fmt.Errorf("sip: listen %s: %w", spec, err)
+		}
+		ap := l.Addr().(*net.TCPAddr).AddrPort()
+		s.listeners = append(s.listeners, Listener{Transport: "tcp", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+		s.closers = append(s.closers, l.Close)
+		s.serves = append(s.serves, func() error { return s.srv.ServeTCP(l) })
+	default:
+		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp or tcp)", spec, transport)
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, c := range s.closers {
+		_ = c()
+	}
+	s.closers = nil
+}
+
+func (s *Server) contact(transport string, port uint16) sipmsg.ContactHeader {
+	c := sipmsg.ContactHeader{Address: sipmsg.Uri{User: "voxgate", Host: s.cfg.PublicIP.String(), Port: int(port)}}
+	if transport != "udp" {
+		c.Address.UriParams = sipmsg.NewParams()
+		c.Address.UriParams.Add("transport", transport)
+	}
+	return c
+}
+
+// contactFor returns the Contact to use in answers to req: the listener
+// the request arrived on.
+func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
+	transport := strings.ToLower(req.Transport())
+	for _, l := range s.Listeners() {
+		if l.Transport == transport {
+			return s.contact(transport, l.Addr.Port())
+		}
+	}
+	return s.dialogUA.ContactHDR
+}
+
+// Serve accepts SIP until ctx is cancelled, then hangs up every call,
+// waits for their handlers to return and closes the listeners. Call it once.
+func (s *Server) Serve(ctx context.Context) error {
+	var serving sync.WaitGroup
+	for _, serve := range s.serves {
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			_ = serve() // returns when its listener is closed
+		}()
+	}
+	defer serving.Wait()
+	<-ctx.Done()
+	s.mu.Lock()
+	active := make([]*InboundCall, 0, len(s.calls))
+	for _, c := range s.calls {
+		active = append(active, c)
+	}
+	s.mu.Unlock()
+	for _, c := range active {
+		c.stop("shutdown")
+	}
+	s.callWG.Wait()
+	s.closeListeners()
+	s.client.Close()
+	s.srv.Close()
+	s.ua.Close()
+	return nil
+}
+
+func (s *Server) register(c *InboundCall) {
+	s.mu.Lock()
+	s.calls[c.dialog.ID] = c
+	s.mu.Unlock()
+}
+
+func (s *Server) unregister(c *InboundCall) {
+	s.mu.Lock()
+	delete(s.calls, c.dialog.ID)
+	s.mu.Unlock()
+}
+
+// ActiveCalls returns the number of calls in progress.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+func (s *Server) lookup(req *sipmsg.Request) *InboundCall {
+	id, err := sipmsg.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id]
+}
+
+func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code int, reason string, hdrs ...sipmsg.Header) {
+	res := sipmsg.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: respond failed", "code", code, "method", req.Method, "error", err)
+	}
+}
+
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+
+func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onReInvite(req, tx)
+		return
+	}
+	log := s.log.With("sip_call_id", callID(req))
+	s.respond(req, tx, 100, "Trying")
+
+	if req.Contact() == nil {
+		s.respond(req, tx, 400, "Bad Request: missing Contact")
+		return
+	}
+	body := req.Body()
+	if len(body) == 0 {
+		// Late offer (no SDP in the INVITE) is not supported yet.
+		log.Warn("sip: INVITE without SDP offer rejected", "code", 488)
+		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", `399 voxgate "INVITE without SDP offer is not supported"`))
+		return
+	}
+	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
+		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	offer, err := ParseOffer(body)
+	if err != nil {
+		code, reason := 400, "Bad Request"
+		if errors.Is(err, ErrNoCommonCodec) {
+			code, reason = 488, "Not Acceptable Here"
+		}
+		log.Warn("sip: INVITE rejected", "code", code, "error", err)
+		s.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+		return
+	}
+	conn, err := s.cfg.Ports.Listen()
+	if err != nil {
+		log.Error("sip: no RTP port for INVITE", "error", err)
+		s.respond(req, tx, 503, "Service Unavailable")
+		return
+	}
+	callSID := sid.New(sid.Call)
+	log = log.With("call_sid", callSID)
+	leg := media.NewRTPLeg(media.RTPConfig{
+		Conn:              conn,
+		Remote:            offer.Remote,
+		Codec:             offer.Codec,
+		EventPayloadType:  offer.EventPayloadType,
+		InactivityTimeout: s.cfg.RTPTimeout,
+		Logger:            log,
+	})
+	dlg, err := s.dialogUA.ReadInvite(req, tx)
+	if err != nil {
+		leg.Close("dialog setup failed")
+		log.Warn("sip: INVITE rejected", "code", 400, "error", err)
+		s.respond(req, tx, 400, "Bad Request")
+		return
+	}
+	call := newInboundCall(s, callSID, req, dlg, leg, offer, log)
+	s.register(call)
+	s.callWG.Add(1)
+	defer s.callWG.Done()
+	defer s.unregister(call)
+	call.run(s.handler)
+}
+
+func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	call.reInvite(req, tx)
+}
+
+func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if call := s.lookup(req); call != nil {
+		_ = call.dialog.ReadAck(req, tx) // an ACK for a re-INVITE has a newer CSeq: nothing to do
+	}
+}
+
+func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	call.remoteBye(req, tx)
+}
+
+func (s *Server) onCancel(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	// CANCELs that match a pending INVITE are answered (200, then 487 to the
+	// INVITE) by sipgo's transaction layer before reaching here.
+	s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+}
+
+func (s *Server) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	key, ok, err := ParseInfoDTMF(ct, req.Body())
+	switch {
+	case err != nil:
+		call.log.Warn("sip: bad INFO body", "error", err)
+		s.respond(req, tx, 400, "Bad Request")
+		return
+	case !ok:
+		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	call.leg.InjectDigit(key)
+	s.respond(req, tx, 200, "OK")
+}
+
+func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	s.respond(req, tx, 200, "OK",
+		sipmsg.NewHeader("Allow", allowedMethods),
+		sipmsg.NewHeader("Accept", "application/sdp"),
+	)
+}
+
+func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	switch req.Method {
+	case sipmsg.REGISTER, sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.UPDATE, sipmsg.PRACK:
+		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
+	default:
+		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))
+	}
+}
+
+func callID(req *sipmsg.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
