@@ -1,0 +1,77 @@
+package ivr
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voxgate/voxgate/ivr/webhook"
+)
+
+// subscribed reports whether the app asked for a call progress event.
+// With no events configured only "completed" is reported (Twilio's default).
+func (s *session) subscribed(event string) bool {
+	if s.app.StatusCallback == "" {
+		return false
+	}
+	if len(s.app.StatusCallbackEvents) == 0 {
+		return event == "completed"
+	}
+	for _, e := range s.app.StatusCallbackEvents {
+		for _, f := range strings.FieldsFunc(e, func(r rune) bool { return r == ' ' || r == ',' }) {
+			if strings.EqualFold(f, event) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// notifyStatus sends a call progress status callback (twiml-voice.md
+// §3.5) without blocking the call. extra holds name/value pairs.
+func (s *session) notifyStatus(event string, extra ...string) {
+	if !s.subscribed(event) {
+		return
+	}
+	status := s.status
+	if event == "initiated" {
+		status = "initiated"
+	}
+	if event == "ringing" {
+		status = "ringing"
+	}
+	p := standardParams(s.e.cfg.AccountSID, s.info, status)
+	p.Set("CallbackSource", "call-progress-events")
+	p.Set("Timestamp", s.e.cfg.Clock.Now().UTC().Format(time.RFC1123Z))
+	p.Set("SequenceNumber", strconv.Itoa(s.seq[s.app.StatusCallback]))
+	s.seq[s.app.StatusCallback]++
+	for i := 0; i+1 < len(extra); i += 2 {
+		p.Set(extra[i], extra[i+1])
+	}
+	if event == "completed" {
+		secs, _ := strconv.Atoi(p.Get("CallDuration"))
+		p.Set("Duration", strconv.Itoa((secs+59)/60))
+	}
+	target := s.app.StatusCallback
+	if abs, err := webhook.ResolveURL(s.app.VoiceURL, target); err == nil {
+		target = abs
+	}
+	req := webhook.Request{URL: target, Method: s.app.StatusCallbackMethod, Params: p}
+	s.e.sendCallback(s.web, req)
+}
+
+// sendCallback delivers a fire-and-forget callback in the background. The
+// engine owns the goroutine; Close waits for it.
+func (e *Engine) sendCallback(c *webhook.Client, req webhook.Request) {
+	if req.Method == "" {
+		req.Method = "POST"
+	}
+	e.callbacks.Add(1)
+	go func() {
+		defer e.callbacks.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*e.cfg.WebhookTimeout)
+		defer cancel()
+		_ = c.Notify(ctx, req) // errors are logged by the client
+	}()
+}
