@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/voxgate/voxgate/api"
+	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/configs"
+	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/media/tts"
+	"github.com/voxgate/voxgate/sip"
+)
+
+// serve runs the gateway until ctx is cancelled.
+func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) error {
+	cfg, err := config.Load(cfgPath, env)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, os.Stderr)
+	if err := os.MkdirAll(cfg.Storage.Dir, 0o755); err != nil {
+		return fmt.Errorf("storage.dir: %w", err)
+	}
+	cacheDir := filepath.Join(cfg.Storage.Dir, "cache")
+
+	speaker, err := tts.New(tts.Options{Binary: cfg.TTS.Binary, CacheDir: cacheDir, Rate: cfg.TTS.Rate, Voices: cfg.TTS.Voices, Logger: log})
+	if err != nil {
+		return err
+	}
+	audioCache, err := ivr.NewAudioCache(nil, filepath.Join(cacheDir, "audio"), 0)
+	if err != nil {
+		return err
+	}
+	engine := ivr.NewEngine(ivr.Config{
+		AccountSID:     cfg.Account.SID,
+		AuthToken:      cfg.Account.AuthToken,
+		Speaker:        speaker,
+		Audio:          audioCache,
+		ErrorMessage:   cfg.ErrorMessage,
+		WebhookTimeout: cfg.WebhookTimeout.D(),
+		UserAgent:      "Voxgate/" + version,
+		Logger:         log,
+	})
+	defer engine.Close()
+
+	rtpIP, publicIP, err := mediaAddresses(cfg)
+	if err != nil {
+		return err
+	}
+	lo, hi, _ := cfg.Media.PortRange()
+	ports, err := media.NewPortPool(rtpIP, lo, hi)
+	if err != nil {
+		return fmt.Errorf("media.rtp_ports: %w", err)
+	}
+	handler := func(ctx context.Context, call *sip.InboundCall) {
+		app, ok := cfg.AppFor(call.To())
+		if !ok {
+			call.Logger().Warn("call: no application for the dialled number; add it to numbers: or set default_app", "to", call.To())
+			call.Refuse(404, "Not Found")
+			return
+		}
+		info := ivr.CallInfo{
+			SID:         call.SID(),
+			From:        call.From(),
+			To:          call.To(),
+			Direction:   ivr.Inbound,
+			SIPCallID:   call.SIPCallID(),
+			SIPSourceIP: call.Source().Addr().String(),
+			SIPHeaders:  call.XHeaders(),
+		}
+		engine.Run(ctx, info, call, ivr.App{
+			VoiceURL:             expandLocal(app.VoiceURL, cfg.HTTP.PublicURL),
+			VoiceMethod:          app.VoiceMethod,
+			FallbackURL:          expandLocal(app.VoiceFallbackURL, cfg.HTTP.PublicURL),
+			FallbackMethod:       app.VoiceFallbackMethod,
+			StatusCallback:       app.StatusCallback,
+			StatusCallbackMethod: app.StatusCallbackMethod,
+			StatusCallbackEvents: app.StatusCallbackEvents,
+		})
+	}
+	sipSrv, err := sip.NewServer(sip.Config{
+		Listen:     cfg.SIP.Listen,
+		PublicIP:   publicIP,
+		Ports:      ports,
+		RTPTimeout: cfg.Media.RTPTimeout.D(),
+		UserAgent:  cfg.SIP.UserAgent,
+		Logger:     log,
+	}, handler)
+	if err != nil {
+		return err
+	}
+
+	httpLn, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler: api.NewHandler(api.Options{
+			Demo:        configs.Demo,
+			ActiveCalls: sipSrv.ActiveCalls,
+			Version:     version,
+			Logger:      log,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- httpSrv.Serve(httpLn) }()
+
+	for _, l := range sipSrv.Listeners() {
+		fmt.Fprintf(stdout, "voxgate %s: SIP on %s — call sip:1000@%s%s\n", version, l, hostPort(publicIP, l.Addr.Port()), transportParam(l.Transport))
+	}
+	fmt.Fprintf(stdout, "voxgate: HTTP on http://%s (health: /healthz, demo app: %s/demo/welcome.xml)\n", httpLn.Addr(), cfg.HTTP.PublicURL)
+	log.Info("voxgate started", "version", version, "sip", cfg.SIP.Listen, "http", httpLn.Addr().String(), "rtp_ports", cfg.Media.RTPPorts)
+
+	sipErr := make(chan error, 1)
+	go func() { sipErr <- sipSrv.Serve(ctx) }()
+	select {
+	case <-ctx.Done():
+	case err := <-httpDone:
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("voxgate stopping: hanging up calls")
+	err = <-sipErr
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	if e := <-httpDone; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	log.Info("voxgate stopped")
+	return err
+}
+
+// mediaAddresses picks the IP RTP sockets bind to (the first SIP listen
+// host) and the IP announced in SDP and Contact (sip.public_ip, else the
+// bind IP).
+func mediaAddresses(cfg config.Config) (bind, public netip.Addr, err error) {
+	_, hp, _ := strings.Cut(cfg.SIP.Listen[0], ":")
+	ap, err := netip.ParseAddrPort(hp)
+	if err != nil {
+		return bind, public, fmt.Errorf("sip.listen: %w", err)
+	}
+	bind = ap.Addr()
+	public = bind
+	if cfg.SIP.PublicIP != "" {
+		public = netip.MustParseAddr(cfg.SIP.PublicIP)
+	}
+	if public.IsUnspecified() {
+		return bind, public, errors.New("sip.public_ip must be set when sip.listen binds to all addresses (0.0.0.0 or ::): it is the address callers send media to")
+	}
+	return bind, public, nil
+}
+
+// expandLocal lets config URLs start with "/" to mean this gateway's own
+// HTTP server (the demo app).
+func expandLocal(u, publicURL string) string {
+	if strings.HasPrefix(u, "/") {
+		return publicURL + u
+	}
+	return u
+}
+
+func hostPort(ip netip.Addr, port uint16) string {
+	return netip.AddrPortFrom(ip, port).String()
+}
+
+func transportParam(t string) string {
+	if t == "udp" {
+		return ""
+	}
+	return ";transport=" + t
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

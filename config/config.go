@@ -1,0 +1,379 @@
+// Package config loads voxgate.yaml and applies environment overrides.
+//
+// Every key can be overridden by an environment variable named VOXGATE_
+// followed by the key path in upper case with dots as underscores, e.g.
+// sip.public_ip -> VOXGATE_SIP_PUBLIC_IP, account.auth_token ->
+// VOXGATE_ACCOUNT_AUTH_TOKEN. Lists take comma-separated values
+// (VOXGATE_SIP_LISTEN=udp:0.0.0.0:5060,tcp:0.0.0.0:5060).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	SIP     SIP     `yaml:"sip"`
+	Media   Media   `yaml:"media"`
+	HTTP    HTTP    `yaml:"http"`
+	Account Account `yaml:"account"`
+	Storage Storage `yaml:"storage"`
+	TTS     TTS     `yaml:"tts"`
+	Log     Log     `yaml:"log"`
+	// ErrorMessage is spoken when an application fails with no fallback.
+	ErrorMessage string `yaml:"error_message"`
+	// WebhookTimeout bounds each TwiML request.
+	WebhookTimeout Duration `yaml:"webhook_timeout"`
+	// Numbers map dialled numbers to applications.
+	Numbers []Number `yaml:"numbers"`
+	// DefaultApp runs calls to any number not listed.
+	DefaultApp App `yaml:"default_app"`
+}
+
+// SIP configures signalling.
+type SIP struct {
+	Listen    []string `yaml:"listen"`
+	PublicIP  string   `yaml:"public_ip"`
+	UserAgent string   `yaml:"user_agent"`
+}
+
+// Media configures RTP.
+type Media struct {
+	RTPPorts   string   `yaml:"rtp_ports"`
+	RTPTimeout Duration `yaml:"rtp_timeout"`
+}
+
+// HTTP configures the web server (REST API, demo app, agent page).
+type HTTP struct {
+	Listen string `yaml:"listen"`
+	// PublicURL is how webhooks and users reach this server; it is the base
+	// of URLs the gateway hands out (RecordingUrl, the demo app).
+	PublicURL string `yaml:"public_url"`
+}
+
+// Account holds the credentials of the (single) account.
+type Account struct {
+	SID       string `yaml:"sid"`
+	AuthToken string `yaml:"auth_token"`
+}
+
+// Storage says where state lives.
+type Storage struct {
+	Dir string `yaml:"dir"`
+}
+
+// TTS configures <Say>.
+type TTS struct {
+	Binary string `yaml:"binary"`
+	Rate   int    `yaml:"rate"`
+	// Voices maps a locale ("en-us") or locale/gender ("en-us/f") to an
+	// espeak-ng voice.
+	Voices map[string]string `yaml:"voices"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// App is the application run for a number.
+type App struct {
+	VoiceURL             string   `yaml:"voice_url"`
+	VoiceMethod          string   `yaml:"voice_method"`
+	VoiceFallbackURL     string   `yaml:"voice_fallback_url"`
+	VoiceFallbackMethod  string   `yaml:"voice_fallback_method"`
+	StatusCallback       string   `yaml:"status_callback"`
+	StatusCallbackMethod string   `yaml:"status_callback_method"`
+	StatusCallbackEvents []string `yaml:"status_callback_events"`
+}
+
+// Number binds a dialled number to an App.
+type Number struct {
+	Number string `yaml:"number"`
+	App    `yaml:",inline"`
+}
+
+// Duration is a time.Duration written as "30s", "1m30s".
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string or a number of seconds.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	return d.parse(n.Value)
+}
+
+func (d *Duration) parse(s string) error {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.Atoi(s); err == nil {
+		*d = Duration(time.Duration(n) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. 30s, 2m)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration used for keys a file leaves out.
+func Default() Config {
+	return Config{
+		SIP:            SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"}, UserAgent: "Voxgate"},
+		Media:          Media{RTPPorts: "20000-30000", RTPTimeout: Duration(30 * time.Second)},
+		HTTP:           HTTP{Listen: "127.0.0.1:8080"},
+		Storage:        Storage{Dir: "./var"},
+		TTS:            TTS{Binary: "espeak-ng", Rate: 150},
+		Log:            Log{Level: "info", Format: "text"},
+		WebhookTimeout: Duration(15 * time.Second),
+	}
+}
+
+// Load reads the file at path (if path is not empty) over the defaults,
+// applies environment overrides from env (os.Environ() form), and
+// validates the result.
+func Load(path string, env []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: empty file
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, err
+	}
+	if cfg.HTTP.PublicURL == "" {
+		cfg.HTTP.PublicURL = "http://" + cfg.HTTP.Listen
+	}
+	cfg.HTTP.PublicURL = strings.TrimRight(cfg.HTTP.PublicURL, "/")
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+var (
+	accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	authTokenPattern  = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+)
+
+// Validate checks the configuration and says what is wrong, naming the key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.SIP.Listen) == 0 {
+		bad("sip.listen", "at least one address is needed, e.g. udp:127.0.0.1:5060")
+	}
+	for _, l := range c.SIP.Listen {
+		t, hp, ok := strings.Cut(l, ":")
+		if !ok || (t != "udp" && t != "tcp") {
+			bad("sip.listen", "%q: want udp:HOST:PORT or tcp:HOST:PORT", l)
+			continue
+		}
+		if _, err := netip.ParseAddrPort(hp); err != nil {
+			bad("sip.listen", "%q: %v", l, err)
+		}
+	}
+	if c.SIP.PublicIP != "" {
+		if _, err := netip.ParseAddr(c.SIP.PublicIP); err != nil {
+			bad("sip.public_ip", "%q is not an IP address", c.SIP.PublicIP)
+		}
+	}
+	if _, _, err := c.Media.PortRange(); err != nil {
+		bad("media.rtp_ports", "%v", err)
+	}
+	if _, err := netip.ParseAddrPort(c.HTTP.Listen); err != nil {
+		bad("http.listen", "%q: want HOST:PORT (%v)", c.HTTP.Listen, err)
+	}
+	if !accountSIDPattern.MatchString(c.Account.SID) {
+		bad("account.sid", "%q: want AC followed by 32 hex digits", c.Account.SID)
+	}
+	if !authTokenPattern.MatchString(c.Account.AuthToken) {
+		bad("account.auth_token", "want 32 hex digits (Twilio's SDKs accept only letters and digits)")
+	}
+	if c.Storage.Dir == "" {
+		bad("storage.dir", "must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q: want text or json", c.Log.Format)
+	}
+	checkApp := func(key string, a App, required bool) {
+		if a.VoiceURL == "" {
+			if required {
+				bad(key+".voice_url", "is required")
+			}
+			return
+		}
+		for _, u := range []struct{ k, v string }{{"voice_url", a.VoiceURL}, {"voice_fallback_url", a.VoiceFallbackURL}, {"status_callback", a.StatusCallback}} {
+			if u.v == "" || (u.k != "status_callback" && strings.HasPrefix(u.v, "/")) {
+				continue // a path means the gateway's own HTTP server
+			}
+			p, err := url.Parse(u.v)
+			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+				bad(key+"."+u.k, "%q: want an absolute http(s) URL (or a /path on this gateway)", u.v)
+			}
+		}
+		for _, m := range []struct{ k, v string }{{"voice_method", a.VoiceMethod}, {"voice_fallback_method", a.VoiceFallbackMethod}, {"status_callback_method", a.StatusCallbackMethod}} {
+			if m.v != "" && !strings.EqualFold(m.v, "GET") && !strings.EqualFold(m.v, "POST") {
+				bad(key+"."+m.k, "%q: want GET or POST", m.v)
+			}
+		}
+		for _, e := range a.StatusCallbackEvents {
+			switch strings.ToLower(e) {
+			case "initiated", "ringing", "answered", "completed":
+			default:
+				bad(key+".status_callback_events", "%q: want initiated, ringing, answered or completed", e)
+			}
+		}
+	}
+	for i, n := range c.Numbers {
+		key := fmt.Sprintf("numbers[%d]", i)
+		if n.Number == "" {
+			bad(key+".number", "is required")
+		}
+		checkApp(key, n.App, true)
+	}
+	checkApp("default_app", c.DefaultApp, false)
+	return errors.Join(errs...)
+}
+
+// PortRange parses media.rtp_ports ("20000-30000").
+func (m Media) PortRange() (lo, hi int, err error) {
+	a, b, ok := strings.Cut(m.RTPPorts, "-")
+	if ok {
+		lo, err = strconv.Atoi(strings.TrimSpace(a))
+		if err == nil {
+			hi, err = strconv.Atoi(strings.TrimSpace(b))
+		}
+	}
+	if !ok || err != nil || lo < 1024 || hi > 65535 || hi-lo < 3 {
+		return 0, 0, fmt.Errorf("%q: want LOW-HIGH within 1024-65535, e.g. 20000-30000", m.RTPPorts)
+	}
+	return lo, hi, nil
+}
+
+// AppFor returns the application for a dialled number: a listed number
+// (matched exactly, or by its digits so +15550001000 matches 15550001000),
+// else the default app. ok is false when neither exists.
+func (c Config) AppFor(dialled string) (App, bool) {
+	for _, n := range c.Numbers {
+		if n.Number == dialled {
+			return n.App, true
+		}
+	}
+	d := digits(dialled)
+	if d != "" {
+		for _, n := range c.Numbers {
+			if digits(n.Number) == d {
+				return n.App, true
+			}
+		}
+	}
+	if c.DefaultApp.VoiceURL != "" {
+		return c.DefaultApp, true
+	}
+	return App{}, false
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// applyEnv sets scalar and list keys from VOXGATE_* variables.
+func applyEnv(cfg *Config, env []string) error {
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "VOXGATE_") {
+			vars[k] = v
+		}
+	}
+	if len(vars) == 0 {
+		return nil
+	}
+	return walkEnv(reflect.ValueOf(cfg).Elem(), "VOXGATE", vars)
+}
+
+func walkEnv(v reflect.Value, prefix string, vars map[string]string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "numbers" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := walkEnv(fv, name, vars); err != nil {
+				return err
+			}
+			continue
+		}
+		val, ok := vars[name]
+		if !ok {
+			continue
+		}
+		switch {
+		case f.Type == reflect.TypeOf(Duration(0)):
+			var d Duration
+			if err := d.parse(val); err != nil {
+				return fmt.Errorf("config: %s: %w", name, err)
+			}
+			fv.Set(reflect.ValueOf(d))
+		case f.Type.Kind() == reflect.String:
+			fv.SetString(val)
+		case f.Type.Kind() == reflect.Int:
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return fmt.Errorf("config: %s: %q is not a number", name, val)
+			}
+			fv.SetInt(int64(n))
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String:
+			var items []string
+			for _, s := range strings.Split(val, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					items = append(items, s)
+				}
+			}
+			fv.Set(reflect.ValueOf(items))
+		}
+	}
+	return nil
+}
