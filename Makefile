@@ -1,0 +1,38 @@
+# Voxgate. `make run` starts the gateway with the demo IVR; `make test` runs every test.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN := bin/voxgate
+CONFIG ?= configs/voxgate.yaml
+
+.PHONY: run build test deps deps-test lint fuzz bench clean
+
+run: deps build
+	./$(BIN) serve --config $(CONFIG)
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/voxgate
+
+deps:
+	scripts/install-deps.sh run
+
+deps-test:
+	scripts/install-deps.sh test
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps-test lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Short fuzzing runs of every parser (FUZZTIME=60s for longer).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./twiml/
+	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/
+
+clean:
+	rm -rf bin var

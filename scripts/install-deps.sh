@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Voxgate needs, skipping those already there.
+#   scripts/install-deps.sh run    what the gateway needs at run time
+#   scripts/install-deps.sh test   plus the real peers the tests drive
+set -euo pipefail
+
+runtime_pkgs=(espeak-ng)
+test_pkgs=(espeak-ng sip-tester baresip sox libsox-fmt-all)
+
+case "${1:-run}" in
+  run) pkgs=("${runtime_pkgs[@]}") ;;
+  test) pkgs=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
