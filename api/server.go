@@ -4,12 +4,15 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
 	"strings"
+	"text/template"
 	"time"
 )
 
@@ -21,6 +24,14 @@ type Options struct {
 	ActiveCalls func() int
 	Version     string
 	Logger      *slog.Logger
+	// AccountSID is the account whose resources are served.
+	AccountSID string
+	// RecordingsDir holds recording WAV files, served as recording media.
+	RecordingsDir string
+}
+
+type handler struct {
+	opts Options
 }
 
 // NewHandler returns the gateway's HTTP handler.
@@ -46,12 +57,18 @@ func NewHandler(opts Options) http.Handler {
 	if opts.Demo != nil {
 		mux.Handle("/demo/", &demoApp{files: opts.Demo, log: opts.Logger})
 	}
+	h := &handler{opts: opts}
+	if opts.RecordingsDir != "" {
+		mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Recordings/{file}", h.recordingMedia)
+	}
 	return mux
 }
 
 // demoApp serves the demo IVR. A request for NAME.xml with a Digits
 // parameter D is answered with NAME-D.xml when that file exists, so a menu
-// needs no code: menu-1.xml is the page for key 1.
+// needs no code: menu-1.xml is the page for key 1. Documents are Go
+// templates over the request's parameters ({{.Digits}}, {{.RecordingUrl}}),
+// XML-escaped.
 type demoApp struct {
 	files fs.FS
 	log   *slog.Logger
@@ -73,13 +90,31 @@ func (d *demoApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if digits := r.Form.Get("Digits"); digits != "" && strings.HasSuffix(name, ".xml") {
 		candidates = append([]string{"demo/" + strings.TrimSuffix(name, ".xml") + "-" + digits + ".xml"}, candidates...)
 	}
+	params := map[string]string{}
+	for k, v := range r.Form {
+		var b strings.Builder
+		_ = xml.EscapeText(&b, []byte(v[0]))
+		params[k] = b.String()
+	}
 	for _, c := range candidates {
 		data, err := fs.ReadFile(d.files, c)
 		if err != nil {
 			continue
 		}
+		tmpl, err := template.New(c).Option("missingkey=zero").Parse(string(data))
+		if err != nil {
+			d.log.Error("demo: bad template", "file", c, "error", err)
+			http.Error(w, "bad demo document", http.StatusInternalServerError)
+			return
+		}
+		var out bytes.Buffer
+		if err := tmpl.Execute(&out, params); err != nil {
+			d.log.Error("demo: template", "file", c, "error", err)
+			http.Error(w, "bad demo document", http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		_, _ = w.Write(data)
+		_, _ = w.Write(out.Bytes())
 		return
 	}
 	http.NotFound(w, r)

@@ -49,6 +49,12 @@ type Config struct {
 	Logger     *slog.Logger
 	// Events, when set, is told about call progress (for CDRs and metrics).
 	Events func(Event)
+	// RecordingsDir is where <Record> saves WAV files.
+	RecordingsDir string
+	// PublicURL is this gateway's HTTP base URL; RecordingUrl is built on it.
+	PublicURL string
+	// RecordingSaved, when set, is told about every finished recording.
+	RecordingSaved func(Recording)
 }
 
 // Event reports a call's progress to the rest of the gateway.

@@ -24,6 +24,8 @@ type memLeg struct {
 	done    chan struct{}
 	once    sync.Once
 	onPlay  func(n int) // called before Play number n (0-based) starts
+	// recordFrames are delivered to every Record sink, then it waits.
+	recordFrames [][]int16
 	blockOn int         // Play number that blocks until ctx ends (-1: none)
 }
 
@@ -72,8 +74,23 @@ func (l *memLeg) Play(ctx context.Context, src media.Source) error {
 }
 
 func (l *memLeg) Record(ctx context.Context, sink media.Sink) error {
-	<-ctx.Done()
-	return nil
+	l.mu.Lock()
+	frames := l.recordFrames
+	l.mu.Unlock()
+	for _, f := range frames {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := sink.WriteFrame(f); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-l.done:
+		return media.ErrLegClosed
+	}
 }
 func (l *memLeg) DTMF() <-chan media.Digit { return l.dtmf }
 func (l *memLeg) SendDTMF(ctx context.Context, digits string) error {

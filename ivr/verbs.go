@@ -88,6 +88,8 @@ func (s *session) verb(v twiml.Verb) (next, error) {
 		return next{}, s.reject(v, false)
 	case *twiml.Gather:
 		return s.gather(v)
+	case *twiml.Record:
+		return s.record(v)
 	default:
 		log.Error("ivr: verb not supported by this gateway yet", "error_code", 12200)
 		return next{}, &verbError{code: 12200, err: fmt.Errorf("<%s> (line %d) is not supported by Voxgate yet", v.Name(), v.Line())}

@@ -34,6 +34,10 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage.dir: %w", err)
 	}
 	cacheDir := filepath.Join(cfg.Storage.Dir, "cache")
+	recordingsDir := filepath.Join(cfg.Storage.Dir, "recordings")
+	if err := os.MkdirAll(recordingsDir, 0o755); err != nil {
+		return fmt.Errorf("storage.dir: %w", err)
+	}
 
 	speaker, err := tts.New(tts.Options{Binary: cfg.TTS.Binary, CacheDir: cacheDir, Rate: cfg.TTS.Rate, Voices: cfg.TTS.Voices, Logger: log})
 	if err != nil {
@@ -52,6 +56,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		WebhookTimeout: cfg.WebhookTimeout.D(),
 		UserAgent:      "Voxgate/" + version,
 		Logger:         log,
+		RecordingsDir:  recordingsDir,
+		PublicURL:      cfg.HTTP.PublicURL,
 	})
 	defer engine.Close()
 
@@ -108,10 +114,12 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	httpSrv := &http.Server{
 		Handler: api.NewHandler(api.Options{
-			Demo:        configs.Demo,
-			ActiveCalls: sipSrv.ActiveCalls,
-			Version:     version,
-			Logger:      log,
+			Demo:          configs.Demo,
+			ActiveCalls:   sipSrv.ActiveCalls,
+			Version:       version,
+			Logger:        log,
+			AccountSID:    cfg.Account.SID,
+			RecordingsDir: recordingsDir,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
