@@ -17,16 +17,16 @@ import (
 // memLeg is an in-memory media.Leg: Play consumes a source instantly (no
 // pacing) and records how much audio was played; digits are injected.
 type memLeg struct {
-	mu      sync.Mutex
-	played  []int // samples per Play call
-	sent    []string
-	dtmf    chan media.Digit
-	done    chan struct{}
-	once    sync.Once
-	onPlay  func(n int) // called before Play number n (0-based) starts
+	mu     sync.Mutex
+	played []int // samples per Play call
+	sent   []string
+	dtmf   chan media.Digit
+	done   chan struct{}
+	once   sync.Once
+	onPlay func(n int) // called before Play number n (0-based) starts
 	// recordFrames are delivered to every Record sink, then it waits.
 	recordFrames [][]int16
-	blockOn int         // Play number that blocks until ctx ends (-1: none)
+	blockOn      int // Play number that blocks until ctx ends (-1: none)
 }
 
 func newMemLeg() *memLeg {
