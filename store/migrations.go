@@ -1,0 +1,83 @@
+package store
+
+// migrations builds the schema, oldest first. Append new ones with the next
+// version; never change one that has shipped (databases in the field have
+// already run it). Flows, executions and steps will come as further
+// migrations.
+var migrations = []migration{
+	{version: 1, name: "calls", stmts: []string{
+		`CREATE TABLE calls (
+			sid             TEXT PRIMARY KEY,
+			account_sid     TEXT NOT NULL,
+			parent_call_sid TEXT NOT NULL DEFAULT '',
+			from_number     TEXT NOT NULL DEFAULT '',
+			to_number       TEXT NOT NULL DEFAULT '',
+			from_formatted  TEXT NOT NULL DEFAULT '',
+			to_formatted    TEXT NOT NULL DEFAULT '',
+			direction       TEXT NOT NULL DEFAULT '',
+			status          TEXT NOT NULL,
+			start_time      INTEGER,
+			end_time        INTEGER,
+			duration        INTEGER NOT NULL DEFAULT 0,
+			answered_by     TEXT NOT NULL DEFAULT '',
+			forwarded_from  TEXT NOT NULL DEFAULT '',
+			caller_name     TEXT NOT NULL DEFAULT '',
+			queue_time      INTEGER NOT NULL DEFAULT 0,
+			trunk_sid       TEXT NOT NULL DEFAULT '',
+			sip_call_id     TEXT NOT NULL DEFAULT '',
+			date_created    INTEGER NOT NULL,
+			date_updated    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX calls_by_created ON calls (date_created DESC, sid DESC)`,
+		`CREATE INDEX calls_by_account ON calls (account_sid, date_created DESC, sid DESC)`,
+		`CREATE INDEX calls_by_parent ON calls (parent_call_sid, date_created DESC, sid DESC)`,
+		`CREATE INDEX calls_by_to ON calls (to_number, date_created DESC, sid DESC)`,
+		`CREATE INDEX calls_by_from ON calls (from_number, date_created DESC, sid DESC)`,
+	}},
+	{version: 2, name: "recordings", stmts: []string{
+		`CREATE TABLE recordings (
+			sid            TEXT PRIMARY KEY,
+			account_sid    TEXT NOT NULL,
+			call_sid       TEXT NOT NULL DEFAULT '',
+			conference_sid TEXT NOT NULL DEFAULT '',
+			status         TEXT NOT NULL,
+			source         TEXT NOT NULL DEFAULT '',
+			channels       INTEGER NOT NULL DEFAULT 1,
+			duration       INTEGER NOT NULL DEFAULT 0,
+			start_time     INTEGER,
+			error_code     INTEGER NOT NULL DEFAULT 0,
+			path           TEXT NOT NULL DEFAULT '',
+			deleted        INTEGER NOT NULL DEFAULT 0,
+			date_created   INTEGER NOT NULL,
+			date_updated   INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX recordings_by_created ON recordings (date_created DESC, sid DESC)`,
+		`CREATE INDEX recordings_by_account ON recordings (account_sid, date_created DESC, sid DESC)`,
+		`CREATE INDEX recordings_by_call ON recordings (call_sid, date_created DESC, sid DESC)`,
+		`CREATE INDEX recordings_by_conference ON recordings (conference_sid, date_created DESC, sid DESC)`,
+	}},
+	{version: 3, name: "queues and queue members", stmts: []string{
+		`CREATE TABLE queues (
+			sid           TEXT PRIMARY KEY,
+			account_sid   TEXT NOT NULL,
+			friendly_name TEXT NOT NULL,
+			max_size      INTEGER NOT NULL,
+			date_created  INTEGER NOT NULL,
+			date_updated  INTEGER NOT NULL,
+			UNIQUE (account_sid, friendly_name)
+		) STRICT`,
+		`CREATE INDEX queues_by_created ON queues (date_created DESC, sid DESC)`,
+		`CREATE TABLE queue_members (
+			queue_sid     TEXT NOT NULL REFERENCES queues (sid) ON DELETE CASCADE,
+			call_sid      TEXT NOT NULL,
+			date_enqueued INTEGER NOT NULL,
+			date_left     INTEGER,
+			result        TEXT NOT NULL DEFAULT '',
+			wait_time     INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (queue_sid, call_sid, date_enqueued)
+		) STRICT`,
+		`CREATE INDEX queue_members_by_enqueued ON queue_members (date_enqueued DESC, queue_sid DESC, call_sid DESC)`,
+		`CREATE INDEX queue_members_by_queue ON queue_members (queue_sid, date_enqueued DESC, call_sid DESC)`,
+		`CREATE INDEX queue_members_by_call ON queue_members (call_sid, date_enqueued DESC)`,
+	}},
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the database file Open makes in its directory.
+const FileName = "voxgate.db"
+
+// busyTimeout is how long a connection waits for another process's lock.
+const busyTimeout = 5 * time.Second
+
+// SQLite is the Store on an embedded SQLite database. Create it with Open.
+type SQLite struct {
+	w   *sql.DB // the one writing connection
+	r   *sql.DB // read-only connections
+	now func() time.Time
+}
+
+var _ Store = (*SQLite)(nil)
+
+// Open opens (creating if needed) dir/voxgate.db, making dir if it does not
+// exist, and brings its schema up to date.
+func Open(ctx context.Context, dir string) (*SQLite, error) {
+	return openWith(ctx, dir, migrations, time.Now)
+}
+
+// openWith is Open with the migration list and clock given (tests use older
+// migration levels and fake clocks).
+func openWith(ctx context.Context, dir string, ms []migration, now func() time.Time) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	w, err := openPool(ctx, path, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, w, ms, now); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r, err := openPool(ctx, path, true)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &SQLite{w: w, r: r, now: now}, nil
+}
+
+// openPool opens the writing pool (one connection, transactions that take
+// the write lock at BEGIN) or the read-only pool.
+func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "on")
+	if readOnly {
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if readOnly {
+		n := max(4, runtime.GOMAXPROCS(0))
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+	} else {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+	}
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database after the operations already running finish;
+// later calls fail.
+func (s *SQLite) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// classify maps SQLite constraint failures to the package's errors.
+func classify(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w (%w)", ErrDuplicate, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	}
+	return err
+}
+
+// notFoundIfNoRows turns sql.ErrNoRows into ErrNotFound.
+func notFoundIfNoRows(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// expectOneRow returns ErrNotFound when res touched no row.
+func expectOneRow(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
