@@ -49,6 +49,8 @@ type CallInfo struct {
 // App is the application a call runs: where its TwiML comes from and where
 // its status goes.
 type App struct {
+	// Twiml, when set, is run instead of fetching VoiceURL (REST Twiml).
+	Twiml                string
 	VoiceURL             string
 	VoiceMethod          string // GET or POST (default POST)
 	FallbackURL          string

@@ -55,11 +55,13 @@ type Config struct {
 	PublicURL string
 	// RecordingSaved, when set, is told about every finished recording.
 	RecordingSaved func(Recording)
+	// Dialer places <Dial> legs.
+	Dialer Dialer
 }
 
 // Event reports a call's progress to the rest of the gateway.
 type Event struct {
-	CallSID  string
+	Info     CallInfo
 	Status   string // ringing, in-progress, completed, busy, no-answer, failed, canceled
 	At       time.Time
 	Duration time.Duration // answered time, on the final event
@@ -74,6 +76,8 @@ type Engine struct {
 	callbacks sync.WaitGroup // status callbacks in flight
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	live liveCalls // calls running now, for live changes (REST)
 }
 
 // NewEngine returns an engine with cfg's defaults filled in.
@@ -90,7 +94,7 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger, closed: make(chan struct{})}
+	return &Engine{cfg: cfg, log: cfg.Logger, closed: make(chan struct{}), live: liveCalls{m: map[string]*session{}}}
 }
 
 // Close waits for status callbacks in flight to finish.
@@ -100,40 +104,53 @@ func (e *Engine) Close() {
 }
 
 // Run executes app for call until the call ends. It returns once the call
-// has been hung up (or rejected) and its final status reported.
+// has been hung up (or rejected) and its final status reported. Inbound
+// calls arrive unanswered; outbound legs (Direction outbound-api or
+// outbound-dial) arrive answered.
 func (e *Engine) Run(ctx context.Context, info CallInfo, call Call, app App) {
 	if info.Direction == "" {
 		info.Direction = Inbound
 	}
-	s := &session{
-		e:    e,
-		info: info,
-		call: call,
-		app:  app,
-		log:  e.log.With("call_sid", info.SID),
-		web: webhook.NewClient(webhook.Options{
-			AuthToken:  e.cfg.AuthToken,
-			Timeout:    e.cfg.WebhookTimeout,
-			HTTPClient: e.cfg.HTTPClient,
-			UserAgent:  e.cfg.UserAgent,
-			Logger:     e.log.With("call_sid", info.SID),
-		}),
-		status:    "ringing",
-		startedAt: e.cfg.Clock.Now(),
-		seq:       map[string]int{},
-	}
-	// The call's own context: it ends when the caller hangs up.
-	ctx, cancel := context.WithCancel(ctx)
+	s := e.newSession(info, call, app)
+	// The call's own context: it ends when the call does.
+	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
 		case <-call.Done():
 			cancel()
-		case <-ctx.Done():
+		case <-callCtx.Done():
 		}
 	}()
-	s.ctx = ctx
+	s.callCtx = callCtx
+	e.live.add(s)
+	defer e.live.remove(info.SID)
 	s.run()
+}
+
+func (e *Engine) newSession(info CallInfo, call Call, app App) *session {
+	log := e.log.With("call_sid", info.SID)
+	s := &session{
+		e:    e,
+		info: info,
+		call: call,
+		app:  app,
+		log:  log,
+		web: webhook.NewClient(webhook.Options{
+			AuthToken:  e.cfg.AuthToken,
+			Timeout:    e.cfg.WebhookTimeout,
+			HTTPClient: e.cfg.HTTPClient,
+			UserAgent:  e.cfg.UserAgent,
+			Logger:     log,
+		}),
+		status:    "ringing",
+		startedAt: e.cfg.Clock.Now(),
+		seq:       map[string]int{},
+	}
+	if info.Direction != Inbound {
+		s.answered, s.answeredAt, s.status = true, s.startedAt, "in-progress"
+	}
+	return s
 }
 
 // session is the state of one call being run.
@@ -144,7 +161,15 @@ type session struct {
 	app  App
 	log  *slog.Logger
 	web  *webhook.Client
-	ctx  context.Context
+
+	callCtx context.Context // ends when the call ends
+	ctx     context.Context // the current document's: also ends on a live redirect
+
+	mu         sync.Mutex
+	docCancel  context.CancelFunc
+	pending    *next              // a live redirect waiting to run
+	dialCancel context.CancelFunc // cancels an outbound call still ringing
+	rang       bool               // the ringing event was reported
 
 	docURL     string // URL of the current document: base for relative URLs
 	status     string // CallStatus sent with requests
@@ -154,62 +179,160 @@ type session struct {
 	answeredAt time.Time
 	final      string // final status once known
 
+	// whisperMode runs a Dial target's url document on the called leg: the
+	// end of a document returns to the Dial instead of hanging up.
+	whisperMode bool
+
 	seq map[string]int // status callback sequence numbers by URL
 }
 
-// errHangup ends the document: the call is over (hung up, rejected, gone).
-var errHangup = errors.New("ivr: call over")
+var (
+	// errHangup ends the document: the call is over (hung up, rejected, gone).
+	errHangup = errors.New("ivr: call over")
+	// errInterrupted ends the document: a live redirect replaces it.
+	errInterrupted = errors.New("ivr: redirected")
+)
+
+// over reports whether the call has ended.
+func (s *session) over() bool { return s.callCtx.Err() != nil }
+
+// stopped is the error for a verb whose context ended: the call is over,
+// or a redirect interrupted the document.
+func (s *session) stopped() error {
+	if s.over() {
+		return errHangup
+	}
+	return errInterrupted
+}
 
 // next is what a verb asks the interpreter to do after it.
 type next struct {
-	req *webhook.Request // fetch and run this document instead of going on
+	req    *webhook.Request // fetch and run this document instead of going on
+	doc    *twiml.Response  // or run this one (inline TwiML)
+	hangup bool             // or end the call (REST hang-up)
+}
+
+// interrupt replaces the running document with n (a live redirect).
+func (s *session) interrupt(n next) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = &n
+	if s.docCancel != nil {
+		s.docCancel()
+	}
+}
+
+// beginDocument gives the next document a fresh context, or returns a
+// pending redirect to run first.
+func (s *session) beginDocument() *next {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docCancel != nil {
+		s.docCancel()
+	}
+	s.ctx, s.docCancel = context.WithCancel(s.callCtx)
+	p := s.pending
+	s.pending = nil
+	return p
 }
 
 func (s *session) run() {
-	s.notifyStatus("initiated")
-	if err := s.call.Ringing(); err != nil {
-		s.log.Warn("ivr: ringing failed", "error", err)
+	if !s.answered {
+		s.notifyStatus("initiated")
+		if err := s.call.Ringing(); err != nil {
+			s.log.Warn("ivr: ringing failed", "error", err)
+		}
+		s.notifyStatus("ringing")
+		s.emit("ringing", 0)
+	} else {
+		s.emit("in-progress", 0)
 	}
-	s.notifyStatus("ringing")
-	s.emit("ringing", 0)
 
-	req := &webhook.Request{URL: s.app.VoiceURL, Method: s.app.VoiceMethod, Params: s.params(nil)}
-	fallback := true
-	for req != nil && s.ctx.Err() == nil {
-		doc, err := s.fetch(*req)
+	cur := next{req: &webhook.Request{URL: s.app.VoiceURL, Method: s.app.VoiceMethod, Params: s.params(nil)}}
+	if s.app.Twiml != "" {
+		doc, _, err := twiml.Parse([]byte(s.app.Twiml))
 		if err != nil {
-			doc = s.recover(err, req, &fallback)
-			if doc == nil {
-				break
+			s.log.Error("ivr: inline TwiML is invalid", "error_code", errorCode(err), "error", err)
+			s.applicationError(err)
+			s.end()
+			return
+		}
+		cur = next{doc: doc}
+	}
+	fallback := true
+	for (cur.req != nil || cur.doc != nil || cur.hangup) && !s.over() {
+		if p := s.beginDocument(); p != nil {
+			cur = *p
+		}
+		if cur.hangup {
+			s.hangup()
+			break
+		}
+		if cur.req != nil && cur.req.Params == nil {
+			cur.req.Params = s.params(nil)
+		}
+		doc := cur.doc
+		if doc == nil {
+			var err error
+			if doc, err = s.fetch(*cur.req); err != nil {
+				if s.takePending(&cur) {
+					continue
+				}
+				if doc = s.recover(err, cur.req, &fallback); doc == nil {
+					break
+				}
 			}
+		} else {
+			s.docURL = "" // inline TwiML has no base URL
 		}
 		nxt, err := s.execute(doc)
+		if s.takePending(&cur) {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, errHangup) {
+			if errors.Is(err, errHangup) || errors.Is(err, errInterrupted) {
 				break
 			}
-			doc = s.recover(err, req, &fallback)
-			if doc == nil {
+			failed := cur.req
+			if failed == nil {
+				failed = &webhook.Request{URL: "(inline TwiML)"}
+			}
+			if doc = s.recover(err, failed, &fallback); doc == nil {
 				break
 			}
 			if nxt, err = s.execute(doc); err != nil {
+				if s.takePending(&cur) {
+					continue
+				}
 				if !errors.Is(err, errHangup) {
 					s.applicationError(err)
 				}
 				break
 			}
 		}
-		req = nxt.req
+		cur = nxt
 		fallback = true
 	}
 	s.end()
+}
+
+// takePending moves a pending live redirect into cur.
+func (s *session) takePending(cur *next) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil || s.over() {
+		return false
+	}
+	*cur = *s.pending
+	s.pending = nil
+	return true
 }
 
 // recover handles a failed document: it logs the Twilio error code, then
 // tries the fallback URL once. It returns the fallback's document, or nil
 // after playing the application-error message and hanging up.
 func (s *session) recover(err error, failed *webhook.Request, fallbackLeft *bool) *twiml.Response {
-	if s.ctx.Err() != nil {
+	if s.over() {
 		return nil
 	}
 	code := errorCode(err)
@@ -230,7 +353,7 @@ func (s *session) recover(err error, failed *webhook.Request, fallbackLeft *bool
 
 // applicationError plays the error message and hangs up.
 func (s *session) applicationError(error) {
-	if s.ctx.Err() != nil {
+	if s.over() {
 		return
 	}
 	if err := s.answer(); err != nil {
@@ -323,7 +446,7 @@ func (s *session) answer() error {
 	if s.answered {
 		return nil
 	}
-	if err := s.call.Answer(s.ctx); err != nil {
+	if err := s.call.Answer(s.callCtx); err != nil {
 		s.log.Warn("ivr: answer failed", "error", err)
 		return errHangup
 	}
@@ -337,23 +460,26 @@ func (s *session) answer() error {
 
 // hangup ends the call from our side (once).
 func (s *session) hangup() {
-	if s.hungUp {
+	if s.hungUp || s.call == nil {
 		return
 	}
 	s.hungUp = true
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.callCtx), 5*time.Second)
 	defer cancel()
 	if err := s.call.Hangup(ctx); err != nil {
 		s.log.Warn("ivr: hangup failed", "error", err)
 	}
 	if s.final == "" {
 		s.final = "completed"
+		if !s.answered {
+			s.final = "canceled"
+		}
 	}
 }
 
 // end reports the final status once the call is over.
 func (s *session) end() {
-	if s.ctx.Err() == nil {
+	if !s.over() {
 		s.hangup()
 	}
 	if !s.hungUp && s.final == "" && s.answered {
@@ -378,6 +504,6 @@ func (s *session) end() {
 
 func (s *session) emit(status string, dur time.Duration) {
 	if s.e.cfg.Events != nil {
-		s.e.cfg.Events(Event{CallSID: s.info.SID, Status: status, At: s.e.cfg.Clock.Now(), Duration: dur})
+		s.e.cfg.Events(Event{Info: s.info, Status: status, At: s.e.cfg.Clock.Now(), Duration: dur})
 	}
 }

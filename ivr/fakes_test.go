@@ -63,7 +63,11 @@ func (l *memLeg) Play(ctx context.Context, src media.Source) error {
 		k, err := src.ReadFrame(frame)
 		l.mu.Lock()
 		l.played[n] += k
+		long := l.played[n] > 100*media.FrameSamples
 		l.mu.Unlock()
+		if long {
+			time.Sleep(time.Millisecond) // endless sources (bridges, ringback) must not spin
+		}
 		if err == io.EOF {
 			return nil
 		}

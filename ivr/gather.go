@@ -50,12 +50,12 @@ collect:
 	for {
 		select {
 		case <-s.ctx.Done():
-			return next{}, errHangup
+			return next{}, s.stopped()
 		case err := <-promptsDone:
 			promptsDone = nil
 			prompting = false
-			if errors.Is(err, errHangup) {
-				return next{}, errHangup
+			if errors.Is(err, errHangup) || errors.Is(err, errInterrupted) {
+				return next{}, err
 			}
 			timer = s.e.cfg.Clock.After(timeout)
 		case <-timer:
@@ -110,7 +110,7 @@ func (s *session) prompts(ctx context.Context, verbs []twiml.Verb) error {
 		default:
 			err = &verbError{code: 13320, err: fmt.Errorf("<%s> cannot be nested in <Gather>", v.Name())}
 		}
-		if errors.Is(err, errHangup) {
+		if errors.Is(err, errHangup) || errors.Is(err, errInterrupted) {
 			return err
 		}
 		if err != nil && !errors.Is(err, context.Canceled) {

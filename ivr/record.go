@@ -88,6 +88,13 @@ wait:
 	for {
 		select {
 		case <-s.ctx.Done():
+			if !s.over() {
+				// A live redirect abandons the recording without its action.
+				stopRec()
+				<-recDone
+				_, _, _ = sink.finish()
+				return next{}, errInterrupted
+			}
 			hungUp, digits = true, "hangup"
 			break wait
 		case <-maxLen:
@@ -148,7 +155,7 @@ wait:
 		s.status = "completed"
 		req, err := s.actionRequest(r.Action, r.Method, extra)
 		if err == nil {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.e.cfg.WebhookTimeout)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(s.callCtx), s.e.cfg.WebhookTimeout)
 			defer cancel()
 			if _, err := s.web.Fetch(ctx, *req); err != nil {
 				s.log.Warn("ivr: record action after hangup failed", "error_code", errorCode(err), "error", err)

@@ -34,18 +34,20 @@ func (s *session) notifyStatus(event string, extra ...string) {
 	if !s.subscribed(event) {
 		return
 	}
-	status := s.status
-	if event == "initiated" {
-		status = "initiated"
-	}
-	if event == "ringing" {
-		status = "ringing"
+	var status string
+	switch event {
+	case "initiated", "ringing":
+		status = event
+	default:
+		status = s.status
 	}
 	p := standardParams(s.e.cfg.AccountSID, s.info, status)
 	p.Set("CallbackSource", "call-progress-events")
 	p.Set("Timestamp", s.e.cfg.Clock.Now().UTC().Format(time.RFC1123Z))
+	s.mu.Lock() // the ringing event may come from a dialer's goroutine
 	p.Set("SequenceNumber", strconv.Itoa(s.seq[s.app.StatusCallback]))
 	s.seq[s.app.StatusCallback]++
+	s.mu.Unlock()
 	for i := 0; i+1 < len(extra); i += 2 {
 		p.Set(extra[i], extra[i+1])
 	}
@@ -74,4 +76,10 @@ func (e *Engine) sendCallback(c *webhook.Client, req webhook.Request) {
 		defer cancel()
 		_ = c.Notify(ctx, req) // errors are logged by the client
 	}()
+}
+
+// notifyRinging reports the ringing event (status callback and CDR).
+func (s *session) notifyRinging() {
+	s.notifyStatus("ringing")
+	s.emit("ringing", 0)
 }

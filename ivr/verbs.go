@@ -26,7 +26,7 @@ func (*decodedPlay) Line() int    { return 1 }
 func (s *session) execute(doc *twiml.Response) (next, error) {
 	for i, v := range doc.Verbs {
 		if s.ctx.Err() != nil {
-			return next{}, errHangup
+			return next{}, s.stopped()
 		}
 		if !s.answered {
 			switch v := v.(type) {
@@ -50,6 +50,9 @@ func (s *session) execute(doc *twiml.Response) (next, error) {
 		if err != nil || nxt.req != nil {
 			return nxt, err
 		}
+	}
+	if s.whisperMode {
+		return next{}, nil // the whisper is over: back to the Dial
 	}
 	// The end of the document hangs up; an empty document still answers first.
 	if err := s.answer(); err != nil {
@@ -90,6 +93,8 @@ func (s *session) verb(v twiml.Verb) (next, error) {
 		return s.gather(v)
 	case *twiml.Record:
 		return s.record(v)
+	case *twiml.Dial:
+		return s.dial(v)
 	default:
 		log.Error("ivr: verb not supported by this gateway yet", "error_code", 12200)
 		return next{}, &verbError{code: 12200, err: fmt.Errorf("<%s> (line %d) is not supported by Voxgate yet", v.Name(), v.Line())}
@@ -162,11 +167,8 @@ func (s *session) playCtx(ctx context.Context, v *twiml.Play) error {
 	}
 	pcm, err := s.e.cfg.Audio.Fetch(ctx, target)
 	if err != nil {
-		if s.ctx.Err() != nil {
-			return errHangup
-		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return s.ctxErr(ctx)
 		}
 		// Twilio logs the failure and goes on with the next verb.
 		code := 11200
@@ -193,8 +195,11 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, loop int) error {
 // mediaErr maps a leg error: a closed leg or a cancelled call ends the
 // document; anything else is logged and the document goes on.
 func (s *session) mediaErr(err error) error {
-	if errors.Is(err, media.ErrLegClosed) || s.ctx.Err() != nil {
+	if errors.Is(err, media.ErrLegClosed) || s.over() {
 		return errHangup
+	}
+	if s.ctx.Err() != nil {
+		return errInterrupted
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
@@ -209,8 +214,20 @@ func (s *session) wait(d time.Duration) error {
 	case <-s.e.cfg.Clock.After(d):
 		return nil
 	case <-s.ctx.Done():
-		return errHangup
+		return s.stopped()
 	}
+}
+
+// ctxErr maps the end of ctx: the call is over, the document was
+// interrupted, or only ctx itself ended (a Gather's barge-in).
+func (s *session) ctxErr(ctx context.Context) error {
+	switch {
+	case s.over():
+		return errHangup
+	case s.ctx.Err() != nil:
+		return errInterrupted
+	}
+	return ctx.Err()
 }
 
 // actionRequest builds the request for a verb's action URL: the current

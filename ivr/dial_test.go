@@ -1,0 +1,157 @@
+package ivr
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeDialer answers or fails by the To value: "busy", "noanswer",
+// "fail", anything else answers (after delay when To starts with "slow").
+type fakeDialer struct {
+	mu    sync.Mutex
+	calls map[string]*fakeCall
+	reqs  []DialRequest
+}
+
+func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Call, error) {
+	d.mu.Lock()
+	d.reqs = append(d.reqs, req)
+	d.mu.Unlock()
+	if req.OnRinging != nil {
+		req.OnRinging(false)
+	}
+	switch req.To {
+	case "busy":
+		return nil, &DialFailure{Status: "busy", Code: 486}
+	case "fail":
+		return nil, &DialFailure{Status: "failed", Code: 404}
+	case "noanswer":
+		<-ctx.Done()
+		return nil, &DialFailure{Status: "canceled"}
+	}
+	if req.To == "slow" {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, &DialFailure{Status: "canceled"}
+		}
+	}
+	c := newFakeCall()
+	d.mu.Lock()
+	if d.calls == nil {
+		d.calls = map[string]*fakeCall{}
+	}
+	d.calls[req.To] = c
+	d.mu.Unlock()
+	return c, nil
+}
+
+func (d *fakeDialer) call(to string) *fakeCall {
+	for range 500 {
+		d.mu.Lock()
+		c := d.calls[to]
+		d.mu.Unlock()
+		if c != nil {
+			return c
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+func dialHarness(t *testing.T, doc string) (*harness, *fakeDialer) {
+	h := newHarness(t, nil)
+	d := &fakeDialer{}
+	h.eng.cfg.Dialer = d
+	h.app.set("/voice", doc)
+	h.app.set("/after", `<Response><Hangup/></Response>`)
+	return h, d
+}
+
+func TestDialBridgesAndReportsToAction(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after" callerId="+15550009999"><Number sendDigits="12">+15551230000</Number></Dial><Say>never</Say></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("+15551230000")
+	if child == nil {
+		t.Fatal("never dialled")
+	}
+	time.Sleep(100 * time.Millisecond)
+	child.leg.Close("remote-bye") // the called party hangs up
+	h.wait(t)
+	a := h.app.requests("/after")
+	if len(a) != 1 {
+		t.Fatalf("action requested %d times", len(a))
+	}
+	f := a[0].form
+	if f.Get("DialCallStatus") != "completed" || f.Get("DialBridged") != "true" || len(f.Get("DialCallSid")) != 34 || f.Get("DialCallDuration") == "" {
+		t.Errorf("action params %v", f)
+	}
+	if d.reqs[0].From != "+15550009999" || d.reqs[0].ParentSID != "CA00000000000000000000000000000001" {
+		t.Errorf("dial request %+v", d.reqs[0])
+	}
+	child.leg.mu.Lock()
+	sent := child.leg.sent
+	child.leg.mu.Unlock()
+	if len(sent) != 1 || sent[0] != "12" {
+		t.Errorf("sendDigits on the child: %v", sent)
+	}
+}
+
+func TestDialParallelFirstAnswerWins(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after"><Sip>busy</Sip><Sip>slow</Sip><Sip>noanswer</Sip></Dial></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("slow")
+	if child == nil {
+		t.Fatal("slow target never answered")
+	}
+	time.Sleep(50 * time.Millisecond)
+	child.leg.Close("remote-bye")
+	h.wait(t)
+	if f := h.app.requests("/after")[0].form; f.Get("DialCallStatus") != "completed" {
+		t.Errorf("DialCallStatus %q", f.Get("DialCallStatus"))
+	}
+}
+
+func TestDialNotAnswered(t *testing.T) {
+	for _, c := range []struct{ to, want string }{{"busy", "busy"}, {"fail", "failed"}} {
+		h, _ := dialHarness(t, `<Response><Dial action="/after">`+c.to+`</Dial></Response>`)
+		h.start(App{VoiceURL: h.app.url("/voice")})
+		h.wait(t)
+		a := h.app.requests("/after")
+		if len(a) != 1 || a[0].form.Get("DialCallStatus") != c.want || a[0].form.Get("DialCallSid") != "" {
+			t.Errorf("%s: action %v", c.to, a)
+		}
+	}
+}
+
+func TestDialWithoutActionGoesOn(t *testing.T) {
+	h, _ := dialHarness(t, `<Response><Dial>busy</Dial><Say>after</Say></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	h.wait(t)
+	// Ringback (one Play), then the Say after the Dial.
+	plays := h.call.leg.plays()
+	if len(plays) < 1 || plays[len(plays)-1] != 400 {
+		t.Errorf("plays %v: want the <Say> after the failed Dial last", plays)
+	}
+}
+
+func TestDialCallerHangsUpDuringBridge(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after">+1555</Dial></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("+1555")
+	if child == nil {
+		t.Fatal("never dialled")
+	}
+	time.Sleep(50 * time.Millisecond)
+	h.call.leg.Close("remote-bye")
+	h.wait(t)
+	if got := child.history(); len(got) == 0 || got[len(got)-1] != "hangup" {
+		t.Errorf("child leg events %v, want it hung up", got)
+	}
+	a := h.app.requests("/after")
+	if len(a) != 1 || a[0].form.Get("CallStatus") != "completed" {
+		t.Errorf("action after the caller hung up: %v", a)
+	}
+}
