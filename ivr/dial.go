@@ -120,7 +120,7 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 			c, err := s.e.cfg.Dialer.Dial(dialCtx, DialRequest{
 				CallSID: childSID, ParentSID: s.info.SID, To: t.to, From: from,
 				Username: t.username, Password: t.password, Headers: t.headers,
-				Timeout: time.Duration(d.Timeout) * time.Second,
+				Timeout:   time.Duration(d.Timeout) * time.Second,
 				OnRinging: func(bool) { s.childStatus(childSID, t, "ringing", "ringing", 0) },
 			})
 			results <- dialResult{call: c, err: err, target: t, sid: childSID}
