@@ -16,6 +16,21 @@ import (
 // RTP packet a G.711 peer sends (60 ms is 492 bytes), below jumbo frames.
 const recvBufferSize = 2048
 
+// The RFC 4733 receiver remembers presses by (SSRC, timestamp, code) to
+// drop retransmits and the repeated end packets. Some senders (SIPp
+// replaying a pcap, for one) send the very same packets again for a second
+// press of the same key, so the leg makes the receiver forget once the far
+// end has been quiet: a press's retransmits and its end packets arrive
+// within tens of milliseconds, while a person presses keys hundreds of
+// milliseconds apart. A telephone-event packet arriving at least
+// eventForgetAfterEnd after an end packet, or at least eventForgetAfter
+// after any telephone-event packet, starts with an empty memory. The price:
+// a stray end packet delayed by more than that counts as a new press.
+const (
+	eventForgetAfterEnd = 300 * time.Millisecond
+	eventForgetAfter    = time.Second
+)
+
 // rtpRecvState is the receive loop's state. Only the receive loop (or a
 // benchmark standing in for it) touches it.
 type rtpRecvState struct {
@@ -26,6 +41,12 @@ type rtpRecvState struct {
 	events   dtmf.Receiver
 	detector *dtmf.Detector
 	loggedPT [128]bool // payload types already logged as ignored
+
+	// The last telephone-event packet: when it arrived (since the leg's
+	// epoch) and whether it was an end packet; see eventForgetAfter.
+	eventSeen      bool
+	lastEventAt    time.Duration
+	lastEventEnded bool
 }
 
 // recordJob is a Record call's sink, handed to the receive loop.
@@ -96,6 +117,7 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 
 	switch {
 	case isEvent:
+		rx.expireEvents(payload, now.Sub(l.epoch))
 		if key, ok := rx.events.Packet(rx.hdr.SSRC, rx.hdr.Timestamp, rx.hdr.Marker, payload); ok {
 			l.pushDigit(key, ViaRFC4733, now)
 		}
@@ -114,6 +136,21 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			l.log.Debug("ignoring rtp payload type", "pt", pt, "remote", from)
 		}
 	}
+}
+
+// expireEvents resets the RFC 4733 receiver when the telephone-event
+// packet with payload, arriving at at, follows a quiet spell (see
+// eventForgetAfter), and notes the packet's arrival.
+func (rx *rtpRecvState) expireEvents(payload []byte, at time.Duration) {
+	if rx.eventSeen {
+		quiet := at - rx.lastEventAt
+		if quiet >= eventForgetAfter || (rx.lastEventEnded && quiet >= eventForgetAfterEnd) {
+			rx.events.Reset()
+		}
+	}
+	rx.eventSeen = true
+	rx.lastEventAt = at
+	rx.lastEventEnded = len(payload) >= dtmf.EventSize && payload[1]&0x80 != 0 // the E bit
 }
 
 // countReceived updates the receive statistics for the packet in rx.hdr
