@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,54 +9,70 @@ import (
 	"strings"
 
 	"github.com/voxgate/voxgate/sid"
+	"github.com/voxgate/voxgate/store"
 )
-
-// twilioError writes Twilio's error JSON.
-func twilioError(w http.ResponseWriter, status, code int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"code":      code,
-		"message":   message,
-		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code),
-		"status":    status,
-	})
-}
 
 // recordingMedia serves recording audio like Twilio: .../Recordings/RE…
 // and .../Recordings/RE….wav as audio/x-wav. As on Twilio by default,
-// media URLs need no credentials: the 128-bit SID is the secret.
-func (h *handler) recordingMedia(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("account") != h.opts.AccountSID {
-		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-		return
-	}
-	name := r.PathValue("file")
-	recSID, ext, _ := strings.Cut(name, ".")
+// media URLs need no credentials (the 128-bit SID is the secret) unless
+// Options.RecordingsRequireAuth is set.
+//
+// The file is the one the store's record names; a recording the store does
+// not know is looked for as RecordingsDir/RE….wav; a deleted one is gone.
+func (a *restAPI) recordingMedia(w http.ResponseWriter, r *http.Request, ids []string) error {
+	recSID, ext, _ := strings.Cut(ids[0], ".")
 	if !sid.Valid(sid.Recording, recSID) {
-		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-		return
+		return notFound(r)
 	}
 	switch ext {
 	case "", "wav":
 	case "mp3":
-		twilioError(w, http.StatusNotFound, 20404, "MP3 is not available on this gateway: request "+recSID+".wav")
-		return
+		return &Error{Status: http.StatusNotFound, Code: 20404,
+			Message: "MP3 is not available on this gateway: request " + recSID + ".wav"}
 	default:
-		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-		return
+		return notFound(r)
 	}
-	f, err := os.Open(filepath.Join(h.opts.RecordingsDir, recSID+".wav"))
+	path, err := a.mediaPath(r, recSID)
 	if err != nil {
-		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-		return
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return notFound(r)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		twilioError(w, http.StatusInternalServerError, 20500, "Internal Server Error")
-		return
+		return fmt.Errorf("recording %s: %w", recSID, err)
 	}
 	w.Header().Set("Content-Type", "audio/x-wav")
 	http.ServeContent(w, r, recSID+".wav", st.ModTime(), f)
+	return nil
+}
+
+// mediaPath finds the audio file of recSID.
+func (a *restAPI) mediaPath(r *http.Request, recSID string) (string, error) {
+	if a.opts.Store != nil {
+		rec, err := a.opts.Store.GetRecording(r.Context(), recSID)
+		switch {
+		case err == nil && (rec.Deleted || rec.AccountSID != a.opts.AccountSID):
+			return "", notFound(r)
+		case err == nil && rec.Path != "":
+			return rec.Path, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return "", fmt.Errorf("recording %s: %w", recSID, err)
+		}
+	}
+	if p := a.defaultMediaPath(recSID); p != "" {
+		return p, nil
+	}
+	return "", notFound(r)
+}
+
+// defaultMediaPath is RecordingsDir/RE….wav, or "" with no RecordingsDir.
+func (a *restAPI) defaultMediaPath(recSID string) string {
+	if a.opts.RecordingsDir == "" {
+		return ""
+	}
+	return filepath.Join(a.opts.RecordingsDir, recSID+".wav")
 }

@@ -1,6 +1,32 @@
 // Package api is Voxgate's HTTP surface: health checks, the demo
-// application the gateway serves itself and (later) the Twilio-compatible
-// REST API.
+// application the gateway serves itself, and the Twilio-compatible REST API.
+//
+// # REST API
+//
+// Under /2010-04-01/Accounts/{AccountSid}/ with the .json suffix, HTTP Basic
+// auth (Options.AccountSID and Options.AuthToken), form-encoded requests and
+// Twilio's JSON responses (snake_case, RFC 2822 dates, durations as
+// strings, list envelopes with next_page_uri):
+//
+//	Calls.json                     GET list, POST create (via CallControl)
+//	Calls/{CA}.json                GET, POST update (redirect / hang up), DELETE
+//	Calls/{CA}/Recordings.json     GET
+//	Recordings.json                GET
+//	Recordings/{RE}.json           GET, DELETE (removes the audio file)
+//	Recordings/{RE}[.wav]          GET media (no credentials unless RecordingsRequireAuth)
+//	Queues.json                    GET, POST
+//	Queues/{QU}.json               GET, POST update, DELETE
+//	Queues/{QU}/Members.json       GET (via QueueControl)
+//	Queues/{QU}/Members/{CA|Front}.json  GET, POST dequeue (via QueueControl)
+//
+// Records come from Options.Store. Live actions go through the controllers
+// the gateway wires in (CallControl, QueueControl); without one, those
+// endpoints answer HTTP 501 with code 20503. Errors are Twilio's error JSON
+// {code, message, more_info, status}: 401/20003 for bad credentials (with
+// WWW-Authenticate), 403/20003 for another account's path, 404/20404 for
+// unknown resources, 405/20004 for unsupported methods. Documented Twilio
+// parameters the gateway does not implement (MachineDetection, TimeLimit,
+// ApplicationSid, …) are refused with 400/20001, never ignored.
 package api
 
 import (
@@ -14,6 +40,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/voxgate/voxgate/store"
 )
 
 // Options configures the HTTP handler.
@@ -22,16 +50,36 @@ type Options struct {
 	Demo fs.FS
 	// ActiveCalls reports the number of calls in progress, for /healthz.
 	ActiveCalls func() int
-	Version     string
-	Logger      *slog.Logger
+	// Version is reported by /healthz.
+	Version string
+	// Logger receives request failures (500s); nil means slog.Default().
+	Logger *slog.Logger
 	// AccountSID is the account whose resources are served.
 	AccountSID string
-	// RecordingsDir holds recording WAV files, served as recording media.
+	// RecordingsDir holds recording WAV files (RE….wav), served as
+	// recording media when the store has no path for a recording.
 	RecordingsDir string
-}
-
-type handler struct {
-	opts Options
+	// AuthToken is the REST API password (the user is AccountSID). Empty
+	// means no request authenticates.
+	AuthToken string
+	// Store holds calls, recordings and queues for the REST API. Nil
+	// leaves the REST API answering 501 (recording media still works from
+	// RecordingsDir).
+	Store store.Store
+	// Calls places and steers calls; nil makes creating and updating calls
+	// answer 501.
+	Calls CallControl
+	// Queues reports and changes who waits in queues; nil makes the member
+	// endpoints answer 501 and current_size/average_wait_time read 0.
+	Queues QueueControl
+	// PublicURL is the gateway's externally reachable base URL
+	// ("https://voice.example.com"), used for absolute links such as a
+	// recording's media_url. Empty: the scheme and Host of each request.
+	PublicURL string
+	// RecordingsRequireAuth makes recording media need the same Basic
+	// credentials as the rest of the API. Off by default, as on Twilio,
+	// where the unguessable recording SID is the secret.
+	RecordingsRequireAuth bool
 }
 
 // NewHandler returns the gateway's HTTP handler.
@@ -57,10 +105,7 @@ func NewHandler(opts Options) http.Handler {
 	if opts.Demo != nil {
 		mux.Handle("/demo/", &demoApp{files: opts.Demo, log: opts.Logger})
 	}
-	h := &handler{opts: opts}
-	if opts.RecordingsDir != "" {
-		mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Recordings/{file}", h.recordingMedia)
-	}
+	mux.Handle("/"+apiVersion+"/", newRestAPI(opts))
 	return mux
 }
 
