@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -20,50 +18,32 @@ import (
 // InboundCall is one call received by the Server: its dialog and RTP leg.
 // Its methods are safe for concurrent use.
 type InboundCall struct {
-	srv    *Server
-	sid    string
+	session
 	invite *sipmsg.Request
 	dialog *sipgo.DialogServerSession
-	leg    *media.RTPLeg
-	log    *slog.Logger
+	trunk  string // name of the trunk the INVITE came from, "" when none
 
-	ctx    context.Context // ends when the call ends
-	cancel context.CancelFunc
-
-	mu         sync.Mutex
-	offer      Offer
-	sessionID  uint64
-	sdpVersion uint64
+	// guarded by session.mu
 	ringing    bool
 	answered   bool
 	answeredAt time.Time
 	final      bool // a final response was sent
-	endReason  string
-	endedAt    time.Time
 }
 
-func newInboundCall(s *Server, callSID string, req *sipmsg.Request, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, log *slog.Logger) *InboundCall {
-	ctx, cancel := context.WithCancel(dlg.Context())
-	return &InboundCall{
-		srv: s, sid: callSID, invite: req, dialog: dlg, leg: leg, log: log,
-		ctx: ctx, cancel: cancel, offer: offer,
-		sessionID: rand.Uint64N(1 << 62), sdpVersion: 1,
-	}
+func newInboundCall(s *Server, callSID string, req *sipmsg.Request, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
+	c := &InboundCall{invite: req, dialog: dlg, trunk: trunk}
+	c.init(s, callSID, log, leg, dlg, s.contactFor(req), offer)
+	c.dialogID = dlg.ID
+	return c
 }
 
 // run drives the call: it starts the handler and tidies up after it.
 func (c *InboundCall) run(h Handler) {
-	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.offer.Codec.Name, "transport", c.invite.Transport())
+	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.remote.Codec.Name, "transport", c.invite.Transport(), "trunk", c.trunk)
 	c.leg.Start()
 	// The call ends when the dialog ends (BYE, CANCEL) or its media dies.
-	go func() {
-		select {
-		case <-c.ctx.Done():
-		case <-c.leg.Done():
-			c.setEnd("media: " + c.leg.Reason())
-			c.cancel()
-		}
-	}()
+	go c.watchMedia()
+	defer c.stopShutdownWatch()
 	h(c.ctx, c)
 	c.finish()
 }
@@ -76,31 +56,10 @@ func (c *InboundCall) finish() {
 	c.leg.Close("call ended")
 	c.cancel()
 	c.mu.Lock()
-	reason, answered, at := c.endReason, c.answered, c.answeredAt
+	at := c.answeredAt
 	c.mu.Unlock()
-	var dur time.Duration
-	if answered {
-		dur = time.Since(at).Round(time.Second)
-	}
-	c.log.Info("call: ended", "reason", reason, "duration", dur.String())
+	c.logEnded(at)
 }
-
-func (c *InboundCall) stop(reason string) {
-	c.setEnd(reason)
-	c.cancel()
-}
-
-func (c *InboundCall) setEnd(reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endReason == "" {
-		c.endReason = reason
-		c.endedAt = time.Now()
-	}
-}
-
-// SID is the call's CA SID.
-func (c *InboundCall) SID() string { return c.sid }
 
 // From is the caller: the user part of the From URI (a number or a name),
 // or the whole URI when it has no user part.
@@ -113,6 +72,10 @@ func (c *InboundCall) To() string {
 	}
 	return uriUser(c.invite.To())
 }
+
+// Trunk is the name of the configured trunk the call came in on (matched
+// by source address or credentials), or "" when it matched none.
+func (c *InboundCall) Trunk() string { return c.trunk }
 
 // SIPCallID is the SIP Call-ID of the dialog.
 func (c *InboundCall) SIPCallID() string { return callID(c.invite) }
@@ -132,33 +95,17 @@ func (c *InboundCall) Header(name string) string {
 }
 
 // XHeaders returns the INVITE's X- headers by lowercased name.
-func (c *InboundCall) XHeaders() map[string]string {
+func (c *InboundCall) XHeaders() map[string]string { return xHeaders(c.invite) }
+
+// xHeaders returns a message's X- headers by lowercased name.
+func xHeaders(m interface{ Headers() []sipmsg.Header }) map[string]string {
 	out := map[string]string{}
-	for _, h := range c.invite.Headers() {
+	for _, h := range m.Headers() {
 		if n := h.Name(); len(n) > 2 && strings.EqualFold(n[:2], "x-") {
 			out[strings.ToLower(n)] = h.Value()
 		}
 	}
 	return out
-}
-
-// Leg is the call's audio.
-func (c *InboundCall) Leg() media.Leg { return c.leg }
-
-// RTPLeg is the call's audio as the concrete RTP leg.
-func (c *InboundCall) RTPLeg() *media.RTPLeg { return c.leg }
-
-// Done is closed when the call has ended for any reason.
-func (c *InboundCall) Done() <-chan struct{} { return c.ctx.Done() }
-
-// EndReason says why the call ended ("remote-bye", "canceled", ...), or "".
-func (c *InboundCall) EndReason() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endReason == "" && c.ctx.Err() != nil {
-		return "canceled"
-	}
-	return c.endReason
 }
 
 // Ringing sends 180 Ringing (once).
@@ -170,15 +117,10 @@ func (c *InboundCall) Ringing() error {
 	}
 	c.ringing = true
 	c.mu.Unlock()
-	if err := c.dialog.Respond(180, "Ringing", nil, c.contactHeader()); err != nil {
+	if err := c.dialog.Respond(180, "Ringing", nil, sipmsg.HeaderClone(&c.contact)); err != nil {
 		return fmt.Errorf("sip: send 180: %w", err)
 	}
 	return nil
-}
-
-func (c *InboundCall) contactHeader() sipmsg.Header {
-	h := c.srv.contactFor(c.invite)
-	return &h
 }
 
 // Answer sends 200 OK with the SDP answer. The ACK is awaited in the
@@ -194,15 +136,16 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		return errors.New("sip: answer after final response")
 	}
 	if c.ctx.Err() != nil {
+		reason := c.endReason
 		c.mu.Unlock()
-		return fmt.Errorf("sip: answer: call already ended (%s)", c.EndReasonLocked())
+		return fmt.Errorf("sip: answer: call already ended (%s)", reason)
 	}
 	c.answered, c.final, c.answeredAt = true, true, time.Now()
-	body := c.answerSDPLocked()
+	body := c.localSDPLocked()
 	c.mu.Unlock()
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
-	res.AppendHeader(c.contactHeader())
+	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
 	sent := make(chan error, 1)
 	go func() {
 		// WriteResponse sends the 200 and retransmits it until the ACK.
@@ -227,21 +170,6 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 	}
 	c.log.Info("call: answered")
 	return nil
-}
-
-// EndReasonLocked is EndReason for callers holding c.mu.
-func (c *InboundCall) EndReasonLocked() string { return c.endReason }
-
-func (c *InboundCall) answerSDPLocked() []byte {
-	a := Answer{
-		SessionID:        c.sessionID,
-		Version:          c.sdpVersion,
-		Local:            netip.AddrPortFrom(c.srv.cfg.PublicIP, c.leg.LocalAddr().Port()),
-		Codec:            c.offer.Codec,
-		EventPayloadType: c.offer.EventPayloadType,
-		Direction:        c.offer.Direction.answer(),
-	}
-	return a.Marshal()
 }
 
 // Reject refuses the call unanswered: 486 Busy Here when busy, else 603
@@ -294,61 +222,17 @@ func (c *InboundCall) Hangup(ctx context.Context) error {
 		}
 		return nil
 	}
-	if c.dialog.LoadState() == sipmsg.DialogStateEnded {
-		return nil
-	}
 	c.setEnd("local-bye")
 	defer c.cancel()
 	defer c.leg.Close("hangup")
-	if err := c.dialog.Bye(ctx); err != nil {
+	sent, err := c.sendBye(ctx)
+	if err != nil {
 		return fmt.Errorf("sip: send BYE: %w", err)
 	}
-	c.log.Info("call: sent BYE")
+	if sent {
+		c.log.Info("call: sent BYE")
+	}
 	return nil
-}
-
-func (c *InboundCall) remoteBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c.setEnd("remote-bye")
-	if err := c.dialog.ReadBye(req, tx); err != nil {
-		c.log.Warn("sip: BYE not accepted", "error", err)
-		c.srv.respond(req, tx, 400, "Bad Request")
-		return
-	}
-	c.log.Info("call: remote hung up")
-	c.leg.Close("remote-bye")
-	c.cancel()
-}
-
-// reInvite answers an in-dialog INVITE on the same media: a new remote
-// address or codec, hold (sendonly/inactive) or a session refresh.
-func (c *InboundCall) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	body := req.Body()
-	c.mu.Lock()
-	if len(body) > 0 {
-		offer, err := ParseOffer(body)
-		if err != nil {
-			c.mu.Unlock()
-			code, reason := 400, "Bad Request"
-			if errors.Is(err, ErrNoCommonCodec) {
-				code, reason = 488, "Not Acceptable Here"
-			}
-			c.log.Warn("sip: re-INVITE rejected", "code", code, "error", err)
-			c.srv.respond(req, tx, code, reason)
-			return
-		}
-		c.offer = offer
-		c.sdpVersion++
-		c.leg.Update(offer.Remote, offer.Codec, offer.EventPayloadType)
-		c.leg.SetHold(offer.OnHold())
-		c.log.Info("call: re-INVITE", "hold", offer.OnHold(), "remote", offer.Remote.String(), "codec", offer.Codec.Name)
-	}
-	sdp := c.answerSDPLocked()
-	c.mu.Unlock()
-	res := sipmsg.NewSDPResponseFromRequest(req, sdp)
-	res.AppendHeader(c.contactHeader())
-	if err := tx.Respond(res); err != nil {
-		c.log.Warn("sip: answer re-INVITE", "error", err)
-	}
 }
 
 func uriUser(h interface{ Value() string }) string {
@@ -372,9 +256,6 @@ func uriUser(h interface{ Value() string }) string {
 	}
 	return ""
 }
-
-// Logger is the call's logger (it carries call_sid).
-func (c *InboundCall) Logger() *slog.Logger { return c.log }
 
 // Refuse ends an unanswered call with a SIP error response (e.g. 404 when
 // no application serves the number).

@@ -140,11 +140,14 @@ func pickFormats(md *sdp.MediaDescription) (media.Codec, uint8, bool) {
 			rtpmap[pt] = strings.ToLower(strings.TrimSpace(enc))
 		}
 	}
+	// telephone-event counts only when offered on the m= line: an rtpmap
+	// for a format the offer does not list offers nothing.
 	var eventPT uint8
-	for pt, enc := range rtpmap {
-		if strings.HasPrefix(enc, "telephone-event/8000") {
-			if n, err := strconv.Atoi(pt); err == nil && n >= 96 && n <= 127 {
+	for _, f := range md.MediaName.Formats {
+		if strings.HasPrefix(rtpmap[f], "telephone-event/8000") {
+			if n, err := strconv.Atoi(f); err == nil && n >= 96 && n <= 127 {
 				eventPT = uint8(n)
+				break
 			}
 		}
 	}
@@ -195,5 +198,35 @@ func (a Answer) Marshal() []byte {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.EventPayloadType, a.EventPayloadType)
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", dir)
+	return []byte(b.String())
+}
+
+// OfferedEventPayloadType is the telephone-event payload type Voxgate
+// offers on outbound calls.
+const OfferedEventPayloadType = 101
+
+// LocalOffer builds the SDP offer of an outbound call: one audio stream on
+// Local offering PCMU, PCMA and telephone-event/8000, ptime 20, sendrecv.
+type LocalOffer struct {
+	SessionID uint64
+	Version   uint64
+	Local     netip.AddrPort
+}
+
+// Marshal renders the offer as SDP text.
+func (o LocalOffer) Marshal() []byte {
+	ipVer := "IP4"
+	if o.Local.Addr().Is6() {
+		ipVer = "IP6"
+	}
+	addr := o.Local.Addr().String()
+	ev := OfferedEventPayloadType
+	var b strings.Builder
+	fmt.Fprintf(&b, "v=0\r\no=voxgate %d %d IN %s %s\r\ns=voxgate\r\n", o.SessionID, o.Version, ipVer, addr)
+	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipVer, addr)
+	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d %d %d\r\n", o.Local.Port(), media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\n", media.PCMU.PayloadType, media.PCMA.PayloadType)
+	fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", ev, ev)
+	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
 	return []byte(b.String())
 }

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -34,6 +35,8 @@ func TestParseOfferNegotiation(t *testing.T) {
 			media.PCMU, 0, "127.0.0.1:7078", 30, SendRecv, false},
 		{"skips unsupported codecs in order", offer("m=audio 4000 RTP/AVP 18 9 96 8 97", "a=rtpmap:18 G729/8000", "a=rtpmap:9 G722/8000", "a=rtpmap:96 opus/48000/2", "a=rtpmap:97 telephone-event/8000"),
 			media.PCMA, 97, "127.0.0.1:4000", 0, SendRecv, false},
+		{"telephone-event rtpmap without the format on m= is not offered", offer("m=audio 4000 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000"),
+			media.PCMU, 0, "127.0.0.1:4000", 0, SendRecv, false},
 		{"dynamic PT mapped to PCMU", offer("m=audio 4000 RTP/AVP 112", "a=rtpmap:112 PCMU/8000"),
 			media.PCMU, 0, "127.0.0.1:4000", 0, SendRecv, false},
 		{"media-level c= wins", offer("m=audio 5004 RTP/AVP 0", "c=IN IP4 127.0.0.2"),
@@ -139,4 +142,22 @@ func FuzzParseOffer(f *testing.F) {
 			t.Fatalf("accepted offer without a usable address: %v", o.Remote)
 		}
 	})
+}
+
+func TestLocalOfferRoundTrip(t *testing.T) {
+	for _, local := range []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:41000"), netip.MustParseAddrPort("[::1]:41002")} {
+		body := string(LocalOffer{SessionID: 7, Version: 1, Local: local}.Marshal())
+		o, err := ParseOffer([]byte(body))
+		if err != nil {
+			t.Fatalf("ParseOffer(LocalOffer): %v\n%s", err, body)
+		}
+		if o.Remote != local || o.Codec.Name != "PCMU" || o.EventPayloadType != OfferedEventPayloadType || o.Direction != SendRecv {
+			t.Errorf("parsed %+v from\n%s", o, body)
+		}
+		for _, want := range []string{fmt.Sprintf("m=audio %d RTP/AVP 0 8 101\r\n", local.Port()), "a=rtpmap:8 PCMA/8000", "a=fmtp:101 0-16", "o=voxgate 7 1 ", "a=ptime:20"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("offer lacks %q:\n%s", want, body)
+			}
+		}
+	}
 }

@@ -1,6 +1,22 @@
-// Package sip is Voxgate's SIP signalling, built on github.com/emiago/sipgo:
-// it answers INVITEs (UAS), negotiates SDP, opens an RTP leg per call and
-// hands each call to a Handler that runs it.
+// Package sip is Voxgate's SIP signalling, built on github.com/emiago/sipgo.
+//
+// Inbound, the Server answers INVITEs (UAS), negotiates SDP, opens an RTP
+// leg per call and hands each call to a Handler that runs it. When trunks
+// restrict inbound calls (Trunk.AllowedIPs, Trunk.InboundUsername), INVITEs
+// from elsewhere get 403 and credentials are checked with a 401 digest
+// challenge.
+//
+// Outbound, Server.Dial places a call (UAC): to a SIP URI as given
+// ("sip:alice@host:port;transport=tcp?X-Header=v") or to a number through
+// a configured Trunk. It offers PCMU, PCMA and telephone-event, answers
+// digest challenges, starts the RTP leg on early media (183 with SDP) and
+// returns an answered *OutboundCall, or a *DialError whose Status is the
+// Twilio DialCallStatus (busy, no-answer, failed, canceled). Outbound
+// requests leave from the first UDP listener's socket (UDP) or a new TCP
+// connection (TCP); Dial waits until Serve is serving.
+//
+// Every call, inbound or outbound, ends with the Server: when Serve
+// returns, all calls have been hung up.
 package sip
 
 import (
@@ -10,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +52,10 @@ type Config struct {
 	RTPTimeout time.Duration
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string
-	Logger    *slog.Logger
+	// Trunks are the SIP trunks: where Dial sends numbers, and which
+	// peers may call in (see Trunk).
+	Trunks []Trunk
+	Logger *slog.Logger
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -52,7 +72,8 @@ type Listener struct {
 // String returns the listener as "transport:host:port".
 func (l Listener) String() string { return l.Transport + ":" + l.Addr.String() }
 
-// Server is a SIP user agent server.
+// Server is a SIP user agent: it answers calls (UAS) and places them
+// (UAC, see Dial).
 type Server struct {
 	cfg      Config
 	handler  Handler
@@ -61,14 +82,22 @@ type Server struct {
 	srv      *sipgo.Server
 	client   *sipgo.Client
 	dialogUA *sipgo.DialogUA
+	auth     inboundAuth
+
+	// ctx ends when Serve is told to stop: ringing Dials are cancelled.
+	ctx    context.Context
+	cancel context.CancelFunc
+	ready  chan struct{} // closed once Serve serves every listener
 
 	mu        sync.Mutex
-	calls     map[string]*InboundCall // by dialog ID
+	calls     map[string]*session // by dialog ID
+	closing   bool                // Serve is shutting down: no new calls
 	listeners []Listener
+	udpLocal  string // local address of the first UDP listener's socket, "" when none
 	closers   []func() error
 	serves    []func() error // start serving a bound listener
 
-	callWG sync.WaitGroup
+	callWG sync.WaitGroup // one per inbound call, dialling attempt and outbound call
 }
 
 // NewServer binds every configured listener and prepares the server. Calls
@@ -89,7 +118,13 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	if len(cfg.Listen) == 0 {
 		return nil, errors.New("sip: no listen addresses configured (sip.listen)")
 	}
-	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*InboundCall{}}
+	if err := validateTrunks(cfg.Trunks); err != nil {
+		return nil, err
+	}
+	cfg.Trunks = slices.Clone(cfg.Trunks)
+	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.auth = newInboundAuth(cfg.Trunks)
 
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent))
 	if err != nil {
@@ -111,7 +146,16 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 		s.cfg.PublicIP = s.listeners[0].Addr.Addr()
 	}
 	first := s.listeners[0]
-	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.cfg.PublicIP.String()), sipgo.WithClientPort(int(first.Addr.Port()))); err != nil {
+	// Requests we send carry the UDP listener's port in Via when there is
+	// one: UDP requests leave from that socket (see Dial).
+	viaPort := first.Addr.Port()
+	for _, l := range s.listeners {
+		if l.Transport == "udp" {
+			viaPort = l.Addr.Port()
+			break
+		}
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.cfg.PublicIP.String()), sipgo.WithClientPort(int(viaPort))); err != nil {
 		s.closeListeners()
 		ua.Close()
 		return nil, fmt.Errorf("sip: create client: %w", err)
@@ -152,6 +196,9 @@ func (s *Server) bind(spec string) error {
 		}
 		ap := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 		s.listeners = append(s.listeners, Listener{Transport: "udp", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+		if s.udpLocal == "" {
+			s.udpLocal = conn.LocalAddr().String()
+		}
 		s.closers = append(s.closers, conn.Close)
 		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(conn) })
 	case "tcp":
@@ -197,8 +244,9 @@ func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
 	return s.dialogUA.ContactHDR
 }
 
-// Serve accepts SIP until ctx is cancelled, then hangs up every call,
-// waits for their handlers to return and closes the listeners. Call it once.
+// Serve accepts SIP until ctx is cancelled, then cancels ringing Dials,
+// hangs up every call (inbound and outbound), waits for their handlers and
+// owners to finish and closes the listeners. Call it once.
 func (s *Server) Serve(ctx context.Context) error {
 	var serving sync.WaitGroup
 	for _, serve := range s.serves {
@@ -209,13 +257,17 @@ func (s *Server) Serve(ctx context.Context) error {
 		}()
 	}
 	defer serving.Wait()
+	s.awaitListeners(ctx)
+	close(s.ready)
 	<-ctx.Done()
 	s.mu.Lock()
-	active := make([]*InboundCall, 0, len(s.calls))
+	s.closing = true
+	active := make([]*session, 0, len(s.calls))
 	for _, c := range s.calls {
 		active = append(active, c)
 	}
 	s.mu.Unlock()
+	s.cancel()
 	for _, c := range active {
 		c.stop("shutdown")
 	}
@@ -227,33 +279,75 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) register(c *InboundCall) {
+// awaitListeners waits (briefly) until sipgo serves the UDP listener
+// outbound requests are sent from, so that Dial finds its socket.
+func (s *Server) awaitListeners(ctx context.Context) {
+	if s.udpLocal == "" {
+		return
+	}
+	tl := s.srv.TransportLayer()
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if c, err := tl.GetConnection("udp", s.udpLocal); err == nil {
+			_, _ = c.TryClose() // GetConnection took a reference
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.log.Warn("sip: UDP listener not ready; outbound calls may leave from another port", "addr", s.udpLocal)
+}
+
+// track counts a new call (or dialling attempt) in callWG unless Serve is
+// shutting down. The caller calls s.callWG.Done when it is over.
+func (s *Server) track() bool {
 	s.mu.Lock()
-	s.calls[c.dialog.ID] = c
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.callWG.Add(1)
+	return true
+}
+
+func (s *Server) register(c *session) {
+	s.mu.Lock()
+	s.calls[c.dialogID] = c
 	s.mu.Unlock()
 }
 
-func (s *Server) unregister(c *InboundCall) {
+func (s *Server) unregister(c *session) {
 	s.mu.Lock()
-	delete(s.calls, c.dialog.ID)
+	if s.calls[c.dialogID] == c {
+		delete(s.calls, c.dialogID)
+	}
 	s.mu.Unlock()
 }
 
-// ActiveCalls returns the number of calls in progress.
+// ActiveCalls returns the number of calls in progress, inbound and
+// outbound.
 func (s *Server) ActiveCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.calls)
 }
 
-func (s *Server) lookup(req *sipmsg.Request) *InboundCall {
-	id, err := sipmsg.DialogIDFromRequestUAS(req)
+// lookup finds the call an in-dialog request belongs to: an inbound call
+// (we are the UAS of its dialog) or an outbound one (we are the UAC).
+func (s *Server) lookup(req *sipmsg.Request) *session {
+	uas, err := sipmsg.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	uac, err := sipmsg.DialogIDFromRequestUAC(req)
 	if err != nil {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.calls[id]
+	if c := s.calls[uas]; c != nil {
+		return c
+	}
+	return s.calls[uac]
 }
 
 func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code int, reason string, hdrs ...sipmsg.Header) {
@@ -274,6 +368,10 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	log := s.log.With("sip_call_id", callID(req))
+	trunk, ok := s.admit(req, tx, log)
+	if !ok {
+		return
+	}
 	s.respond(req, tx, 100, "Trying")
 
 	if req.Contact() == nil {
@@ -324,11 +422,15 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request")
 		return
 	}
-	call := newInboundCall(s, callSID, req, dlg, leg, offer, log)
-	s.register(call)
-	s.callWG.Add(1)
+	if !s.track() {
+		leg.Close("shutting down")
+		s.respond(req, tx, 503, "Service Unavailable")
+		return
+	}
 	defer s.callWG.Done()
-	defer s.unregister(call)
+	call := newInboundCall(s, callSID, req, dlg, leg, offer, trunk, log)
+	s.register(&call.session)
+	defer s.unregister(&call.session)
 	call.run(s.handler)
 }
 
@@ -343,7 +445,9 @@ func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
-		_ = call.dialog.ReadAck(req, tx) // an ACK for a re-INVITE has a newer CSeq: nothing to do
+		if d, ok := call.dlg.(*sipgo.DialogServerSession); ok {
+			_ = d.ReadAck(req, tx) // an ACK for a re-INVITE has a newer CSeq: nothing to do
+		}
 	}
 }
 
@@ -368,22 +472,7 @@ func (s *Server) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = h.Value()
-	}
-	key, ok, err := ParseInfoDTMF(ct, req.Body())
-	switch {
-	case err != nil:
-		call.log.Warn("sip: bad INFO body", "error", err)
-		s.respond(req, tx, 400, "Bad Request")
-		return
-	case !ok:
-		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
-		return
-	}
-	call.leg.InjectDigit(key)
-	s.respond(req, tx, 200, "OK")
+	call.info(req, tx)
 }
 
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
