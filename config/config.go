@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -37,6 +38,9 @@ type Config struct {
 	ErrorMessage string `yaml:"error_message"`
 	// WebhookTimeout bounds each TwiML request.
 	WebhookTimeout Duration `yaml:"webhook_timeout"`
+	// Trunks are the SIP trunks calls to numbers go out through, and that
+	// may call in.
+	Trunks []Trunk `yaml:"trunks"`
 	// Numbers map dialled numbers to applications.
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
@@ -99,6 +103,39 @@ type App struct {
 	StatusCallback       string   `yaml:"status_callback"`
 	StatusCallbackMethod string   `yaml:"status_callback_method"`
 	StatusCallbackEvents []string `yaml:"status_callback_events"`
+}
+
+// Trunk is a SIP trunk (see sip.Trunk).
+type Trunk struct {
+	Name         string `yaml:"name"`
+	Host         string `yaml:"host"`      // outbound proxy or peer, host:port
+	Transport    string `yaml:"transport"` // udp (default) or tcp
+	Username     string `yaml:"username"`  // digest credentials for calls we send
+	Password     string `yaml:"password"`
+	CallerID     string `yaml:"caller_id"`     // From user when a call gives none
+	NumberPrefix string `yaml:"number_prefix"` // prepended to dialled numbers
+	// AllowedIPs are addresses or CIDR networks whose INVITEs belong to this
+	// trunk. Once any trunk lists some, INVITEs from elsewhere get 403.
+	AllowedIPs      []string `yaml:"allowed_ips"`
+	InboundUsername string   `yaml:"inbound_username"` // digest credentials inbound INVITEs must present
+	InboundPassword string   `yaml:"inbound_password"`
+}
+
+// AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
+func (t Trunk) AllowedPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, a := range t.AllowedIPs {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR network", a)
+		}
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
 }
 
 // Number binds a dialled number to an App.
@@ -255,6 +292,32 @@ func (c Config) Validate() error {
 			default:
 				bad(key+".status_callback_events", "%q: want initiated, ringing, answered or completed", e)
 			}
+		}
+	}
+	names := map[string]bool{}
+	for i, t := range c.Trunks {
+		key := fmt.Sprintf("trunks[%d]", i)
+		if t.Name == "" {
+			bad(key+".name", "is required")
+		} else if names[t.Name] {
+			bad(key+".name", "%q is used twice", t.Name)
+		}
+		names[t.Name] = true
+		if t.Host != "" {
+			if _, _, err := net.SplitHostPort(t.Host); err != nil {
+				if _, err2 := netip.ParseAddr(t.Host); err2 != nil && strings.Contains(t.Host, ":") {
+					bad(key+".host", "%q: want host or host:port", t.Host)
+				}
+			}
+		}
+		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" {
+			bad(key+".transport", "%q: want udp or tcp", t.Transport)
+		}
+		if _, err := t.AllowedPrefixes(); err != nil {
+			bad(key+".allowed_ips", "%v", err)
+		}
+		if (t.InboundUsername == "") != (t.InboundPassword == "") {
+			bad(key+".inbound_password", "inbound_username and inbound_password go together")
 		}
 	}
 	for i, n := range c.Numbers {

@@ -21,6 +21,7 @@ import (
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
 	"github.com/voxgate/voxgate/sip"
+	"github.com/voxgate/voxgate/store"
 )
 
 // serve runs the gateway until ctx is cancelled.
@@ -39,6 +40,13 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage.dir: %w", err)
 	}
 
+	db, err := store.Open(ctx, cfg.Storage.Dir)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	defer db.Close()
+	cdr := newCDRWriter(db, cfg.Account.SID, log)
+
 	speaker, err := tts.New(tts.Options{Binary: cfg.TTS.Binary, CacheDir: cacheDir, Rate: cfg.TTS.Rate, Voices: cfg.TTS.Voices, Logger: log})
 	if err != nil {
 		return err
@@ -47,6 +55,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	dialer := &sipDialer{} // its server is set once the SIP server exists
 	engine := ivr.NewEngine(ivr.Config{
 		AccountSID:     cfg.Account.SID,
 		AuthToken:      cfg.Account.AuthToken,
@@ -58,6 +67,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:         log,
 		RecordingsDir:  recordingsDir,
 		PublicURL:      cfg.HTTP.PublicURL,
+		Events:         cdr.event,
+		RecordingSaved: cdr.recording,
+		Dialer:         dialer,
 	})
 	defer engine.Close()
 
@@ -96,7 +108,12 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 			StatusCallbackEvents: app.StatusCallbackEvents,
 		})
 	}
+	trunks, err := sipTrunks(cfg.Trunks)
+	if err != nil {
+		return err
+	}
 	sipSrv, err := sip.NewServer(sip.Config{
+		Trunks:     trunks,
 		Listen:     cfg.SIP.Listen,
 		PublicIP:   publicIP,
 		Ports:      ports,
@@ -107,13 +124,20 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	dialer.srv = sipSrv
 
 	httpLn, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
+	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
+	defer calls.wait()
 	httpSrv := &http.Server{
 		Handler: api.NewHandler(api.Options{
+			AuthToken:     cfg.Account.AuthToken,
+			Store:         db,
+			Calls:         calls,
+			PublicURL:     cfg.HTTP.PublicURL,
 			Demo:          configs.Demo,
 			ActiveCalls:   sipSrv.ActiveCalls,
 			Version:       version,

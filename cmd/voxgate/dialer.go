@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/sip"
+)
+
+// sipDialer places the engine's outbound legs over SIP.
+type sipDialer struct {
+	srv *sip.Server
+}
+
+// Dial implements ivr.Dialer.
+func (d *sipDialer) Dial(ctx context.Context, req ivr.DialRequest) (ivr.Call, error) {
+	if strings.HasPrefix(req.To, "client:") {
+		return nil, &ivr.DialFailure{Status: "failed", Reason: "browser agents (client:) are not available on this gateway yet"}
+	}
+	c, err := d.srv.Dial(ctx, sip.DialRequest{
+		CallSID:   req.CallSID,
+		To:        req.To,
+		From:      req.From,
+		Username:  req.Username,
+		Password:  req.Password,
+		Headers:   req.Headers,
+		Timeout:   req.Timeout,
+		OnRinging: req.OnRinging,
+	})
+	if err != nil {
+		var de *sip.DialError
+		if errors.As(err, &de) {
+			return nil, &ivr.DialFailure{Status: de.Status, Code: de.Code, Reason: de.Reason}
+		}
+		return nil, &ivr.DialFailure{Status: "failed", Reason: err.Error()}
+	}
+	return c, nil
+}
+
+// sipTrunks converts the configured trunks.
+func sipTrunks(in []config.Trunk) ([]sip.Trunk, error) {
+	out := make([]sip.Trunk, 0, len(in))
+	for _, t := range in {
+		prefixes, err := t.AllowedPrefixes()
+		if err != nil {
+			return nil, fmt.Errorf("trunk %q: allowed_ips: %w", t.Name, err)
+		}
+		out = append(out, sip.Trunk{
+			Name: t.Name, Host: t.Host, Transport: t.Transport,
+			Username: t.Username, Password: t.Password,
+			CallerID: t.CallerID, NumberPrefix: t.NumberPrefix,
+			AllowedIPs:      prefixes,
+			InboundUsername: t.InboundUsername, InboundPassword: t.InboundPassword,
+		})
+	}
+	return out, nil
+}
