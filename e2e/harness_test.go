@@ -89,6 +89,7 @@ type gateway struct {
 	exited   chan struct{}
 	exitErr  error
 	rtpRange string
+	stopOnce sync.Once
 }
 
 // gatewayOpts is what a test changes in the config.
@@ -96,6 +97,7 @@ type gatewayOpts struct {
 	voiceURL, voiceMethod, fallbackURL, statusCallback string
 	statusEvents                                       []string
 	extraYAML                                          string
+	storageDir                                         string // "" = a new temporary directory
 }
 
 var rtpBase = struct {
@@ -113,6 +115,10 @@ func startGateway(t *testing.T, o gatewayOpts) *gateway {
 	rtpBase.next += 200
 	rtpBase.Unlock()
 	g.rtpRange = fmt.Sprintf("%d-%d", lo, lo+199)
+	storage := o.storageDir
+	if storage == "" {
+		storage = filepath.Join(g.dir, "var")
+	}
 	events := ""
 	if len(o.statusEvents) > 0 {
 		events = "    status_callback_events: [" + strings.Join(o.statusEvents, ", ") + "]\n"
@@ -139,7 +145,7 @@ numbers:
     voice_method: %[8]q
     voice_fallback_url: %[9]q
     status_callback: %[10]q
-%[11]s%[12]s`, g.sipPort, g.rtpRange, httpPort, testAccountSID, testAuthToken, filepath.Join(g.dir, "var"),
+%[11]s%[12]s`, g.sipPort, g.rtpRange, httpPort, testAccountSID, testAuthToken, storage,
 		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML)
 	cfgPath := filepath.Join(g.dir, "voxgate.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
@@ -180,7 +186,14 @@ numbers:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("voxgate did not start\n%s", g.Logs())
 	}
-	t.Cleanup(func() {
+	t.Cleanup(func() { g.stop(t) })
+	return g
+}
+
+// stop ends the gateway with SIGTERM (once) and checks it stops cleanly.
+func (g *gateway) stop(t *testing.T) {
+	t.Helper()
+	g.stopOnce.Do(func() {
 		_ = g.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-g.exited:
@@ -196,7 +209,6 @@ numbers:
 			t.Errorf("the race detector found a data race in voxgate")
 		}
 	})
-	return g
 }
 
 // Logs returns everything the gateway printed so far.

@@ -25,6 +25,7 @@ type rtpPeer struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
 	pkts []rtpPacket
+	from *net.UDPAddr // where the first packet came from
 	done chan struct{}
 }
 
@@ -39,7 +40,7 @@ func newRTPPeer(t *testing.T) *rtpPeer {
 		defer close(p.done)
 		buf := make([]byte, 2048)
 		for {
-			n, _, err := conn.ReadFromUDP(buf)
+			n, from, err := conn.ReadFromUDP(buf)
 			if err != nil {
 				return
 			}
@@ -48,12 +49,22 @@ func newRTPPeer(t *testing.T) *rtpPeer {
 				continue
 			}
 			p.mu.Lock()
+			if p.from == nil {
+				p.from = from
+			}
 			p.pkts = append(p.pkts, rtpPacket{Header: pkt.Header, Payload: append([]byte(nil), pkt.Payload...), At: time.Now()})
 			p.mu.Unlock()
 		}
 	}()
 	t.Cleanup(func() { conn.Close(); <-p.done })
 	return p
+}
+
+// source is where the gateway's RTP comes from (nil before any arrives).
+func (p *rtpPeer) source() *net.UDPAddr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.from
 }
 
 func (p *rtpPeer) port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
