@@ -82,6 +82,11 @@ var ringback = sync.OnceValue(func() []int16 {
 // dial runs <Dial> (twiml-voice.md §2.6): ring every target at once, bridge
 // the first to answer, hang up the rest.
 func (s *session) dial(d *twiml.Dial) (next, error) {
+	for _, n := range d.Nouns {
+		if q, ok := n.(*twiml.Queue); ok {
+			return s.dialQueue(d, q)
+		}
+	}
 	targets, err := s.dialTargets(d)
 	if err != nil {
 		return next{}, err

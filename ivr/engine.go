@@ -14,6 +14,7 @@ import (
 
 	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media/audio"
+	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/twiml"
 )
 
@@ -57,6 +58,8 @@ type Config struct {
 	RecordingSaved func(Recording)
 	// Dialer places <Dial> legs.
 	Dialer Dialer
+	// Queues holds enqueued callers and agents (<Enqueue>, <Dial><Queue>).
+	Queues *queue.Manager
 }
 
 // Event reports a call's progress to the rest of the gateway.
@@ -180,8 +183,11 @@ type session struct {
 	final      string // final status once known
 
 	// whisperMode runs a Dial target's url document on the called leg: the
-	// end of a document returns to the Dial instead of hanging up.
+	// end of a document returns to the Dial instead of hanging up. Wait
+	// documents of <Enqueue> run this way too.
 	whisperMode bool
+	// queueEntry is set while a waitUrl document runs (<Leave> is valid).
+	queueEntry *queue.Entry
 
 	seq map[string]int // status callback sequence numbers by URL
 }

@@ -95,6 +95,14 @@ func (s *session) verb(v twiml.Verb) (next, error) {
 		return s.record(v)
 	case *twiml.Dial:
 		return s.dial(v)
+	case *twiml.Enqueue:
+		return s.enqueue(v)
+	case *twiml.Leave:
+		if s.queueEntry != nil {
+			return next{}, errLeave
+		}
+		log.Warn("ivr: <Leave> outside a queue's wait document does nothing")
+		return next{}, nil
 	default:
 		log.Error("ivr: verb not supported by this gateway yet", "error_code", 12200)
 		return next{}, &verbError{code: 12200, err: fmt.Errorf("<%s> (line %d) is not supported by Voxgate yet", v.Name(), v.Line())}
