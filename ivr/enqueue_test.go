@@ -126,7 +126,10 @@ func TestDialQueueTakesFrontCaller(t *testing.T) {
 	h2.app.set("/dialed", `<Response><Hangup/></Response>`)
 	info := CallInfo{SID: "CA00000000000000000000000000000002", From: "+15550002222", To: "+15550001000"}
 	done2 := make(chan struct{})
-	go func() { defer close(done2); h2.eng.Run(t.Context(), info, h2.call, App{VoiceURL: h2.app.url("/voice")}) }()
+	go func() {
+		defer close(done2)
+		h2.eng.Run(t.Context(), info, h2.call, App{VoiceURL: h2.app.url("/voice")})
+	}()
 	time.Sleep(300 * time.Millisecond)
 	h1.call.leg.Close("caller 1 hangs up") // ends the bridge
 	h1.wait(t)
