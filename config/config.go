@@ -41,6 +41,10 @@ type Config struct {
 	// Trunks are the SIP trunks calls to numbers go out through, and that
 	// may call in.
 	Trunks []Trunk `yaml:"trunks"`
+	// Agents may sign in to the softphone page at /agent.
+	Agents []Agent `yaml:"agents"`
+	// Queues holds defaults for queues.
+	Queues Queues `yaml:"queues"`
 	// Numbers map dialled numbers to applications.
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
@@ -103,6 +107,20 @@ type App struct {
 	StatusCallback       string   `yaml:"status_callback"`
 	StatusCallbackMethod string   `yaml:"status_callback_method"`
 	StatusCallbackEvents []string `yaml:"status_callback_events"`
+}
+
+// Agent is a browser agent account.
+type Agent struct {
+	ID     string   `yaml:"id"`     // identity: <Dial><Client>ID</Client> rings this agent
+	Name   string   `yaml:"name"`   // shown on the page
+	Secret string   `yaml:"secret"` // the agent's password for /agent
+	Queues []string `yaml:"queues"` // queue names the agent answers
+}
+
+// Queues configures queue behaviour.
+type Queues struct {
+	OfferTimeout Duration `yaml:"offer_timeout"` // how long an agent's offer rings (default 20s)
+	WrapUp       Duration `yaml:"wrap_up"`       // agent pause after a call (default 3s)
 }
 
 // Trunk is a SIP trunk (see sip.Trunk).
@@ -179,6 +197,7 @@ func Default() Config {
 		TTS:            TTS{Binary: "espeak-ng", Rate: 150},
 		Log:            Log{Level: "info", Format: "text"},
 		WebhookTimeout: Duration(15 * time.Second),
+		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
 	}
 }
 
@@ -318,6 +337,20 @@ func (c Config) Validate() error {
 		}
 		if (t.InboundUsername == "") != (t.InboundPassword == "") {
 			bad(key+".inbound_password", "inbound_username and inbound_password go together")
+		}
+	}
+	ids := map[string]bool{}
+	for i, a := range c.Agents {
+		key := fmt.Sprintf("agents[%d]", i)
+		switch {
+		case a.ID == "":
+			bad(key+".id", "is required")
+		case ids[a.ID]:
+			bad(key+".id", "%q is used twice", a.ID)
+		}
+		ids[a.ID] = true
+		if len(a.Secret) < 8 {
+			bad(key+".secret", "must be at least 8 characters")
 		}
 	}
 	for i, n := range c.Numbers {

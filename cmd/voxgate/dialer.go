@@ -8,18 +8,20 @@ import (
 
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/sip"
 )
 
 // sipDialer places the engine's outbound legs over SIP.
 type sipDialer struct {
-	srv *sip.Server
+	srv    *sip.Server
+	queues *queue.Manager
 }
 
 // Dial implements ivr.Dialer.
 func (d *sipDialer) Dial(ctx context.Context, req ivr.DialRequest) (ivr.Call, error) {
 	if strings.HasPrefix(req.To, "client:") {
-		return nil, &ivr.DialFailure{Status: "failed", Reason: "browser agents (client:) are not available on this gateway yet"}
+		return ringAgent(ctx, d.queues, req)
 	}
 	c, err := d.srv.Dial(ctx, sip.DialRequest{
 		CallSID:   req.CallSID,

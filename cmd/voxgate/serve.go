@@ -20,6 +20,7 @@ import (
 	"github.com/voxgate/voxgate/ivr"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
+	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
 )
@@ -55,7 +56,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	dialer := &sipDialer{} // its server is set once the SIP server exists
+	queues := queue.NewManager(queue.Config{
+		OfferTimeout: cfg.Queues.OfferTimeout.D(),
+		WrapUp:       cfg.Queues.WrapUp.D(),
+		Resolve:      queueResolver(db, cfg.Account.SID),
+		Logger:       log,
+	})
+	defer queues.Close()
+	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
 	engine := ivr.NewEngine(ivr.Config{
 		AccountSID:     cfg.Account.SID,
 		AuthToken:      cfg.Account.AuthToken,
@@ -70,6 +78,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Events:         cdr.event,
 		RecordingSaved: cdr.recording,
 		Dialer:         dialer,
+		Queues:         queues,
 	})
 	defer engine.Close()
 
