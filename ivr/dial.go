@@ -94,8 +94,11 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 	if s.e.cfg.Dialer == nil {
 		return next{}, &verbError{code: 12400, err: errors.New("<Dial>: this gateway has no dialer configured")}
 	}
-	if d.Record != "" && d.Record != twiml.DialDoNotRecord {
-		s.log.Warn("ivr: <Dial record> is not supported yet; the call is not recorded", "record", d.Record)
+	switch d.Record {
+	case twiml.DialRecordFromRingingDual, twiml.DialRecordFromAnswerDual:
+		s.log.Warn("ivr: <Dial record> dual-channel is not supported yet; recording both parties mixed in one channel", "record", d.Record)
+	case twiml.DialRecordFromRinging:
+		s.log.Warn("ivr: <Dial record=record-from-ringing>: recording starts at the answer", "record", d.Record)
 	}
 	from := d.CallerID
 	if from == "" {
@@ -213,7 +216,16 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 	} else {
 		close(starDone)
 	}
-	res, err := media.Bridge(bridgeCtx, s.call.Leg(), child.Leg(), nil)
+	var rec *dialRecording
+	opts := &media.BridgeOptions{}
+	if d.Record != "" && d.Record != twiml.DialDoNotRecord {
+		if rec, err = s.startDialRecording(); err != nil {
+			childLog.Error("ivr: <Dial record>: cannot record", "error", err)
+		} else {
+			opts.TapA, opts.TapB = rec.mix.sides()
+		}
+	}
+	res, err := media.Bridge(bridgeCtx, s.call.Leg(), child.Leg(), opts)
 	stopBridge()
 	<-starDone
 	if err != nil {
@@ -223,7 +235,17 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 	talk := s.e.cfg.Clock.Now().Sub(answeredAt)
 	childLog.Info("ivr: dial bridge ended", "ended_by", res.Ended, "duration", talk.Round(time.Second).String())
 	s.childStatus(winner.sid, winner.target, "completed", "completed", talk)
-	return s.dialDone(d, "completed", winner.sid, talk, true)
+	extra := map[string]string{}
+	if rec != nil {
+		if r, err := s.finishDialRecording(rec, d); err != nil {
+			childLog.Error("ivr: <Dial record>: saving the recording failed", "error", err)
+		} else {
+			extra["RecordingUrl"] = s.recordingURL(r.SID)
+			extra["RecordingSid"] = r.SID
+			extra["RecordingDuration"] = strconv.Itoa(int(r.Duration.Round(time.Second) / time.Second))
+		}
+	}
+	return s.dialDoneExtra(d, "completed", winner.sid, talk, true, extra)
 }
 
 // dialResult is how one dialled target ended.
@@ -253,6 +275,11 @@ func (s *session) drain(results <-chan dialResult, n int) {
 // dialDone requests the Dial action with the outcome, or goes on with the
 // next verb when there is no action (or the caller is gone).
 func (s *session) dialDone(d *twiml.Dial, status, childSID string, talk time.Duration, bridged bool) (next, error) {
+	return s.dialDoneExtra(d, status, childSID, talk, bridged, nil)
+}
+
+// dialDoneExtra is dialDone with more action parameters (RecordingUrl…).
+func (s *session) dialDoneExtra(d *twiml.Dial, status, childSID string, talk time.Duration, bridged bool, more map[string]string) (next, error) {
 	s.log.Info("ivr: dial done", "dial_call_status", status)
 	if d.Action == "" {
 		if s.over() {
@@ -270,6 +297,9 @@ func (s *session) dialDone(d *twiml.Dial, status, childSID string, talk time.Dur
 	if childSID != "" {
 		extra["DialCallSid"] = childSID
 		extra["DialCallDuration"] = strconv.Itoa(int(talk.Round(time.Second) / time.Second))
+	}
+	for k, v := range more {
+		extra[k] = v
 	}
 	if s.over() {
 		// The caller hung up: the action is still told, its TwiML ignored.

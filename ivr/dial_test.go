@@ -2,6 +2,8 @@ package ivr
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -153,5 +155,36 @@ func TestDialCallerHangsUpDuringBridge(t *testing.T) {
 	a := h.app.requests("/after")
 	if len(a) != 1 || a[0].form.Get("CallStatus") != "completed" {
 		t.Errorf("action after the caller hung up: %v", a)
+	}
+}
+
+func TestDialRecordFromAnswer(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after" record="record-from-answer" recordingStatusCallback="/recst">+1555</Dial></Response>`)
+	dir := t.TempDir()
+	h.eng.cfg.RecordingsDir = dir
+	var saved []Recording
+	var mu sync.Mutex
+	h.eng.cfg.RecordingSaved = func(r Recording) { mu.Lock(); saved = append(saved, r); mu.Unlock() }
+	h.app.set("/recst", `<Response/>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("+1555")
+	if child == nil {
+		t.Fatal("never dialled")
+	}
+	time.Sleep(300 * time.Millisecond)
+	child.leg.Close("remote-bye")
+	h.wait(t)
+	f := h.app.requests("/after")[0].form
+	sid := f.Get("RecordingSid")
+	if sid == "" || f.Get("RecordingUrl") == "" {
+		t.Fatalf("Dial action lacks the recording: %v", f)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sid+".wav")); err != nil {
+		t.Errorf("recording file: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(saved) != 1 || saved[0].Source != "DialVerb" {
+		t.Errorf("RecordingSaved: %+v", saved)
 	}
 }

@@ -194,19 +194,7 @@ func (s *session) recordingStatus(r *twiml.Record, recSID, event string, dur tim
 		s.log.Warn("ivr: recordingStatusCallback URL", "error", err)
 		return
 	}
-	p := url.Values{}
-	p.Set("AccountSid", s.e.cfg.AccountSID)
-	p.Set("CallSid", s.info.SID)
-	p.Set("RecordingSid", recSID)
-	p.Set("RecordingUrl", s.recordingURL(recSID))
-	p.Set("RecordingStatus", event)
-	p.Set("RecordingDuration", strconv.Itoa(int(dur.Round(time.Second)/time.Second)))
-	p.Set("RecordingChannels", "1")
-	p.Set("RecordingStartTime", start.UTC().Format(time.RFC1123Z))
-	p.Set("RecordingSource", "RecordVerb")
-	if event == "absent" {
-		p.Set("ErrorCode", "0")
-	}
+	p := s.recordingParams(Recording{SID: recSID, Duration: dur, StartTime: start, Source: "RecordVerb"}, event)
 	s.e.sendCallback(s.web, webhook.Request{URL: target, Method: r.RecordingStatusCallbackMethod, Params: p})
 }
 
@@ -346,4 +334,22 @@ func trimWAV(src, dst string, from, to int) error {
 		lo = hi
 	}
 	return writeFileAtomic(dst, audio.EncodeWAV(pcm[lo:hi], media.SampleRate))
+}
+
+// recordingParams are the parameters of a recordingStatusCallback.
+func (s *session) recordingParams(r Recording, event string) url.Values {
+	p := url.Values{}
+	p.Set("AccountSid", s.e.cfg.AccountSID)
+	p.Set("CallSid", s.info.SID)
+	p.Set("RecordingSid", r.SID)
+	p.Set("RecordingUrl", s.recordingURL(r.SID))
+	p.Set("RecordingStatus", event)
+	p.Set("RecordingDuration", strconv.Itoa(int(r.Duration.Round(time.Second)/time.Second)))
+	p.Set("RecordingChannels", "1")
+	p.Set("RecordingStartTime", r.StartTime.UTC().Format(time.RFC1123Z))
+	p.Set("RecordingSource", r.Source)
+	if event == "absent" {
+		p.Set("ErrorCode", "0")
+	}
+	return p
 }
