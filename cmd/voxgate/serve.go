@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 			AuthToken:     cfg.Account.AuthToken,
 			Store:         db,
 			Calls:         calls,
+			Queues:        queueControl{queues},
 			PublicURL:     cfg.HTTP.PublicURL,
 			Demo:          configs.Demo,
 			ActiveCalls:   sipSrv.ActiveCalls,
