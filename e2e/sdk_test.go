@@ -209,3 +209,79 @@ func TestTwilioNodeSDK(t *testing.T) {
 		t.Errorf("twilio-node saw %+v", res)
 	}
 }
+
+// TestTwilioGoQueueMembers: a SIPp caller waits in a queue; twilio-go sees
+// it as a member, fetches the Front and dequeues it into new TwiML. Then a
+// call is created to baresip (auto-answer) and hung up.
+func TestTwilioGoQueueMembers(t *testing.T) {
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Enqueue waitUrl="/wait">support</Enqueue></Response>`)
+	a.twiml("/wait", `<Response><Say>Please hold.</Say></Response>`)
+	a.twiml("/dequeued", `<Response><Say>You were taken from the queue.</Say><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	rc := twilioGo(t, g.httpURL)
+	peer := newRTPPeer(t)
+	sippDone := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
+		if code != 0 {
+			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
+			return
+		}
+		sippDone <- ""
+	}()
+
+	var qsid string
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) && qsid == "" {
+		qs, err := rc.Api.ListQueue(&openapi.ListQueueParams{})
+		if err != nil {
+			t.Fatalf("ListQueue: %v", err)
+		}
+		for _, q := range qs {
+			if q.FriendlyName != nil && *q.FriendlyName == "support" && q.CurrentSize == 1 {
+				qsid = *q.Sid
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if qsid == "" {
+		t.Fatal("queue support never showed one caller")
+	}
+	members, err := rc.Api.ListMember(qsid, &openapi.ListMemberParams{})
+	if err != nil || len(members) != 1 || members[0].CallSid == nil || members[0].Position != 1 {
+		t.Fatalf("ListMember: %v %+v", err, members)
+	}
+	front, err := rc.Api.FetchMember(qsid, "Front", &openapi.FetchMemberParams{})
+	if err != nil || *front.CallSid != *members[0].CallSid {
+		t.Fatalf("FetchMember Front: %v %+v", err, front)
+	}
+	up := &openapi.UpdateMemberParams{}
+	up.SetUrl(a.url("/dequeued")).SetMethod("POST")
+	if _, err := rc.Api.UpdateMember(qsid, "Front", up); err != nil {
+		t.Fatalf("UpdateMember Front: %v", err)
+	}
+	r := a.waitRequests(t, "/dequeued", 1, 5*time.Second)[0]
+	if r.Form.Get("CallSid") != *front.CallSid {
+		t.Errorf("the dequeue URL was requested for %q, want %q", r.Form.Get("CallSid"), *front.CallSid)
+	}
+	if msg := <-sippDone; msg != "" {
+		t.Fatal(msg)
+	}
+
+	// A call created through the API to a real softphone.
+	port, _ := baresipCallee(t, 600)
+	p := &openapi.CreateCallParams{}
+	p.SetTo(fmt.Sprintf("sip:judge@127.0.0.1:%d", port)).SetFrom("+15550001111").SetTwiml(`<Response><Say>Hello baresip.</Say><Pause length="20"/></Response>`)
+	c, err := rc.Api.CreateCall(p)
+	if err != nil {
+		t.Fatalf("CreateCall to baresip: %v", err)
+	}
+	waitCallStatus(t, rc, *c.Sid, "in-progress", 15*time.Second)
+	end := &openapi.UpdateCallParams{}
+	end.SetStatus("completed")
+	if _, err := rc.Api.UpdateCall(*c.Sid, end); err != nil {
+		t.Fatalf("hang up: %v", err)
+	}
+	waitCallStatus(t, rc, *c.Sid, "completed", 10*time.Second)
+}
