@@ -170,14 +170,29 @@ func TestTwilioNodeSDK(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("sdk", "node_modules", "twilio", "package.json")); err != nil {
 		t.Fatalf("the twilio npm package is not installed: run `make deps-test` (npm --prefix e2e/sdk install)")
 	}
-	uas := calledParty(t, "uas_echo.xml", "-rtp_echo", "-mp", fmt.Sprint(freePort(t)))
+	callee, _ := baresipCallee(t, 600)
 	a := newApp(t)
 	a.twiml("/outbound", `<Response><Say>Hello from Node.</Say><Pause length="30"/></Response>`)
-	g := startGateway(t, gatewayOpts{voiceURL: a.url("/unused"), extraYAML: ttsVoices})
+	a.twiml("/voice", `<Response><Enqueue waitUrl="/wait">nodeq</Enqueue></Response>`)
+	a.twiml("/wait", `<Response><Say>Please hold.</Say></Response>`)
+	a.twiml("/dequeued", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	// A caller waits in the queue the script dequeues.
+	peer := newRTPPeer(t)
+	sippDone := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 60*time.Second)
+		if code != 0 {
+			sippDone <- fmt.Sprintf("queued caller: sipp exit %d\n%s", code, out)
+			return
+		}
+		sippDone <- ""
+	}()
+	a.waitRequests(t, "/wait", 1, 10*time.Second)
 	cmd := exec.Command("node", "twilio_node.js")
 	cmd.Dir = "sdk"
 	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "SID="+testAccountSID, "TOKEN="+testAuthToken,
-		fmt.Sprintf("TO=sip:bob@127.0.0.1:%d", uas), "URL="+a.url("/outbound"))
+		fmt.Sprintf("TO=sip:judge@127.0.0.1:%d", callee), "URL="+a.url("/outbound"), "QUEUE=nodeq", "DEQ_URL="+a.url("/dequeued"))
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
@@ -196,7 +211,11 @@ func TestTwilioNodeSDK(t *testing.T) {
 			MaxSize     int
 			CurrentSize int
 		}
-		Queues     bool
+		Queues  bool
+		Members struct {
+			Count, Position int
+			Front, Dequeued string
+		}
 		Recordings int
 		NotFound   struct{ Status, Code int }
 	}
@@ -205,8 +224,15 @@ func TestTwilioNodeSDK(t *testing.T) {
 	}
 	if res.Created.Status != "queued" || res.Created.Direction != "outbound-api" || res.Live != "in-progress" ||
 		res.Ended.Status != "completed" || !res.Listed || res.Queue.MaxSize != 20 || !res.Queues ||
-		res.NotFound.Status != 404 || res.NotFound.Code != 20404 {
+		res.NotFound.Status != 404 || res.NotFound.Code != 20404 ||
+		res.Members.Count != 1 || res.Members.Position != 1 || res.Members.Front == "" || res.Members.Dequeued != res.Members.Front {
 		t.Errorf("twilio-node saw %+v", res)
+	}
+	if msg := <-sippDone; msg != "" {
+		t.Fatal(msg)
+	}
+	if r := a.waitRequests(t, "/dequeued", 1, 5*time.Second)[0]; r.Form.Get("CallSid") != res.Members.Front {
+		t.Errorf("dequeue URL requested for %q, want %q", r.Form.Get("CallSid"), res.Members.Front)
 	}
 }
 

@@ -3,10 +3,11 @@
 // option; see testing-with-real-peers.md §5.1). Prints one JSON line with
 // what it saw; exits non-zero on any failure.
 //
-// env: BASE (gateway URL), SID, TOKEN, TO (sip: URI that answers), URL (TwiML URL)
+// env: BASE (gateway URL), SID, TOKEN, TO (sip: URI that answers), URL (TwiML URL),
+// QUEUE (a queue with one caller waiting), DEQ_URL (TwiML to dequeue that caller into)
 const twilio = require('twilio');
 
-const { BASE, SID, TOKEN, TO, URL: TWIML_URL } = process.env;
+const { BASE, SID, TOKEN, TO, URL: TWIML_URL, QUEUE, DEQ_URL } = process.env;
 
 class LocalClient {
   constructor() { this.inner = new twilio.RequestClient(); }
@@ -52,6 +53,13 @@ async function main() {
   out.queue = { sid: q.sid, maxSize: q.maxSize, currentSize: q.currentSize };
   const queues = await client.queues.list({ limit: 20 });
   out.queues = queues.some((x) => x.sid === q.sid);
+
+  const waiting = (await client.queues.list({ limit: 50 })).find((x) => x.friendlyName === QUEUE);
+  if (!waiting) throw new Error(`queue ${QUEUE} not listed`);
+  const members = await client.queues(waiting.sid).members.list({ limit: 20 });
+  const front = await client.queues(waiting.sid).members('Front').fetch();
+  const dequeued = await client.queues(waiting.sid).members('Front').update({ url: DEQ_URL, method: 'POST' });
+  out.members = { count: members.length, front: front.callSid, dequeued: dequeued.callSid, position: members[0] && members[0].position };
 
   const recs = await client.recordings.list({ limit: 5 });
   out.recordings = recs.length;
