@@ -188,3 +188,74 @@ func TestDialRecordFromAnswer(t *testing.T) {
 		t.Errorf("RecordingSaved: %+v", saved)
 	}
 }
+
+func TestDialWhisperRunsOnCalledParty(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after"><Number url="/whisper">+1555</Number></Dial></Response>`)
+	h.app.set("/whisper", `<Response><Say>call for you</Say></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("+1555")
+	if child == nil {
+		t.Fatal("never dialled")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.app.requests("/whisper")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	child.leg.Close("remote-bye")
+	h.wait(t)
+	w := h.app.requests("/whisper")
+	if len(w) != 1 || w[0].form.Get("Direction") != "outbound-dial" || w[0].form.Get("ParentCallSid") != "CA00000000000000000000000000000001" {
+		t.Fatalf("whisper requests %v", w)
+	}
+	if got := child.leg.plays(); len(got) == 0 || got[0] != 80*len("call for you") {
+		t.Errorf("child plays %v: want the whisper first", got)
+	}
+	if f := h.app.requests("/after")[0].form; f.Get("DialCallStatus") != "completed" {
+		t.Errorf("DialCallStatus %q", f.Get("DialCallStatus"))
+	}
+}
+
+func TestDialWhisperHangupScreensOut(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after"><Number url="/whisper">+1555</Number></Dial></Response>`)
+	h.app.set("/whisper", `<Response><Hangup/></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	h.wait(t)
+	if f := h.app.requests("/after")[0].form; f.Get("DialCallStatus") != "no-answer" || f.Get("DialBridged") != "false" {
+		t.Errorf("screened-out call: %v", f)
+	}
+	if c := d.call("+1555"); c == nil || !contains(c.history(), "hangup") {
+		t.Errorf("the screened-out leg was not hung up")
+	}
+}
+
+func TestDialHangupOnStar(t *testing.T) {
+	h, d := dialHarness(t, `<Response><Dial action="/after" hangupOnStar="true">+1555</Dial></Response>`)
+	h.app.set("/after", `<Response><Say>back</Say><Hangup/></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	child := d.call("+1555")
+	if child == nil {
+		t.Fatal("never dialled")
+	}
+	time.Sleep(100 * time.Millisecond)
+	h.call.leg.press("1*")
+	h.wait(t)
+	if !contains(child.history(), "hangup") {
+		t.Errorf("* did not hang up the called party: %v", child.history())
+	}
+	if f := h.app.requests("/after")[0].form; f.Get("DialCallStatus") != "completed" {
+		t.Errorf("DialCallStatus %q", f.Get("DialCallStatus"))
+	}
+	if !contains(h.call.history(), "hangup") {
+		t.Errorf("caller did not continue to the action document")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
