@@ -1,0 +1,61 @@
+// Package web serves the browser agent's softphone: the page (plain HTML,
+// JavaScript and CSS embedded in the binary, no build step) and the
+// WebSocket that carries the agent's presence, offers and WebRTC
+// signalling. Audio goes over a media/webrtc Leg handed to the queue
+// Manager on accept.
+//
+// Routes (NewHandler):
+//
+//	GET /agent             the softphone page
+//	GET /agent/agent.js    its script
+//	GET /agent/agent.css   its style sheet
+//	GET /agent/ws          the WebSocket (same origin only)
+//
+// # Protocol
+//
+// One JSON object per WebSocket text message, each with a "type". The
+// page speaks first, and nothing but "signin" is accepted before sign-in
+// succeeds. Times are in seconds.
+//
+// Page to gateway:
+//
+//	{"type":"signin","id":"alice","secret":"…"}
+//	    -> {"type":"ok","for":"signin","agent":{"id","name","queues":[…]}}
+//	    or {"type":"error","for":"signin","message":"…"}
+//	{"type":"available","value":true|false}
+//	    -> {"type":"ok","for":"available","value":…}
+//	{"type":"accept","offerId":"WR…","sdp":"<offer>"}
+//	    The page creates the RTCPeerConnection (one audio track, ICE
+//	    gathering complete, no trickle) and sends its offer; the gateway
+//	    answers -> {"type":"answer","offerId","sdp":"<answer>"}; once ICE
+//	    and DTLS are up it hands the leg to the queue
+//	    -> {"type":"accepted","offerId","callSid"}. If the caller is gone
+//	    by then (or negotiation fails) -> {"type":"error","for":"accept",
+//	    "offerId","message"} and the gateway closes its side.
+//	{"type":"reject","offerId":"WR…"}
+//	{"type":"hangup"}       the agent's leg is closed; the bridge ends and
+//	                        the caller's call continues after its queue
+//	{"type":"dtmf","digit":"5"}   a keypad press, delivered as a digit of
+//	                        the agent's leg (0-9 * # A-D)
+//
+// Gateway to page:
+//
+//	{"type":"queues","queues":[{"name","size","averageWait"}]}
+//	    the queues the agent serves, on sign-in and when they change
+//	{"type":"offer","offer":{"id","callSid","from","to","queue",
+//	    "waitedSeconds","attributes":{…},"expiresIn"}}
+//	{"type":"withdrawn","offerId"}   the caller hung up or went elsewhere
+//	{"type":"expired","offerId"}     the offer rang out; the agent is now
+//	                                 unavailable (as after "available":false)
+//	{"type":"ended","reason"}        the call is over (either side hung up)
+//	{"type":"signedout","reason"}    the session ended (signed in elsewhere,
+//	                                 gateway shutting down); the socket closes
+//	{"type":"error","for":"<request type>","message"}
+//
+// Mute is local to the page (it disables its microphone track). Closing
+// the socket signs the agent out: an offer ringing it goes to another
+// agent and a call in progress is hung up.
+//
+// Agents are the fixed accounts of Options.Agents; secrets are compared in
+// constant time, and a connection is closed after five failed sign-ins.
+package web
