@@ -23,6 +23,7 @@ import (
 	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/web"
 )
 
 // serve runs the gateway until ctx is cancelled.
@@ -141,20 +142,30 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
+	apiHandler := api.NewHandler(api.Options{
+		AuthToken:     cfg.Account.AuthToken,
+		Store:         db,
+		Calls:         calls,
+		Queues:        queueControl{queues},
+		PublicURL:     cfg.HTTP.PublicURL,
+		Demo:          configs.Demo,
+		ActiveCalls:   sipSrv.ActiveCalls,
+		Version:       version,
+		Logger:        log,
+		AccountSID:    cfg.Account.SID,
+		RecordingsDir: recordingsDir,
+	})
+	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
+	for _, a := range cfg.Agents {
+		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
+	}
+	mux := http.NewServeMux()
+	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log})
+	mux.Handle("/agent", agentPage)
+	mux.Handle("/agent/", agentPage)
+	mux.Handle("/", apiHandler)
 	httpSrv := &http.Server{
-		Handler: api.NewHandler(api.Options{
-			AuthToken:     cfg.Account.AuthToken,
-			Store:         db,
-			Calls:         calls,
-			Queues:        queueControl{queues},
-			PublicURL:     cfg.HTTP.PublicURL,
-			Demo:          configs.Demo,
-			ActiveCalls:   sipSrv.ActiveCalls,
-			Version:       version,
-			Logger:        log,
-			AccountSID:    cfg.Account.SID,
-			RecordingsDir: recordingsDir,
-		}),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	httpDone := make(chan error, 1)
@@ -163,7 +174,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	for _, l := range sipSrv.Listeners() {
 		fmt.Fprintf(stdout, "voxgate %s: SIP on %s — call sip:1000@%s%s\n", version, l, hostPort(publicIP, l.Addr.Port()), transportParam(l.Transport))
 	}
-	fmt.Fprintf(stdout, "voxgate: HTTP on http://%s (health: /healthz, demo app: %s/demo/welcome.xml)\n", httpLn.Addr(), cfg.HTTP.PublicURL)
+	fmt.Fprintf(stdout, "voxgate: HTTP on http://%s (health: /healthz, demo app: %s/demo/welcome.xml, agents: %s/agent)\n", httpLn.Addr(), cfg.HTTP.PublicURL, cfg.HTTP.PublicURL)
 	log.Info("voxgate started", "version", version, "sip", cfg.SIP.Listen, "http", httpLn.Addr().String(), "rtp_ports", cfg.Media.RTPPorts)
 
 	sipErr := make(chan error, 1)
