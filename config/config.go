@@ -100,6 +100,9 @@ type Log struct {
 
 // App is the application run for a number.
 type App struct {
+	// Flow is a Studio flow JSON file (as exported from Twilio Studio) to
+	// run instead of voice_url.
+	Flow                 string   `yaml:"flow"`
 	VoiceURL             string   `yaml:"voice_url"`
 	VoiceMethod          string   `yaml:"voice_method"`
 	VoiceFallbackURL     string   `yaml:"voice_fallback_url"`
@@ -285,9 +288,15 @@ func (c Config) Validate() error {
 		bad("log.format", "%q: want text or json", c.Log.Format)
 	}
 	checkApp := func(key string, a App, required bool) {
+		if a.Flow != "" {
+			if a.VoiceURL != "" {
+				bad(key+".flow", "set either flow or voice_url, not both")
+			}
+			return
+		}
 		if a.VoiceURL == "" {
 			if required {
-				bad(key+".voice_url", "is required")
+				bad(key+".voice_url", "is required (or flow)")
 			}
 			return
 		}
@@ -396,7 +405,7 @@ func (c Config) AppFor(dialled string) (App, bool) {
 			}
 		}
 	}
-	if c.DefaultApp.VoiceURL != "" {
+	if c.DefaultApp.VoiceURL != "" || c.DefaultApp.Flow != "" {
 		return c.DefaultApp, true
 	}
 	return App{}, false

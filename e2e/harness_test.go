@@ -98,6 +98,7 @@ type gatewayOpts struct {
 	statusEvents                                       []string
 	extraYAML                                          string
 	storageDir                                         string // "" = a new temporary directory
+	flow                                               string // a Studio flow file instead of voice_url
 }
 
 var rtpBase = struct {
@@ -147,6 +148,9 @@ numbers:
     status_callback: %[10]q
 %[11]s%[12]s`, g.sipPort, g.rtpRange, httpPort, testAccountSID, testAuthToken, storage,
 		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML)
+	if o.flow != "" {
+		cfg = strings.Replace(cfg, fmt.Sprintf("    voice_url: %q\n", o.voiceURL), fmt.Sprintf("    flow: %q\n", o.flow), 1)
+	}
 	cfgPath := filepath.Join(g.dir, "voxgate.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   voxgate serve [--config FILE]     run the gateway (default config: configs/voxgate.yaml)
   voxgate twiml validate FILE...    check TwiML documents; errors carry line numbers and Twilio codes
+  voxgate flow validate FILE...     check Studio flow JSON; problems name the state and property
   voxgate version                   print the version
 
 Every config key can be overridden by an environment variable, e.g.
@@ -59,6 +60,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return validateTwiML(args[2:], stdout, stderr)
+	case "flow":
+		if len(args) < 3 || args[1] != "validate" {
+			fmt.Fprintln(stderr, "usage: voxgate flow validate FILE...")
+			return 2
+		}
+		return validateFlows(args[2:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "voxgate", version)
 		return 0

@@ -18,6 +18,7 @@ import (
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/configs"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/ivr/studio"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
 	"github.com/voxgate/voxgate/queue"
@@ -48,6 +49,20 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	defer db.Close()
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
+	flows := studio.NewMemoryFlows()
+	flowSIDs, err := loadFlows(cfg, flows)
+	if err != nil {
+		return err
+	}
+	studioExec := studio.NewExecutor(studio.Options{Flows: flows, PublicURL: cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log})
+	events := func(ev ivr.Event) {
+		cdr.event(ev)
+		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = studioExec.EndCall(ctx, ev.Info.SID, ev.Status) // no execution: nothing to end
+		}
+	}
 
 	speaker, err := tts.New(tts.Options{Binary: cfg.TTS.Binary, CacheDir: cacheDir, Rate: cfg.TTS.Rate, Voices: cfg.TTS.Voices, Logger: log})
 	if err != nil {
@@ -76,7 +91,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:         log,
 		RecordingsDir:  recordingsDir,
 		PublicURL:      cfg.HTTP.PublicURL,
-		Events:         cdr.event,
+		Events:         events,
 		RecordingSaved: cdr.recording,
 		Dialer:         dialer,
 		Queues:         queues,
@@ -108,7 +123,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 			SIPSourceIP: call.Source().Addr().String(),
 			SIPHeaders:  call.XHeaders(),
 		}
-		engine.Run(ctx, info, call, ivr.App{
+		run := ivr.App{
 			VoiceURL:             expandLocal(app.VoiceURL, cfg.HTTP.PublicURL),
 			VoiceMethod:          app.VoiceMethod,
 			FallbackURL:          expandLocal(app.VoiceFallbackURL, cfg.HTTP.PublicURL),
@@ -116,7 +131,13 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 			StatusCallback:       app.StatusCallback,
 			StatusCallbackMethod: app.StatusCallbackMethod,
 			StatusCallbackEvents: app.StatusCallbackEvents,
-		})
+		}
+		if app.Flow != "" {
+			// A Studio flow is a TwiML app this gateway serves itself.
+			u := studioExec.VoiceURL(flowSIDs[app.Flow])
+			run.VoiceURL, run.VoiceMethod, run.FallbackURL, run.FallbackMethod = u, "POST", u, "POST"
+		}
+		engine.Run(ctx, info, call, run)
 	}
 	trunks, err := sipTrunks(cfg.Trunks)
 	if err != nil {
@@ -163,6 +184,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log})
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
+	mux.Handle("/studio/", studioExec.Handler())
 	mux.Handle("/", apiHandler)
 	httpSrv := &http.Server{
 		Handler:           mux,
