@@ -84,7 +84,9 @@ func TestStudioFlowClosedBranch(t *testing.T) {
 // the agent hangs up the flow continues (callComplete -> Goodbye).
 func TestStudioFlowEnqueueToAgent(t *testing.T) {
 	a := newApp(t)
-	a.handle("/hours", func(webhookRequest) (int, string, string) { return 200, "application/json", `{"open": true, "name": "x"}` })
+	a.handle("/hours", func(webhookRequest) (int, string, string) {
+		return 200, "application/json", `{"open": true, "name": "x"}`
+	})
 	g := flowGateway(t, a, agentYAML)
 	agent := newPionAgent(t, g.httpURL, "alice", "alice-secret-1")
 	var steps strings.Builder
