@@ -19,6 +19,18 @@
 //	Queues/{QU}/Members.json       GET (via QueueControl)
 //	Queues/{QU}/Members/{CA|Front}.json  GET, POST dequeue (via QueueControl)
 //
+// The Studio API lives under /v2/ (same credentials; ISO 8601 dates; list
+// envelopes {<key>: [...], meta: {page, page_size, first_page_url,
+// previous_page_url, next_page_url, url, key}}) when Options.Flows is set:
+//
+//	Flows                          GET list, POST create
+//	Flows/Validate                 POST (400 details.errors[].property_path)
+//	Flows/{FW}                     GET, POST (new revision), DELETE
+//	Flows/{FW}/Revisions[/{n|LatestPublished|LatestDraft|LatestRevision}]  GET
+//	Flows/{FW}/Executions          GET (Status, DateCreatedFrom/To), POST (To, From, Parameters)
+//	Flows/{FW}/Executions/{FN}     GET, POST Status=ended, DELETE
+//	Flows/{FW}/Executions/{FN}/Context, /Steps, /Steps/{FT}, /Steps/{FT}/Context  GET
+//
 // Records come from Options.Store. Live actions go through the controllers
 // the gateway wires in (CallControl, QueueControl); without one, those
 // endpoints answer HTTP 501 with code 20503. Errors are Twilio's error JSON
@@ -80,6 +92,10 @@ type Options struct {
 	// credentials as the rest of the API. Off by default, as on Twilio,
 	// where the unguessable recording SID is the secret.
 	RecordingsRequireAuth bool
+	// Flows serves the Studio API under /v2/ (flows, revisions,
+	// executions, steps) with the same credentials; nil makes it answer
+	// 501.
+	Flows *FlowControl
 }
 
 // NewHandler returns the gateway's HTTP handler.
@@ -106,6 +122,7 @@ func NewHandler(opts Options) http.Handler {
 		mux.Handle("/demo/", &demoApp{files: opts.Demo, log: opts.Logger})
 	}
 	mux.Handle("/"+apiVersion+"/", newRestAPI(opts))
+	mux.Handle("/"+v2Version+"/", newV2API(opts))
 	return mux
 }
 

@@ -2,8 +2,7 @@ package store
 
 // migrations builds the schema, oldest first. Append new ones with the next
 // version; never change one that has shipped (databases in the field have
-// already run it). Flows, executions and steps will come as further
-// migrations.
+// already run it).
 var migrations = []migration{
 	{version: 1, name: "calls", stmts: []string{
 		`CREATE TABLE calls (
@@ -79,5 +78,47 @@ var migrations = []migration{
 		`CREATE INDEX queue_members_by_enqueued ON queue_members (date_enqueued DESC, queue_sid DESC, call_sid DESC)`,
 		`CREATE INDEX queue_members_by_queue ON queue_members (queue_sid, date_enqueued DESC, call_sid DESC)`,
 		`CREATE INDEX queue_members_by_call ON queue_members (call_sid, date_enqueued DESC)`,
+	}},
+	{version: 4, name: "studio flows, revisions, executions and steps", stmts: []string{
+		`CREATE TABLE flows (
+			sid          TEXT PRIMARY KEY,
+			account_sid  TEXT NOT NULL,
+			revision     INTEGER NOT NULL,
+			date_created INTEGER NOT NULL,
+			date_updated INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX flows_by_created ON flows (date_created DESC, sid DESC)`,
+		`CREATE TABLE flow_revisions (
+			flow_sid       TEXT NOT NULL REFERENCES flows (sid) ON DELETE CASCADE,
+			revision       INTEGER NOT NULL,
+			friendly_name  TEXT NOT NULL,
+			status         TEXT NOT NULL,
+			definition     TEXT NOT NULL,
+			commit_message TEXT NOT NULL DEFAULT '',
+			valid          INTEGER NOT NULL,
+			errors         TEXT NOT NULL DEFAULT '[]',
+			warnings       TEXT NOT NULL DEFAULT '[]',
+			date_created   INTEGER NOT NULL,
+			PRIMARY KEY (flow_sid, revision)
+		) STRICT`,
+		`CREATE TABLE flow_executions (
+			sid             TEXT PRIMARY KEY,
+			flow_sid        TEXT NOT NULL,
+			status          TEXT NOT NULL,
+			call_sid        TEXT NOT NULL DEFAULT '',
+			contact_address TEXT NOT NULL DEFAULT '',
+			body            TEXT NOT NULL,
+			date_created    INTEGER NOT NULL,
+			date_updated    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX flow_executions_by_flow ON flow_executions (flow_sid, date_created DESC, sid DESC)`,
+		`CREATE INDEX flow_executions_active_call ON flow_executions (call_sid) WHERE status = 'active'`,
+		`CREATE TABLE flow_steps (
+			sid           TEXT PRIMARY KEY,
+			execution_sid TEXT NOT NULL REFERENCES flow_executions (sid) ON DELETE CASCADE,
+			seq           INTEGER NOT NULL,
+			body          TEXT NOT NULL,
+			UNIQUE (execution_sid, seq)
+		) STRICT`,
 	}},
 }

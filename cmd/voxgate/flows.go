@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"time"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/voxgate/voxgate/api"
 	"io"
 	"os"
 	"path/filepath"
@@ -75,4 +79,42 @@ func validateFlows(files []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// chainedFlows finds a flow among the config's flow files first, then
+// among the flows created through /v2/Flows.
+type chainedFlows struct {
+	mem *studio.MemoryFlows
+	sql *studio.SQLFlows
+}
+
+// Flow implements studio.FlowSource.
+func (c chainedFlows) Flow(ctx context.Context, sid string) (*studio.Flow, error) {
+	if f, err := c.mem.Flow(ctx, sid); err == nil {
+		return f, nil
+	}
+	return c.sql.Flow(ctx, sid)
+}
+
+// FlowRevision implements studio.RevisionSource.
+func (c chainedFlows) FlowRevision(ctx context.Context, sid string, rev int) (*studio.Flow, error) {
+	if f, err := c.mem.FlowRevision(ctx, sid, rev); err == nil {
+		return f, nil
+	}
+	return c.sql.FlowRevision(ctx, sid, rev)
+}
+
+// flowCaller places the outbound call of a REST-started execution; the
+// flow's URL is its TwiML, status callback and fallback, so the execution
+// ends even when the call is never answered.
+type flowCaller struct{ c *callControl }
+
+// StartCall implements api.FlowCaller.
+func (f flowCaller) StartCall(ctx context.Context, to, from, voiceURL string) (string, error) {
+	call, err := f.c.Create(ctx, api.CreateCallParams{
+		To: to, From: from, URL: voiceURL, Method: "POST",
+		StatusCallback: voiceURL, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"},
+		FallbackURL: voiceURL, FallbackMethod: "POST", Timeout: 60 * time.Second,
+	})
+	return call.SID, err
 }

@@ -54,7 +54,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	studioExec := studio.NewExecutor(studio.Options{Flows: flows, PublicURL: cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log})
+	studioExec := studio.NewExecutor(studio.Options{
+		Flows:     chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
+		Store:     studio.NewSQLStore(db),
+		PublicURL: cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
+	})
 	events := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
@@ -168,6 +172,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Store:         db,
 		Calls:         calls,
 		Queues:        queueControl{queues},
+		Flows:         &api.FlowControl{Store: db, Executor: studioExec, Calls: flowCaller{calls}},
 		PublicURL:     cfg.HTTP.PublicURL,
 		Demo:          configs.Demo,
 		ActiveCalls:   sipSrv.ActiveCalls,

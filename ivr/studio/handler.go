@@ -137,6 +137,9 @@ func (x *Executor) handle(ctx context.Context, req request) ([]byte, int) {
 	if ex != nil {
 		log = log.With("execution_sid", ex.Sid)
 	}
+	if ex == nil && req.flowEvent == "" && req.params.Get(ParamExecution) != "" {
+		return x.adopt(ctx, log, req)
+	}
 	switch {
 	case ex == nil && (req.final || req.progress):
 		return twimlDocument(), http.StatusOK // nothing to end
