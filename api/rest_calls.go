@@ -208,6 +208,11 @@ func parseCreateCall(form url.Values) (CreateCallParams, error) {
 	if p.Record, err = parseBool("Record", form.Get("Record"), false); err != nil {
 		return p, err
 	}
+	if p.Record {
+		// Recording a whole API call is not built yet: say so rather than
+		// place an unrecorded call the app believes is recorded.
+		return p, badRequest(codeUnsupportedParam, "Record=true is not supported by this gateway yet (use <Record> or <Dial record> in the call's TwiML)")
+	}
 	return p, nil
 }
 

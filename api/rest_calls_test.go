@@ -77,6 +77,16 @@ func TestCreateCallValidation(t *testing.T) {
 	}
 }
 
+func TestCreateCallRecordIsRefused(t *testing.T) {
+	e := newEnv(t)
+	form := validCall()
+	form.Set("Record", "true")
+	expectError(t, e.do(http.MethodPost, "Calls.json", form), http.StatusBadRequest, 20001)
+	if len(e.calls.created) != 0 {
+		t.Errorf("a call was placed although Record=true is refused")
+	}
+}
+
 func TestCreateCall(t *testing.T) {
 	e := newEnv(t)
 	form := validCall()
@@ -87,7 +97,7 @@ func TestCreateCall(t *testing.T) {
 	form.Add("StatusCallbackEvent", "ringing")
 	form.Set("Timeout", "900")
 	form.Set("SendDigits", "1w2W#*AD")
-	form.Set("Record", "true")
+	form.Set("Record", "false")
 	form.Set("FallbackUrl", "https://app.example/fallback")
 	form.Set("Unrelated", "ignored as Twilio ignores unknown parameters")
 	var got callJSON
@@ -99,7 +109,7 @@ func TestCreateCall(t *testing.T) {
 		FallbackURL: "https://app.example/fallback", FallbackMethod: "POST",
 		StatusCallback: "https://app.example/status", StatusCallbackMethod: "POST",
 		StatusCallbackEvents: []string{"initiated", "ringing", "answered"},
-		Timeout:              600 * time.Second, SendDigits: "1w2W#*AD", Record: true,
+		Timeout:              600 * time.Second, SendDigits: "1w2W#*AD", Record: false,
 	}
 	if len(e.calls.created) != 1 || !reflect.DeepEqual(e.calls.created[0], want) {
 		t.Fatalf("controller got %+v\nwant %+v", e.calls.created, want)
