@@ -233,3 +233,43 @@ func TestQueueToBrowserAgent(t *testing.T) {
 		t.Errorf("Enqueue action %v, want QueueResult=bridged", f)
 	}
 }
+
+// TestDialClientRingsBrowserAgent: <Dial><Client>alice</Client> rings the
+// signed-in agent directly; she accepts, audio flows, she hangs up, and the
+// Dial's action gets completed.
+func TestDialClientRingsBrowserAgent(t *testing.T) {
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Dial action="/after" timeout="15"><Client>alice</Client></Dial></Response>`)
+	a.twiml("/after", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML})
+	agent := newPionAgent(t, g.httpURL, "alice", "alice-secret-1")
+	peer := newRTPPeer(t)
+	peer.talk(t, 20*time.Second)
+	sippDone := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
+		if code != 0 {
+			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
+			return
+		}
+		sippDone <- ""
+	}()
+	offer := agent.expect("offer", 10*time.Second)["offer"].(map[string]any)
+	if offer["queue"] != "" && offer["queue"] != nil {
+		t.Errorf("a direct ring came with queue %v", offer["queue"])
+	}
+	agent.accept(offer["id"].(string), 600)
+	agent.expect("accepted", 15*time.Second)
+	time.Sleep(2 * time.Second)
+	if got := dominantFraction(agent.heard(), 1000); got < 0.8 {
+		t.Errorf("the agent did not hear the caller (best 1 kHz fraction %.2f)", got)
+	}
+	agent.send(map[string]any{"type": "hangup"})
+	if msg := <-sippDone; msg != "" {
+		t.Fatal(msg)
+	}
+	f := a.waitRequests(t, "/after", 1, 5*time.Second)[0].Form
+	if f.Get("DialCallStatus") != "completed" || f.Get("DialBridged") != "true" {
+		t.Errorf("Dial action %v", f)
+	}
+}
