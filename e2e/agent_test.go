@@ -273,3 +273,59 @@ func TestDialClientRingsBrowserAgent(t *testing.T) {
 		t.Errorf("Dial action %v", f)
 	}
 }
+
+// TestDialQueueBetweenSIPCallers: caller 1 waits in "support"; caller 2's
+// <Dial><Queue url> takes it: caller 1 hears the url's announcement, then
+// the two talk (caller 2's tone reaches caller 1) until caller 2 hangs up.
+func TestDialQueueBetweenSIPCallers(t *testing.T) {
+	a := newApp(t)
+	var mu sync.Mutex
+	n := 0
+	a.handle("/voice", func(webhookRequest) (int, string, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			return 200, "text/xml", `<Response><Enqueue waitUrl="">support</Enqueue></Response>`
+		}
+		return 200, "text/xml", `<Response><Dial action="/dialed"><Queue url="/announce">support</Queue></Dial></Response>`
+	})
+	a.twiml("/announce", `<Response><Say>An agent is taking your call.</Say></Response>`)
+	a.twiml("/dialed", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	waiter := newRTPPeer(t)
+	done1 := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(waiter.port()), "pts": "0"}, 40*time.Second)
+		if code != 0 {
+			done1 <- fmt.Sprintf("waiting caller: sipp exit %d\n%s", code, out)
+			return
+		}
+		done1 <- ""
+	}()
+	a.waitRequests(t, "/voice", 1, 10*time.Second)
+	time.Sleep(time.Second)
+	dequeuer := newRTPPeer(t)
+	dequeuer.talk(t, 15*time.Second)
+	code, out := g.sipp(t, "udp", "uac_hangup.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(dequeuer.port()), "pause_ms": "8000"}, 30*time.Second)
+	if code != 0 {
+		t.Fatalf("dequeuing caller: sipp exit %d\n%s", code, out)
+	}
+	if msg := <-done1; msg != "" {
+		t.Fatal(msg)
+	}
+	ann := a.waitRequests(t, "/announce", 1, 5*time.Second)[0].Form
+	if ann.Get("DequeingCallSid") == "" || ann.Get("QueueSid") == "" {
+		t.Errorf("announcement request %v, want DequeingCallSid and QueueSid", ann)
+	}
+	rx := decode(waiter.packets(), 0)
+	if c, _ := xcorrPeak(rx, reference(t, "en-us", "An agent is taking your call.")); c < 0.9 {
+		t.Errorf("the waiting caller did not hear the announcement (correlation %.2f)", c)
+	}
+	if got := dominantFraction(rx, 1000); got < 0.8 {
+		t.Errorf("the waiting caller did not hear the dequeuer (best 1 kHz fraction %.2f)", got)
+	}
+	if f := a.waitRequests(t, "/dialed", 1, 5*time.Second)[0].Form; f.Get("DialCallStatus") != "completed" {
+		t.Errorf("Dial action %v", f)
+	}
+}
