@@ -49,6 +49,8 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"text/template"
 	"time"
@@ -105,17 +107,26 @@ func NewHandler(opts Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	started := time.Now()
+	// /healthz: status, version, active_calls, uptime_s, and the runtime
+	// figures a load test watches for leaks: goroutines, heap_bytes (heap
+	// objects now), heap_live_bytes (live after the last collection) and
+	// gc_cycles (collections so far).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		active := 0
 		if opts.ActiveCalls != nil {
 			active = opts.ActiveCalls()
 		}
+		heap := readHeap()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"status":       "ok",
-			"version":      opts.Version,
-			"active_calls": active,
-			"uptime_s":     int(time.Since(started).Seconds()),
+			"status":          "ok",
+			"version":         opts.Version,
+			"active_calls":    active,
+			"uptime_s":        int(time.Since(started).Seconds()),
+			"goroutines":      runtime.NumGoroutine(),
+			"heap_bytes":      heap.objects,
+			"heap_live_bytes": heap.live,
+			"gc_cycles":       heap.cycles,
 		})
 	})
 	if opts.Demo != nil {
@@ -124,6 +135,30 @@ func NewHandler(opts Options) http.Handler {
 	mux.Handle("/"+apiVersion+"/", newRestAPI(opts))
 	mux.Handle("/"+v2Version+"/", newV2API(opts))
 	return mux
+}
+
+// heapStats are the heap figures /healthz reports, read from
+// runtime/metrics without stopping the world.
+type heapStats struct {
+	objects uint64 // bytes in heap objects, live or not yet swept (MemStats.HeapAlloc)
+	live    uint64 // bytes the last garbage collection found live: what a leak makes grow
+	cycles  uint64 // garbage collections completed
+}
+
+func readHeap() heapStats {
+	samples := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+	}
+	metrics.Read(samples)
+	u := func(s metrics.Sample) uint64 {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return s.Value.Uint64()
+	}
+	return heapStats{objects: u(samples[0]), live: u(samples[1]), cycles: u(samples[2])}
 }
 
 // demoApp serves the demo IVR. A request for NAME.xml with a Digits

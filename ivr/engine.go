@@ -60,6 +60,9 @@ type Config struct {
 	Dialer Dialer
 	// Queues holds enqueued callers and agents (<Enqueue>, <Dial><Queue>).
 	Queues *queue.Manager
+	// WebhookObserve, when set, is told the outcome of every webhook
+	// request (for metrics).
+	WebhookObserve func(webhook.Outcome)
 }
 
 // Event reports a call's progress to the rest of the gateway.
@@ -145,6 +148,7 @@ func (e *Engine) newSession(info CallInfo, call Call, app App) *session {
 			HTTPClient: e.cfg.HTTPClient,
 			UserAgent:  e.cfg.UserAgent,
 			Logger:     log,
+			Observe:    e.cfg.WebhookObserve,
 		}),
 		status:    "ringing",
 		startedAt: e.cfg.Clock.Now(),

@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zaf/g711"
@@ -11,14 +12,41 @@ import (
 type Codec struct {
 	Name        string // SDP encoding name: "PCMU" or "PCMA"
 	PayloadType uint8
-	encode      func(int16) uint8
-	decode      func(uint8) int16
+	enc         *[1 << 16]uint8 // code for every 16-bit sample, indexed by uint16(sample)
+	dec         *[1 << 8]int16  // sample for every code
+}
+
+// G.711 conversion tables, built once from github.com/zaf/g711's
+// per-sample functions (the reference) and never changed: a table lookup
+// per sample is several times faster than calling the function, which
+// matters at 8,000 samples per second for each of thousands of calls.
+var (
+	ulawEncode = encodeTable(g711.EncodeUlawFrame)
+	alawEncode = encodeTable(g711.EncodeAlawFrame)
+	ulawDecode = decodeTable(g711.DecodeUlawFrame)
+	alawDecode = decodeTable(g711.DecodeAlawFrame)
+)
+
+func encodeTable(encode func(int16) uint8) *[1 << 16]uint8 {
+	var t [1 << 16]uint8
+	for i := range t {
+		t[i] = encode(int16(uint16(i)))
+	}
+	return &t
+}
+
+func decodeTable(decode func(uint8) int16) *[1 << 8]int16 {
+	var t [1 << 8]int16
+	for i := range t {
+		t[i] = decode(uint8(i))
+	}
+	return &t
 }
 
 // The codecs Voxgate speaks on RTP legs.
 var (
-	PCMU = Codec{Name: "PCMU", PayloadType: 0, encode: g711.EncodeUlawFrame, decode: g711.DecodeUlawFrame}
-	PCMA = Codec{Name: "PCMA", PayloadType: 8, encode: g711.EncodeAlawFrame, decode: g711.DecodeAlawFrame}
+	PCMU = Codec{Name: "PCMU", PayloadType: 0, enc: ulawEncode, dec: ulawDecode}
+	PCMA = Codec{Name: "PCMA", PayloadType: 8, enc: alawEncode, dec: alawDecode}
 )
 
 // CodecByName returns the codec with the given SDP encoding name
@@ -36,8 +64,13 @@ func CodecByName(name string) (Codec, error) {
 // Encode appends the G.711 encoding of pcm to dst and returns it. It does
 // not allocate when dst has room for len(pcm) bytes.
 func (c Codec) Encode(dst []byte, pcm []int16) []byte {
-	for _, s := range pcm {
-		dst = append(dst, c.encode(s))
+	n := len(dst)
+	dst = slices.Grow(dst, len(pcm))[:n+len(pcm)]
+	out := dst[n:]
+	out = out[:len(pcm)]
+	enc := c.enc
+	for i, s := range pcm {
+		out[i] = enc[uint16(s)]
 	}
 	return dst
 }
@@ -45,8 +78,13 @@ func (c Codec) Encode(dst []byte, pcm []int16) []byte {
 // Decode appends the linear samples of the G.711 payload to dst and returns
 // it. It does not allocate when dst has room for len(payload) samples.
 func (c Codec) Decode(dst []int16, payload []byte) []int16 {
-	for _, b := range payload {
-		dst = append(dst, c.decode(b))
+	n := len(dst)
+	dst = slices.Grow(dst, len(payload))[:n+len(payload)]
+	out := dst[n:]
+	out = out[:len(payload)]
+	dec := c.dec
+	for i, b := range payload {
+		out[i] = dec[b]
 	}
 	return dst
 }

@@ -28,10 +28,13 @@ package media
 // caller that detaches its job knows the loop is done with it.
 //
 // Per packet, neither loop allocates: each owns one packet buffer and one
-// frame buffer. This one-goroutine-pair-per-leg design is the simple
-// baseline; sending for thousands of calls from a shared scheduler would
-// replace the send loop's timer with a shared tick calling the same
-// per-leg tick function (RTPLeg.sendTick).
+// frame buffer.
+//
+// With RTPConfig.Scheduler set, the leg has no send goroutine: a
+// Scheduler worker, shared by many legs, calls the same per-leg tick
+// (RTPLeg.sendTick) at the same absolute deadlines (pacer_scheduler.go).
+// That saves a goroutine wake-up, a timer and a select per packet, which
+// is what one goroutine per leg costs with thousands of calls.
 
 import (
 	"fmt"
@@ -75,6 +78,10 @@ type RTPConfig struct {
 	// Logger receives the leg's logs; it should carry the call SID.
 	// Nil means slog.Default().
 	Logger *slog.Logger
+	// Scheduler, when set, paces the leg's sending from its shared
+	// workers instead of a goroutine of the leg's own. Nil: the leg runs
+	// its own send loop.
+	Scheduler *Scheduler
 }
 
 // RTPLeg is a Leg over RTP/UDP with G.711 audio and RFC 4733 (or in-band)
@@ -93,7 +100,8 @@ type RTPLeg struct {
 	local      netip.AddrPort
 	log        *slog.Logger
 	inactivity time.Duration
-	epoch      time.Time // reference for lastRecv and arrival times (monotonic)
+	epoch      time.Time  // reference for lastRecv and arrival times (monotonic)
+	sched      *Scheduler // sends for the leg; nil: the leg's own send loop
 	ssrc       uint32
 	tsBase     uint32 // RTP timestamp of frame 0
 
@@ -143,7 +151,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Codec.encode == nil {
+	if cfg.Codec.enc == nil {
 		cfg.Codec = PCMU
 	}
 	inactivity := cfg.InactivityTimeout
@@ -172,6 +180,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 		eventPT:    cfg.EventPayloadType,
 		playSlot:   make(chan struct{}, 1),
 		dtmfSlot:   make(chan struct{}, 1),
+		sched:      cfg.Scheduler,
 	}
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.marker = true
@@ -180,8 +189,10 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 	return l
 }
 
-// Start starts the send and receive loops. Sending begins at once with
-// silence. Calling Start again, or after Close, does nothing.
+// Start starts the send and receive loops (or hands the leg to its
+// Scheduler). Sending begins at once with silence (with a Scheduler, at
+// the start of its next 1 ms slot). Calling Start again, or after Close,
+// does nothing.
 func (l *RTPLeg) Start() {
 	l.startOnce.Do(func() {
 		select {
@@ -190,7 +201,11 @@ func (l *RTPLeg) Start() {
 		default:
 		}
 		l.lastRecv.Store(int64(time.Since(l.epoch)))
-		go l.sendLoop()
+		if l.sched != nil {
+			l.sched.add(l)
+		} else {
+			go l.sendLoop()
+		}
 		go l.recvLoop()
 	})
 }
@@ -203,7 +218,7 @@ func (l *RTPLeg) LocalAddr() netip.AddrPort { return l.local }
 // timestamps continue. A changed address drops the latched source until
 // packets arrive again.
 func (l *RTPLeg) Update(remote netip.AddrPort, codec Codec, eventPT uint8) {
-	if codec.encode == nil {
+	if codec.enc == nil {
 		codec = PCMU
 	}
 	remote = unmapAddrPort(remote)

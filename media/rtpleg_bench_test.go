@@ -145,17 +145,63 @@ func BenchmarkRTPLegReceiveLoop(b *testing.B) {
 // each interval strays from 20 ms. It measures; it asserts nothing. Run:
 //
 //	go test -run '^$' -bench RTPSendInterval ./media/
+//
+// Each size runs with legs that have their own send loop and with a shared
+// Scheduler. The peers read in the same process, so under load their own
+// scheduling shows in the figures too; bench/run.sh measures the gateway
+// from a packet capture instead.
 func BenchmarkRTPSendInterval(b *testing.B) {
-	for _, legs := range []int{1, 100} {
-		b.Run(fmt.Sprintf("legs=%d", legs), func(b *testing.B) {
-			for range b.N {
-				measureSendInterval(b, legs, 5*time.Second)
+	for _, legs := range []int{1, 100, 1000} {
+		for _, scheduled := range []bool{false, true} {
+			mode := "own-loop"
+			if scheduled {
+				mode = "scheduler"
 			}
-		})
+			b.Run(fmt.Sprintf("legs=%d/%s", legs, mode), func(b *testing.B) {
+				for range b.N {
+					var sched *Scheduler
+					if scheduled {
+						sched = NewScheduler(0)
+					}
+					measureSendInterval(b, legs, 5*time.Second, sched)
+					if sched != nil {
+						sched.Close()
+					}
+				}
+			})
+		}
 	}
 }
 
-func measureSendInterval(b *testing.B, legs int, d time.Duration) {
+// BenchmarkSchedulerTick is a scheduler worker's whole job for one slot of
+// 100 legs: each leg's send tick (read the Play source, encode, marshal,
+// write to its socket), plus the worker's bookkeeping.
+func BenchmarkSchedulerTick(b *testing.B) {
+	w := &schedWorker{epoch: time.Now(), wake: make(chan struct{}, 1)}
+	const legs = 100
+	for range legs {
+		peer := listenLoopback(b)
+		leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(b), Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger()})
+		leg.play = &playJob{src: &sliceSource{samples: testSignal(SampleRate), loop: true}, done: make(chan error, 1)}
+		leg.tx.clock = newPacer(w.epoch, FrameDuration)
+		w.slots[0] = append(w.slots[0], leg)
+		go drain(peer)
+	}
+	time.Sleep(20 * time.Millisecond) // let the drains start (they allocate their buffers)
+	b.ReportAllocs()
+	var k int64
+	for b.Loop() {
+		// Pretend a frame period has passed: every leg is due once.
+		for _, l := range w.slots[0] {
+			l.tx.clock.start = l.tx.clock.start.Add(-FrameDuration)
+		}
+		w.serve(k)
+		k += int64(schedSlots)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/legs, "ns/packet")
+}
+
+func measureSendInterval(b *testing.B, legs int, d time.Duration, sched *Scheduler) {
 	var (
 		mu        sync.Mutex
 		intervals []time.Duration
@@ -169,7 +215,7 @@ func measureSendInterval(b *testing.B, legs int, d time.Duration) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger()})
+		leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger(), Scheduler: sched})
 		all = append(all, leg)
 		wg.Go(func() {
 			var local []time.Duration

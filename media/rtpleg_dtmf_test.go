@@ -130,146 +130,152 @@ func TestRTPLegInjectDigit(t *testing.T) {
 }
 
 func TestRTPLegSendDTMFEvents(t *testing.T) {
-	lp := newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
-	stop := make(chan struct{})
-	got := collectUntil(lp.peer, stop)
-	time.Sleep(60 * time.Millisecond)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
+		stop := make(chan struct{})
+		got := collectUntil(lp.peer, stop)
+		time.Sleep(60 * time.Millisecond)
 
-	// Audio playing meanwhile is paused by each digit, not lost.
-	signal := testSignal(SampleRate / 2)
-	playErr := make(chan error, 1)
-	go func() { playErr <- lp.leg.Play(context.Background(), &sliceSource{samples: signal}) }()
-	time.Sleep(40 * time.Millisecond)
+		// Audio playing meanwhile is paused by each digit, not lost.
+		signal := testSignal(SampleRate / 2)
+		playErr := make(chan error, 1)
+		go func() { playErr <- lp.leg.Play(context.Background(), &sliceSource{samples: signal}) }()
+		time.Sleep(40 * time.Millisecond)
 
-	start := time.Now()
-	if err := lp.leg.SendDTMF(context.Background(), "1#"); err != nil {
-		t.Fatalf("SendDTMF: %v", err)
-	}
-	// Two keys: 8 packets each, 5 ticks of gap between: 21 ticks.
-	if took := time.Since(start); took < 20*FrameDuration || took > 2*time.Second {
-		t.Errorf("SendDTMF took %v, want about 420 ms", took)
-	}
-	if err := <-playErr; err != nil {
-		t.Fatalf("Play: %v", err)
-	}
-	time.Sleep(60 * time.Millisecond)
-	close(stop)
-	pkts := <-got
-
-	// One stream: SSRC, sequence numbers continuous throughout.
-	for i, p := range pkts {
-		if p.SSRC != pkts[0].SSRC || p.SequenceNumber != pkts[0].SequenceNumber+uint16(i) {
-			t.Fatalf("packet %d: SSRC %x seq %d breaks the stream", i, p.SSRC, p.SequenceNumber)
+		start := time.Now()
+		if err := lp.leg.SendDTMF(context.Background(), "1#"); err != nil {
+			t.Fatalf("SendDTMF: %v", err)
 		}
-	}
-	var keys []byte
-	var audio []int16
-	silence := silencePayload(PCMU)
-	for i := 0; i < len(pkts); {
-		p := pkts[i]
-		if p.PayloadType != testEventPT {
-			if string(p.Payload) != string(silence) {
-				audio = PCMU.Decode(audio, p.Payload)
+		// Two keys: 8 packets each, 5 ticks of gap between: 21 ticks.
+		if took := time.Since(start); took < 20*FrameDuration || took > 2*time.Second {
+			t.Errorf("SendDTMF took %v, want about 420 ms", took)
+		}
+		if err := <-playErr; err != nil {
+			t.Fatalf("Play: %v", err)
+		}
+		time.Sleep(60 * time.Millisecond)
+		close(stop)
+		pkts := <-got
+
+		// One stream: SSRC, sequence numbers continuous throughout.
+		for i, p := range pkts {
+			if p.SSRC != pkts[0].SSRC || p.SequenceNumber != pkts[0].SequenceNumber+uint16(i) {
+				t.Fatalf("packet %d: SSRC %x seq %d breaks the stream", i, p.SSRC, p.SequenceNumber)
 			}
-			i++
-			continue
 		}
-		// An event: marker first, one timestamp, growing durations, then
-		// exactly three end packets.
-		ev0, err := dtmf.ParseEvent(p.Payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !p.Marker {
-			t.Errorf("first packet of event %d has no marker", ev0.Code)
-		}
-		// The event starts at the media clock of the frame it replaces
-		// (the next one unless the host stalled the sender).
-		if onGrid := (p.Timestamp-pkts[0].Timestamp)%uint32(FrameSamples) == 0; i == 0 || !onGrid || p.Timestamp == pkts[i-1].Timestamp {
-			t.Errorf("event timestamp %d does not continue the media clock", p.Timestamp)
-		}
-		var ends, n int
-		var lastDur uint16
-		for ; i < len(pkts) && pkts[i].PayloadType == testEventPT; i, n = i+1, n+1 {
-			q := pkts[i]
-			ev, err := dtmf.ParseEvent(q.Payload)
+		var keys []byte
+		var audio []int16
+		silence := silencePayload(PCMU)
+		for i := 0; i < len(pkts); {
+			p := pkts[i]
+			if p.PayloadType != testEventPT {
+				if string(p.Payload) != string(silence) {
+					audio = PCMU.Decode(audio, p.Payload)
+				}
+				i++
+				continue
+			}
+			// An event: marker first, one timestamp, growing durations, then
+			// exactly three end packets.
+			ev0, err := dtmf.ParseEvent(p.Payload)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q.Timestamp != p.Timestamp || ev.Code != ev0.Code || (n > 0 && q.Marker) {
-				t.Errorf("event packet %d: ts %d code %d marker %v", n, q.Timestamp, ev.Code, q.Marker)
+			if !p.Marker {
+				t.Errorf("first packet of event %d has no marker", ev0.Code)
 			}
-			if ev.Duration < lastDur {
-				t.Errorf("event duration went down: %d after %d", ev.Duration, lastDur)
+			// The event starts at the media clock of the frame it replaces
+			// (the next one unless the host stalled the sender).
+			if onGrid := (p.Timestamp-pkts[0].Timestamp)%uint32(FrameSamples) == 0; i == 0 || !onGrid || p.Timestamp == pkts[i-1].Timestamp {
+				t.Errorf("event timestamp %d does not continue the media clock", p.Timestamp)
 			}
-			lastDur = ev.Duration
-			if ev.End {
-				ends++
-			} else if ends > 0 {
-				t.Error("event packet without E bit after an end packet")
+			var ends, n int
+			var lastDur uint16
+			for ; i < len(pkts) && pkts[i].PayloadType == testEventPT; i, n = i+1, n+1 {
+				q := pkts[i]
+				ev, err := dtmf.ParseEvent(q.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.Timestamp != p.Timestamp || ev.Code != ev0.Code || (n > 0 && q.Marker) {
+					t.Errorf("event packet %d: ts %d code %d marker %v", n, q.Timestamp, ev.Code, q.Marker)
+				}
+				if ev.Duration < lastDur {
+					t.Errorf("event duration went down: %d after %d", ev.Duration, lastDur)
+				}
+				lastDur = ev.Duration
+				if ev.End {
+					ends++
+				} else if ends > 0 {
+					t.Error("event packet without E bit after an end packet")
+				}
+			}
+			if ends != 3 {
+				t.Errorf("event %d: %d end packets, want 3", ev0.Code, ends)
+			}
+			k, _ := dtmf.CodeToKey(ev0.Code)
+			keys = append(keys, k)
+			// Audio resumes as a new talkspurt on the media clock.
+			if i < len(pkts) {
+				q := pkts[i]
+				if !q.Marker || q.Timestamp < p.Timestamp+uint32(n*FrameSamples) || (q.Timestamp-p.Timestamp)%uint32(FrameSamples) != 0 {
+					t.Errorf("audio after event: marker %v ts +%d, want marker and +%d", q.Marker, q.Timestamp-p.Timestamp, n*FrameSamples)
+				}
 			}
 		}
-		if ends != 3 {
-			t.Errorf("event %d: %d end packets, want 3", ev0.Code, ends)
+		if string(keys) != "1#" {
+			t.Errorf("events for %q, want 1#", keys)
 		}
-		k, _ := dtmf.CodeToKey(ev0.Code)
-		keys = append(keys, k)
-		// Audio resumes as a new talkspurt on the media clock.
-		if i < len(pkts) {
-			q := pkts[i]
-			if !q.Marker || q.Timestamp < p.Timestamp+uint32(n*FrameSamples) || (q.Timestamp-p.Timestamp)%uint32(FrameSamples) != 0 {
-				t.Errorf("audio after event: marker %v ts +%d, want marker and +%d", q.Marker, q.Timestamp-p.Timestamp, n*FrameSamples)
-			}
+		if !slices.Equal(audio, roundTrip(PCMU, signal)) {
+			t.Errorf("the played audio did not arrive whole around the digits (%d of %d samples)", len(audio), len(signal))
 		}
-	}
-	if string(keys) != "1#" {
-		t.Errorf("events for %q, want 1#", keys)
-	}
-	if !slices.Equal(audio, roundTrip(PCMU, signal)) {
-		t.Errorf("the played audio did not arrive whole around the digits (%d of %d samples)", len(audio), len(signal))
-	}
+	})
 }
 
 func TestRTPLegSendDTMFInBand(t *testing.T) {
-	lp := newLegPeer(t, nil) // no telephone-event: tones
-	stop := make(chan struct{})
-	got := collectUntil(lp.peer, stop)
-	if err := lp.leg.SendDTMF(context.Background(), "4w9"); err != nil {
-		t.Fatalf("SendDTMF: %v", err)
-	}
-	time.Sleep(60 * time.Millisecond)
-	close(stop)
-	det := dtmf.NewDetector()
-	var keys []byte
-	for _, p := range <-got {
-		if p.PayloadType != PCMU.PayloadType {
-			t.Fatalf("in-band DTMF sent PT %d", p.PayloadType)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, nil) // no telephone-event: tones
+		stop := make(chan struct{})
+		got := collectUntil(lp.peer, stop)
+		if err := lp.leg.SendDTMF(context.Background(), "4w9"); err != nil {
+			t.Fatalf("SendDTMF: %v", err)
 		}
-		if k, ok := det.Frame(PCMU.Decode(nil, p.Payload)); ok {
-			keys = append(keys, k)
+		time.Sleep(60 * time.Millisecond)
+		close(stop)
+		det := dtmf.NewDetector()
+		var keys []byte
+		for _, p := range <-got {
+			if p.PayloadType != PCMU.PayloadType {
+				t.Fatalf("in-band DTMF sent PT %d", p.PayloadType)
+			}
+			if k, ok := det.Frame(PCMU.Decode(nil, p.Payload)); ok {
+				keys = append(keys, k)
+			}
 		}
-	}
-	if string(keys) != "49" {
-		t.Errorf("tones decode to %q, want 49", keys)
-	}
+		if string(keys) != "49" {
+			t.Errorf("tones decode to %q, want 49", keys)
+		}
+	})
 }
 
 func TestRTPLegSendDTMFErrors(t *testing.T) {
-	lp := newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
-	if err := lp.leg.SendDTMF(context.Background(), "12x"); err == nil {
-		t.Error("SendDTMF with an invalid digit succeeded")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := lp.leg.SendDTMF(ctx, "123456"); err != context.DeadlineExceeded {
-		t.Errorf("SendDTMF past its deadline = %v", err)
-	}
-	// After the cancelled digits, the leg goes back to audio.
-	time.Sleep(20 * time.Millisecond)
-	collect(lp.peer, 40*time.Millisecond)
-	for _, p := range collect(lp.peer, 100*time.Millisecond) {
-		if p.PayloadType == testEventPT {
-			t.Fatal("telephone-event packets after SendDTMF was cancelled")
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
+		if err := lp.leg.SendDTMF(context.Background(), "12x"); err == nil {
+			t.Error("SendDTMF with an invalid digit succeeded")
 		}
-	}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if err := lp.leg.SendDTMF(ctx, "123456"); err != context.DeadlineExceeded {
+			t.Errorf("SendDTMF past its deadline = %v", err)
+		}
+		// After the cancelled digits, the leg goes back to audio.
+		time.Sleep(20 * time.Millisecond)
+		collect(lp.peer, 40*time.Millisecond)
+		for _, p := range collect(lp.peer, 100*time.Millisecond) {
+			if p.PayloadType == testEventPT {
+				t.Fatal("telephone-event packets after SendDTMF was cancelled")
+			}
+		}
+	})
 }

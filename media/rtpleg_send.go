@@ -21,6 +21,7 @@ const (
 
 // rtpSendState is the send loop's state. Only the send loop touches it.
 type rtpSendState struct {
+	clock   pacer  // the frame deadlines
 	seq     uint16 // sequence number of the next packet sent
 	marker  bool   // the next audio packet starts a talkspurt
 	pcm     [FrameSamples]int16
@@ -34,9 +35,10 @@ type playJob struct {
 	done chan error // buffered; receives the end of src
 }
 
-// sendLoop paces the leg's packets until the leg ends.
+// sendLoop paces the leg's packets until the leg ends (legs without a
+// Scheduler).
 func (l *RTPLeg) sendLoop() {
-	clock := newPacer(time.Now(), FrameDuration)
+	l.tx.clock = newPacer(time.Now(), FrameDuration)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -46,9 +48,19 @@ func (l *RTPLeg) sendLoop() {
 		case <-timer.C:
 		}
 		now := time.Now()
-		frame, skipped := clock.Tick(now)
+		frame, skipped := l.tx.clock.Tick(now)
 		l.sendTick(now, frame, skipped > 0)
-		timer.Reset(time.Until(clock.Deadline()))
+		timer.Reset(time.Until(l.tx.clock.Deadline()))
+	}
+}
+
+// sendDue runs the send tick for every frame due by now, as the send loop
+// would have: overdue frames back to back, up to the pacer's catch-up
+// limit. A Scheduler worker calls it when the leg's slot comes.
+func (l *RTPLeg) sendDue(now time.Time) {
+	for !now.Before(l.tx.clock.Deadline()) && !l.closed() {
+		frame, skipped := l.tx.clock.Tick(now)
+		l.sendTick(now, frame, skipped > 0)
 	}
 }
 

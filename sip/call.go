@@ -54,6 +54,7 @@ func (c *InboundCall) finish() {
 	defer cancel()
 	_ = c.Hangup(ctx)
 	c.leg.Close("call ended")
+	c.reportMedia()
 	c.cancel()
 	c.mu.Lock()
 	at := c.answeredAt

@@ -163,6 +163,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		EventPayloadType:  OfferedEventPayloadType,
 		InactivityTimeout: s.cfg.RTPTimeout,
 		Logger:            log,
+		Scheduler:         s.sched,
 	})
 	sessionID := rand.Uint64N(1 << 62)
 	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port())}

@@ -42,6 +42,7 @@ func (c *OutboundCall) run() {
 		c.log.Info("call: sent BYE")
 	}
 	c.leg.Close("call ended")
+	c.reportMedia()
 	c.cancel()
 	c.logEnded(c.answeredAt)
 }

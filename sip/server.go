@@ -16,7 +16,10 @@
 // connection (TCP); Dial waits until Serve is serving.
 //
 // Every call, inbound or outbound, ends with the Server: when Serve
-// returns, all calls have been hung up.
+// returns, all calls have been hung up. While Serve runs, the RTP of all
+// calls is sent from one shared media.Scheduler (a goroutine per CPU, not
+// one per call), and Config.MediaEnded hears each call's RTP statistics
+// when it ends.
 package sip
 
 import (
@@ -56,6 +59,10 @@ type Config struct {
 	// peers may call in (see Trunk).
 	Trunks []Trunk
 	Logger *slog.Logger
+	// MediaEnded, when set, is called once per call (inbound or
+	// outbound) when it is over, with the final statistics of its RTP leg
+	// (for metrics). It runs on the call's goroutine: it must not block.
+	MediaEnded func(callSID string, stats media.RTPStats)
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -83,6 +90,9 @@ type Server struct {
 	client   *sipgo.Client
 	dialogUA *sipgo.DialogUA
 	auth     inboundAuth
+	// sched sends the RTP of every call from a few shared goroutines; it
+	// runs while Serve does.
+	sched *media.Scheduler
 
 	// ctx ends when Serve is told to stop: ringing Dials are cancelled.
 	ctx    context.Context
@@ -248,6 +258,8 @@ func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
 // hangs up every call (inbound and outbound), waits for their handlers and
 // owners to finish and closes the listeners. Call it once.
 func (s *Server) Serve(ctx context.Context) error {
+	s.sched = media.NewScheduler(0)
+	defer s.sched.Close() // after every call has ended (callWG.Wait below)
 	var serving sync.WaitGroup
 	for _, serve := range s.serves {
 		serving.Add(1)
@@ -414,6 +426,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		EventPayloadType:  offer.EventPayloadType,
 		InactivityTimeout: s.cfg.RTPTimeout,
 		Logger:            log,
+		Scheduler:         s.sched,
 	})
 	dlg, err := s.dialogUA.ReadInvite(req, tx)
 	if err != nil {

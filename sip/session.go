@@ -214,6 +214,14 @@ func (s *session) info(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.srv.respond(req, tx, 200, "OK")
 }
 
+// reportMedia hands the leg's final statistics to Config.MediaEnded. The
+// call's owner calls it once, after closing the leg.
+func (s *session) reportMedia() {
+	if fn := s.srv.cfg.MediaEnded; fn != nil {
+		fn(s.sid, s.leg.Stats())
+	}
+}
+
 // logEnded logs the end of the call with its duration since answeredAt
 // (zero when it was never answered).
 func (s *session) logEnded(answeredAt time.Time) {

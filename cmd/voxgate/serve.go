@@ -59,7 +59,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Store:     studio.NewSQLStore(db),
 		PublicURL: cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
-	events := func(ev ivr.Event) {
+	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -83,6 +83,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:       log,
 	})
 	defer queues.Close()
+	gm := newGatewayMetrics(queues, log)
+	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
 	engine := ivr.NewEngine(ivr.Config{
 		AccountSID:     cfg.Account.SID,
@@ -99,6 +101,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		RecordingSaved: cdr.recording,
 		Dialer:         dialer,
 		Queues:         queues,
+		WebhookObserve: gm.webhookDone,
 	})
 	defer engine.Close()
 
@@ -149,6 +152,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	sipSrv, err := sip.NewServer(sip.Config{
 		Trunks:     trunks,
+		MediaEnded: gm.mediaEnded,
 		Listen:     cfg.SIP.Listen,
 		PublicIP:   publicIP,
 		Ports:      ports,
@@ -160,6 +164,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return err
 	}
 	dialer.srv = sipSrv
+	gm.serving(sipSrv)
 
 	httpLn, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -190,7 +195,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
-	mux.Handle("/", apiHandler)
+	mux.Handle("/", gm.handler(apiHandler)) // GET /metrics, then the API
 	httpSrv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -39,6 +39,10 @@ type Options struct {
 	UserAgent string
 	// Logger receives request logs and callback failures. Default: discard.
 	Logger *slog.Logger
+	// Observe, when set, is told about every finished Fetch and Notify
+	// (duration, error code), for metrics. It runs on the goroutine that
+	// made the request and must not block.
+	Observe func(Outcome)
 }
 
 // Client sends one call's webhook requests. It keeps the cookies the
@@ -49,6 +53,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	log       *slog.Logger
+	onDone    func(Outcome)
 }
 
 // NewClient returns a Client for one call, with an empty cookie jar.
@@ -69,6 +74,7 @@ func NewClient(opts Options) *Client {
 		timeout:   opts.Timeout,
 		userAgent: opts.UserAgent,
 		log:       opts.Logger,
+		onDone:    opts.Observe,
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultTotalTimeout
@@ -114,7 +120,10 @@ type Response struct {
 // 11220–11237 TLS, 11750 TwiML body over 64 KB, 12300 Content-Type that is
 // not TwiML, audio or text.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Response, error) {
-	return c.do(ctx, req, true)
+	start := time.Now()
+	res, err := c.do(ctx, req, true)
+	c.observe(ctx, false, strings.ToUpper(req.Method), start, res, err)
+	return res, err
 }
 
 // Notify sends a fire-and-forget callback (call progress, recording
@@ -122,7 +131,9 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Response, error) {
 // A failure is logged with its code and returned; it is retried at most
 // once, as the URL's retry policy allows.
 func (c *Client) Notify(ctx context.Context, req Request) error {
-	_, err := c.do(ctx, req, false)
+	start := time.Now()
+	res, err := c.do(ctx, req, false)
+	c.observe(ctx, true, strings.ToUpper(req.Method), start, res, err)
 	if err != nil {
 		code := CodeRetrievalFailure
 		var we *Error
@@ -135,7 +146,7 @@ func (c *Client) Notify(ctx context.Context, req Request) error {
 }
 
 // do runs a request through its redirects. With fetch false the final
-// body is discarded and no Response is returned.
+// body is discarded and the Response holds only the URL and status.
 func (c *Client) do(ctx context.Context, req Request, fetch bool) (*Response, error) {
 	u, fragment, err := parseTarget(req.URL)
 	if err != nil {
@@ -190,7 +201,7 @@ func (c *Client) do(ctx context.Context, req Request, fetch bool) (*Response, er
 		}
 		if !fetch {
 			discard(resp)
-			return nil, nil
+			return &Response{URL: u.String(), StatusCode: resp.StatusCode}, nil
 		}
 		return readResponse(ctx, resp, method, u)
 	}

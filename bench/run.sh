@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Voxgate load test: builds the gateway, runs it against SIPp on this
+# machine (127.0.0.1 only) and prints a table.
+#
+#   bench/run.sh               # the full run: about 6 minutes
+#   QUICK=1 bench/run.sh       # 200 calls, short steps: about 2 minutes
+#
+# Steps:
+#   1. scenarios   every SIPp scenario in bench/scenarios once (SCENARIO_CALLS calls each)
+#   2. concurrency CALLS calls of uac_hold.xml ramped at RAMP_RATE, each streaming audio
+#                  in while Voxgate plays audio out; held HOLD_SECONDS at the plateau.
+#                  dumpcap records the gateway's SIP and the RTP of every
+#                  CAPTURE_EVERY-th call; bench/rtpstat measures the send
+#                  intervals at the plateau, loss, and first RTP / first audio after
+#                  each 200 OK
+#   3. call rate   uac_say_hangup.xml at rising rates (RATES, STEP_SECONDS each), first
+#                  against SIPp's own UAS answering and hanging up (the ceiling of this
+#                  machine and this SIPp), then against Voxgate (app: <Say>, <Hangup>);
+#                  a rate passes with 0 failed calls and >= 95% of it achieved
+#
+# Knobs (environment): CALLS RAMP_RATE HOLD_SECONDS RATES STEP_SECONDS SCENARIO_CALLS
+# CAPTURE_EVERY (1, 2, 4 or 8) NICE (the gateway's niceness, default 0) KEEP=1 (keep the
+# work directory). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
+# RTP 20000-27999; they must be free. Needs go, sipp, dumpcap (root or capture
+# capabilities), sox, espeak-ng, curl. Every wait is bounded; the script cleans up
+# after itself on exit, error or Ctrl-C.
+set -euo pipefail
+
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+	CALLS=${CALLS:-200} RAMP_RATE=${RAMP_RATE:-50} HOLD_SECONDS=${HOLD_SECONDS:-8}
+	RATES=${RATES:-"50 100 200 400"} STEP_SECONDS=${STEP_SECONDS:-4} SCENARIO_CALLS=${SCENARIO_CALLS:-3}
+	CAPTURE_EVERY=${CAPTURE_EVERY:-1}
+fi
+CALLS=${CALLS:-2000}
+RAMP_RATE=${RAMP_RATE:-100}
+HOLD_SECONDS=${HOLD_SECONDS:-15}
+RATES=${RATES:-"100 200 400 600 800 1000 1500 2000 3000 4000"}
+STEP_SECONDS=${STEP_SECONDS:-8}
+SCENARIO_CALLS=${SCENARIO_CALLS:-10}
+CAPTURE_EVERY=${CAPTURE_EVERY:-4}
+NICE=${NICE:-0}
+KEEP=${KEEP:-0}
+
+SIP_PORT=15060 HTTP_PORT=18080 APP_PORT=18090 UAC_PORT=15070 UAS_PORT=15080 HOLD_PORT=15090
+RTP_LO=20000 RTP_HI=27999
+IP=127.0.0.1
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SCEN=$ROOT/bench/scenarios
+W=$(mktemp -d /tmp/voxgate-bench.XXXXXX)
+PIDS=()
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	if [[ $KEEP == 1 ]]; then log "work directory kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME CMD... runs a command in the background, logs to $W/NAME.log
+# and remembers its PID for cleanup; the PID is left in LAST.
+LAST=
+start() {
+	local name=$1; shift
+	"$@" >"$W/$name.log" 2>&1 &
+	LAST=$!
+	PIDS+=("$LAST")
+}
+
+# stop PID ends one process we started and waits for it (bounded).
+stop() {
+	kill "$1" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+healthz() { curl -sf --max-time 2 "http://$IP:$HTTP_PORT/healthz" || true; }
+json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+# udp_drops LO HI sums the receive drops of the UDP sockets bound to ports
+# LO-HI (the drops column of /proc/net/udp: datagrams the kernel threw
+# away because the socket's buffer was full).
+udp_drops() {
+	awk -v lo="$1" -v hi="$2" '
+		function hex(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
+		NR > 1 { split($2, a, ":"); p = hex(a[2]); if (p >= lo && p <= hi) d += $NF }
+		END { print d + 0 }' /proc/net/udp
+}
+
+# --- preflight ---------------------------------------------------------------
+for tool in go sipp dumpcap sox espeak-ng curl awk ss; do
+	command -v "$tool" >/dev/null || die "$tool not found (Debian: sip-tester, wireshark-common, sox, espeak-ng, curl)"
+done
+for port in $SIP_PORT $HTTP_PORT $APP_PORT $UAC_PORT $UAS_PORT $HOLD_PORT; do
+	if ss -Hlnu "sport = :$port" | grep -q . || ss -Hlnt "sport = :$port" | grep -q .; then
+		die "port $port is in use"
+	fi
+done
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) >= 4 * CALLS + 1000 )) || die "open file limit $(ulimit -n) is too low for $CALLS calls"
+case $CAPTURE_EVERY in 1) MASK=1 ;; 2) MASK=3 ;; 4) MASK=7 ;; 8) MASK=15 ;; *) die "CAPTURE_EVERY must be 1, 2, 4 or 8" ;; esac
+CPUS=$(nproc)
+CLK=$(getconf CLK_TCK)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# busy lists the processes using 5% of a CPU or more now (the second of
+# two top samples, one second apart).
+busy() { top -b -n 2 -d 1 | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 >= 5 {printf "%s %s%%, ", $12, $9}' | head -c 300; }
+OTHERS=$(busy)
+
+# --- build and prepare -------------------------------------------------------
+log "building voxgate, the bench app and rtpstat in $W"
+(cd "$ROOT" && go build ${BENCH_TAGS:+-tags $BENCH_TAGS} -o "$W/voxgate" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
+cd "$W"
+sox -n -r 8000 -c 1 -b 16 audio.wav synth 4 sine 300-3000 vol 0.5          # what Voxgate plays (/hold)
+espeak-ng -w speech.wav "This is a caller talking to the Voxgate benchmark. One, two, three, four, five."
+sox speech.wav -r 8000 -c 1 -e u-law -t raw caller.ulaw                    # what callers stream (rtp_stream)
+espeak-ng -s 150 -w hello.wav "Hello from Voxgate."
+SAY_MS=$(sox --i -D hello.wav | awk '{printf "%d", $1 * 1000}')           # how long the UAS stays up
+ln -s /usr/share/sip-tester/dtmf_2833_1.pcap . 2>/dev/null || die "SIPp's dtmf_2833_1.pcap not found in /usr/share/sip-tester"
+cat >voxgate.yaml <<EOF
+sip:
+  listen: [udp:$IP:$SIP_PORT]
+  public_ip: $IP
+media:
+  rtp_ports: $RTP_LO-$RTP_HI
+  rtp_timeout: 60s
+http:
+  listen: $IP:$HTTP_PORT
+account:
+  sid: AC0123456789abcdef0123456789abcdef
+  auth_token: 0123456789abcdef0123456789abcdef
+storage:
+  dir: $W/var
+log:
+  level: warn
+webhook_timeout: 10s
+numbers:
+  - {number: "1001", voice_url: "http://$IP:$APP_PORT/say-hangup"}
+  - {number: "1002", voice_url: "http://$IP:$APP_PORT/hold"}
+  - {number: "1003", voice_url: "http://$IP:$APP_PORT/ivr"}
+  - {number: "1004", voice_url: "http://$IP:$APP_PORT/record"}
+  - {number: "1005", voice_url: "http://$IP:$APP_PORT/enqueue"}
+EOF
+start webapp ./webapp -listen "$IP:$APP_PORT" -audio audio.wav
+APP=$LAST
+start voxgate nice -n "$NICE" ./voxgate serve --config voxgate.yaml
+GW=$LAST
+for _ in $(seq 100); do [[ -n $(healthz) ]] && break; sleep 0.1; done
+[[ -n $(healthz) ]] || die "voxgate did not start: $(tail -5 voxgate.log)"
+log "voxgate running (pid $GW), app (pid $APP)"
+
+# sipp_run NAME ARGS... runs one SIPp client against the gateway (or
+# another target given in ARGS) in the foreground, bounded by its -timeout
+# and by timeout(1); its statistics go to NAME.csv every 200 ms.
+sipp_run() {
+	local name=$1; shift
+	local rc=0
+	timeout 600 sipp "$@" -i $IP -mi $IP -p $UAC_PORT -nostdin -trace_err -error_file "$name.err" \
+		-trace_stat -stf "$name.csv" -fd 200ms >"$name.out" 2>&1 || rc=$?
+	echo $rc
+}
+# sippstat NAME COLUMN prints a counter from the last line of NAME.csv
+# (12 OutgoingCall(C), 16 SuccessfulCall(C), 18 FailedCall(C), 58 Retransmissions(C)).
+sippstat() { tail -1 "$1.csv" | awk -F';' -v c="$2" '{print $c + 0}'; }
+# created_rate NAME CALLS prints the rate at which SIPp created the calls:
+# CALLS over the time until the statistics show them all created.
+created_rate() {
+	awk -F';' -v m="$2" 'NR > 1 && $12 + 0 >= m {
+		split($1, s, "\t"); split($3, c, "\t"); d = c[3] - s[3]
+		printf "%.0f", (d > 0 ? m / d : 0); found = 1; exit }
+		END { if (!found) print 0 }' "$1.csv"
+}
+
+# --- 1. scenarios ------------------------------------------------------------
+SCEN_RESULTS=()
+for spec in "say-hangup uac_say_hangup.xml 1001 0" "ivr-dtmf uac_ivr_dtmf.xml 1003 0" \
+	"record uac_record.xml 1004 0" "enqueue uac_enqueue.xml 1005 3000" "hold uac_hold.xml 1002 3000"; do
+	read -r name file number hold <<<"$spec"
+	log "scenario $name: $SCENARIO_CALLS calls"
+	rc=$(sipp_run "scen-$name" "$IP:$SIP_PORT" -sf "$SCEN/$file" -s "$number" -d "$hold" \
+		-m "$SCENARIO_CALLS" -r 5 -timeout 120s)
+	SCEN_RESULTS+=("$name $(sippstat "scen-$name" 16)/$SCENARIO_CALLS ok, $(sippstat "scen-$name" 18) failed (sipp exit $rc)")
+done
+
+# --- 2. concurrency ----------------------------------------------------------
+RAMP=$(((CALLS + RAMP_RATE - 1) / RAMP_RATE))
+HOLD_MS=$(((RAMP + HOLD_SECONDS + 3) * 1000))
+IDLE_RSS=$(rss_kb "$GW")
+IDLE_GOROUTINES=$(healthz | json_field goroutines)
+IDLE_HEAP=$(healthz | json_field heap_bytes)
+log "concurrency: $CALLS calls at $RAMP_RATE/s, each up $((HOLD_MS / 1000)) s"
+start dumpcap-sip dumpcap -i lo -P -q -f "udp and src port $SIP_PORT" -w sip.pcap
+CAP_SIP=$LAST
+start dumpcap-rtp dumpcap -i lo -P -q -s 96 -B 256 \
+	-f "udp and src portrange $RTP_LO-$RTP_HI and (udp[0:2] & $MASK) = 0" -w rtp.pcap
+CAP_RTP=$LAST
+sleep 1
+start sipp-hold sipp "$IP:$SIP_PORT" -sf "$SCEN/uac_hold.xml" -s 1002 \
+	-r "$RAMP_RATE" -m "$CALLS" -l "$CALLS" -d "$HOLD_MS" -i $IP -mi $IP -p $HOLD_PORT -nostdin \
+	-trace_err -error_file hold.err -trace_stat -stf hold.csv -fd 1 -timeout $((HOLD_MS / 1000 + 60))s
+HOLD_SIPP=$LAST
+ACTIVE=0
+for _ in $(seq $(((RAMP + 30) * 5))); do
+	ACTIVE=$(healthz | json_field active_calls)
+	((ACTIVE >= CALLS)) && break
+	kill -0 "$HOLD_SIPP" 2>/dev/null || break
+	sleep 0.2
+done
+PLATEAU_FROM=$(date +%s.%N)
+sleep 1
+T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") S0=$(date +%s.%N)
+PLATEAU_BUSY=$(busy)
+sleep $((HOLD_SECONDS - 3))
+T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") S1=$(date +%s.%N)
+H=$(healthz)
+ACTIVE=$(json_field active_calls <<<"$H")
+PLATEAU_GOROUTINES=$(json_field goroutines <<<"$H")
+PLATEAU_HEAP=$(json_field heap_bytes <<<"$H")
+GW_DROPS=$(udp_drops $RTP_LO $RTP_HI)
+PLATEAU_RSS=$(rss_kb "$GW")
+LOAD_PLATEAU=$(cut -d' ' -f1-3 /proc/loadavg)
+stop "$CAP_RTP"
+stop "$CAP_SIP"
+log "plateau measured ($ACTIVE calls up); waiting for the calls to end"
+for _ in $(seq $(((HOLD_MS / 1000 + 30) * 5))); do kill -0 "$HOLD_SIPP" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$HOLD_SIPP" 2>/dev/null; then
+	log "SIPp has not finished its calls: ending it"
+	kill -USR1 "$HOLD_SIPP" 2>/dev/null || true # soft exit: writes its statistics
+	sleep 5
+	stop "$HOLD_SIPP"
+fi
+HOLD_OK=$(sippstat hold 16) HOLD_FAILED=$(sippstat hold 18)
+HOLD_UNFINISHED=$((CALLS - HOLD_OK - HOLD_FAILED))
+for _ in $(seq 150); do [[ $(healthz | json_field active_calls) == 0 ]] && break; sleep 0.2; done
+sleep 2
+AFTER_GOROUTINES=$(healthz | json_field goroutines)
+./rtpstat -sip-port $SIP_PORT -rtp-ports $RTP_LO-$RTP_HI -jitter-from "$PLATEAU_FROM" sip.pcap rtp.pcap >rtpstat.txt
+r() { awk -v k="$1" '$1 == k {print $2}' rtpstat.txt; }
+METRICS_LOST=$(curl -sf --max-time 2 "http://$IP:$HTTP_PORT/metrics" | awk '$1 == "voxgate_rtp_packets_lost_total" {print $2}' || true)
+
+pct() { awk -v t="$1" -v clk="$CLK" -v a="$S0" -v b="$S1" 'BEGIN {printf "%.0f", t / clk / (b - a) * 100}'; }
+GW_CPU_PCT=$(pct $((T1 - T0)))
+SIPP_CPU=$(pct $((U1 - U0)))
+per100() { awk -v v="$1" -v n="$ACTIVE" 'BEGIN {if (n > 0) printf "%.1f", v / (n / 100); else print "-"}'; }
+
+# --- 3. call rate ------------------------------------------------------------
+# rate_steps LABEL HOSTPORT PID: runs RATES in order until one fails; sets
+# BEST (highest passing rate, achieved), BEST_CPU (target CPU seconds per
+# 100 calls at that step) and STEPS (a line per step).
+rate_steps() {
+	local label=$1 target=$2 pid=$3 rate calls rc ok failed retrans achieved t0 t1
+	BEST=0 BEST_CPU=- STEPS=""
+	for rate in $RATES; do
+		calls=$((rate * STEP_SECONDS))
+		t0=$(cpu_ticks "$pid")
+		rc=$(sipp_run "rate-$label-$rate" "$target" -sf "$SCEN/uac_say_hangup.xml" -s 1001 \
+			-r "$rate" -m "$calls" -l $((rate * 10)) -timeout $((STEP_SECONDS + 60))s)
+		t1=$(cpu_ticks "$pid")
+		ok=$(sippstat "rate-$label-$rate" 16) failed=$(sippstat "rate-$label-$rate" 18) retrans=$(sippstat "rate-$label-$rate" 58)
+		achieved=$(created_rate "rate-$label-$rate" "$calls")
+		STEPS+="    $label $rate/s: $ok/$calls ok, $failed failed, $retrans retransmissions, created at $achieved/s (sipp exit $rc)"$'\n'
+		log "call rate $label $rate/s: $ok/$calls ok, $failed failed, created at $achieved/s"
+		if [[ $rc != 0 || $failed != 0 || $ok != "$calls" ]] || ((achieved * 100 < rate * 95)); then
+			break
+		fi
+		BEST=$achieved
+		BEST_CPU=$(awk -v t=$((t1 - t0)) -v clk="$CLK" -v n="$calls" 'BEGIN {printf "%.2f", t / clk / n * 100}')
+		sleep 2 # let the last calls' transactions end
+	done
+}
+log "call rate: SIPp UAS (answers, stays up ${SAY_MS} ms, hangs up)"
+start sipp-uas sipp -sf "$SCEN/uas_answer_hangup.xml" -i $IP -mi $IP -p $UAS_PORT -d "$SAY_MS" -nostdin -timeout 1800s
+UAS=$LAST
+sleep 0.5
+rate_steps sipp-uas "$IP:$UAS_PORT" "$UAS"
+UAS_BEST=$BEST UAS_STEPS=$STEPS
+stop "$UAS"
+log "call rate: Voxgate (answer, <Say>, <Hangup>)"
+rate_steps voxgate "$IP:$SIP_PORT" "$GW"
+GW_BEST=$BEST GW_CPU_PER_100_SETUPS=$BEST_CPU GW_STEPS=$STEPS
+for _ in $(seq 150); do [[ $(healthz | json_field active_calls) == 0 ]] && break; sleep 0.2; done
+
+# --- report ------------------------------------------------------------------
+cat <<EOF
+
+Voxgate load test, $(date -u '+%Y-%m-%d %H:%M UTC'), $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)
+machine: $CPUS CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); load average before $LOAD_BEFORE, at the plateau $LOAD_PLATEAU
+busy processes at the start: ${OTHERS:-none}
+busy processes at the plateau: ${PLATEAU_BUSY:-none}
+gateway niceness $NICE; SIPp, dumpcap and the gateway share the machine
+
+scenarios ($SCENARIO_CALLS calls each)
+$(printf '    %s\n' "${SCEN_RESULTS[@]}")
+
+call rate, uac_say_hangup.xml, $STEP_SECONDS s per step (rates: $RATES)
+$UAS_STEPS$GW_STEPS
+| measure | result |
+|---|---|
+| call rate with 0 failures, SIPp UAS (ceiling) | $UAS_BEST calls/s |
+| call rate with 0 failures, Voxgate (answer, Say, hang up) | $GW_BEST calls/s ($(awk -v a="$GW_BEST" -v b="$UAS_BEST" 'BEGIN {if (b > 0) printf "%.0f", a / b * 100; else print "-"}')% of SIPp UAS) |
+| Voxgate CPU per 100 calls set up and torn down | $GW_CPU_PER_100_SETUPS CPU-seconds |
+| concurrent calls held, audio both ways | $ACTIVE of $CALLS up at the plateau; $HOLD_OK ok, $HOLD_FAILED failed, $HOLD_UNFINISHED unfinished by SIPp |
+| RTP send-interval jitter p50 / p99 / p99.9 / max | $(r jitter_p50_us) / $(r jitter_p99_us) / $(r jitter_p999_us) / $(r jitter_max_us) µs ($(r jitter_samples) intervals, $(r streams) streams) |
+| RTP loss, gateway → callers (capture) | $(r seq_lost) missing sequence numbers, $(r skipped_frames) skipped frames |
+| RTP loss, callers → gateway | gateway sockets' kernel drops $GW_DROPS at the plateau; lost by the gateway's count (/metrics): ${METRICS_LOST:-n/a} |
+| CPU per 100 calls (at the plateau) | $(per100 "$GW_CPU_PCT")% of one CPU (gateway total $GW_CPU_PCT%; SIPp ${SIPP_CPU}%) |
+| RSS per 100 calls | $(per100 $(((PLATEAU_RSS - IDLE_RSS) / 1024))) MB (idle $((IDLE_RSS / 1024)) MB, plateau $((PLATEAU_RSS / 1024)) MB); Go heap $(per100 $(((PLATEAU_HEAP - IDLE_HEAP) / 1048576))) MB per 100 calls |
+| goroutines idle / plateau / after | $IDLE_GOROUTINES / $PLATEAU_GOROUTINES / $AFTER_GOROUTINES |
+| first RTP after 200 OK p50 / p99 / max | $(r first_rtp_p50_ms) / $(r first_rtp_p99_ms) / $(r first_rtp_max_ms) ms ($(r answers) answers) |
+| first audio after 200 OK p50 / p99 / max | $(r first_audio_p50_ms) / $(r first_audio_p99_ms) / $(r first_audio_max_ms) ms |
+EOF

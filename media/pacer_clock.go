@@ -1,0 +1,85 @@
+package media
+
+import (
+	"errors"
+	"time"
+)
+
+// slotTicker wakes a scheduler worker at every slot boundary, epoch +
+// k*period, while armed. Only the worker calls its methods, except
+// interrupt.
+type slotTicker interface {
+	// arm starts the ticks: the first at the start of slot first, then
+	// one per period.
+	arm(first int64) error
+	// disarm stops the ticks.
+	disarm() error
+	// wait blocks until the next tick; it returns errClockInterrupted
+	// once interrupt has been called.
+	wait() error
+	// interrupt makes wait return errClockInterrupted, now and from then
+	// on. It may be called from any goroutine.
+	interrupt()
+	// close releases the ticker.
+	close() error
+}
+
+// errClockInterrupted is returned by slotTicker.wait once the scheduler
+// is closing.
+var errClockInterrupted = errors.New("media: scheduler clock interrupted")
+
+// goTimerClock is a slotTicker made of a Go timer. It is portable but may
+// fire up to a millisecond late when the process is otherwise idle (see
+// timerfdClock), so it is the fallback.
+type goTimerClock struct {
+	epoch  time.Time
+	period time.Duration
+	timer  *time.Timer
+	next   int64 // slot of the next tick
+	armed  bool
+	stop   <-chan struct{} // closed when the scheduler closes: interrupts wait
+}
+
+func newGoTimerClock(epoch time.Time, period time.Duration, stop <-chan struct{}) *goTimerClock {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &goTimerClock{epoch: epoch, period: period, timer: t, stop: stop}
+}
+
+func (c *goTimerClock) arm(first int64) error {
+	c.next, c.armed = first, true
+	c.timer.Reset(time.Until(c.slotTime(first)))
+	return nil
+}
+
+func (c *goTimerClock) disarm() error {
+	c.armed = false
+	c.timer.Stop()
+	return nil
+}
+
+func (c *goTimerClock) wait() error {
+	if !c.armed {
+		<-c.stop
+		return errClockInterrupted
+	}
+	select {
+	case <-c.stop:
+		return errClockInterrupted
+	case <-c.timer.C:
+	}
+	// The next tick is the first slot boundary still ahead.
+	c.next = max(c.next, int64(time.Since(c.epoch)/c.period)) + 1
+	c.timer.Reset(time.Until(c.slotTime(c.next)))
+	return nil
+}
+
+func (c *goTimerClock) slotTime(k int64) time.Time { return c.epoch.Add(time.Duration(k) * c.period) }
+
+// interrupt does nothing: wait also watches the scheduler's stop channel.
+func (c *goTimerClock) interrupt() {}
+
+func (c *goTimerClock) close() error {
+	c.timer.Stop()
+	return nil
+}
