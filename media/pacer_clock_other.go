@@ -4,8 +4,8 @@ package media
 
 import "time"
 
-// newSlotClock returns the scheduler worker's ticker: a Go timer outside
-// Linux.
-func newSlotClock(epoch time.Time, period time.Duration, stop <-chan struct{}) slotTicker {
+// newWorkerIO returns a scheduler worker's workerIO: outside Linux a Go
+// timer, and legs keep their own receive loops.
+func newWorkerIO(epoch time.Time, period time.Duration, stop <-chan struct{}) workerIO {
 	return newGoTimerClock(epoch, period, stop)
 }

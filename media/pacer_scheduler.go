@@ -14,8 +14,9 @@ import (
 // A leg started with a Scheduler (RTPConfig.Scheduler) has no send loop
 // of its own: one of the scheduler's workers (one per CPU by default) calls
 // the leg's send tick at its deadlines. The 20 ms frame period is cut into
-// slots of 1 ms; a leg joins the slot that begins next, and its frame n is
-// due at that slot's start + n*20 ms, so its deadlines are absolute as
+// slots of 1 ms; a leg joins the slot holding the fewest legs (the soonest
+// of those, so it starts sending within 20 ms), and its frame n is due at
+// that slot's start + n*20 ms, so its deadlines are absolute as
 // with its own loop, and the pacer's rules (catch up at most 3 frames,
 // skip beyond) are the same. Each worker wakes at every slot boundary
 // while it has legs (on Linux from a timerfd, precise to tens of
@@ -25,11 +26,17 @@ import (
 // interval, stay steady. Workers' slots are staggered by a fraction of a
 // slot so that their bursts do not coincide.
 //
-// What changes for a leg is only who runs its tick: Play, Record,
-// SendDTMF, hold and the inactivity timeout behave as with its own loop.
-// The tick reads the running Play's Source on the worker's goroutine, so
-// a Source must not block (none of Voxgate's do: they read memory or a
-// jitter buffer).
+// On Linux the worker also receives for its legs (see epollIO): one epoll
+// set holds its timerfd and its legs' sockets, and the worker reads each
+// socket when it becomes readable, then hands the packet to the leg as
+// its receive loop would. Elsewhere each leg keeps its receive loop.
+//
+// What changes for a leg is only who runs its tick and reads its socket:
+// Play, Record, SendDTMF, hold and the inactivity timeout behave as with
+// its own loops. The tick reads the running Play's Source, and received
+// frames go to the Record sinks, on the worker's goroutine, so Sources
+// and Sinks must not block (none of Voxgate's do: they read or write
+// memory, a jitter buffer or a buffered file).
 //
 // Per tick a worker allocates nothing. With thousands of legs this saves
 // a goroutine wake-up, a timer and a select per packet, which profiles of
@@ -62,7 +69,7 @@ func NewScheduler(workers int) *Scheduler {
 		epoch := base.Add(time.Duration(i) * schedSlot / time.Duration(workers))
 		w := &schedWorker{
 			epoch: epoch,
-			clock: newSlotClock(epoch, schedSlot, s.stop),
+			io:    newWorkerIO(epoch, schedSlot, s.stop),
 			wake:  make(chan struct{}, 1),
 			stop:  s.stop,
 		}
@@ -73,7 +80,7 @@ func NewScheduler(workers int) *Scheduler {
 }
 
 // Close stops the workers and waits for them. Legs still attached stop
-// sending (they still receive); close them first.
+// sending and, on Linux, receiving; close them first.
 func (s *Scheduler) Close() {
 	s.once.Do(func() {
 		close(s.stop)
@@ -116,12 +123,13 @@ type schedWorker struct {
 	legs  atomic.Int64 // legs placed or pending
 
 	mu      sync.Mutex
-	pending []*RTPLeg  // added, not yet in a slot
-	clock   slotTicker // replaced (under mu) by a Go timer if it fails
+	pending []*RTPLeg // added, not yet in a slot
+	io      workerIO  // replaced (under mu) by a Go timer if it fails
 
 	// Owned by the worker goroutine.
 	slots  [schedSlots][]*RTPLeg
 	placed []*RTPLeg // reused buffer for taking pending
+	ready  []*RTPLeg // reused buffer: legs with packets to read
 	next   int64     // the next slot to serve
 	armed  bool
 }
@@ -137,22 +145,22 @@ func (w *schedWorker) slotAt(t time.Time) int64 {
 	return int64(t.Sub(w.epoch) / schedSlot)
 }
 
-// interruptClock makes the worker's clock wait return (Scheduler.Close).
+// interruptClock makes the worker's wait return (Scheduler.Close).
 func (w *schedWorker) interruptClock() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.clock.interrupt()
+	w.io.interrupt()
 }
 
-// run serves the worker's slots until the scheduler closes. While it has
-// legs, its clock ticks at every slot boundary; without legs it sleeps
-// until one is added.
+// run serves the worker's slots and receives for its legs until the
+// scheduler closes. While it has legs, its clock ticks at every slot
+// boundary; without legs it sleeps until one is added.
 func (w *schedWorker) run() {
-	defer func() { _ = w.clock.close() }()
+	defer func() { _ = w.io.close() }()
 	for {
 		if w.legs.Load() == 0 {
 			if w.armed {
-				w.clockFailed(w.clock.disarm())
+				w.ioFailed(w.io.disarm())
 				w.armed = false
 			}
 			select {
@@ -164,38 +172,42 @@ func (w *schedWorker) run() {
 		}
 		if !w.armed {
 			w.next = w.slotAt(time.Now()) + 1
-			w.clockFailed(w.clock.arm(w.next))
+			w.ioFailed(w.io.arm(w.next))
 			w.armed = true
 		}
-		if err := w.clock.wait(); err != nil {
+		var err error
+		w.ready, err = w.io.wait(w.ready[:0])
+		if err != nil {
 			if errors.Is(err, errClockInterrupted) {
 				return
 			}
-			w.clockFailed(err)
+			w.ioFailed(err)
 			continue
 		}
-		// Serve every slot from the next one due to the one running now:
-		// after a late wake-up, the slots skipped over are served too (at
-		// most one whole frame of them; the legs' pacers handle longer
-		// delays).
-		tnow := time.Now()
-		now := w.slotAt(tnow)
-		if now >= w.next {
-			dbgNote(0, tnow.Sub(w.slotTime(now))+time.Duration(now-w.next)*schedSlot)
-		}
+		// Sending first: serve every slot from the next one due to the
+		// one running now. After a late wake-up, the slots skipped over
+		// are served too (at most one whole frame of them; the legs'
+		// pacers handle longer delays).
+		now := w.slotAt(time.Now())
 		w.place(now + 1)
 		for k := max(w.next, now-int64(schedSlots)+1); k <= now; k++ {
-			t0 := time.Now()
 			w.serve(k)
-			dbgNote(1, time.Since(t0))
 		}
 		w.next = max(w.next, now+1)
+		// Then what arrived.
+		for i, l := range w.ready {
+			if !l.closed() {
+				l.receiveReady()
+			}
+			w.ready[i] = nil
+		}
 	}
 }
 
-// clockFailed replaces a clock that returned err (when err is not nil) by
-// a Go timer, armed as the old one was.
-func (w *schedWorker) clockFailed(err error) {
+// ioFailed replaces a workerIO that returned err (when err is not nil) by
+// a Go timer, armed as the old one was; the legs it received for get
+// receive loops of their own.
+func (w *schedWorker) ioFailed(err error) {
 	if err == nil {
 		return
 	}
@@ -205,30 +217,54 @@ func (w *schedWorker) clockFailed(err error) {
 		_ = fallback.arm(w.next) // a Go timer cannot fail
 	}
 	w.mu.Lock()
-	old := w.clock
-	w.clock = fallback
+	old := w.io
+	w.io = fallback
 	w.mu.Unlock()
+	for _, l := range old.watching() {
+		go l.recvLoop()
+	}
 	_ = old.close()
 }
 
-// place puts the pending legs into slot first's place in the frame: their
-// pacers start at that slot.
+// place puts the pending legs into slots: each into the slot holding the
+// fewest legs, the soonest of those from slot first on, so its first
+// frame goes out within one frame period. Calls tend to arrive at a
+// steady rate (a load generator, a busy trunk), so the next free slot
+// would pile them up in a few slots; balancing keeps every slot's burst,
+// and so every leg's wait behind the others of its slot, small.
 func (w *schedWorker) place(first int64) {
 	w.mu.Lock()
 	w.placed = append(w.placed[:0], w.pending...)
 	clear(w.pending)
 	w.pending = w.pending[:0]
 	w.mu.Unlock()
-	idx := int(first % int64(schedSlots))
 	for i, l := range w.placed {
 		w.placed[i] = nil
 		if l.closed() {
 			w.legs.Add(-1)
 			continue
 		}
-		l.tx.clock = newPacer(w.slotTime(first), FrameDuration)
+		k := w.emptiestSlot(first)
+		l.tx.clock = newPacer(w.slotTime(k), FrameDuration)
+		idx := int(k % int64(schedSlots))
 		w.slots[idx] = append(w.slots[idx], l)
+		if !w.io.watch(l) {
+			go l.recvLoop()
+		}
 	}
+}
+
+// emptiestSlot returns the slot number, from first to first+schedSlots-1,
+// whose slot holds the fewest legs (the earliest of equals).
+func (w *schedWorker) emptiestSlot(first int64) int64 {
+	best, fewest := first, -1
+	for j := range int64(schedSlots) {
+		n := len(w.slots[(first+j)%int64(schedSlots)])
+		if fewest < 0 || n < fewest {
+			best, fewest = first+j, n
+		}
+	}
+	return best
 }
 
 // serve runs the send tick of every leg in slot k whose frame is due, and
@@ -239,6 +275,7 @@ func (w *schedWorker) serve(k int64) {
 	kept := legs[:0]
 	for _, l := range legs {
 		if l.closed() {
+			w.io.unwatch(l)
 			w.legs.Add(-1)
 			continue
 		}
@@ -247,28 +284,4 @@ func (w *schedWorker) serve(k int64) {
 	}
 	clear(legs[len(kept):])
 	w.slots[idx] = kept
-}
-
-var dbgMu sync.Mutex
-var dbgHist [2][64]int
-var dbgLast time.Time
-
-func dbgNote(h int, late time.Duration) {
-	dbgMu.Lock()
-	defer dbgMu.Unlock()
-	i := max(0, min(int(late/(100*time.Microsecond)), 63))
-	dbgHist[h][i]++
-	if time.Since(dbgLast) > 5*time.Second {
-		dbgLast = time.Now()
-		for h := range 2 {
-			print("DBG ", []string{"wake-lateness", "serve-time"}[h], " (100us buckets):")
-			for j, n := range dbgHist[h] {
-				if n > 0 {
-					print(" ", j, ":", n)
-				}
-			}
-			println()
-		}
-		dbgHist = [2][64]int{}
-	}
 }

@@ -197,3 +197,35 @@ func TestRTPLegSendDue(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerBalancesSlots places legs arriving exactly one frame
+// period apart, as a load generator's calls do: each must go to the
+// emptiest slot, not pile up in the slot that happens to come next.
+func TestSchedulerBalancesSlots(t *testing.T) {
+	w := &schedWorker{epoch: time.Now(), wake: make(chan struct{}, 1), io: &pretendIO{}}
+	const legs = 10 * schedSlots
+	for i := range legs {
+		leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(t), Remote: addrOf(listenLoopback(t)), Logger: testLogger()})
+		w.pending = append(w.pending, leg)
+		// The next arrival is a whole frame later: the same phase.
+		w.place(int64(i*schedSlots) + 3)
+	}
+	for i, slot := range w.slots {
+		if len(slot) != legs/schedSlots {
+			t.Errorf("slot %d holds %d legs, want %d", i, len(slot), legs/schedSlots)
+		}
+		for _, l := range slot {
+			// Frames fall on the slot's boundaries.
+			if off := l.tx.clock.start.Sub(w.epoch) % FrameDuration; off != time.Duration(i)*schedSlot {
+				t.Errorf("slot %d: a leg's frames start at %v into the frame", i, off)
+			}
+		}
+	}
+}
+
+// pretendIO is a workerIO for tests that drive a worker's methods by
+// hand: it never ticks and claims to receive for every leg, so no receive
+// loop starts.
+type pretendIO struct{ goTimerClock }
+
+func (*pretendIO) watch(*RTPLeg) bool { return true }

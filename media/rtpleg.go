@@ -190,9 +190,9 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 }
 
 // Start starts the send and receive loops (or hands the leg to its
-// Scheduler). Sending begins at once with silence (with a Scheduler, at
-// the start of its next 1 ms slot). Calling Start again, or after Close,
-// does nothing.
+// Scheduler). Sending begins at once with silence (with a Scheduler,
+// within one frame period, when the slot it is given comes). Calling Start
+// again, or after Close, does nothing.
 func (l *RTPLeg) Start() {
 	l.startOnce.Do(func() {
 		select {
@@ -202,10 +202,10 @@ func (l *RTPLeg) Start() {
 		}
 		l.lastRecv.Store(int64(time.Since(l.epoch)))
 		if l.sched != nil {
-			l.sched.add(l)
-		} else {
-			go l.sendLoop()
+			l.sched.add(l) // its worker sends, and receives or starts recvLoop
+			return
 		}
+		go l.sendLoop()
 		go l.recvLoop()
 	})
 }

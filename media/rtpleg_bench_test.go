@@ -108,35 +108,58 @@ type frameSignal chan struct{}
 func (s frameSignal) WriteFrame(p []int16) error { s <- struct{}{}; return nil }
 
 // BenchmarkRTPLegReceiveLoop measures the running leg end to end: a peer
-// sends a 20 ms packet, the receive loop reads, decodes and delivers it.
-// Allocations are counted across all goroutines, the send loop included.
+// sends a 20 ms packet, the leg reads, decodes and delivers it, with its
+// own receive loop or from a Scheduler worker (which, on Linux, reads the
+// socket when its epoll set says so). Allocations are counted across all
+// goroutines, the send side included.
 func BenchmarkRTPLegReceiveLoop(b *testing.B) {
-	peer := listenLoopback(b)
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: addrOf(peer), EventPayloadType: 101, Logger: testLogger()})
-	defer leg.Close("bench over")
-	sig := make(frameSignal, 1)
-	leg.sinks = append(leg.sinks, &recordJob{sink: sig, done: make(chan error, 1)})
-	leg.Start()
-	go drain(peer)
-	pkt, err := (&rtp.Packet{Header: rtpHeader(0, 0, 0, 99), Payload: PCMU.Encode(nil, testSignal(FrameSamples))}).Marshal()
-	if err != nil {
-		b.Fatal(err)
-	}
-	to := leg.LocalAddr()
-	b.ReportAllocs()
-	var seq uint16
-	for b.Loop() {
-		seq++
-		binary.BigEndian.PutUint16(pkt[2:], seq)
-		binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
-		if _, err := peer.WriteToUDPAddrPort(pkt, to); err != nil {
-			b.Fatal(err)
+	for _, scheduled := range []bool{false, true} {
+		name := "own-loop"
+		if scheduled {
+			name = "scheduler"
 		}
-		<-sig
+		b.Run(name, func(b *testing.B) {
+			var sched *Scheduler
+			if scheduled {
+				sched = NewScheduler(1)
+				defer sched.Close()
+			}
+			peer := listenLoopback(b)
+			conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: addrOf(peer), EventPayloadType: 101, Logger: testLogger(), Scheduler: sched})
+			defer leg.Close("bench over")
+			sig := make(frameSignal, 1)
+			leg.sinks = append(leg.sinks, &recordJob{sink: sig, done: make(chan error, 1)})
+			leg.Start()
+			go drain(peer)
+			pkt, err := (&rtp.Packet{Header: rtpHeader(0, 0, 0, 99), Payload: PCMU.Encode(nil, testSignal(FrameSamples))}).Marshal()
+			if err != nil {
+				b.Fatal(err)
+			}
+			to := leg.LocalAddr()
+			send := func(seq uint16) {
+				binary.BigEndian.PutUint16(pkt[2:], seq)
+				binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
+				if _, err := peer.WriteToUDPAddrPort(pkt, to); err != nil {
+					b.Fatal(err)
+				}
+				<-sig
+			}
+			// Warm up: the worker places the leg and reads its first packets.
+			var seq uint16
+			for range 10 {
+				seq++
+				send(seq)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				seq++
+				send(seq)
+			}
+		})
 	}
 }
 
@@ -177,7 +200,7 @@ func BenchmarkRTPSendInterval(b *testing.B) {
 // 100 legs: each leg's send tick (read the Play source, encode, marshal,
 // write to its socket), plus the worker's bookkeeping.
 func BenchmarkSchedulerTick(b *testing.B) {
-	w := &schedWorker{epoch: time.Now(), wake: make(chan struct{}, 1)}
+	w := &schedWorker{epoch: time.Now(), wake: make(chan struct{}, 1), io: &pretendIO{}}
 	const legs = 100
 	for range legs {
 		peer := listenLoopback(b)

@@ -44,35 +44,37 @@ func pressPackets(t testing.TB, ssrc, ts uint32, seq uint16, key byte, withEnd b
 // arrival times in TestRTPLegEventMemoryExpiry: a loaded machine can delay
 // the receive loop enough to move a real-time packet across them.)
 func TestRTPLegRepeatedPressOverSocket(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		withEnd bool
-		gap     time.Duration // from the last packet of the first press to the replay
-		want    string
-	}{
-		{"replayed 1 s later", true, time.Second, "55"},
-		{"replayed 700 ms after the end", true, 700 * time.Millisecond, "55"},
-		{"retransmitted at once", true, 0, "5"},
-		{"no end packets, resent 1.5 s later", false, 1500 * time.Millisecond, "55"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			lp := newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
-			press := pressPackets(t, 0x0e05384e, 40960, 7984, '5', tc.withEnd)
-			send := func() {
-				for _, b := range press {
-					if _, err := lp.peer.WriteToUDPAddrPort(b, lp.leg.LocalAddr()); err != nil {
-						t.Fatalf("send: %v", err)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		for _, tc := range []struct {
+			name    string
+			withEnd bool
+			gap     time.Duration // from the last packet of the first press to the replay
+			want    string
+		}{
+			{"replayed 1 s later", true, time.Second, "55"},
+			{"replayed 700 ms after the end", true, 700 * time.Millisecond, "55"},
+			{"retransmitted at once", true, 0, "5"},
+			{"no end packets, resent 1.5 s later", false, 1500 * time.Millisecond, "55"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				lp := m.newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
+				press := pressPackets(t, 0x0e05384e, 40960, 7984, '5', tc.withEnd)
+				send := func() {
+					for _, b := range press {
+						if _, err := lp.peer.WriteToUDPAddrPort(b, lp.leg.LocalAddr()); err != nil {
+							t.Fatalf("send: %v", err)
+						}
 					}
 				}
-			}
-			send()
-			time.Sleep(tc.gap)
-			send()
-			if got := keysOf(readDigits(lp.leg, 200*time.Millisecond)); got != tc.want {
-				t.Errorf("digits %q, want %q", got, tc.want)
-			}
-		})
-	}
+				send()
+				time.Sleep(tc.gap)
+				send()
+				if got := keysOf(readDigits(lp.leg, 200*time.Millisecond)); got != tc.want {
+					t.Errorf("digits %q, want %q", got, tc.want)
+				}
+			})
+		}
+	})
 }
 
 // TestRTPLegEventMemoryExpiry feeds the receive path packets at chosen

@@ -50,83 +50,89 @@ func sendEvent(t *testing.T, lp *legPeer, seq *uint16, ssrc, ts uint32, key byte
 }
 
 func TestRTPLegTelephoneEventOnOtherSSRC(t *testing.T) {
-	lp := newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
-	// Audio on one SSRC carries an in-band tone: with telephone-event
-	// negotiated it must not be detected.
-	tone := dtmf.AppendTone(nil, '9', 8*FrameSamples, 0.3)
-	sendSignal(t, lp.peer, lp.leg, PCMU, tone, 20*time.Millisecond, 0xdee0ee8f)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, func(c *RTPConfig) { c.EventPayloadType = testEventPT })
+		// Audio on one SSRC carries an in-band tone: with telephone-event
+		// negotiated it must not be detected.
+		tone := dtmf.AppendTone(nil, '9', 8*FrameSamples, 0.3)
+		sendSignal(t, lp.peer, lp.leg, PCMU, tone, 20*time.Millisecond, 0xdee0ee8f)
 
-	var seq uint16 = 500
-	const eventSSRC = 0x0e05384e
-	sendEvent(t, lp, &seq, eventSSRC, 13280, '1')
-	sendEvent(t, lp, &seq, eventSSRC, 92640, '#')
-	sendEvent(t, lp, &seq, eventSSRC, 23200, '2') // timestamp goes backwards
-	sendEvent(t, lp, &seq, eventSSRC, 92640, '#') // a retransmitted press
-	got := readDigits(lp.leg, 300*time.Millisecond)
-	if keys := keysOf(got); keys != "1#2" {
-		t.Errorf("digits %q, want %q", keys, "1#2")
-	}
-	for _, d := range got {
-		if d.Via != ViaRFC4733 || d.At.IsZero() {
-			t.Errorf("digit %+v: want ViaRFC4733 with a time", d)
+		var seq uint16 = 500
+		const eventSSRC = 0x0e05384e
+		sendEvent(t, lp, &seq, eventSSRC, 13280, '1')
+		sendEvent(t, lp, &seq, eventSSRC, 92640, '#')
+		sendEvent(t, lp, &seq, eventSSRC, 23200, '2') // timestamp goes backwards
+		sendEvent(t, lp, &seq, eventSSRC, 92640, '#') // a retransmitted press
+		got := readDigits(lp.leg, 300*time.Millisecond)
+		if keys := keysOf(got); keys != "1#2" {
+			t.Errorf("digits %q, want %q", keys, "1#2")
 		}
-	}
-	// Loss and jitter follow the audio SSRC, not the events.
-	if st := lp.leg.Stats(); st.RemoteSSRC != 0xdee0ee8f || st.PacketsLost != 0 {
-		t.Errorf("stats %+v", st)
-	}
+		for _, d := range got {
+			if d.Via != ViaRFC4733 || d.At.IsZero() {
+				t.Errorf("digit %+v: want ViaRFC4733 with a time", d)
+			}
+		}
+		// Loss and jitter follow the audio SSRC, not the events.
+		if st := lp.leg.Stats(); st.RemoteSSRC != 0xdee0ee8f || st.PacketsLost != 0 {
+			t.Errorf("stats %+v", st)
+		}
+	})
 }
 
 func TestRTPLegInBandDetection(t *testing.T) {
-	lp := newLegPeer(t, nil) // no telephone-event
-	var pcm []int16
-	pcm = append(pcm, make([]int16, 800)...)
-	pcm = dtmf.AppendTone(pcm, '5', 800, 0.25)
-	pcm = append(pcm, make([]int16, 800)...)
-	pcm = dtmf.AppendTone(pcm, '#', 800, 0.25)
-	pcm = append(pcm, make([]int16, 800)...)
-	sendSignal(t, lp.peer, lp.leg, PCMA, pcm, 20*time.Millisecond, 42) // PCMA accepted too
-	got := readDigits(lp.leg, 300*time.Millisecond)
-	if keys := keysOf(got); keys != "5#" {
-		t.Errorf("in-band digits %q, want %q", keys, "5#")
-	}
-	for _, d := range got {
-		if d.Via != ViaInBand {
-			t.Errorf("digit %+v: want ViaInBand", d)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, nil) // no telephone-event
+		var pcm []int16
+		pcm = append(pcm, make([]int16, 800)...)
+		pcm = dtmf.AppendTone(pcm, '5', 800, 0.25)
+		pcm = append(pcm, make([]int16, 800)...)
+		pcm = dtmf.AppendTone(pcm, '#', 800, 0.25)
+		pcm = append(pcm, make([]int16, 800)...)
+		sendSignal(t, lp.peer, lp.leg, PCMA, pcm, 20*time.Millisecond, 42) // PCMA accepted too
+		got := readDigits(lp.leg, 300*time.Millisecond)
+		if keys := keysOf(got); keys != "5#" {
+			t.Errorf("in-band digits %q, want %q", keys, "5#")
 		}
-	}
+		for _, d := range got {
+			if d.Via != ViaInBand {
+				t.Errorf("digit %+v: want ViaInBand", d)
+			}
+		}
+	})
 }
 
 func TestRTPLegInjectDigit(t *testing.T) {
-	lp := newLegPeer(t, nil)
-	lp.leg.InjectDigit('7')
-	lp.leg.InjectDigit('x') // not a key: ignored
-	lp.leg.InjectDigit('d') // lower case accepted
-	got := readDigits(lp.leg, 50*time.Millisecond)
-	if keys := keysOf(got); keys != "7D" {
-		t.Errorf("digits %q, want 7D", keys)
-	}
-	for _, d := range got {
-		if d.Via != ViaSIPInfo {
-			t.Errorf("digit %+v: want ViaSIPInfo", d)
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, nil)
+		lp.leg.InjectDigit('7')
+		lp.leg.InjectDigit('x') // not a key: ignored
+		lp.leg.InjectDigit('d') // lower case accepted
+		got := readDigits(lp.leg, 50*time.Millisecond)
+		if keys := keysOf(got); keys != "7D" {
+			t.Errorf("digits %q, want 7D", keys)
 		}
-	}
-	// A full channel drops digits instead of blocking.
-	done := make(chan struct{})
-	go func() {
-		for range digitBuffer + 10 {
-			lp.leg.InjectDigit('1')
+		for _, d := range got {
+			if d.Via != ViaSIPInfo {
+				t.Errorf("digit %+v: want ViaSIPInfo", d)
+			}
 		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-		t.Fatal("InjectDigit blocked on a full channel")
-	}
-	if n := len(readDigits(lp.leg, 50*time.Millisecond)); n != digitBuffer {
-		t.Errorf("%d digits buffered, want %d", n, digitBuffer)
-	}
+		// A full channel drops digits instead of blocking.
+		done := make(chan struct{})
+		go func() {
+			for range digitBuffer + 10 {
+				lp.leg.InjectDigit('1')
+			}
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			t.Fatal("InjectDigit blocked on a full channel")
+		}
+		if n := len(readDigits(lp.leg, 50*time.Millisecond)); n != digitBuffer {
+			t.Errorf("%d digits buffered, want %d", n, digitBuffer)
+		}
+	})
 }
 
 func TestRTPLegSendDTMFEvents(t *testing.T) {

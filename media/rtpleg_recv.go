@@ -40,6 +40,7 @@ type rtpRecvState struct {
 	pending  int                 // how many of frame are filled
 	events   dtmf.Receiver
 	detector *dtmf.Detector
+	sock     sockRecv  // reading from a scheduler worker (Linux)
 	loggedPT [128]bool // payload types already logged as ignored
 
 	// The last telephone-event packet: when it arrived (since the leg's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"time"
 
@@ -26,7 +27,8 @@ type rtpSendState struct {
 	marker  bool   // the next audio packet starts a talkspurt
 	pcm     [FrameSamples]int16
 	buf     [rtpHeaderSize + maxSendPayload]byte
-	failing bool // the last write failed (log once per run of failures)
+	failing bool     // the last write failed (log once per run of failures)
+	sock    sockSend // how packets are written (rtpleg_send_linux.go)
 }
 
 // playJob is a Play call's source, handed to the send loop.
@@ -167,10 +169,20 @@ func buildPacket(buf []byte, pt uint8, marker bool, seq uint16, ts, ssrc uint32,
 }
 
 // write sends pkt to remote and counts it. Send errors do not end the leg
-// (a firewall or a route may recover); the first of a run is logged.
+// (a firewall or a route may recover); the first of a run is logged. A
+// socket closed behind the leg's back does end it, as a receive error
+// would (a scheduler worker that receives for the leg sees no error when
+// its socket is closed: the socket just leaves the epoll set).
 func (l *RTPLeg) write(pkt []byte, remote netip.AddrPort, payloadLen int, now time.Time) {
-	_, err := l.conn.WriteToUDPAddrPort(pkt, remote)
+	err := l.sendTo(pkt, remote)
 	if err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			if !l.closed() {
+				l.log.Error("rtp socket closed, ending leg", "err", err)
+				l.end("socket-error: " + err.Error())
+			}
+			return
+		}
 		if !l.tx.failing && !l.closed() {
 			l.log.Warn("rtp send failed", "remote", remote, "err", err)
 		}
