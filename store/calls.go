@@ -65,7 +65,7 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 	if !c.DateCreated.IsZero() {
 		created = c.DateCreated.UnixNano()
 	}
-	row := s.w.QueryRowContext(ctx, putCallSQL,
+	row := s.putCall.QueryRowContext(ctx,
 		c.SID, c.AccountSID, c.ParentCallSID, c.From, c.To, c.FromFormatted,
 		c.ToFormatted, c.Direction, string(c.Status), nanos(c.StartTime), nanos(c.EndTime), c.Duration, c.AnsweredBy, c.ForwardedFrom,
 		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, created, now)
@@ -76,9 +76,12 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 	return stored, nil
 }
 
+// getCallSQL reads one call by SID.
+const getCallSQL = `SELECT ` + callColumns + ` FROM calls WHERE sid = ?`
+
 // GetCall implements CallStore.
 func (s *SQLite) GetCall(ctx context.Context, sid string) (Call, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE sid = ?`, sid)
+	row := s.getCall.QueryRowContext(ctx, sid)
 	c, err := scanCall(row)
 	if err != nil {
 		return Call{}, fmt.Errorf("store: get call %s: %w", sid, notFoundIfNoRows(err))

@@ -26,6 +26,11 @@ type SQLite struct {
 	w   *sql.DB // the one writing connection
 	r   *sql.DB // read-only connections
 	now func() time.Time
+
+	// Statements run for every call event, prepared once: parsing the
+	// SQL each time was a tenth of the gateway's CPU at high call rates.
+	putCall *sql.Stmt // on w
+	getCall *sql.Stmt // on r
 }
 
 var _ Store = (*SQLite)(nil)
@@ -59,7 +64,24 @@ func openWith(ctx context.Context, dir string, ms []migration, now func() time.T
 		w.Close()
 		return nil, err
 	}
-	return &SQLite{w: w, r: r, now: now}, nil
+	s := &SQLite{w: w, r: r, now: now}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// prepare prepares the statements kept for the store's life.
+func (s *SQLite) prepare(ctx context.Context) error {
+	var err error
+	if s.putCall, err = s.w.PrepareContext(ctx, putCallSQL); err != nil {
+		return fmt.Errorf("prepare put call: %w", err)
+	}
+	if s.getCall, err = s.r.PrepareContext(ctx, getCallSQL); err != nil {
+		return fmt.Errorf("prepare get call: %w", err)
+	}
+	return nil
 }
 
 // openPool opens the writing pool (one connection, transactions that take
@@ -99,7 +121,13 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 // Close closes the database after the operations already running finish;
 // later calls fail.
 func (s *SQLite) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var errs []error
+	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // classify maps SQLite constraint failures to the package's errors.
