@@ -20,7 +20,9 @@
 #
 # Knobs (environment): CALLS RAMP_RATE HOLD_SECONDS RATES STEP_SECONDS SCENARIO_CALLS
 # CAPTURE_EVERY (1, 2, 4 or 8) NICE (the gateway's niceness, default 0) KEEP=1 (keep the
-# work directory). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
+# work directory) PROFILE=1 (CPU-profile the gateway for 5 s at the plateau and during the
+# Voxgate call-rate step at PROFILE_RATE, default 1000; prints the top functions and keeps the
+# profiles for `go tool pprof`). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
 # RTP 20000-27999; they must be free. Needs go, sipp, dumpcap (root or capture
 # capabilities), sox, espeak-ng, curl. Every wait is bounded; the script cleans up
 # after itself on exit, error or Ctrl-C.
@@ -41,6 +43,9 @@ SCENARIO_CALLS=${SCENARIO_CALLS:-10}
 CAPTURE_EVERY=${CAPTURE_EVERY:-4}
 NICE=${NICE:-0}
 KEEP=${KEEP:-0}
+PROFILE=${PROFILE:-0}
+PROFILE_RATE=${PROFILE_RATE:-1000}
+PPROF_PORT=16060
 
 SIP_PORT=15060 HTTP_PORT=18080 APP_PORT=18090 UAC_PORT=15070 UAS_PORT=15080 HOLD_PORT=15090
 RTP_LO=20000 RTP_HI=27999
@@ -121,7 +126,7 @@ OTHERS=$(busy)
 
 # --- build and prepare -------------------------------------------------------
 log "building voxgate, the bench app and rtpstat in $W"
-(cd "$ROOT" && go build ${BENCH_TAGS:+-tags $BENCH_TAGS} -o "$W/voxgate" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
+(cd "$ROOT" && go build -o "$W/voxgate" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
 cd "$W"
 sox -n -r 8000 -c 1 -b 16 audio.wav synth 4 sine 300-3000 vol 0.5          # what Voxgate plays (/hold)
 espeak-ng -w speech.wav "This is a caller talking to the Voxgate benchmark. One, two, three, four, five."
@@ -146,6 +151,7 @@ storage:
 log:
   level: warn
 webhook_timeout: 10s
+$( [[ $PROFILE == 1 ]] && printf 'debug:\n  pprof_listen: %s:%s\n' "$IP" "$PPROF_PORT" )
 numbers:
   - {number: "1001", voice_url: "http://$IP:$APP_PORT/say-hangup"}
   - {number: "1002", voice_url: "http://$IP:$APP_PORT/hold"}
@@ -181,6 +187,12 @@ created_rate() {
 		split($1, s, "\t"); split($3, c, "\t"); d = c[3] - s[3]
 		printf "%.0f", (d > 0 ? m / d : 0); found = 1; exit }
 		END { if (!found) print 0 }' "$1.csv"
+}
+
+# profile NAME DELAY takes a 5 s CPU profile of the gateway after DELAY
+# seconds, in the background, into NAME.pprof.
+profile() {
+	start "profile-$1" sh -c "sleep $2; curl -sf --max-time 20 -o $1.pprof http://$IP:$PPROF_PORT/debug/pprof/profile?seconds=5"
 }
 
 # --- 1. scenarios ------------------------------------------------------------
@@ -221,6 +233,7 @@ done
 PLATEAU_FROM=$(date +%s.%N)
 sleep 1
 T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") S0=$(date +%s.%N)
+[[ $PROFILE == 1 ]] && profile plateau 0
 PLATEAU_BUSY=$(busy)
 sleep $((HOLD_SECONDS - 3))
 T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") S1=$(date +%s.%N)
@@ -265,6 +278,7 @@ rate_steps() {
 	for rate in $RATES; do
 		calls=$((rate * STEP_SECONDS))
 		t0=$(cpu_ticks "$pid")
+		[[ $PROFILE == 1 && $label == voxgate && $rate == "$PROFILE_RATE" ]] && profile "rate-$rate" 2
 		rc=$(sipp_run "rate-$label-$rate" "$target" -sf "$SCEN/uac_say_hangup.xml" -s 1001 \
 			-r "$rate" -m "$calls" -l $((rate * 10)) -timeout $((STEP_SECONDS + 60))s)
 		t1=$(cpu_ticks "$pid")
@@ -321,3 +335,13 @@ $UAS_STEPS$GW_STEPS
 | first RTP after 200 OK p50 / p99 / max | $(r first_rtp_p50_ms) / $(r first_rtp_p99_ms) / $(r first_rtp_max_ms) ms ($(r answers) answers) |
 | first audio after 200 OK p50 / p99 / max | $(r first_audio_p50_ms) / $(r first_audio_p99_ms) / $(r first_audio_max_ms) ms |
 EOF
+if [[ $PROFILE == 1 ]]; then
+	sleep 6 # the last profile
+	P=$(mktemp -d /tmp/voxgate-profile.XXXXXX)
+	cp voxgate ./*.pprof "$P"/ 2>/dev/null || true
+	for f in "$P"/*.pprof; do
+		[[ -s $f ]] || continue
+		printf '\nCPU profile %s (go tool pprof -top %s/voxgate %s):\n' "$(basename "$f" .pprof)" "$P" "$f"
+		go tool pprof -top -nodecount=20 "$P/voxgate" "$f" 2>/dev/null | sed -n '4,30p'
+	done
+fi

@@ -34,6 +34,7 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	TTS     TTS     `yaml:"tts"`
 	Log     Log     `yaml:"log"`
+	Debug   Debug   `yaml:"debug"`
 	// ErrorMessage is spoken when an application fails with no fallback.
 	ErrorMessage string `yaml:"error_message"`
 	// WebhookTimeout bounds each TwiML request.
@@ -70,6 +71,14 @@ type HTTP struct {
 	// PublicURL is how webhooks and users reach this server; it is the base
 	// of URLs the gateway hands out (RecordingUrl, the demo app).
 	PublicURL string `yaml:"public_url"`
+}
+
+// Debug configures diagnostics that are off by default.
+type Debug struct {
+	// PprofListen, when set (HOST:PORT), serves Go's profiler
+	// (/debug/pprof/) there, on a listener of its own and without
+	// authentication: keep it on a loopback address.
+	PprofListen string `yaml:"pprof_listen"`
 }
 
 // Account holds the credentials of the (single) account.
@@ -267,6 +276,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := netip.ParseAddrPort(c.HTTP.Listen); err != nil {
 		bad("http.listen", "%q: want HOST:PORT (%v)", c.HTTP.Listen, err)
+	}
+	if c.Debug.PprofListen != "" {
+		if _, err := netip.ParseAddrPort(c.Debug.PprofListen); err != nil {
+			bad("debug.pprof_listen", "%q: want HOST:PORT (%v)", c.Debug.PprofListen, err)
+		}
 	}
 	if !accountSIDPattern.MatchString(c.Account.SID) {
 		bad("account.sid", "%q: want AC followed by 32 hex digits", c.Account.SID)

@@ -200,6 +200,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	pprofCtx, stopPprof := context.WithCancel(ctx)
+	waitPprof, err := pprofServer(pprofCtx, cfg.Debug.PprofListen, log)
+	if err != nil {
+		stopPprof()
+		return err
+	}
+	defer waitPprof()
+	defer stopPprof()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(httpLn) }()
 
