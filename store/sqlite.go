@@ -111,11 +111,31 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 		db.SetMaxIdleConns(1)
 	}
 	db.SetConnMaxLifetime(0)
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// pingWhileBusy opens db's first connection, retrying for up to
+// busyTimeout while another process holds a lock SQLite will not wait for
+// (switching a new database to WAL while another opener migrates it
+// answers SQLITE_BUSY at once, busy timeout or not).
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database after the operations already running finish;
