@@ -27,7 +27,57 @@ type CallControl interface {
 	// "canceled" ends a call that has not been answered. ErrNotLive when the
 	// call is not running here.
 	Hangup(ctx context.Context, callSID, status string) error
+	// StartRecording starts recording the live call (POST
+	// Calls/{Sid}/Recordings.json) and returns the recording, status
+	// "in-progress". It has told the store about it (the recording lists
+	// show it) before it returns. ErrNotLive when the call is not in
+	// progress here.
+	StartRecording(ctx context.Context, callSID string, p RecordingParams) (CallRecording, error)
+	// UpdateRecording pauses (status "paused"), resumes ("in-progress")
+	// or stops ("stopped") a recording of the live call; recSID may be
+	// CurrentRecording. PauseBehavior ("skip" or "silence") applies to a
+	// pause. ErrNotLive when the call is not in progress here,
+	// ErrNoRecording when it has no such recording, ErrRecordingEnded
+	// when the recording is over.
+	UpdateRecording(ctx context.Context, callSID, recSID, status, pauseBehavior string) (CallRecording, error)
 }
+
+// RecordingParams configures a whole-call recording: Calls.create
+// Record=true, or POST Calls/{Sid}/Recordings.json.
+type RecordingParams struct {
+	Channels             int    // 1 (mono: both parties mixed) or 2 (dual: caller left, gateway right)
+	Track                string // both, inbound (what the caller sends) or outbound (what the gateway sends)
+	Trim                 bool   // trim leading and trailing silence
+	StatusCallback       string // absolute URL, or ""
+	StatusCallbackMethod string // GET or POST (default POST)
+	// StatusCallbackEvents are of in-progress, completed, absent; default
+	// [completed].
+	StatusCallbackEvents []string
+}
+
+// CallRecording is a whole-call recording as a CallControl reports it.
+type CallRecording struct {
+	SID       string
+	CallSID   string
+	Status    string // in-progress, paused, stopped, completed, absent
+	Source    string // OutboundAPI, StartCallRecordingAPI, …
+	Channels  int
+	StartTime time.Time
+	Duration  time.Duration // once ended
+}
+
+// CurrentRecording is the recording SID that names a call's most recently
+// started recording that is still going (Twilio.CURRENT).
+const CurrentRecording = "Twilio.CURRENT"
+
+var (
+	// ErrNoRecording is returned by CallControl.UpdateRecording when the
+	// call has no such recording; the API answers 404 with code 20404.
+	ErrNoRecording = errors.New("api: no such recording")
+	// ErrRecordingEnded is returned by CallControl.UpdateRecording when
+	// the recording is over; the API answers 400 with code 21220.
+	ErrRecordingEnded = errors.New("api: the recording has ended")
+)
 
 // CreateCallParams is a validated POST Calls.json. Exactly one of URL and
 // TwiML is set; methods are "GET" or "POST" (defaults applied).
@@ -45,7 +95,11 @@ type CreateCallParams struct {
 	StatusCallbackEvents []string // of initiated, ringing, answered, completed; default [completed]
 	Timeout              time.Duration
 	SendDigits           string // 0-9 A-D # * w W, at most 32
-	Record               bool
+	// Record records the whole call from the answer, as Recording says
+	// (Twilio's Record, RecordingChannels, RecordingTrack, Trim (default
+	// trim-silence here) and RecordingStatusCallback*).
+	Record    bool
+	Recording RecordingParams
 }
 
 // ErrNotLive is returned by CallControl when the call is not in progress on

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -187,6 +188,9 @@ type fakeCalls struct {
 	hangups   []string // "CA… status"
 	createErr error
 	notLive   bool // every live operation answers ErrNotLive
+
+	recParams  []RecordingParams // StartRecording calls
+	recUpdates []string          // "RE… status pauseBehavior"
 }
 
 func (f *fakeCalls) Create(ctx context.Context, p CreateCallParams) (store.Call, error) {
@@ -247,6 +251,64 @@ func (f *fakeCalls) Hangup(ctx context.Context, callSID, status string) error {
 	c.EndTime = time.Now()
 	_, err = f.store.PutCall(ctx, c)
 	return err
+}
+
+// StartRecording stores an in-progress recording of the live call, as the
+// gateway's controller does.
+func (f *fakeCalls) StartRecording(ctx context.Context, callSID string, p RecordingParams) (CallRecording, error) {
+	if _, err := f.live(ctx, callSID); err != nil {
+		return CallRecording{}, err
+	}
+	f.mu.Lock()
+	f.recParams = append(f.recParams, p)
+	f.mu.Unlock()
+	rec := CallRecording{SID: sid.New(sid.Recording), CallSID: callSID, Status: "in-progress", Source: "StartCallRecordingAPI",
+		Channels: p.Channels, StartTime: time.Now()}
+	_, err := f.store.PutRecording(ctx, store.Recording{SID: rec.SID, AccountSID: testAccount, CallSID: callSID,
+		Status: store.RecordingInProgress, Source: rec.Source, Channels: rec.Channels, StartTime: rec.StartTime})
+	return rec, err
+}
+
+// UpdateRecording changes a stored recording of the live call: stopped
+// completes it with a 3 s duration.
+func (f *fakeCalls) UpdateRecording(ctx context.Context, callSID, recSID, status, pauseBehavior string) (CallRecording, error) {
+	if _, err := f.live(ctx, callSID); err != nil {
+		return CallRecording{}, err
+	}
+	f.mu.Lock()
+	f.recUpdates = append(f.recUpdates, recSID+" "+status+" "+pauseBehavior)
+	f.mu.Unlock()
+	if recSID == CurrentRecording {
+		recs, _, err := f.store.ListRecordings(ctx, store.RecordingFilter{AccountSID: testAccount, CallSID: callSID}, store.Page{Size: 50})
+		if err != nil {
+			return CallRecording{}, err
+		}
+		for _, r := range recs {
+			if r.Status == store.RecordingInProgress || r.Status == store.RecordingPaused {
+				recSID = r.SID
+			}
+		}
+	}
+	r, err := f.store.GetRecording(ctx, recSID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.CallSID != callSID) {
+		return CallRecording{}, ErrNoRecording
+	}
+	if err != nil {
+		return CallRecording{}, err
+	}
+	if r.Status != store.RecordingInProgress && r.Status != store.RecordingPaused {
+		return CallRecording{Status: string(r.Status)}, ErrRecordingEnded
+	}
+	r.Status = store.RecordingStatus(status)
+	dur := time.Duration(0)
+	if status == "stopped" {
+		r.Status, r.Duration, dur = store.RecordingCompleted, 3, 3*time.Second
+	}
+	if _, err := f.store.PutRecording(ctx, r); err != nil {
+		return CallRecording{}, err
+	}
+	return CallRecording{SID: r.SID, CallSID: callSID, Status: status, Source: r.Source, Channels: r.Channels,
+		StartTime: r.StartTime, Duration: dur}, nil
 }
 
 // fakeQueues is a QueueControl over in-memory member lists.

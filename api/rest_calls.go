@@ -30,9 +30,7 @@ var unsupportedCreateCallParams = []string{
 	"Byoc", "CallReason", "CallToken", "CallerId", "ClientNotificationUrl",
 	"MachineDetection", "MachineDetectionSilenceTimeout", "MachineDetectionSpeechEndThreshold",
 	"MachineDetectionSpeechThreshold", "MachineDetectionTimeout", "Passports",
-	"RecordingChannels", "RecordingConfigurationId", "RecordingStatusCallback",
-	"RecordingStatusCallbackEvent", "RecordingStatusCallbackMethod", "RecordingTrack",
-	"SipAuthPassword", "SipAuthUsername", "TimeLimit", "Trim",
+	"RecordingConfigurationId", "SipAuthPassword", "SipAuthUsername", "TimeLimit",
 }
 
 // unsupportedUpdateCallParams are documented POST Calls/{Sid}.json
@@ -208,10 +206,10 @@ func parseCreateCall(form url.Values) (CreateCallParams, error) {
 	if p.Record, err = parseBool("Record", form.Get("Record"), false); err != nil {
 		return p, err
 	}
-	if p.Record {
-		// Recording a whole API call is not built yet: say so rather than
-		// place an unrecorded call the app believes is recorded.
-		return p, badRequest(codeUnsupportedParam, "Record=true is not supported by this gateway yet (use <Record> or <Dial record> in the call's TwiML)")
+	// The Recording* parameters are checked even without Record=true (they
+	// are then unused, as on Twilio). Trim defaults to trim-silence here.
+	if p.Recording, err = parseRecordingParams(form, true); err != nil {
+		return p, err
 	}
 	return p, nil
 }

@@ -65,7 +65,13 @@ func TestCreateCallValidation(t *testing.T) {
 		{"ApplicationSid", with(validCall(), "Url", "", "ApplicationSid", "AP0123456789abcdef0123456789abcdef"), 20001},
 		{"MachineDetection", with(validCall(), "MachineDetection", "Enable"), 20001},
 		{"TimeLimit", with(validCall(), "TimeLimit", "30"), 20001},
-		{"RecordingStatusCallback", with(validCall(), "RecordingStatusCallback", "http://x/y"), 20001},
+		{"RecordingConfigurationId", with(validCall(), "RecordingConfigurationId", "x"), 20001},
+		{"bad RecordingChannels", with(validCall(), "Record", "true", "RecordingChannels", "stereo"), 21200},
+		{"bad RecordingTrack", with(validCall(), "Record", "true", "RecordingTrack", "sideways"), 21200},
+		{"bad Trim", with(validCall(), "Record", "true", "Trim", "yes"), 21200},
+		{"relative RecordingStatusCallback", with(validCall(), "Record", "true", "RecordingStatusCallback", "/rec"), 21205},
+		{"bad RecordingStatusCallbackMethod", with(validCall(), "Record", "true", "RecordingStatusCallbackMethod", "PUT"), 21209},
+		{"bad RecordingStatusCallbackEvent", with(validCall(), "Record", "true", "RecordingStatusCallbackEvent", "completed paused"), 21200},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,13 +83,28 @@ func TestCreateCallValidation(t *testing.T) {
 	}
 }
 
-func TestCreateCallRecordIsRefused(t *testing.T) {
+// TestCreateCallRecord: Record=true and the Recording* parameters reach
+// the controller, with Twilio's defaults (mono, both tracks, trim-silence,
+// the completed event).
+func TestCreateCallRecord(t *testing.T) {
 	e := newEnv(t)
-	form := validCall()
-	form.Set("Record", "true")
-	expectError(t, e.do(http.MethodPost, "Calls.json", form), http.StatusBadRequest, 20001)
-	if len(e.calls.created) != 0 {
-		t.Errorf("a call was placed although Record=true is refused")
+	decode(t, e.do(http.MethodPost, "Calls.json", with(validCall(), "Record", "true")), http.StatusCreated, nil)
+	form := with(validCall(), "Record", "true", "RecordingChannels", "dual", "RecordingTrack", "inbound", "Trim", "do-not-trim",
+		"RecordingStatusCallback", "https://app.example/rec", "RecordingStatusCallbackMethod", "GET")
+	form.Add("RecordingStatusCallbackEvent", "in-progress completed")
+	form.Add("RecordingStatusCallbackEvent", "absent,completed")
+	decode(t, e.do(http.MethodPost, "Calls.json", form), http.StatusCreated, nil)
+	if len(e.calls.created) != 2 {
+		t.Fatalf("%d calls placed, want 2", len(e.calls.created))
+	}
+	def := RecordingParams{Channels: 1, Track: "both", Trim: true, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"}}
+	if p := e.calls.created[0]; !p.Record || !reflect.DeepEqual(p.Recording, def) {
+		t.Errorf("defaults: Record=%v %+v, want %+v", p.Record, p.Recording, def)
+	}
+	want := RecordingParams{Channels: 2, Track: "inbound", Trim: false, StatusCallback: "https://app.example/rec",
+		StatusCallbackMethod: "GET", StatusCallbackEvents: []string{"in-progress", "completed", "absent"}}
+	if p := e.calls.created[1]; !p.Record || !reflect.DeepEqual(p.Recording, want) {
+		t.Errorf("given: %+v, want %+v", p.Recording, want)
 	}
 }
 
@@ -110,6 +131,7 @@ func TestCreateCall(t *testing.T) {
 		StatusCallback: "https://app.example/status", StatusCallbackMethod: "POST",
 		StatusCallbackEvents: []string{"initiated", "ringing", "answered"},
 		Timeout:              600 * time.Second, SendDigits: "1w2W#*AD", Record: false,
+		Recording: RecordingParams{Channels: 1, Track: "both", Trim: true, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"}},
 	}
 	if len(e.calls.created) != 1 || !reflect.DeepEqual(e.calls.created[0], want) {
 		t.Fatalf("controller got %+v\nwant %+v", e.calls.created, want)

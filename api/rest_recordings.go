@@ -41,6 +41,10 @@ func (a *restAPI) toRecordingJSON(r *http.Request, rec store.Recording) recordin
 	if rec.ErrorCode != 0 {
 		code = &rec.ErrorCode
 	}
+	duration := strconv.Itoa(rec.Duration)
+	if rec.Status == store.RecordingInProgress || rec.Status == store.RecordingPaused {
+		duration = "-1" // Twilio's value while a recording is still going
+	}
 	return recordingJSON{
 		SID:             rec.SID,
 		AccountSID:      rec.AccountSID,
@@ -50,7 +54,7 @@ func (a *restAPI) toRecordingJSON(r *http.Request, rec store.Recording) recordin
 		DateCreated:     rfc2822(rec.DateCreated),
 		DateUpdated:     rfc2822(rec.DateUpdated),
 		StartTime:       rfc2822(rec.StartTime),
-		Duration:        strconv.Itoa(rec.Duration),
+		Duration:        duration,
 		Channels:        rec.Channels,
 		Status:          string(rec.Status),
 		Source:          nullable(rec.Source),
@@ -98,6 +102,9 @@ func (a *restAPI) deleteRecording(w http.ResponseWriter, r *http.Request, ids []
 	rec, err := a.getRecording(r, ids[0])
 	if err != nil {
 		return err
+	}
+	if rec.Status == store.RecordingInProgress || rec.Status == store.RecordingPaused {
+		return badRequest(codeNotInProgress, "Recording %s is %s: stop it before deleting it", rec.SID, rec.Status)
 	}
 	path, err := a.opts.Store.DeleteRecording(r.Context(), rec.SID)
 	if err != nil {

@@ -39,7 +39,9 @@ func newRestAPI(opts Options) *restAPI {
 	a.routes = []route{
 		{pattern: split("Calls.json"), methods: map[string]restHandler{http.MethodGet: a.listCalls, http.MethodPost: a.createCall}},
 		{pattern: split("Calls/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchCall, http.MethodPost: a.updateCall, http.MethodDelete: a.deleteCall}},
-		{pattern: split("Calls/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listCallRecordings}},
+		{pattern: split("Calls/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listCallRecordings, http.MethodPost: a.startCallRecording}},
+		{pattern: split("Calls/{}/Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchCallRecording,
+			http.MethodPost: a.updateCallRecording, http.MethodDelete: a.deleteCallRecording}},
 		{pattern: split("Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listRecordings}},
 		{pattern: split("Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchRecording, http.MethodDelete: a.deleteRecording}},
 		{pattern: split("Recordings/{}"), methods: mediaHandlers, media: true},

@@ -10,7 +10,8 @@
 //
 //	Calls.json                     GET list, POST create (via CallControl)
 //	Calls/{CA}.json                GET, POST update (redirect / hang up), DELETE
-//	Calls/{CA}/Recordings.json     GET
+//	Calls/{CA}/Recordings.json     GET, POST start recording the live call (via CallControl)
+//	Calls/{CA}/Recordings/{RE|Twilio.CURRENT}.json  GET, POST Status=paused|in-progress|stopped, DELETE
 //	Recordings.json                GET
 //	Recordings/{RE}.json           GET, DELETE (removes the audio file)
 //	Recordings/{RE}[.wav]          GET media (no credentials unless RecordingsRequireAuth)

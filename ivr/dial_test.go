@@ -15,6 +15,8 @@ type fakeDialer struct {
 	mu    sync.Mutex
 	calls map[string]*fakeCall
 	reqs  []DialRequest
+	// answered, if set, sees each answering call before Dial returns it.
+	answered func(to string, c *fakeCall)
 }
 
 func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Call, error) {
@@ -41,6 +43,9 @@ func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Call, error) {
 		}
 	}
 	c := newFakeCall()
+	if d.answered != nil {
+		d.answered(req.To, c)
+	}
 	d.mu.Lock()
 	if d.calls == nil {
 		d.calls = map[string]*fakeCall{}

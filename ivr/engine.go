@@ -54,7 +54,10 @@ type Config struct {
 	RecordingsDir string
 	// PublicURL is this gateway's HTTP base URL; RecordingUrl is built on it.
 	PublicURL string
-	// RecordingSaved, when set, is told about every finished recording.
+	// RecordingSaved, when set, is told about every finished recording,
+	// and about whole-call recordings as they start, pause and resume
+	// (Recording.Status). It runs synchronously: once a REST start or
+	// update returns, the store has the recording.
 	RecordingSaved func(Recording)
 	// Dialer places <Dial> legs.
 	Dialer Dialer
@@ -117,7 +120,12 @@ func (e *Engine) Run(ctx context.Context, info CallInfo, call Call, app App) {
 	if info.Direction == "" {
 		info.Direction = Inbound
 	}
-	s := e.newSession(info, call, app)
+	tap := newTapCall(call) // the session's audio passes the call's recordings
+	s := e.newSession(info, tap, app)
+	s.tap = tap
+	if s.answered {
+		tap.answer()
+	}
 	// The call's own context: it ends when the call does.
 	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -176,6 +184,7 @@ type session struct {
 	docCancel  context.CancelFunc
 	pending    *next              // a live redirect waiting to run
 	dialCancel context.CancelFunc // cancels an outbound call still ringing
+	tap        *tapCall           // the call with its recordings (main session only; set once there is a call)
 	rang       bool               // the ringing event was reported
 
 	docURL     string // URL of the current document: base for relative URLs
@@ -463,6 +472,7 @@ func (s *session) answer() error {
 	s.answered = true
 	s.answeredAt = s.e.cfg.Clock.Now()
 	s.status = "in-progress"
+	s.markInProgress()
 	s.notifyStatus("answered")
 	s.emit("in-progress", 0)
 	return nil
@@ -504,11 +514,13 @@ func (s *session) end() {
 		}
 	}
 	s.status = final
+	recs := s.finishCallRecordings()
 	var dur time.Duration
 	if s.answered {
 		dur = s.e.cfg.Clock.Now().Sub(s.answeredAt)
 	}
-	s.notifyStatus("completed", "CallDuration", strconv.Itoa(int(dur.Round(time.Second)/time.Second)))
+	extra := append([]string{"CallDuration", strconv.Itoa(int(dur.Round(time.Second) / time.Second))}, s.recordingExtras(recs)...)
+	s.notifyStatus("completed", extra...)
 	s.emit(final, dur)
 }
 

@@ -11,6 +11,9 @@ type OutboundCall struct {
 	App        App      // what runs once answered (VoiceURL or Twiml)
 	Timeout    time.Duration
 	SendDigits string // DTMF sent once answered, before the TwiML runs
+	// Record, when set, records the whole call from the answer (REST
+	// Record=true; its Source defaults to OutboundAPI).
+	Record *CallRecordingOptions
 }
 
 // RunOutbound dials an outbound-api call, then runs its app once it is
@@ -48,8 +51,10 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 		s.end()
 		return
 	}
+	tap := newTapCall(call)
+	tap.answer()
 	s.mu.Lock()
-	s.call, s.dialCancel = call, nil
+	s.call, s.tap, s.dialCancel = tap, tap, nil
 	s.mu.Unlock()
 	s.answered, s.answeredAt, s.status = true, e.cfg.Clock.Now(), "in-progress"
 	s.log.Info("ivr: outbound call answered", "to", info.To)
@@ -65,6 +70,15 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 		}
 	}()
 	s.callCtx = callCtx
+	if oc.Record != nil {
+		o := *oc.Record
+		if o.Source == "" {
+			o.Source = SourceOutboundAPI
+		}
+		if _, err := s.startCallRecording(o); err != nil {
+			s.log.Error("ivr: Record=true: the call cannot be recorded", "error", err)
+		}
+	}
 	if oc.SendDigits != "" {
 		if err := call.Leg().SendDTMF(callCtx, oc.SendDigits); err != nil {
 			s.log.Warn("ivr: SendDigits failed", "error", err)

@@ -32,8 +32,12 @@ type Recording struct {
 	Path      string // the WAV file
 	Duration  time.Duration
 	StartTime time.Time
-	Source    string // RecordVerb
+	Source    string // RecordVerb, DialVerb, OutboundAPI, StartCallRecordingAPI, …
 	Channels  int
+	// Status is "" or "completed" for a finished recording; whole-call
+	// recordings are also reported as they start ("in-progress"), pause
+	// ("paused") and resume, and as "absent" when they heard nothing.
+	Status string
 }
 
 // beep is the tone played before <Record>.
@@ -345,7 +349,7 @@ func (s *session) recordingParams(r Recording, event string) url.Values {
 	p.Set("RecordingUrl", s.recordingURL(r.SID))
 	p.Set("RecordingStatus", event)
 	p.Set("RecordingDuration", strconv.Itoa(int(r.Duration.Round(time.Second)/time.Second)))
-	p.Set("RecordingChannels", "1")
+	p.Set("RecordingChannels", strconv.Itoa(max(1, r.Channels)))
 	p.Set("RecordingStartTime", r.StartTime.UTC().Format(time.RFC1123Z))
 	p.Set("RecordingSource", r.Source)
 	if event == "absent" {

@@ -25,7 +25,11 @@ type callControl struct {
 // Create implements api.CallControl: it records the call as queued and
 // starts dialling it in the background.
 func (c *callControl) Create(ctx context.Context, p api.CreateCallParams) (store.Call, error) {
-	callSID := sid.New(sid.Call)
+	return c.create(ctx, sid.New(sid.Call), p)
+}
+
+// create is Create for a call whose SID the caller chose.
+func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCallParams) (store.Call, error) {
 	rec, err := c.store.PutCall(ctx, store.Call{
 		SID: callSID, AccountSID: c.accountSID, From: p.From, To: p.To,
 		FromFormatted: p.From, ToFormatted: p.To,
@@ -34,10 +38,13 @@ func (c *callControl) Create(ctx context.Context, p api.CreateCallParams) (store
 	if err != nil {
 		return store.Call{}, err
 	}
+	var record *ivr.CallRecordingOptions
 	if p.Record {
-		c.log.Warn("api: Record=true is not supported yet; the call is not recorded", "call_sid", callSID)
+		o := recordingOptions(p.Recording)
+		o.Source = ivr.SourceOutboundAPI
+		record = &o
 	}
-	c.log.Info("api: outbound call requested", "call_sid", callSID, "to", p.To, "from", p.From)
+	c.log.Info("api: outbound call requested", "call_sid", callSID, "to", p.To, "from", p.From, "record", p.Record)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -51,6 +58,7 @@ func (c *callControl) Create(ctx context.Context, p api.CreateCallParams) (store
 			},
 			Timeout:    p.Timeout,
 			SendDigits: p.SendDigits,
+			Record:     record,
 		})
 	}()
 	return rec, nil
@@ -80,6 +88,50 @@ func (c *callControl) RedirectTwiML(ctx context.Context, callSID, twiml string) 
 // Hangup implements api.CallControl.
 func (c *callControl) Hangup(ctx context.Context, callSID, status string) error {
 	return notLive(c.engine.Hangup(callSID))
+}
+
+// recordingOptions maps the API's recording parameters to the engine's.
+func recordingOptions(p api.RecordingParams) ivr.CallRecordingOptions {
+	return ivr.CallRecordingOptions{
+		Channels: p.Channels, Track: p.Track, Trim: p.Trim,
+		StatusCallback: p.StatusCallback, StatusCallbackMethod: p.StatusCallbackMethod,
+		StatusCallbackEvents: p.StatusCallbackEvents,
+	}
+}
+
+// apiRecording maps the engine's view of a recording to the API's.
+func apiRecording(r ivr.CallRecording) api.CallRecording {
+	return api.CallRecording{SID: r.SID, CallSID: r.CallSID, Status: r.Status, Source: r.Source,
+		Channels: r.Channels, StartTime: r.StartTime, Duration: r.Duration}
+}
+
+// recordingError maps the engine's recording errors to the API's.
+func recordingError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ivr.ErrNoSuchCall), errors.Is(err, ivr.ErrNotInProgress):
+		return api.ErrNotLive
+	case errors.Is(err, ivr.ErrNoSuchRecording):
+		return api.ErrNoRecording
+	case errors.Is(err, ivr.ErrRecordingEnded):
+		return api.ErrRecordingEnded
+	}
+	return err
+}
+
+// StartRecording implements api.CallControl.
+func (c *callControl) StartRecording(ctx context.Context, callSID string, p api.RecordingParams) (api.CallRecording, error) {
+	o := recordingOptions(p)
+	o.Source = ivr.SourceStartCallRecordingAPI
+	rec, err := c.engine.StartCallRecording(callSID, o)
+	return apiRecording(rec), recordingError(err)
+}
+
+// UpdateRecording implements api.CallControl.
+func (c *callControl) UpdateRecording(ctx context.Context, callSID, recSID, status, pauseBehavior string) (api.CallRecording, error) {
+	rec, err := c.engine.UpdateCallRecording(callSID, recSID, status, pauseBehavior != "skip")
+	return apiRecording(rec), recordingError(err)
 }
 
 // wait waits for outbound calls to finish (after the server context ends).

@@ -72,15 +72,20 @@ func (w *cdrWriter) event(ev ivr.Event) {
 	}
 }
 
-// recording stores a finished recording's metadata.
+// recording stores a recording's metadata: a finished recording, or a
+// whole-call recording as it starts, pauses and resumes.
 func (w *cdrWriter) recording(r ivr.Recording) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	status := store.RecordingStatus(r.Status)
+	if status == "" {
+		status = store.RecordingCompleted
+	}
 	_, err := w.store.PutRecording(ctx, store.Recording{
 		SID:        r.SID,
 		AccountSID: w.accountSID,
 		CallSID:    r.CallSID,
-		Status:     store.RecordingCompleted,
+		Status:     status,
 		Source:     r.Source,
 		Channels:   r.Channels,
 		Duration:   int(r.Duration.Round(time.Second) / time.Second),
