@@ -12,17 +12,15 @@ import (
 	"github.com/voxgate/voxgate/store"
 )
 
-// FlowControl is what the Studio API (/v2) needs: the flows' store, the
-// flow executor and a way to place the outbound calls of REST-started
-// executions. Set Options.Flows to serve /v2; a nil Executor or Calls
-// makes the endpoints that need them answer 501.
+// FlowControl is what the Studio API (/v2) needs: the flows' store and
+// the flow executor. Set Options.Flows to serve /v2; a nil Executor makes
+// the endpoints that need it answer 501, and so does a Store that is not
+// also a store.FlowTestUserStore for …/TestUsers.
 type FlowControl struct {
 	// Store keeps flows and their revisions (*store.SQLite).
 	Store store.FlowStore
 	// Executor runs flows and keeps executions (*studio.Executor).
 	Executor FlowExecutor
-	// Calls places the calls of POST …/Executions.
-	Calls FlowCaller
 }
 
 // FlowExecutor is the part of *studio.Executor the API uses.
@@ -31,16 +29,11 @@ type FlowExecutor interface {
 	Store() studio.ExecutionStore
 	// End ends an execution (POST …/Executions/{FN} Status=ended).
 	End(ctx context.Context, executionSid, reason string) (*studio.Execution, error)
-	// PrepareExecution creates a REST-started execution and returns the
-	// voice URL its call must request.
-	PrepareExecution(ctx context.Context, flowSid, to, from string, data map[string]any) (*studio.Execution, string, error)
-}
-
-// FlowCaller places an outbound call that requests voiceURL when answered
-// (and as its status callback). The gateway implements it with
-// CallControl.Create.
-type FlowCaller interface {
-	StartCall(ctx context.Context, to, from, voiceURL string) (callSID string, err error)
+	// StartExecution starts a REST-triggered execution, which runs the
+	// flow in the background and places its call with a
+	// make-outgoing-call widget (*studio.ActiveExecutionError when the
+	// contact already has an active execution of the flow).
+	StartExecution(ctx context.Context, flowSid, to, from string, data map[string]any) (*studio.Execution, error)
 }
 
 // v2Version is the Studio API's version path segment.
@@ -66,6 +59,7 @@ func newV2API(opts Options) *v2API {
 		{pattern: split("Flows/{}"), methods: map[string]restHandler{get: a.fetchFlow, http.MethodPost: a.updateFlow, http.MethodDelete: a.deleteFlow}},
 		{pattern: split("Flows/{}/Revisions"), methods: map[string]restHandler{get: a.listRevisions}},
 		{pattern: split("Flows/{}/Revisions/{}"), methods: map[string]restHandler{get: a.fetchRevision}},
+		{pattern: split("Flows/{}/TestUsers"), methods: map[string]restHandler{get: a.fetchTestUsers, http.MethodPost: a.updateTestUsers}},
 		{pattern: split("Flows/{}/Executions"), methods: map[string]restHandler{get: a.listExecutions, http.MethodPost: a.createExecution}},
 		{pattern: split("Flows/{}/Executions/{}"), methods: map[string]restHandler{get: a.fetchExecution, http.MethodPost: a.updateExecution, http.MethodDelete: a.deleteExecution}},
 		{pattern: split("Flows/{}/Executions/{}/Context"), methods: map[string]restHandler{get: a.executionContext}},

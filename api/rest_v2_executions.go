@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr/studio"
-	"github.com/voxgate/voxgate/store"
 )
 
 // executionJSON is Twilio's Execution resource.
@@ -92,13 +91,12 @@ func (a *v2API) execution(r *http.Request, ids []string) (*studio.Execution, err
 }
 
 // createExecution is POST /v2/Flows/{FW}/Executions: To, From,
-// Parameters (a JSON object) → an outbound call running the flow.
+// Parameters (a JSON object) → an execution that runs the flow from its
+// incomingRequest transition in the background; its make-outgoing-call
+// widget places the call.
 func (a *v2API) createExecution(w http.ResponseWriter, r *http.Request, ids []string) error {
 	if err := a.requireExecutor(); err != nil {
 		return err
-	}
-	if a.flows.Calls == nil {
-		return errUnavailable("starting executions (no call placement configured)")
 	}
 	form, err := parseForm(w, r)
 	if err != nil {
@@ -119,33 +117,15 @@ func (a *v2API) createExecution(w http.ResponseWriter, r *http.Request, ids []st
 			return badRequest(codeUnsupportedParam, "Parameters must be a JSON object: %v", err)
 		}
 	}
-	if _, err := a.flows.Store.LatestFlowRevision(r.Context(), ids[0], store.FlowPublished); err != nil {
-		return storeError(r, "start execution", err)
-	}
-	active, err := a.flows.Executor.Store().Executions(r.Context(), studio.ExecutionFilter{FlowSid: ids[0], Status: studio.StatusActive, ContactAddress: to})
-	if err != nil {
-		return studioError(r, "start execution", err)
-	}
-	if len(active) > 0 {
+	ex, err := a.flows.Executor.StartExecution(r.Context(), ids[0], to, from, data)
+	var busy *studio.ActiveExecutionError
+	if errors.As(err, &busy) {
 		return &Error{Status: http.StatusConflict, Code: codeConflict,
-			Message: "Execution " + active[0].Sid + " is already active for contact " + to}
+			Message: "Execution " + busy.ExecutionSid + " is already active for contact " + busy.Contact}
 	}
-	ex, voiceURL, err := a.flows.Executor.PrepareExecution(r.Context(), ids[0], to, from, data)
 	if err != nil {
 		return studioError(r, "start execution", err)
 	}
-	callSID, err := a.flows.Calls.StartCall(r.Context(), to, from, voiceURL)
-	if err != nil {
-		if _, endErr := a.flows.Executor.End(r.Context(), ex.Sid, "the call could not be placed: "+err.Error()); endErr != nil {
-			a.rest.log.Error("api: ending an execution whose call failed", "error", endErr)
-		}
-		var te *Error
-		if errors.As(err, &te) {
-			return te
-		}
-		return badRequest(codeCallsResource, "The call could not be placed: %v", err)
-	}
-	ex.InitiatedBy = callSID
 	writeJSON(w, http.StatusCreated, a.executionJSON(r, ex))
 	return nil
 }

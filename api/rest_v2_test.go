@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,48 +10,73 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/voxgate/voxgate/ivr/studio"
 	"github.com/voxgate/voxgate/store"
 )
 
-// sayFlow is a valid flow: the trigger says hello on calls and REST
-// starts, then the branch ends.
+// sayFlow is a valid flow: an inbound call hears hello; a REST start
+// calls the contact, who hears hello when answering. Then the branch ends.
 const sayFlow = `{"description":"t","initial_state":"Trigger","flags":{"allow_concurrent_calls":true},"states":[
- {"name":"Trigger","type":"trigger","transitions":[{"event":"incomingCall","next":"hello"},{"event":"incomingRequest","next":"hello"}],"properties":{}},
+ {"name":"Trigger","type":"trigger","transitions":[{"event":"incomingCall","next":"hello"},{"event":"incomingRequest","next":"call"}],"properties":{}},
+ {"name":"call","type":"make-outgoing-call-v2","transitions":[{"event":"answered","next":"hello"}],"properties":{"to":"{{contact.channel.address}}","from":"{{flow.channel.address}}","timeout":30}},
  {"name":"hello","type":"say-play","transitions":[{"event":"audioComplete"}],"properties":{"say":"Hello {{flow.data.name}}","loop":1}}]}`
 
 // badFlow points a transition at a missing state.
 const badFlow = `{"description":"t","initial_state":"Trigger","states":[
  {"name":"Trigger","type":"trigger","transitions":[{"event":"incomingCall","next":"nowhere"}],"properties":{}}]}`
 
-// fakeFlowCaller records StartCall requests.
-type fakeFlowCaller struct {
+// fakeFlowCalls records the calls the executor places.
+type fakeFlowCalls struct {
 	mu    sync.Mutex
-	calls []string // voice URLs
+	calls []studio.OutgoingCall
 }
 
-func (f *fakeFlowCaller) StartCall(_ context.Context, to, from, voiceURL string) (string, error) {
+func (f *fakeFlowCalls) PlaceCall(_ context.Context, c studio.OutgoingCall) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, voiceURL)
-	return fmt.Sprintf("CA%032d", len(f.calls)), nil
+	f.calls = append(f.calls, c)
+	return nil
+}
+
+func (f *fakeFlowCalls) RedirectCall(context.Context, string, []byte) error {
+	return errors.New("not live")
+}
+
+// wait returns the n-th placed call once it is placed.
+func (f *fakeFlowCalls) wait(t *testing.T, n int) studio.OutgoingCall {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		if len(f.calls) >= n {
+			c := f.calls[n-1]
+			f.mu.Unlock()
+			return c
+		}
+		f.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("call %d was never placed", n)
+	return studio.OutgoingCall{}
 }
 
 // v2Env is an env with the Studio API wired to an executor on its store.
 type v2Env struct {
 	*env
-	x      *studio.Executor
-	caller *fakeFlowCaller
+	x     *studio.Executor
+	calls *fakeFlowCalls
 }
 
 func newV2Env(t *testing.T) *v2Env {
-	v := &v2Env{caller: &fakeFlowCaller{}}
+	v := &v2Env{calls: &fakeFlowCalls{}}
 	v.env = newEnv(t, func(o *Options) {
 		db := o.Store.(*store.SQLite)
 		v.x = studio.NewExecutor(studio.Options{Flows: studio.NewSQLFlows(db), Store: studio.NewSQLStore(db),
-			PublicURL: "http://gw.test", Logger: o.Logger})
-		o.Flows = &FlowControl{Store: db, Executor: v.x, Calls: v.caller}
+			Calls: v.calls, PublicURL: "http://gw.test", Logger: o.Logger})
+		t.Cleanup(v.x.Close)
+		o.Flows = &FlowControl{Store: db, Executor: v.x}
 	})
 	return v
 }
@@ -59,12 +85,18 @@ func newV2Env(t *testing.T) *v2Env {
 // rawURL (the voice URL) and returns the TwiML.
 func (v *v2Env) callFlow(rawURL, callSid string) string {
 	v.t.Helper()
+	return v.callFlowFrom(rawURL, callSid, "+15550001")
+}
+
+// callFlowFrom is callFlow for a call from caller.
+func (v *v2Env) callFlowFrom(rawURL, callSid, caller string) string {
+	v.t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		v.t.Fatal(err)
 	}
 	u.Fragment = ""
-	form := url.Values{"CallSid": {callSid}, "From": {"+15550001"}, "To": {"+15550002"}, "CallStatus": {"in-progress"}}
+	form := url.Values{"CallSid": {callSid}, "From": {caller}, "To": {"+15550002"}, "CallStatus": {"in-progress"}}
 	req := httptest.NewRequest(http.MethodPost, u.RequestURI(), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
@@ -299,31 +331,94 @@ func TestV2ExecutionsOfACallAndARESTStart(t *testing.T) {
 		t.Fatalf("past filter %+v", list)
 	}
 
-	// A REST start: the call is placed with the prepared execution's URL.
+	// A REST start: 201 at once; the flow runs to its make-outgoing-call
+	// widget in the background, which places the call.
 	expectError(t, v.do(http.MethodPost, path, url.Values{"From": {"+1555"}}), http.StatusBadRequest, codeNoTo)
 	expectError(t, v.do(http.MethodPost, path, url.Values{"To": {"+1666"}, "From": {"+1555"}, "Parameters": {"[1"}}), http.StatusBadRequest, codeUnsupportedParam)
+	expectError(t, v.do(http.MethodPost, "/v2/Flows/FW"+strings.Repeat("0", 32)+"/Executions", url.Values{"To": {"+1666"}, "From": {"+1555"}}),
+		http.StatusNotFound, 20404)
 	var started execResp
 	decode(t, v.do(http.MethodPost, path, url.Values{"To": {"+15550001"}, "From": {"+15550002"}, "Parameters": {`{"name":"Ada"}`}}), http.StatusCreated, &started)
-	if started.Status != "active" || started.ContactAddress != "+15550001" || !strings.HasPrefix(started.InitiatedBy, "CA") || len(v.caller.calls) != 1 {
-		t.Fatalf("started %+v calls %v", started, v.caller.calls)
+	if started.Status != "active" || started.ContactAddress != "+15550001" || started.InitiatedBy != "API" || started.FlowVersion != 1 {
+		t.Fatalf("started %+v", started)
 	}
 	expectError(t, v.do(http.MethodPost, path, url.Values{"To": {"+15550001"}, "From": {"+15550002"}}), http.StatusConflict, codeConflict)
-	twiml = v.callFlow(v.caller.calls[0], "CA00000000000000000000000000000078")
+	placed := v.calls.wait(t, 1)
+	if placed.To != "+15550001" || placed.From != "+15550002" || placed.Timeout != 30*time.Second ||
+		!strings.HasPrefix(placed.URL, "http://gw.test/studio/"+f.Sid+"?") || !strings.Contains(placed.URL, "ExecutionSid="+started.Sid) {
+		t.Fatalf("placed %+v", placed)
+	}
+	twiml = v.callFlow(placed.URL, placed.CallSid)
 	if !strings.Contains(twiml, "Hello Ada") {
 		t.Fatalf("REST-started twiml %s", twiml)
 	}
 	decode(t, v.do(http.MethodGet, path+"/"+started.Sid+"/Steps", nil), http.StatusOK, &steps)
-	if len(steps.Steps) != 1 || steps.Steps[0].Name != "incomingRequest" {
+	if len(steps.Steps) != 2 || steps.Steps[0].Name != "incomingRequest" || steps.Steps[1].Name != "answered" || steps.Steps[1].TransitionedTo != "hello" {
 		t.Fatalf("REST steps %+v", steps)
 	}
 	var fetched execResp
 	decode(t, v.do(http.MethodGet, path+"/"+started.Sid, nil), http.StatusOK, &fetched)
 	data := fetched.Context["flow"].(map[string]any)["data"].(map[string]any)
-	if data["name"] != "Ada" || fetched.InitiatedBy != "CA00000000000000000000000000000078" {
+	call := fetched.Context["widgets"].(map[string]any)["call"].(map[string]any)
+	if data["name"] != "Ada" || call["CallSid"] != placed.CallSid || fetched.Status != "active" {
 		t.Fatalf("fetched %+v", fetched)
 	}
 	// Delete.
 	decode(t, v.do(http.MethodDelete, path+"/"+started.Sid, nil), http.StatusNoContent, nil)
 	expectError(t, v.do(http.MethodGet, path+"/"+started.Sid, nil), http.StatusNotFound, 20404)
 	expectError(t, v.do(http.MethodGet, "/v2/Flows/FWother/Executions/"+ex.Sid, nil), http.StatusNotFound, 20404)
+}
+
+func TestV2TestUsersGetTheDraft(t *testing.T) {
+	v := newV2Env(t)
+	f := v.createFlow("Main", "published", sayFlow)
+	draft := strings.Replace(sayFlow, `"Hello {{flow.data.name}}"`, `"Draft hello"`, 1)
+	decode(t, v.do(http.MethodPost, "/v2/Flows/"+f.Sid, url.Values{"Status": {"draft"}, "Definition": {draft}}), http.StatusOK, nil)
+	path := "/v2/Flows/" + f.Sid + "/TestUsers"
+	type testUsers struct {
+		Sid       string   `json:"sid"`
+		TestUsers []string `json:"test_users"`
+		URL       string   `json:"url"`
+	}
+	var tu testUsers
+	decode(t, v.do(http.MethodGet, path, nil), http.StatusOK, &tu)
+	if tu.Sid != f.Sid || tu.TestUsers == nil || len(tu.TestUsers) != 0 || tu.URL != testPublic+path {
+		t.Fatalf("no test users: %+v", tu)
+	}
+	expectError(t, v.do(http.MethodPost, path, url.Values{}), http.StatusBadRequest, codeUnsupportedParam)
+	expectError(t, v.do(http.MethodGet, "/v2/Flows/FWnope/TestUsers", nil), http.StatusNotFound, 20404)
+	expectError(t, v.do(http.MethodPost, "/v2/Flows/FWnope/TestUsers", url.Values{"TestUsers": {"+1"}}), http.StatusNotFound, 20404)
+	decode(t, v.do(http.MethodPost, path, url.Values{"TestUsers": {"+15550007", "client:ada", "+15550007"}}), http.StatusOK, &tu)
+	if strings.Join(tu.TestUsers, ",") != "+15550007,client:ada" || tu.Sid != f.Sid {
+		t.Fatalf("set: %+v", tu)
+	}
+	decode(t, v.do(http.MethodGet, path, nil), http.StatusOK, &tu)
+	if strings.Join(tu.TestUsers, ",") != "+15550007,client:ada" {
+		t.Fatalf("fetched: %+v", tu)
+	}
+
+	// A test user's call runs the draft (revision 2); anyone else's the
+	// published revision 1.
+	if twiml := v.callFlowFrom("http://gw.test/studio/"+f.Sid, "CA00000000000000000000000000000001", "+15550007"); !strings.Contains(twiml, "Draft hello") {
+		t.Errorf("test user heard %s", twiml)
+	}
+	if twiml := v.callFlowFrom("http://gw.test/studio/"+f.Sid, "CA00000000000000000000000000000002", "+15550008"); strings.Contains(twiml, "Draft") {
+		t.Errorf("another caller heard %s", twiml)
+	}
+	// A REST start for a test user runs the draft too.
+	var started execResp
+	decode(t, v.do(http.MethodPost, "/v2/Flows/"+f.Sid+"/Executions", url.Values{"To": {"client:ada"}, "From": {"+15550002"}}), http.StatusCreated, &started)
+	if started.FlowVersion != 2 {
+		t.Errorf("test user's REST execution runs revision %d, want 2", started.FlowVersion)
+	}
+	// Clearing the list.
+	decode(t, v.do(http.MethodPost, path, url.Values{"TestUsers": {""}}), http.StatusOK, &tu)
+	if len(tu.TestUsers) != 0 {
+		t.Errorf("cleared: %+v", tu)
+	}
+	// A draft-only flow has nothing to run for other contacts.
+	d := v.createFlow("Draft only", "draft", sayFlow)
+	expectError(t, v.do(http.MethodPost, "/v2/Flows/"+d.Sid+"/Executions", url.Values{"To": {"+1666"}, "From": {"+1555"}}), http.StatusNotFound, 20404)
+	decode(t, v.do(http.MethodPost, "/v2/Flows/"+d.Sid+"/TestUsers", url.Values{"TestUsers": {"+1666"}}), http.StatusOK, nil)
+	decode(t, v.do(http.MethodPost, "/v2/Flows/"+d.Sid+"/Executions", url.Values{"To": {"+1666"}, "From": {"+1555"}}), http.StatusCreated, nil)
 }

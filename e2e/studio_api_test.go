@@ -35,13 +35,16 @@ const apiFlow = `{
   "description": "REST-started flow", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": true},
   "states": [
     {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
-     "transitions": [{"event": "incomingCall", "next": "hello"}, {"event": "incomingRequest", "next": "hello"}]},
+     "transitions": [{"event": "incomingCall", "next": "hello"}, {"event": "incomingRequest", "next": "call"}]},
+    {"name": "call", "type": "make-outgoing-call-v2", "properties": {"to": "{{contact.channel.address}}", "from": "{{flow.channel.address}}"},
+     "transitions": [{"event": "answered", "next": "hello"}]},
     {"name": "hello", "type": "say-play", "properties": {"say": "Hello {{flow.data.name}}, this is a reminder."},
      "transitions": [{"event": "audioComplete"}]}
   ]}`
 
 // TestStudioRESTFlowAndExecution: a flow created with POST /v2/Flows is
-// started with POST /v2/Flows/{Sid}/Executions, which calls a SIPp UAS;
+// started with POST /v2/Flows/{Sid}/Executions; its make-outgoing-call-v2
+// calls a SIPp UAS;
 // the execution's steps and context are readable and it ends with the call.
 func TestStudioRESTFlowAndExecution(t *testing.T) {
 	uas := calledParty(t, "uas_echo.xml", "-rtp_echo", "-mp", fmt.Sprint(freePort(t)))

@@ -121,4 +121,13 @@ var migrations = []migration{
 			UNIQUE (execution_sid, seq)
 		) STRICT`,
 	}},
+	{version: 5, name: "studio flow test users", stmts: []string{
+		`CREATE TABLE flow_test_users (
+			flow_sid TEXT NOT NULL REFERENCES flows (sid) ON DELETE CASCADE,
+			position INTEGER NOT NULL,
+			identity TEXT NOT NULL,
+			PRIMARY KEY (flow_sid, position),
+			UNIQUE (flow_sid, identity)
+		) STRICT`,
+	}},
 }

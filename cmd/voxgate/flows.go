@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"time"
-
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/voxgate/voxgate/api"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/ivr"
 	"github.com/voxgate/voxgate/ivr/studio"
 )
 
@@ -104,17 +103,84 @@ func (c chainedFlows) FlowRevision(ctx context.Context, sid string, rev int) (*s
 	return c.sql.FlowRevision(ctx, sid, rev)
 }
 
-// flowCaller places the outbound call of a REST-started execution; the
-// flow's URL is its TwiML, status callback and fallback, so the execution
-// ends even when the call is never answered.
-type flowCaller struct{ c *callControl }
+// FlowForContact implements studio.ContactFlowSource: flows from config
+// files have no test users.
+func (c chainedFlows) FlowForContact(ctx context.Context, sid, contact string) (*studio.Flow, error) {
+	if f, err := c.mem.Flow(ctx, sid); err == nil {
+		return f, nil
+	}
+	return c.sql.FlowForContact(ctx, sid, contact)
+}
 
-// StartCall implements api.FlowCaller.
-func (f flowCaller) StartCall(ctx context.Context, to, from, voiceURL string) (string, error) {
-	call, err := f.c.Create(ctx, api.CreateCallParams{
-		To: to, From: from, URL: voiceURL, Method: "POST",
-		StatusCallback: voiceURL, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"},
-		FallbackURL: voiceURL, FallbackMethod: "POST", Timeout: 60 * time.Second,
+// flowCalls places the calls of make-outgoing-call widgets and redirects
+// calls back into flows (studio.CallControl) with the REST API's call
+// machinery. Its callControl is set once the engine exists, before the
+// HTTP server starts.
+type flowCalls struct{ c *callControl }
+
+// PlaceCall implements studio.CallControl: an outbound-api call with the
+// SID the executor chose, whose answer URL and status callback are the
+// flow's.
+func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error {
+	if f.c == nil {
+		return errors.New("the gateway is not ready to place calls")
+	}
+	p := api.CreateCallParams{
+		To: oc.To, From: oc.From, URL: oc.URL, Method: "POST",
+		StatusCallback: oc.StatusCallback, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"},
+		Timeout: oc.Timeout, SendDigits: oc.SendDigits,
+	}
+	if r := oc.Record; r != nil {
+		p.Record = true
+		p.Recording = api.RecordingParams{Channels: r.Channels, Trim: r.Trim,
+			StatusCallback: r.StatusCallback, StatusCallbackMethod: r.StatusCallbackMethod, StatusCallbackEvents: r.StatusCallbackEvents}
+	}
+	_, err := f.c.create(ctx, oc.CallSid, p)
+	return err
+}
+
+// RedirectCall implements studio.CallControl with the engine's live
+// redirect (as the REST API's Calls update with Twiml).
+func (f *flowCalls) RedirectCall(ctx context.Context, callSID string, doc []byte) error {
+	if f.c == nil {
+		return errors.New("the gateway is not ready to steer calls")
+	}
+	return f.c.engine.RedirectTwiML(callSID, string(doc))
+}
+
+// flowRecorder runs the record-call widgets of flows with the call engine.
+// Its engine is set once the engine exists (the executor is made first).
+type flowRecorder struct {
+	engine     *ivr.Engine
+	accountSID string
+}
+
+// StartCallRecording implements studio.CallRecorder.
+func (f *flowRecorder) StartCallRecording(ctx context.Context, callSID string, o studio.RecordingOptions) (studio.CallRecordingInfo, error) {
+	// A flow may record before its first TwiML answers the call: OnAnswer.
+	rec, err := f.engine.StartCallRecording(callSID, ivr.CallRecordingOptions{
+		Channels: o.Channels, Trim: o.Trim, Source: ivr.SourceStartCallRecordingAPI, OnAnswer: true,
+		StatusCallback: o.StatusCallback, StatusCallbackMethod: o.StatusCallbackMethod, StatusCallbackEvents: o.StatusCallbackEvents,
 	})
-	return call.SID, err
+	if err != nil {
+		return studio.CallRecordingInfo{}, fmt.Errorf("start recording call %s: %w", callSID, err)
+	}
+	return f.info(rec), nil
+}
+
+// StopCallRecording implements studio.CallRecorder.
+func (f *flowRecorder) StopCallRecording(ctx context.Context, callSID string) (studio.CallRecordingInfo, error) {
+	rec, err := f.engine.UpdateCallRecording(callSID, ivr.CurrentRecording, ivr.RecordingStopped, false)
+	if err != nil {
+		return studio.CallRecordingInfo{}, fmt.Errorf("stop recording call %s: %w", callSID, err)
+	}
+	return f.info(rec), nil
+}
+
+func (f *flowRecorder) info(r ivr.CallRecording) studio.CallRecordingInfo {
+	return studio.CallRecordingInfo{
+		AccountSid: f.accountSID, Sid: r.SID, CallSid: r.CallSID, Status: r.Status, Source: r.Source,
+		Channels: r.Channels, StartTime: r.StartTime, Duration: r.Duration,
+		Uri: "/2010-04-01/Accounts/" + f.accountSID + "/Calls/" + r.CallSID + "/Recordings/" + r.SID + ".json",
+	}
 }

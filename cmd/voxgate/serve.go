@@ -54,10 +54,15 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	studioCalls := &flowCalls{} // set up once the engine exists
+	// record-call widgets record through the engine, set once it exists.
+	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
 	studioExec := studio.NewExecutor(studio.Options{
-		Flows:     chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
-		Store:     studio.NewSQLStore(db),
-		PublicURL: cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
+		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
+		Store:      studio.NewSQLStore(db),
+		Calls:      studioCalls,
+		Recordings: studioRecorder,
+		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
@@ -104,6 +109,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		WebhookObserve: gm.webhookDone,
 	})
 	defer engine.Close()
+	studioRecorder.engine = engine
 
 	rtpIP, publicIP, err := mediaAddresses(cfg)
 	if err != nil {
@@ -172,12 +178,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
+	studioCalls.c = calls
+	defer studioExec.Close() // before calls.wait: no flow places a call after it
 	apiHandler := api.NewHandler(api.Options{
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
 		Queues:        queueControl{queues},
-		Flows:         &api.FlowControl{Store: db, Executor: studioExec, Calls: flowCaller{calls}},
+		Flows:         &api.FlowControl{Store: db, Executor: studioExec},
 		PublicURL:     cfg.HTTP.PublicURL,
 		Demo:          configs.Demo,
 		ActiveCalls:   sipSrv.ActiveCalls,

@@ -36,6 +36,25 @@
 // FlowEvent=return → return, …) and stores them under widgets.<name>.
 // The end of a branch answers <Hangup/>.
 //
+// # REST-started executions and outgoing calls
+//
+// [Executor.StartExecution] (the API's POST /v2/Flows/{FW}/Executions)
+// stores the execution and returns; the flow then runs from the trigger's
+// incomingRequest on a goroutine the executor owns, with no call. A
+// make-outgoing-call-v2 (or v1) widget places the call through
+// [Options.Calls], with the flow URL (naming the execution and widget) as
+// its answer URL and status callback. Answered, the flow goes on on that
+// call; busy, no-answer or failed (status callback, [Executor.EndCall],
+// or a placing error), it goes on without one, in the background. A call
+// widget reached with no call ends the execution with an error.
+//
+// An add-twiml-redirect with a timeout arms a timer (with [Options.Calls]
+// set): at the deadline, if the execution still waits there, it takes
+// "timeout"; a path reaching a call widget redirects the live call to that
+// widget's TwiML ([CallControl.RedirectCall]), a path reaching the end
+// leaves the call with the external TwiML. Timers live in the process;
+// [Executor.Close] stops them and waits for the background work.
+//
 // Every string property is rendered with Liquid (github.com/osteele/liquid)
 // over the execution context: trigger, widgets, flow (sid, flow_sid,
 // channel, data, variables) and contact.

@@ -27,9 +27,12 @@ type Execution struct {
 	// ContactSid (FC…) and ContactAddress identify the caller.
 	ContactSid     string `json:"contact_sid"`
 	ContactAddress string `json:"contact_channel_address"`
-	// InitiatedBy is the CallSid that started the execution.
+	// InitiatedBy is the CallSid that started the execution ("" for a
+	// REST start).
 	InitiatedBy string `json:"initiated_by"`
-	// CallSid is the call the execution drives.
+	// CallSid is the call the execution drives: "" while a REST-started
+	// execution has no call (before its make-outgoing-call widget, or after
+	// that call was not answered).
 	CallSid string `json:"call_sid"`
 	Status  string `json:"status"` // StatusActive or StatusEnded
 	// Context is the execution context (flow, contact, trigger, widgets):
@@ -52,6 +55,9 @@ type Runtime struct {
 	// Deadline is when a parked add-twiml-redirect stops waiting for the
 	// return (zero: no deadline).
 	Deadline time.Time `json:"deadline,omitzero"`
+	// Dialing: Parked is a make-outgoing-call widget whose call (CallSid)
+	// has not answered yet.
+	Dialing bool `json:"dialing,omitempty"`
 	// Subflows are the run-subflow frames entered, innermost last.
 	Subflows []Frame `json:"subflows,omitempty"`
 	// Steps counts the steps taken.

@@ -74,9 +74,53 @@ type Clock interface {
 	Now() time.Time
 }
 
+// TimerClock is a Clock that also runs timers. When Options.Clock
+// implements it, add-twiml-redirect timeouts run on it (tests use a fake
+// one); otherwise they run on time.AfterFunc.
+type TimerClock interface {
+	Clock
+	// AfterFunc calls f in its own goroutine after d; stop cancels it and
+	// reports whether it did so before f was called.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+// OutgoingCall is the call a make-outgoing-call widget asks the gateway to
+// place. When answered, the call requests URL (POST) for its TwiML; its
+// final status (completed, busy, no-answer, failed, canceled) must be
+// reported with a POST to StatusCallback (the flow URL too), or with
+// [Executor.EndCall].
+type OutgoingCall struct {
+	// CallSid is the sid the call must have (the executor picks it so the
+	// execution is bound to the call before it rings).
+	CallSid        string
+	To, From       string
+	URL            string
+	StatusCallback string
+	// Timeout is how long the call may ring.
+	Timeout time.Duration
+	// SendDigits are sent as DTMF once the call answers.
+	SendDigits string
+	// Record, when set, records the whole call from the answer (as the
+	// Calls API's Record=true); its StatusCallbackEvents are left empty
+	// (Twilio's default, completed).
+	Record *RecordingOptions
+}
+
+// CallControl lets the executor place and steer calls; the gateway
+// implements it with its call engine.
+type CallControl interface {
+	// PlaceCall starts an outbound call and returns once it is queued
+	// (not when it answers); an error means the call was not placed.
+	PlaceCall(ctx context.Context, c OutgoingCall) error
+	// RedirectCall makes a live call run the TwiML doc at once, whatever
+	// it is doing (the REST API's Calls update with Twiml). It fails when
+	// the call is not live.
+	RedirectCall(ctx context.Context, callSid string, doc []byte) error
+}
 
 // Options configure an Executor.
 type Options struct {
@@ -99,21 +143,43 @@ type Options struct {
 	// ErrorMessage is spoken when an execution fails (default
 	// DefaultErrorMessage).
 	ErrorMessage string
-	Limits       Limits
-	Clock        Clock
-	Logger       *slog.Logger
+	// Calls places the calls of make-outgoing-call widgets and redirects
+	// calls whose add-twiml-redirect timed out. Without it those widgets
+	// take "failed", and an add-twiml-redirect timeout is only noticed when
+	// the call comes back late.
+	Calls CallControl
+	// Recordings starts and stops the call recordings of record-call
+	// widgets (see CallRecorder). Without it record-call takes "failed".
+	Recordings CallRecorder
+	Limits     Limits
+	// Clock tells the time (default: the system clock); see TimerClock.
+	Clock  Clock
+	Logger *slog.Logger
 	// NewSid makes sids (default sid.New); tests may make them predictable.
 	NewSid func(prefix string) string
 }
 
-// Executor runs flows for calls. It is safe for concurrent use.
+// Executor runs flows for calls. It is safe for concurrent use. Its
+// background work (REST-started executions until they place a call, flows
+// going on after an outgoing call was not answered, add-twiml-redirect
+// timeouts) runs on goroutines it owns: call Close to stop them.
 type Executor struct {
 	opts   Options
 	limits Limits
 	log    *slog.Logger
 	liquid *liquidRenderer
 	store  ExecutionStore
-	calls  keyedMutex // serialises the requests of one call
+	// locks serialise the requests of one call (key: CallSid) and every
+	// change to one execution (key: its FN sid). A call's lock is always
+	// taken before an execution's.
+	locks keyedMutex
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	timers map[string]func() bool // execution sid → stop its redirect timer
+	wg     sync.WaitGroup         // background goroutines
 }
 
 // NewExecutor returns an executor; see Options for the defaults.
@@ -137,13 +203,100 @@ func NewExecutor(opts Options) *Executor {
 		opts.NewSid = newSid
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{
 		opts:   opts,
 		limits: opts.Limits.withDefaults(),
 		log:    opts.Logger,
 		liquid: newLiquid(),
 		store:  opts.Store,
-		calls:  keyedMutex{m: map[string]*keyedEntry{}},
+		locks:  keyedMutex{m: map[string]*keyedEntry{}},
+		ctx:    ctx,
+		cancel: cancel,
+		timers: map[string]func() bool{},
+	}
+}
+
+// Close stops the timers, cancels the background work and waits for it.
+// Executions it interrupts stay as they were stored; timers are not kept
+// across restarts (a call that returns late still takes "timeout").
+func (x *Executor) Close() {
+	x.mu.Lock()
+	x.closed = true
+	for sid, stop := range x.timers {
+		stop()
+		delete(x.timers, sid)
+	}
+	x.mu.Unlock()
+	x.cancel()
+	x.wg.Wait()
+}
+
+// spawn runs fn on a goroutine the executor owns, with its lifetime's
+// context; it reports false (and runs nothing) once Close was called.
+func (x *Executor) spawn(fn func(ctx context.Context)) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return false
+	}
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		fn(x.ctx)
+	}()
+	return true
+}
+
+// lockExecution locks an execution and re-reads it (a background run may
+// have changed it while this waited). The caller must call unlock.
+func (x *Executor) lockExecution(ctx context.Context, sid string) (ex *Execution, unlock func(), err error) {
+	unlock = x.locks.lock(sid)
+	ex, err = x.store.Execution(ctx, sid)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return ex, unlock, nil
+}
+
+// armTimer starts (or restarts) the timer of an execution parked on an
+// add-twiml-redirect until deadline. Without Options.Calls it does
+// nothing: a timeout could not take the call back.
+func (x *Executor) armTimer(ex *Execution) {
+	if x.opts.Calls == nil {
+		return
+	}
+	sid, callSid, widget, deadline := ex.Sid, ex.CallSid, ex.Runtime.Parked, ex.Runtime.Deadline
+	fire := func() {
+		x.mu.Lock()
+		delete(x.timers, sid)
+		x.mu.Unlock()
+		x.spawn(func(ctx context.Context) { x.redirectTimedOut(ctx, sid, callSid, widget, deadline) })
+	}
+	d := deadline.Sub(x.opts.Clock.Now())
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return
+	}
+	if stop := x.timers[sid]; stop != nil {
+		stop()
+	}
+	if tc, ok := x.opts.Clock.(TimerClock); ok {
+		x.timers[sid] = tc.AfterFunc(d, fire)
+	} else {
+		x.timers[sid] = time.AfterFunc(d, fire).Stop
+	}
+}
+
+// disarmTimer stops an execution's timer, if any.
+func (x *Executor) disarmTimer(sid string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if stop := x.timers[sid]; stop != nil {
+		stop()
+		delete(x.timers, sid)
 	}
 }
 
@@ -176,16 +329,25 @@ func (x *Executor) callbackURL(flowSid, event, step string) string {
 
 // EndCall ends the active execution of a call, if any, when the gateway
 // learns that the call is over (reason is recorded). It is safe to call
-// for calls that have no execution.
+// for calls that have no execution. When the call is the one a
+// make-outgoing-call widget placed and it was never answered, reason must
+// be its final CallStatus (busy, no-answer, failed, canceled): the widget
+// takes its busy, noAnswer or failed transition and the flow goes on
+// without a call.
 func (x *Executor) EndCall(ctx context.Context, callSid, reason string) error {
-	unlock := x.calls.lock(callSid)
+	unlock := x.locks.lock(callSid)
 	defer unlock()
-	ex, err := x.store.ActiveExecutionForCall(ctx, callSid)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	ex, unlockEx, err := x.activeForCall(ctx, callSid)
 	if err != nil {
 		return fmt.Errorf("end execution of call %s: %w", callSid, err)
+	}
+	if ex == nil {
+		return nil
+	}
+	defer unlockEx()
+	if ex.Runtime.Dialing && finalStatuses[reason] {
+		x.outgoingOver(ex.Sid, callSid, reason, nil)
+		return nil
 	}
 	if reason == "" {
 		reason = "the call ended"
@@ -193,18 +355,38 @@ func (x *Executor) EndCall(ctx context.Context, callSid, reason string) error {
 	return x.finish(ctx, ex, reason)
 }
 
+// activeForCall returns the active execution of a call, locked (nil, with
+// no error, when there is none). The caller holds the call's lock.
+func (x *Executor) activeForCall(ctx context.Context, callSid string) (*Execution, func(), error) {
+	ex, err := x.store.ActiveExecutionForCall(ctx, callSid)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ex, unlock, err := x.lockExecution(ctx, ex.Sid)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if ex.Status != StatusActive || ex.CallSid != callSid {
+		unlock()
+		return nil, nil, nil
+	}
+	return ex, unlock, nil
+}
+
 // End ends an execution (the API's POST Status=ended). A call still
 // running it is hung up at its next request to the flow.
 func (x *Executor) End(ctx context.Context, executionSid, reason string) (*Execution, error) {
-	ex, err := x.store.Execution(ctx, executionSid)
+	ex, unlock, err := x.lockExecution(ctx, executionSid)
 	if err != nil {
 		return nil, fmt.Errorf("end execution: %w", err)
 	}
-	unlock := x.calls.lock(ex.CallSid)
 	defer unlock()
-	if ex, err = x.store.Execution(ctx, executionSid); err != nil {
-		return nil, fmt.Errorf("end execution: %w", err)
-	}
 	if ex.Status == StatusEnded {
 		return ex, nil
 	}
@@ -237,10 +419,12 @@ func (x *Executor) Sweep(ctx context.Context) (int, error) {
 
 // finish marks an execution ended and saves it.
 func (x *Executor) finish(ctx context.Context, ex *Execution, reason string) error {
+	x.disarmTimer(ex.Sid)
 	ex.Status = StatusEnded
 	ex.EndReason = reason
 	ex.Runtime.Parked = ""
 	ex.Runtime.Deadline = time.Time{}
+	ex.Runtime.Dialing = false
 	ex.DateUpdated = x.opts.Clock.Now().UTC()
 	if err := x.store.UpdateExecution(ctx, ex); err != nil {
 		return fmt.Errorf("end execution %s: %w", ex.Sid, err)

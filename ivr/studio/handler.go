@@ -125,26 +125,25 @@ func (x *Executor) signed(r *http.Request) bool {
 // handle answers one request with a TwiML document, or a non-200 status
 // and a message.
 func (x *Executor) handle(ctx context.Context, req request) ([]byte, int) {
-	unlock := x.calls.lock(req.callSid)
+	unlock := x.locks.lock(req.callSid)
 	defer unlock()
 	log := x.log.With("call_sid", req.callSid, "flow_sid", req.flowSid)
 
-	ex, err := x.store.ActiveExecutionForCall(ctx, req.callSid)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	ex, unlockEx, err := x.activeForCall(ctx, req.callSid)
+	if err != nil {
 		log.Error("studio: execution store failed", "error", err)
 		return []byte("studio: execution store: " + err.Error()), http.StatusInternalServerError
 	}
 	if ex != nil {
+		defer unlockEx()
 		log = log.With("execution_sid", ex.Sid)
-	}
-	if ex == nil && req.flowEvent == "" && req.params.Get(ParamExecution) != "" {
-		return x.adopt(ctx, log, req)
 	}
 	switch {
 	case ex == nil && (req.final || req.progress):
 		return twimlDocument(), http.StatusOK // nothing to end
-	case ex == nil && req.flowEvent != "":
-		log.Warn("studio: callback for a call with no active execution; hanging up", "flow_event", req.flowEvent, "step", req.step)
+	case ex == nil && (req.flowEvent != "" || req.params.Get(ParamExecution) != ""):
+		log.Warn("studio: callback for a call with no active execution; hanging up", "flow_event", req.flowEvent, "step", req.step,
+			"execution_sid", req.params.Get(ParamExecution))
 		return twimlDocument(elem("Hangup")), http.StatusOK
 	case ex == nil:
 		return x.start(ctx, log, req)
@@ -157,6 +156,11 @@ func (x *Executor) handle(ctx context.Context, req request) ([]byte, int) {
 			return twimlDocument(), http.StatusOK
 		}
 		return x.start(ctx, log, req)
+	case ex.Runtime.Dialing && req.final:
+		// The call a make-outgoing-call widget placed was not answered
+		// (its status callback): the flow goes on without it.
+		x.outgoingOver(ex.Sid, req.callSid, req.params.Get("CallStatus"), req.params)
+		return twimlDocument(), http.StatusOK
 	case req.flowEvent == "" && req.params.Get("ErrorCode") == "":
 		// The call asked for the flow again (e.g. a REST redirect to the
 		// voice URL): a new execution replaces the old one.
@@ -190,7 +194,7 @@ func (x *Executor) handle(ctx context.Context, req request) ([]byte, int) {
 
 // start begins an execution for a new call.
 func (x *Executor) start(ctx context.Context, log *slog.Logger, req request) ([]byte, int) {
-	fl, err := x.opts.Flows.Flow(ctx, req.flowSid)
+	fl, err := x.flowFor(ctx, req.flowSid, req.params.Get("From"))
 	if errors.Is(err, ErrNotFound) {
 		log.Error("studio: call for an unknown flow")
 		return []byte("studio: flow " + req.flowSid + " not found"), http.StatusNotFound
@@ -238,6 +242,8 @@ func (x *Executor) start(ctx context.Context, log *slog.Logger, req request) ([]
 		"trigger": map[string]any{"call": paramMap(req.params)},
 		"widgets": map[string]any{},
 	}
+	unlock := x.locks.lock(ex.Sid)
+	defer unlock()
 	if err := x.store.CreateExecution(ctx, ex); err != nil {
 		log.Error("studio: storing the execution failed", "error", err)
 		return []byte("studio: execution store: " + err.Error()), http.StatusInternalServerError

@@ -17,10 +17,18 @@ import (
 	"github.com/voxgate/voxgate/twiml"
 )
 
-// fakeClock is a settable clock.
+// fakeClock is a settable clock whose timers fire when Advance passes
+// their time.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at   time.Time
+	f    func()
+	done bool // fired or stopped
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -29,10 +37,49 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+// Advance moves the time on and runs the timers that are due, in order.
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	for _, t := range c.timers {
+		if !t.done && !t.at.After(c.now) {
+			t.done = true
+			due = append(due, t)
+		}
+	}
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
+	}
+}
+
+// AfterFunc implements TimerClock.
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		stopped := !t.done
+		t.done = true
+		return stopped
+	}
+}
+
+// pending counts the timers not yet fired or stopped.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.done {
+			n++
+		}
+	}
+	return n
 }
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -74,6 +121,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 	opts.Flows, opts.Store, opts.Clock, opts.PublicURL = h.flows, h.store, h.clock, h.srv.URL
 	opts.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.x = NewExecutor(opts)
+	t.Cleanup(h.x.Close)
 	handler = h.x.Handler()
 	t.Cleanup(func() {
 		if t.Failed() {

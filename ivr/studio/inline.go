@@ -25,6 +25,8 @@ func (r *runner) inline(st *State) (outcome, error) {
 		return r.httpRequest(st)
 	case "run-function":
 		return r.runFunction(st)
+	case "record-call":
+		return r.recordCall(st)
 	}
 	return outcome{}, fmt.Errorf("state %q (%s): not an in-process widget", st.Name, st.Type)
 }

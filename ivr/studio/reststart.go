@@ -2,35 +2,53 @@ package studio
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
 )
 
-// ParamExecution is the query parameter of the voice URL
-// [Executor.PrepareExecution] returns: the call that requests it runs the
-// prepared execution instead of starting a new one.
+// ParamExecution is the query parameter naming the execution on the URL a
+// make-outgoing-call widget's call requests when it answers.
 const ParamExecution = "ExecutionSid"
 
-// PrepareExecution creates the execution of a REST start (POST
+// ActiveExecutionError is StartExecution's error when the contact already
+// has an active execution of the flow (Studio allows one per contact).
+type ActiveExecutionError struct {
+	ExecutionSid string
+	Contact      string
+}
+
+func (e *ActiveExecutionError) Error() string {
+	return "studio: execution " + e.ExecutionSid + " is already active for contact " + e.Contact
+}
+
+// StartExecution starts a REST-triggered execution (POST
 // /v2/Flows/{FW}/Executions): active, for contact to, with from as
-// flow.channel.address and data as flow.data and trigger.request.parameters.
-// It returns the execution and the voice URL the outbound call to `to`
-// must request (use it as the status callback too, so that a call that is
-// never answered ends the execution). When the call answers, the flow
-// runs from the trigger's incomingRequest transition; a
-// make-outgoing-call-v2 widget there counts as the call just placed
-// (event answered). Without an incomingRequest transition, incomingCall
-// is followed.
-func (x *Executor) PrepareExecution(ctx context.Context, flowSid, to, from string, data map[string]any) (*Execution, string, error) {
-	fl, err := x.opts.Flows.Flow(ctx, flowSid)
+// flow.channel.address and data as flow.data and
+// trigger.request.parameters. It returns once the execution is stored;
+// the flow then runs from the trigger's incomingRequest transition on a
+// goroutine the executor owns, without a call: widgets that do not need
+// one run at once, and a make-outgoing-call widget places the call
+// (Options.Calls) that the rest of the flow runs on. A call widget
+// reached without a call ends the execution with an error. A contact has
+// at most one active execution of a flow (*ActiveExecutionError).
+func (x *Executor) StartExecution(ctx context.Context, flowSid, to, from string, data map[string]any) (*Execution, error) {
+	// One lock per flow and contact, so that two starts cannot both pass
+	// the one-active-execution check.
+	unlock := x.locks.lock("contact " + flowSid + " " + to)
+	defer unlock()
+	fl, err := x.flowFor(ctx, flowSid, to)
 	if err != nil {
-		return nil, "", fmt.Errorf("prepare execution: %w", err)
+		return nil, fmt.Errorf("start execution: %w", err)
 	}
 	if problems := Validate(fl); HasErrors(problems) {
-		return nil, "", fmt.Errorf("prepare execution: flow %s revision %d is invalid", flowSid, fl.Revision)
+		return nil, fmt.Errorf("start execution: flow %s revision %d is invalid", flowSid, fl.Revision)
+	}
+	active, err := x.store.Executions(ctx, ExecutionFilter{FlowSid: flowSid, Status: StatusActive, ContactAddress: to})
+	if err != nil {
+		return nil, fmt.Errorf("start execution: %w", err)
+	}
+	if len(active) > 0 {
+		return nil, &ActiveExecutionError{ExecutionSid: active[0].Sid, Contact: to}
 	}
 	if data == nil {
 		data = map[string]any{}
@@ -53,66 +71,39 @@ func (x *Executor) PrepareExecution(ctx context.Context, flowSid, to, from strin
 		"widgets": map[string]any{},
 	}
 	if err := x.store.CreateExecution(ctx, ex); err != nil {
-		return nil, "", fmt.Errorf("prepare execution: %w", err)
+		return nil, fmt.Errorf("start execution: %w", err)
 	}
-	q := url.Values{ParamExecution: {ex.Sid}}
-	return ex, x.flowURL(flowSid) + "?" + q.Encode() + "#" + x.overrides(), nil
+	x.log.Info("studio: execution started through the API", "execution_sid", ex.Sid, "flow_sid", flowSid,
+		"to", to, "from", from, "revision", fl.Revision)
+	sid := ex.Sid
+	if !x.spawn(func(ctx context.Context) { x.runRequest(ctx, sid) }) {
+		_ = x.finish(ctx, ex, "the executor is shutting down")
+		return nil, errors.New("start execution: the executor is shutting down")
+	}
+	return ex, nil
 }
 
-// adopt runs the prepared execution named by the request's
-// ParamExecution for the call that requested it.
-func (x *Executor) adopt(ctx context.Context, log *slog.Logger, req request) ([]byte, int) {
-	sid := req.params.Get(ParamExecution)
-	req.params.Del(ParamExecution)
-	ex, err := x.store.Execution(ctx, sid)
+// runRequest runs a REST-started execution from its trigger's
+// incomingRequest transition (in the background).
+func (x *Executor) runRequest(ctx context.Context, sid string) {
+	log := x.log.With("execution_sid", sid)
+	ex, unlock, err := x.lockExecution(ctx, sid)
 	if err != nil {
-		log.Warn("studio: call for an unknown prepared execution", "execution_sid", sid, "error", err)
-		return twimlDocument(elem("Hangup")), http.StatusOK
+		log.Error("studio: loading the execution failed", "error", err)
+		return
 	}
-	log = log.With("execution_sid", ex.Sid)
-	if ex.Status != StatusActive || ex.FlowSid != req.flowSid || (ex.CallSid != "" && ex.CallSid != req.callSid) {
-		return twimlDocument(elem("Hangup")), http.StatusOK
+	defer unlock()
+	if ex.Status != StatusActive || ex.Runtime.Steps > 0 {
+		return // ended through the API meanwhile
 	}
-	ex.CallSid, ex.InitiatedBy = req.callSid, req.callSid
-	if trig, ok := ex.Context["trigger"].(map[string]any); ok {
-		trig["call"] = paramMap(req.params)
-	}
-	if req.final {
-		if err := x.finish(ctx, ex, "the call ended ("+req.params.Get("CallStatus")+")"); err != nil {
-			log.Error("studio: ending execution failed", "error", err)
-		}
-		return twimlDocument(), http.StatusOK
-	}
-	ex.DateUpdated = x.opts.Clock.Now().UTC()
-	if err := x.store.UpdateExecution(ctx, ex); err != nil {
-		log.Error("studio: saving the execution failed", "error", err)
-		return []byte("studio: execution store: " + err.Error()), http.StatusInternalServerError
-	}
-	if req.progress {
-		return twimlDocument(), http.StatusOK
-	}
+	log = log.With("flow_sid", ex.FlowSid)
 	r, err := x.newRunner(ctx, log, ex)
 	if err != nil {
 		log.Error("studio: cannot load the execution's flow", "error", err)
 		_ = x.finish(ctx, ex, err.Error())
-		return x.errorDocument(false), http.StatusOK
+		return
 	}
-	fl, cx := r.top()
+	fl, _ := r.top()
 	trigger := fl.State(fl.InitialState)
-	next := trigger.Next("incomingRequest")
-	if next == "" {
-		return r.run(trigger, "incomingCall", trigger.Next("incomingCall")), http.StatusOK
-	}
-	out := fl.State(next)
-	if out == nil || !strings.HasPrefix(out.Type, "make-outgoing-call") {
-		return r.run(trigger, "incomingRequest", next), http.StatusOK
-	}
-	if err := r.step(fl, trigger, "incomingRequest", next, cx); err != nil {
-		return r.abort(err), http.StatusOK
-	}
-	if widgets, ok := cx["widgets"].(map[string]any); ok {
-		widgets[out.Name] = map[string]any{"CallSid": req.callSid, "CallStatus": req.params.Get("CallStatus"),
-			"To": req.params.Get("To"), "From": req.params.Get("From")}
-	}
-	return r.run(out, "answered", out.Next("answered")), http.StatusOK
+	r.run(trigger, "incomingRequest", trigger.Next("incomingRequest"))
 }

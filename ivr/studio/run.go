@@ -23,6 +23,9 @@ type runner struct {
 	// hungUp is set when the call is over: the flow runs on only until
 	// the next call widget.
 	hungUp bool
+	// handedOff: the execution ended because a widget handed the call to
+	// other TwiML for good.
+	handedOff bool
 }
 
 // newRunner loads the flows an execution is running (the revisions it
@@ -105,9 +108,10 @@ func (r *runner) resume(req request) []byte {
 			return r.abort(err)
 		}
 	}
+	req.params.Del(ParamExecution)
 	setWidget(cx, st.Name, paramMap(req.params))
 	r.log.Info("studio: callback", "widget", st.Name, "type", st.Type, "event", event, "call_status", req.params.Get("CallStatus"))
-	rt.Parked, rt.Deadline = "", time.Time{}
+	rt.Parked, rt.Deadline, rt.Dialing = "", time.Time{}, false
 	return r.run(st, event, st.Next(event))
 }
 
@@ -122,6 +126,11 @@ func (r *runner) run(from *State, event, next string) []byte {
 		r.ex.DateUpdated = r.x.opts.Clock.Now().UTC()
 		if err := r.x.store.UpdateExecution(r.ctx, r.ex); err != nil {
 			r.log.Error("studio: saving the execution failed", "error", err)
+		}
+		if r.ex.Runtime.Deadline.IsZero() {
+			r.x.disarmTimer(r.ex.Sid)
+		} else {
+			r.x.armTimer(r.ex)
 		}
 	}
 	return doc
@@ -195,6 +204,9 @@ func (r *runner) follow(from *State, event, next string) ([]byte, error) {
 				r.end(describe("the call ended; the flow stopped at %q (%s)", st.Name, st.Type))
 				return twimlDocument(), nil
 			}
+			if r.ex.CallSid == "" {
+				return nil, fmt.Errorf("state %q (%s) needs a call, but the execution has none: a REST-started flow must place one with make-outgoing-call-v2 first (or the call it placed was not answered)", st.Name, st.Type)
+			}
 			res, err := r.callWidget(st)
 			if err != nil {
 				return nil, err
@@ -205,12 +217,28 @@ func (r *runner) follow(from *State, event, next string) ([]byte, error) {
 				continue
 			}
 			if res.handOff {
+				r.handedOff = true
 				r.end(describe("widget %q (%s) handed the call to other TwiML without waiting for its return", st.Name, st.Type))
 				return res.doc, nil
 			}
 			r.ex.Runtime.Parked, r.ex.Runtime.Deadline = st.Name, res.deadline
 			r.log.Info("studio: waiting for the call", "widget", st.Name, "type", st.Type)
 			return res.doc, nil
+		case KindOutgoingCall:
+			from = st
+			if r.hungUp {
+				r.end(describe("the call ended; the flow stopped at %q (%s)", st.Name, st.Type))
+				return twimlDocument(), nil
+			}
+			placed, ev, err := r.placeCall(st)
+			if err != nil {
+				return nil, err
+			}
+			if placed {
+				r.log.Info("studio: waiting for the outgoing call", "widget", st.Name, "type", st.Type, "placed_call_sid", r.ex.CallSid)
+				return twimlDocument(), nil
+			}
+			event, next = ev, st.Next(ev)
 		case KindUnsupported, KindMessaging:
 			why := spec.note
 			if spec.kind == KindMessaging {
@@ -282,6 +310,10 @@ func (r *runner) guard(fl *Flow, st *State) error {
 // selectEvent picks the event of a callback for the waiting widget st.
 func selectEvent(st *State, flowEvent string, p interface{ Get(string) string }, final, late bool) (string, error) {
 	spec := widgetSpecs[st.Type]
+	if spec.kind == KindOutgoingCall && flowEvent == EventAction {
+		// The placed call requests the flow when it answers.
+		return outgoingEvent(st.Type, p.Get("CallStatus"), p.Get("AnsweredBy")), nil
+	}
 	if final && hasEvent(spec.events, "hangup") {
 		return "hangup", nil
 	}

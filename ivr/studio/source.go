@@ -22,6 +22,24 @@ type RevisionSource interface {
 	FlowRevision(ctx context.Context, sid string, revision int) (*Flow, error)
 }
 
+// ContactFlowSource is a FlowSource that picks the revision by contact:
+// a flow's test users (the /v2 TestUsers) run its latest revision, even a
+// draft, while everyone else runs the latest published one.
+type ContactFlowSource interface {
+	FlowSource
+	// FlowForContact returns the revision new executions for contact
+	// (the caller's number, or a REST start's To) run.
+	FlowForContact(ctx context.Context, sid, contact string) (*Flow, error)
+}
+
+// flowFor returns the revision a new execution for contact runs.
+func (x *Executor) flowFor(ctx context.Context, sid, contact string) (*Flow, error) {
+	if cs, ok := x.opts.Flows.(ContactFlowSource); ok {
+		return cs.FlowForContact(ctx, sid, contact)
+	}
+	return x.opts.Flows.Flow(ctx, sid)
+}
+
 // MemoryFlows is an in-memory RevisionSource. Flows handed to Put must not
 // be modified afterwards.
 type MemoryFlows struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/voxgate/voxgate/store"
 )
@@ -137,12 +138,17 @@ func (s *SQLStore) Steps(ctx context.Context, executionSid string) ([]*Step, err
 }
 
 // SQLFlows is a RevisionSource on the flows the /v2 API saves
-// (store.FlowStore): new calls run a flow's latest published revision.
+// (store.FlowStore): new calls run a flow's latest published revision,
+// except for its test users (when db is also a store.FlowTestUserStore),
+// who run its latest revision, draft or not.
 type SQLFlows struct {
 	db store.FlowStore
 }
 
-var _ RevisionSource = (*SQLFlows)(nil)
+var (
+	_ RevisionSource    = (*SQLFlows)(nil)
+	_ ContactFlowSource = (*SQLFlows)(nil)
+)
 
 // NewSQLFlows returns a RevisionSource on db.
 func NewSQLFlows(db store.FlowStore) *SQLFlows { return &SQLFlows{db: db} }
@@ -150,6 +156,28 @@ func NewSQLFlows(db store.FlowStore) *SQLFlows { return &SQLFlows{db: db} }
 // Flow returns the latest published revision of a flow.
 func (s *SQLFlows) Flow(ctx context.Context, sid string) (*Flow, error) {
 	r, err := s.db.LatestFlowRevision(ctx, sid, store.FlowPublished)
+	if err != nil {
+		return nil, mapStoreErr(err)
+	}
+	return flowFromRevision(r)
+}
+
+// FlowForContact returns the latest revision of a flow (a draft
+// included) when contact is one of its test users, else the latest
+// published one.
+func (s *SQLFlows) FlowForContact(ctx context.Context, sid, contact string) (*Flow, error) {
+	tu, ok := s.db.(store.FlowTestUserStore)
+	if !ok || contact == "" {
+		return s.Flow(ctx, sid)
+	}
+	users, err := tu.FlowTestUsers(ctx, sid)
+	if err != nil {
+		return nil, mapStoreErr(err)
+	}
+	if !slices.Contains(users, contact) {
+		return s.Flow(ctx, sid)
+	}
+	r, err := s.db.LatestFlowRevision(ctx, sid, "")
 	if err != nil {
 		return nil, mapStoreErr(err)
 	}

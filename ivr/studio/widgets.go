@@ -17,6 +17,10 @@ const (
 	// KindMessaging widgets only make sense for messages: on a call they
 	// take their failure transition (or end the execution).
 	KindMessaging
+	// KindOutgoingCall widgets (make-outgoing-call) place a call from a
+	// REST-started execution that has none; the flow goes on on that call
+	// once it answers.
+	KindOutgoingCall
 )
 
 // String names the kind.
@@ -32,6 +36,8 @@ func (k Kind) String() string {
 		return "unsupported"
 	case KindMessaging:
 		return "messaging"
+	case KindOutgoingCall:
+		return "outgoing-call"
 	}
 	return "unknown"
 }
@@ -88,9 +94,11 @@ func integer(name string) propSpec   { return propSpec{name: name, kind: pInt} }
 func boolean(name string) propSpec   { return propSpec{name: name, kind: pBool} }
 func keyValues(name string) propSpec { return propSpec{name: name, kind: pKeyValues} }
 
-// outgoingCallProps are make-outgoing-call's properties (v1 and v2).
+// outgoingCallProps are make-outgoing-call's properties (v1 and v2); to
+// and from default to {{contact.channel.address}} and
+// {{flow.channel.address}}.
 var outgoingCallProps = []propSpec{
-	reqStr("to"), reqStr("from"), integer("timeout"), boolean("record"), str("recording_channels"),
+	str("to"), str("from"), integer("timeout"), boolean("record"), str("recording_channels"),
 	str("recording_status_callback"), str("trim"), str("machine_detection"), boolean("detect_answering_machine"),
 	integer("machine_detection_timeout"), integer("machine_detection_speech_threshold"),
 	integer("machine_detection_speech_end_threshold"), integer("machine_detection_silence_timeout"),
@@ -138,15 +146,17 @@ var widgetSpecs = map[string]widgetSpec{
 	"add-twiml-redirect": {kind: KindCall, events: []string{"return", "timeout", "fail"},
 		props: []propSpec{reqStr("url"), str("method"), integer("timeout")}},
 
-	// Voice widgets not run by this gateway yet.
-	"record-call": {kind: KindUnsupported, events: []string{"success", "failed"}, failEvent: "failed",
-		note: "starting or stopping a call recording is not supported yet",
+	// Placing a call (REST-started executions).
+	"make-outgoing-call-v2": {kind: KindOutgoingCall, events: []string{"answered", "busy", "noAnswer", "failed"}, props: outgoingCallProps},
+	"make-outgoing-call-v1": {kind: KindOutgoingCall, events: []string{"answered", "answeredByMachine", "busy", "noAnswer", "failed", "hangup"},
+		props: outgoingCallProps},
+
+	// record-call starts or stops the call's recording in process (no TwiML).
+	"record-call": {kind: KindInline, events: []string{"success", "failed"},
 		props: []propSpec{{name: "record_call", kind: pBool, required: true}, str("recording_status_callback"),
 			str("recording_status_callback_method"), str("recording_status_callback_events"), str("recording_channels"), str("trim")}},
-	"make-outgoing-call-v2": {kind: KindUnsupported, events: []string{"answered", "busy", "noAnswer", "failed"}, failEvent: "failed",
-		note: "placing an outgoing call from a flow is not supported yet", props: outgoingCallProps},
-	"make-outgoing-call-v1": {kind: KindUnsupported, events: []string{"answered", "answeredByMachine", "busy", "noAnswer", "failed", "hangup"},
-		failEvent: "failed", note: "placing an outgoing call from a flow is not supported yet", props: outgoingCallProps},
+
+	// Voice widgets not run by this gateway yet.
 	"fork-stream": {kind: KindUnsupported, events: []string{"next"}, failEvent: "next",
 		note: "media streams are not supported yet: the widget is skipped",
 		props: []propSpec{reqStr("stream_action"), str("stream_name"), str("stream_transport_type"), str("stream_url"),
