@@ -103,6 +103,9 @@ udp_drops() {
 		NR > 1 { split($2, a, ":"); p = hex(a[2]); if (p >= lo && p <= hi) d += $NF }
 		END { print d + 0 }' /proc/net/udp
 }
+# rq_wait_ns PID prints how long PID's threads have waited for a CPU while
+# runnable, in ns (the second field of each thread's schedstat).
+rq_wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f", s}'; }
 
 # --- preflight ---------------------------------------------------------------
 for tool in go sipp dumpcap sox espeak-ng curl awk ss; do
@@ -232,11 +235,11 @@ for _ in $(seq $(((RAMP + 30) * 5))); do
 done
 PLATEAU_FROM=$(date +%s.%N)
 sleep 1
-T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") S0=$(date +%s.%N)
+T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") Q0=$(rq_wait_ns "$GW") S0=$(date +%s.%N)
 [[ $PROFILE == 1 ]] && profile plateau 0
 PLATEAU_BUSY=$(busy)
 sleep $((HOLD_SECONDS - 3))
-T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") S1=$(date +%s.%N)
+T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") Q1=$(rq_wait_ns "$GW") S1=$(date +%s.%N)
 H=$(healthz)
 ACTIVE=$(json_field active_calls <<<"$H")
 PLATEAU_GOROUTINES=$(json_field goroutines <<<"$H")
@@ -329,6 +332,7 @@ $UAS_STEPS$GW_STEPS
 | RTP send-interval jitter p50 / p99 / p99.9 / max | $(r jitter_p50_us) / $(r jitter_p99_us) / $(r jitter_p999_us) / $(r jitter_max_us) µs ($(r jitter_samples) intervals, $(r streams) streams) |
 | RTP loss, gateway → callers (capture) | $(r seq_lost) missing sequence numbers, $(r skipped_frames) skipped frames |
 | RTP loss, callers → gateway | gateway sockets' kernel drops $GW_DROPS at the plateau; lost by the gateway's count (/metrics): ${METRICS_LOST:-n/a} |
+| gateway threads' run-queue wait at the plateau (runnable, no CPU free) | $(awk -v q=$((Q1 - Q0)) -v a="$S0" -v b="$S1" 'BEGIN {printf "%.0f", q / 1e6 / (b - a)}') ms per second |
 | CPU per 100 calls (at the plateau) | $(per100 "$GW_CPU_PCT")% of one CPU (gateway total $GW_CPU_PCT%; SIPp ${SIPP_CPU}%) |
 | RSS per 100 calls | $(per100 $(((PLATEAU_RSS - IDLE_RSS) / 1024))) MB (idle $((IDLE_RSS / 1024)) MB, plateau $((PLATEAU_RSS / 1024)) MB); Go heap $(per100 $(((PLATEAU_HEAP - IDLE_HEAP) / 1048576))) MB per 100 calls |
 | goroutines idle / plateau / after | $IDLE_GOROUTINES / $PLATEAU_GOROUTINES / $AFTER_GOROUTINES |
