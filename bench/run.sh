@@ -22,7 +22,8 @@
 # CAPTURE_EVERY (1, 2, 4 or 8) NICE (the gateway's niceness, default 0) KEEP=1 (keep the
 # work directory) PROFILE=1 (CPU-profile the gateway for 5 s at the plateau and during the
 # Voxgate call-rate step at PROFILE_RATE, default 1000; prints the top functions and keeps the
-# profiles for `go tool pprof`). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
+# profiles for `go tool pprof`) GW_CPUS, LOAD_CPUS (taskset CPU lists: pin the gateway, and
+# SIPp, dumpcap and the web app, to separate CPUs; the gateway then gets GOMAXPROCS = its CPUs). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
 # RTP 20000-27999; they must be free. Needs go, sipp, dumpcap (root or capture
 # capabilities), sox, espeak-ng, curl. Every wait is bounded; the script cleans up
 # after itself on exit, error or Ctrl-C.
@@ -46,6 +47,12 @@ KEEP=${KEEP:-0}
 PROFILE=${PROFILE:-0}
 PROFILE_RATE=${PROFILE_RATE:-1000}
 PPROF_PORT=16060
+GW_CPUS=${GW_CPUS:-}
+LOAD_CPUS=${LOAD_CPUS:-}
+# ON_LOAD prefixes the load generators' commands: taskset when LOAD_CPUS is set
+# (an exec, so the PID started is the command's).
+ON_LOAD=()
+[[ -n $LOAD_CPUS ]] && ON_LOAD=(taskset -c "$LOAD_CPUS")
 
 SIP_PORT=15060 HTTP_PORT=18080 APP_PORT=18090 UAC_PORT=15070 UAS_PORT=15080 HOLD_PORT=15090
 RTP_LO=20000 RTP_HI=27999
@@ -162,9 +169,11 @@ numbers:
   - {number: "1004", voice_url: "http://$IP:$APP_PORT/record"}
   - {number: "1005", voice_url: "http://$IP:$APP_PORT/enqueue"}
 EOF
-start webapp ./webapp -listen "$IP:$APP_PORT" -audio audio.wav
+start webapp "${ON_LOAD[@]}" ./webapp -listen "$IP:$APP_PORT" -audio audio.wav
 APP=$LAST
-start voxgate nice -n "$NICE" ./voxgate serve --config voxgate.yaml
+GW_PROCS=
+[[ -n $GW_CPUS ]] && GW_PROCS=$(taskset -c "$GW_CPUS" nproc)
+start voxgate env ${GW_PROCS:+GOMAXPROCS=$GW_PROCS} nice -n "$NICE" taskset -c "${GW_CPUS:-0-$(($(nproc --all) - 1))}" ./voxgate serve --config voxgate.yaml
 GW=$LAST
 for _ in $(seq 100); do [[ -n $(healthz) ]] && break; sleep 0.1; done
 [[ -n $(healthz) ]] || die "voxgate did not start: $(tail -5 voxgate.log)"
@@ -176,7 +185,7 @@ log "voxgate running (pid $GW), app (pid $APP)"
 sipp_run() {
 	local name=$1; shift
 	local rc=0
-	timeout 600 sipp "$@" -i $IP -mi $IP -p $UAC_PORT -nostdin -trace_err -error_file "$name.err" \
+	"${ON_LOAD[@]}" timeout 600 sipp "$@" -i $IP -mi $IP -p $UAC_PORT -nostdin -trace_err -error_file "$name.err" \
 		-trace_stat -stf "$name.csv" -fd 200ms >"$name.out" 2>&1 || rc=$?
 	echo $rc
 }
@@ -216,13 +225,13 @@ IDLE_RSS=$(rss_kb "$GW")
 IDLE_GOROUTINES=$(healthz | json_field goroutines)
 IDLE_HEAP=$(healthz | json_field heap_bytes)
 log "concurrency: $CALLS calls at $RAMP_RATE/s, each up $((HOLD_MS / 1000)) s"
-start dumpcap-sip dumpcap -i lo -P -q -f "udp and src port $SIP_PORT" -w sip.pcap
+start dumpcap-sip "${ON_LOAD[@]}" dumpcap -i lo -P -q -f "udp and src port $SIP_PORT" -w sip.pcap
 CAP_SIP=$LAST
-start dumpcap-rtp dumpcap -i lo -P -q -s 96 -B 256 \
+start dumpcap-rtp "${ON_LOAD[@]}" dumpcap -i lo -P -q -s 96 -B 256 \
 	-f "udp and src portrange $RTP_LO-$RTP_HI and (udp[0:2] & $MASK) = 0" -w rtp.pcap
 CAP_RTP=$LAST
 sleep 1
-start sipp-hold sipp "$IP:$SIP_PORT" -sf "$SCEN/uac_hold.xml" -s 1002 \
+start sipp-hold "${ON_LOAD[@]}" sipp "$IP:$SIP_PORT" -sf "$SCEN/uac_hold.xml" -s 1002 \
 	-r "$RAMP_RATE" -m "$CALLS" -l "$CALLS" -d "$HOLD_MS" -i $IP -mi $IP -p $HOLD_PORT -nostdin \
 	-trace_err -error_file hold.err -trace_stat -stf hold.csv -fd 1 -timeout $((HOLD_MS / 1000 + 60))s
 HOLD_SIPP=$LAST
@@ -298,7 +307,7 @@ rate_steps() {
 	done
 }
 log "call rate: SIPp UAS (answers, stays up ${SAY_MS} ms, hangs up)"
-start sipp-uas sipp -sf "$SCEN/uas_answer_hangup.xml" -i $IP -mi $IP -p $UAS_PORT -d "$SAY_MS" -nostdin -timeout 1800s
+start sipp-uas "${ON_LOAD[@]}" sipp -sf "$SCEN/uas_answer_hangup.xml" -i $IP -mi $IP -p $UAS_PORT -d "$SAY_MS" -nostdin -timeout 1800s
 UAS=$LAST
 sleep 0.5
 rate_steps sipp-uas "$IP:$UAS_PORT" "$UAS"
@@ -316,7 +325,7 @@ Voxgate load test, $(date -u '+%Y-%m-%d %H:%M UTC'), $(cd "$ROOT" && git describ
 machine: $CPUS CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); load average before $LOAD_BEFORE, at the plateau $LOAD_PLATEAU
 busy processes at the start: ${OTHERS:-none}
 busy processes at the plateau: ${PLATEAU_BUSY:-none}
-gateway niceness $NICE; SIPp, dumpcap and the gateway share the machine
+gateway niceness $NICE; $(if [[ -n $GW_CPUS ]]; then echo "gateway pinned to CPUs $GW_CPUS (GOMAXPROCS $GW_PROCS), SIPp, dumpcap and the app to ${LOAD_CPUS:-any}"; else echo "SIPp, dumpcap and the gateway share the machine"; fi)
 
 scenarios ($SCENARIO_CALLS calls each)
 $(printf '    %s\n' "${SCEN_RESULTS[@]}")
