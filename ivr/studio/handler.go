@@ -183,10 +183,8 @@ func (x *Executor) handle(ctx context.Context, req request) ([]byte, int) {
 		}
 		return twimlDocument(), http.StatusOK
 	}
-	r, err := x.newRunner(ctx, log, ex)
-	if err != nil {
-		log.Error("studio: cannot load the execution's flow", "error", err)
-		_ = x.finish(ctx, ex, err.Error())
+	r, ok := x.runnerOrEnd(ctx, log, ex)
+	if !ok {
 		return x.errorDocument(req.final), http.StatusOK
 	}
 	return r.resume(req), http.StatusOK

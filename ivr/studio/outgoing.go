@@ -150,10 +150,8 @@ func (x *Executor) continueWithoutCall(ctx context.Context, executionSid, callSi
 		return // already handled (status callback and EndCall both report it)
 	}
 	log = log.With("flow_sid", ex.FlowSid)
-	r, err := x.newRunner(ctx, log, ex)
-	if err != nil {
-		log.Error("studio: cannot load the execution's flow", "error", err)
-		_ = x.finish(ctx, ex, err.Error())
+	r, ok := x.runnerOrEnd(ctx, log, ex)
+	if !ok {
 		return
 	}
 	fl, cx := r.top()
@@ -203,10 +201,8 @@ func (x *Executor) redirectTimedOut(ctx context.Context, executionSid, callSid, 
 		return // it returned, ended or moved on meanwhile
 	}
 	log = log.With("flow_sid", ex.FlowSid)
-	r, err := x.newRunner(ctx, log, ex)
-	if err != nil {
-		log.Error("studio: cannot load the execution's flow", "error", err)
-		_ = x.finish(ctx, ex, err.Error())
+	r, ok := x.runnerOrEnd(ctx, log, ex)
+	if !ok {
 		return
 	}
 	fl, cx := r.top()

@@ -97,10 +97,8 @@ func (x *Executor) runRequest(ctx context.Context, sid string) {
 		return // ended through the API meanwhile
 	}
 	log = log.With("flow_sid", ex.FlowSid)
-	r, err := x.newRunner(ctx, log, ex)
-	if err != nil {
-		log.Error("studio: cannot load the execution's flow", "error", err)
-		_ = x.finish(ctx, ex, err.Error())
+	r, ok := x.runnerOrEnd(ctx, log, ex)
+	if !ok {
 		return
 	}
 	fl, _ := r.top()

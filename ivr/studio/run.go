@@ -48,6 +48,18 @@ func (x *Executor) newRunner(ctx context.Context, log *slog.Logger, ex *Executio
 
 // loadFlow returns a revision of a flow (the latest when revision is 0 or
 // the source keeps no revisions).
+// runnerOrEnd is newRunner for ex; when the execution's flow cannot be
+// loaded it logs why, ends the execution and reports false.
+func (x *Executor) runnerOrEnd(ctx context.Context, log *slog.Logger, ex *Execution) (*runner, bool) {
+	r, err := x.newRunner(ctx, log, ex)
+	if err != nil {
+		log.Error("studio: cannot load the execution's flow", "error", err)
+		_ = x.finish(ctx, ex, err.Error())
+		return nil, false
+	}
+	return r, true
+}
+
 func (x *Executor) loadFlow(ctx context.Context, sid string, revision int) (*Flow, error) {
 	var f *Flow
 	var err error
