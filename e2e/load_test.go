@@ -84,6 +84,28 @@ func TestLoadHeldCalls(t *testing.T) {
 		}
 		t.Logf("after round %d: %d goroutines, live heap %.1f MB", n, last.Goroutines, last.HeapLiveBytes/1e6)
 	}
+	// /metrics counted every call of every round, their RTP, and the
+	// pacer's lateness while they were up.
+	m := g.metrics(t)
+	checks := []struct {
+		name string
+		ok   func(float64) bool
+		want string
+	}{
+		{`voxgate_calls_total{status="completed"}`, func(v float64) bool { return v == calls*rounds }, fmt.Sprint(calls * rounds)},
+		{`voxgate_calls_active`, func(v float64) bool { return v == 0 }, "0"},
+		{`voxgate_rtp_legs_total`, func(v float64) bool { return v == calls*rounds }, fmt.Sprint(calls * rounds)},
+		// 5 s of audio each way per call: about 250 packets.
+		{`voxgate_rtp_packets_sent_total`, func(v float64) bool { return v >= 200*calls*rounds }, "≥ 200 per call"},
+		{`voxgate_rtp_packets_received_total`, func(v float64) bool { return v >= 100*calls*rounds }, "≥ 100 per call"},
+		{`voxgate_rtp_send_late_seconds_count`, func(v float64) bool { return v >= 1000 }, "≥ 1000 bursts"},
+	}
+	for _, c := range checks {
+		v, ok := m[c.name]
+		if !ok || !c.ok(v) {
+			t.Errorf("/metrics %s = %v (present %v), want %s", c.name, v, ok, c.want)
+		}
+	}
 	// Each round runs the same calls: what a call leaks would add up.
 	// Finished SIP transactions legitimately stay in memory for 32 s
 	// (RFC 3261 timers; measured: the idle live heap rises about 0.5 MB
@@ -284,4 +306,39 @@ func sippTotals(t *testing.T, path string) (successful, failed int) {
 		return 0
 	}
 	return column("SuccessfulCall(C)"), column("FailedCall(C)")
+}
+
+// metrics scrapes /metrics into a map from "name{labels}" (as exposed,
+// without spaces) to value.
+func (g *gateway) metrics(t *testing.T) map[string]float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.httpURL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
 }

@@ -60,6 +60,25 @@ const (
 // NewScheduler starts a scheduler with the given number of worker
 // goroutines; workers <= 0 means one per CPU (GOMAXPROCS). Close stops it.
 func NewScheduler(workers int) *Scheduler {
+	return NewSchedulerOptions(SchedulerOptions{Workers: workers})
+}
+
+// SchedulerOptions configure a Scheduler.
+type SchedulerOptions struct {
+	// Workers is the number of worker goroutines; <= 0: one per CPU.
+	Workers int
+	// Late, when set, hears how late each slot of legs began to be
+	// served after its start time: the delay every send of that slot had
+	// before its own turn came (the wake-up, and the slots served before
+	// it). It is called on the worker's goroutine, about a thousand times
+	// a second per worker while it has legs: it must be quick and must
+	// not block (a Prometheus histogram's Observe is).
+	Late func(time.Duration)
+}
+
+// NewSchedulerOptions is NewScheduler with options.
+func NewSchedulerOptions(opts SchedulerOptions) *Scheduler {
+	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -69,6 +88,7 @@ func NewScheduler(workers int) *Scheduler {
 		epoch := base.Add(time.Duration(i) * schedSlot / time.Duration(workers))
 		w := &schedWorker{
 			epoch: epoch,
+			late:  opts.Late,
 			io:    newWorkerIO(epoch, schedSlot, s.stop),
 			wake:  make(chan struct{}, 1),
 			stop:  s.stop,
@@ -118,6 +138,7 @@ func (s *Scheduler) add(l *RTPLeg) {
 // schedWorker is one goroutine's share of the legs, in slots by phase.
 type schedWorker struct {
 	epoch time.Time // start of slot 0
+	late  func(time.Duration)
 	wake  chan struct{}
 	stop  <-chan struct{}
 	legs  atomic.Int64 // legs placed or pending
@@ -191,6 +212,9 @@ func (w *schedWorker) run() {
 		now := w.slotAt(time.Now())
 		w.place(now + 1)
 		for k := max(w.next, now-int64(schedSlots)+1); k <= now; k++ {
+			if w.late != nil && len(w.slots[int(k%int64(schedSlots))]) > 0 {
+				w.late(time.Since(w.slotTime(k)))
+			}
 			w.serve(k)
 		}
 		w.next = max(w.next, now+1)

@@ -229,3 +229,52 @@ func TestSchedulerBalancesSlots(t *testing.T) {
 type pretendIO struct{ goTimerClock }
 
 func (*pretendIO) watch(*RTPLeg) bool { return true }
+
+// TestSchedulerReportsLateness: with Late set, a scheduler with legs
+// reports each served slot's delay — about one per slot holding legs
+// (here 3 legs in at most 3 slots: 50–150 reports a second), each small
+// and never negative; without legs it reports nothing.
+func TestSchedulerReportsLateness(t *testing.T) {
+	checkNoLeaks(t)
+	var mu sync.Mutex
+	var reports []time.Duration
+	sched := NewSchedulerOptions(SchedulerOptions{Workers: 1, Late: func(d time.Duration) {
+		mu.Lock()
+		reports = append(reports, d)
+		mu.Unlock()
+	}})
+	t.Cleanup(sched.Close)
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	idle := len(reports)
+	mu.Unlock()
+	if idle != 0 {
+		t.Fatalf("%d lateness reports with no legs", idle)
+	}
+	for range 3 {
+		peer := listenLoopback(t)
+		leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(t), Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger(), Scheduler: sched})
+		t.Cleanup(func() { leg.Close("test over") })
+		leg.Start()
+	}
+	time.Sleep(time.Second)
+	mu.Lock()
+	got := append([]time.Duration(nil), reports...)
+	mu.Unlock()
+	if len(got) < 40 || len(got) > 160 {
+		t.Fatalf("%d lateness reports in a second with 3 legs, want 50–150", len(got))
+	}
+	var small int
+	for _, d := range got {
+		if d < 0 {
+			t.Fatalf("negative lateness %v", d)
+		}
+		if d < 5*time.Millisecond {
+			small++
+		}
+	}
+	// A loaded test host may delay a wake-up now and then.
+	if small < len(got)*9/10 {
+		t.Errorf("only %d of %d slots served within 5 ms of their start", small, len(got))
+	}
+}

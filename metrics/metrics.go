@@ -8,7 +8,7 @@
 // time, plus the Go runtime and process collectors (goroutines, heap,
 // CPU seconds, resident memory).
 //
-// The gateway feeds it through hooks: MediaEnded from sip.Config,
+// The gateway feeds it through hooks: MediaEnded and PacingLate from sip.Config,
 // WebhookDone from the webhook client's Options.Observe, CallEvent from the
 // call engine's progress events; ActiveCalls and Queues are read when
 // Prometheus scrapes.
@@ -22,6 +22,7 @@
 //	rtp_packets_received_total       counter RTP packets received, summed when legs end
 //	rtp_packets_lost_total           counter RTP packets missing from what legs received
 //	rtp_jitter_seconds               histogram RFC 3550 interarrival jitter of each leg at its end
+//	rtp_send_late_seconds            histogram how late each burst of RTP sends began (sip.Config.PacingLate)
 //	webhook_duration_seconds{kind}   histogram webhook requests (kind: twiml, callback), redirects and retries included
 //	webhook_failures_total{kind,code} counter failed webhook requests by Twilio error code
 //	queue_size{queue}                gauge   callers waiting (Options.Queues)

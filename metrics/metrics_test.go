@@ -112,6 +112,8 @@ func TestCallsAndRTP(t *testing.T) {
 	}
 	m.MediaEnded("CA1", media.RTPStats{PacketsSent: 500, PacketsReceived: 480, PacketsLost: 20, Jitter: 3 * time.Millisecond})
 	m.MediaEnded("CA2", media.RTPStats{PacketsSent: 100, PacketsReceived: 0}) // never heard the far end: no jitter sample
+	m.PacingLate(200 * time.Microsecond)
+	m.PacingLate(3 * time.Millisecond)
 
 	fams = scrape(t, m.Handler())
 	tests := []struct {
@@ -128,7 +130,8 @@ func TestCallsAndRTP(t *testing.T) {
 		{"voxgate_rtp_packets_sent_total", nil, 600},
 		{"voxgate_rtp_packets_received_total", nil, 480},
 		{"voxgate_rtp_packets_lost_total", nil, 20},
-		{"voxgate_rtp_jitter_seconds", nil, 1}, // sample count
+		{"voxgate_rtp_jitter_seconds", nil, 1},    // sample count
+		{"voxgate_rtp_send_late_seconds", nil, 2}, // sample count
 	}
 	for _, tc := range tests {
 		if got := value(t, fams, tc.name, tc.labels); got != tc.want {
@@ -137,6 +140,9 @@ func TestCallsAndRTP(t *testing.T) {
 	}
 	if sum := histogramSum(t, fams, "voxgate_rtp_jitter_seconds", nil); sum < 0.0029 || sum > 0.0031 {
 		t.Errorf("jitter sum = %v, want 0.003", sum)
+	}
+	if sum := histogramSum(t, fams, "voxgate_rtp_send_late_seconds", nil); sum < 0.00319 || sum > 0.00321 {
+		t.Errorf("send lateness sum = %v, want 0.0032", sum)
 	}
 	if n := len(fams["voxgate_calls_total"].GetMetric()); n != len(finalStatuses) {
 		t.Errorf("calls_total has %d statuses, want only the %d final ones", n, len(finalStatuses))
@@ -234,6 +240,7 @@ func TestNoAllocationsPerCall(t *testing.T) {
 		m.CallEvent("completed")
 		m.CallEvent("ringing")
 		m.MediaEnded("CA1", st)
+		m.PacingLate(300 * time.Microsecond)
 		m.WebhookDone(webhook.Outcome{Duration: time.Millisecond})
 		m.WebhookDone(failed)
 	})

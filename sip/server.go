@@ -63,6 +63,10 @@ type Config struct {
 	// outbound) when it is over, with the final statistics of its RTP leg
 	// (for metrics). It runs on the call's goroutine: it must not block.
 	MediaEnded func(callSID string, stats media.RTPStats)
+	// PacingLate, when set, hears how late the RTP scheduler began each
+	// burst of sends (media.SchedulerOptions.Late), about a thousand
+	// times a second per CPU while calls are up: it must be quick.
+	PacingLate func(time.Duration)
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -258,7 +262,7 @@ func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
 // hangs up every call (inbound and outbound), waits for their handlers and
 // owners to finish and closes the listeners. Call it once.
 func (s *Server) Serve(ctx context.Context) error {
-	s.sched = media.NewScheduler(0)
+	s.sched = media.NewSchedulerOptions(media.SchedulerOptions{Late: s.cfg.PacingLate})
 	defer s.sched.Close() // after every call has ended (callWG.Wait below)
 	var serving sync.WaitGroup
 	for _, serve := range s.serves {

@@ -159,6 +159,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	sipSrv, err := sip.NewServer(sip.Config{
 		Trunks:     trunks,
 		MediaEnded: gm.mediaEnded,
+		PacingLate: gm.m.PacingLate,
 		Listen:     cfg.SIP.Listen,
 		PublicIP:   publicIP,
 		Ports:      ports,
