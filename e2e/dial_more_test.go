@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
 // baresipCallee runs baresip auto-answering on a free port, sending a
@@ -120,5 +123,88 @@ func TestDialCallerHangsUpWhileRinging(t *testing.T) {
 	}
 	if !strings.Contains(g.Logs(), "canceled") {
 		t.Errorf("gateway log does not mention the canceled dial")
+	}
+}
+
+// bestShare is the best share of hz in half-second windows of x that are
+// not silent (0 when all are).
+func bestShare(x []float64, hz float64) float64 {
+	best := 0.0
+	for i := 0; i+4000 <= len(x); i += 2000 {
+		if w := x[i : i+4000]; rms(w) > 0.02 {
+			best = math.Max(best, goertzelFraction(w, hz))
+		}
+	}
+	return best
+}
+
+// TestDialRecord: <Dial record> to baresip (sending 600 Hz) while the
+// caller sends 1 kHz. record-from-answer mixes both into one channel;
+// record-from-answer-dual keeps the caller on channel 1 and the called
+// party on channel 2, each without the other, and says so in the
+// recording status callback and the stored recording.
+func TestDialRecord(t *testing.T) {
+	for _, tc := range []struct {
+		record   string
+		channels int
+	}{
+		{"record-from-answer", 1},
+		{"record-from-answer-dual", 2},
+	} {
+		t.Run(tc.record, func(t *testing.T) {
+			port, _ := baresipCallee(t, 600)
+			a := newApp(t)
+			a.twiml("/voice", fmt.Sprintf(`<Response><Dial action="/after" timeLimit="5" record="%s" recordingStatusCallback="/rs"><Sip>sip:judge@127.0.0.1:%d</Sip></Dial></Response>`, tc.record, port))
+			a.twiml("/after", `<Response><Hangup/></Response>`)
+			a.twiml("/rs", "")
+			g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice")})
+			peer := newRTPPeer(t)
+			peer.talk(t, 12*time.Second) // 1 kHz from the caller
+			code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
+			if code != 0 {
+				t.Fatalf("sipp exit %d\n%s", code, out)
+			}
+			f := a.waitRequests(t, "/after", 1, 5*time.Second)[0].Form
+			callSID, recSID := f.Get("CallSid"), f.Get("RecordingSid")
+			if f.Get("DialCallStatus") != "completed" || !strings.HasPrefix(recSID, "RE") || f.Get("RecordingUrl") == "" {
+				t.Fatalf("Dial action %v", f)
+			}
+			cb := waitCallback(t, a, "/rs", callSID, "completed", 10*time.Second)
+			if cb.Get("RecordingSid") != recSID || cb.Get("RecordingSource") != "DialVerb" || cb.Get("RecordingChannels") != strconv.Itoa(tc.channels) {
+				t.Errorf("recording status callback %v", cb)
+			}
+			got := recordingChannels(t, f.Get("RecordingUrl"))
+			if len(got) != tc.channels {
+				t.Fatalf("%d channels, want %d", len(got), tc.channels)
+			}
+			for i, x := range got {
+				t.Logf("channel %d: %.2f s, 1 kHz share %.2f, 600 Hz share %.2f", i+1, float64(len(x))/8000, bestShare(x, 1000), bestShare(x, 600))
+			}
+			if tc.channels == 1 {
+				if s := bestShare(got[0], 1000); s < 0.2 {
+					t.Errorf("the caller's 1 kHz is not in the recording (best share %.2f)", s)
+				}
+				if s := bestShare(got[0], 600); s < 0.2 {
+					t.Errorf("the called party's 600 Hz is not in the recording (best share %.2f)", s)
+				}
+			} else {
+				if s := bestShare(got[0], 1000); s < 0.8 {
+					t.Errorf("the caller's 1 kHz is not on channel 1 (best share %.2f)", s)
+				}
+				if s := bestShare(got[1], 600); s < 0.8 {
+					t.Errorf("the called party's 600 Hz is not on channel 2 (best share %.2f)", s)
+				}
+				if s := bestShare(got[0], 600); s > 0.1 {
+					t.Errorf("the called party leaked onto the caller's channel (600 Hz share %.2f)", s)
+				}
+				if s := bestShare(got[1], 1000); s > 0.1 {
+					t.Errorf("the caller leaked onto the called party's channel (1 kHz share %.2f)", s)
+				}
+			}
+			recs, err := twilioGo(t, g.httpURL).Api.ListCallRecording(callSID, &openapi.ListCallRecordingParams{})
+			if err != nil || len(recs) != 1 || *recs[0].Sid != recSID || *recs[0].Source != "DialVerb" || recs[0].Channels != tc.channels {
+				t.Errorf("ListCallRecording: %v %+v", err, recs)
+			}
+		})
 	}
 }

@@ -134,10 +134,7 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 	if s.e.cfg.Dialer == nil {
 		return next{}, &verbError{code: 12400, err: errors.New("<Dial>: this gateway has no dialer configured")}
 	}
-	switch d.Record {
-	case twiml.DialRecordFromRingingDual, twiml.DialRecordFromAnswerDual:
-		s.log.Warn("ivr: <Dial record> dual-channel is not supported yet; recording both parties mixed in one channel", "record", d.Record)
-	case twiml.DialRecordFromRinging:
+	if d.Record == twiml.DialRecordFromRinging || d.Record == twiml.DialRecordFromRingingDual {
 		s.log.Warn("ivr: <Dial record=record-from-ringing>: recording starts at the answer", "record", d.Record)
 	}
 	from := d.CallerID
@@ -259,7 +256,7 @@ func (s *session) dial(d *twiml.Dial) (next, error) {
 	var rec *dialRecording
 	opts := &media.BridgeOptions{}
 	if d.Record != "" && d.Record != twiml.DialDoNotRecord {
-		if rec, err = s.startDialRecording(); err != nil {
+		if rec, err = s.startDialRecording(dialRecordChannels(d.Record)); err != nil {
 			childLog.Error("ivr: <Dial record>: cannot record", "error", err)
 		} else {
 			opts.TapA, opts.TapB = rec.mix.sides()

@@ -8,21 +8,33 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr/webhook"
+	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/twiml"
 )
 
 // dialRecording is a <Dial record> in progress: both parties mixed into
-// one WAV file.
+// one mono WAV file, or, for the -dual values, a two-channel one with the
+// caller (the parent call, the bridge's leg a) on the left and the called
+// party on the right.
 type dialRecording struct {
-	sid   string
-	tmp   string
-	sink  *recordSink
-	mix   *mixer
-	start time.Time
+	sid      string
+	tmp      string
+	sink     *recordSink
+	mix      *mixer
+	channels int
+	start    time.Time
 }
 
-func (s *session) startDialRecording() (*dialRecording, error) {
+// dialRecordChannels is how many channels a <Dial record> value records.
+func dialRecordChannels(record string) int {
+	if record == twiml.DialRecordFromAnswerDual || record == twiml.DialRecordFromRingingDual {
+		return 2
+	}
+	return 1
+}
+
+func (s *session) startDialRecording(channels int) (*dialRecording, error) {
 	dir := s.e.cfg.RecordingsDir
 	if dir == "" {
 		return nil, errors.New("no recordings directory configured")
@@ -38,7 +50,9 @@ func (s *session) startDialRecording() (*dialRecording, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return &dialRecording{sid: recSID, tmp: f.Name(), sink: sink, mix: newMixer(sink), start: s.e.cfg.Clock.Now()}, nil
+	mix := newMixer(sink)
+	mix.stereo = channels == 2
+	return &dialRecording{sid: recSID, tmp: f.Name(), sink: sink, mix: mix, channels: channels, start: s.e.cfg.Clock.Now()}, nil
 }
 
 // finishDialRecording saves the file and reports it.
@@ -50,18 +64,16 @@ func (s *session) finishDialRecording(r *dialRecording, d *twiml.Dial) (Recordin
 		return Recording{}, err
 	}
 	final := filepath.Join(s.e.cfg.RecordingsDir, r.sid+".wav")
-	if d.Trim == twiml.TrimSilence && voiced.first >= 0 {
-		err = trimWAV(r.tmp, final, voiced.first, voiced.last+1)
-		frames = voiced.last + 1 - voiced.first
-	} else {
-		err = os.Rename(r.tmp, final)
-	}
-	if err != nil {
+	trim := d.Trim == twiml.TrimSilence
+	if err := saveCallRecording(r.tmp, final, r.channels, trim, voiced); err != nil {
 		return Recording{}, fmt.Errorf("save %s: %w", final, err)
 	}
-	rec := Recording{SID: r.sid, CallSID: s.info.SID, Path: final, Duration: time.Duration(frames) * 20 * time.Millisecond,
-		StartTime: r.start, Source: "DialVerb", Channels: 1}
-	s.log.Info("ivr: dial recording saved", "recording_sid", r.sid, "duration", rec.Duration.String())
+	if trim && voiced.first >= 0 {
+		frames = voiced.last + 1 - voiced.first
+	}
+	rec := Recording{SID: r.sid, CallSID: s.info.SID, Path: final, Duration: time.Duration(frames) * media.FrameDuration,
+		StartTime: r.start, Source: "DialVerb", Channels: r.channels}
+	s.log.Info("ivr: dial recording saved", "recording_sid", r.sid, "duration", rec.Duration.String(), "channels", r.channels)
 	if s.e.cfg.RecordingSaved != nil {
 		s.e.cfg.RecordingSaved(rec)
 	}

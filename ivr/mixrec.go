@@ -40,7 +40,8 @@ type mixer struct {
 	t0, last time.Time
 }
 
-// newMixer returns a mono mixer with no clock (for <Dial record>).
+// newMixer returns a mono mixer with no clock (for <Dial record>, which
+// sets stereo for its -dual values).
 func newMixer(out media.Sink) *mixer {
 	return &mixer{out: out, mix: make([]int16, 2*media.FrameSamples)}
 }
