@@ -110,6 +110,28 @@ udp_drops() {
 		NR > 1 { split($2, a, ":"); p = hex(a[2]); if (p >= lo && p <= hi) d += $NF }
 		END { print d + 0 }' /proc/net/udp
 }
+# late_buckets prints the gateway's voxgate_rtp_send_late_seconds buckets
+# from /metrics, one "le count" pair per line.
+late_buckets() {
+	curl -sf --max-time 2 "http://$IP:$HTTP_PORT/metrics" |
+		sed -n 's/^voxgate_rtp_send_late_seconds_bucket{le="\([^"]*\)"} \([0-9.e+]*\)$/\1 \2/p' || true
+}
+# late_quantiles BEFORE AFTER prints the p50 and p99 (bucket upper bounds,
+# in µs) of the bursts between two late_buckets readings.
+late_quantiles() {
+	awk 'function us(x) { return x == "+Inf" ? "> 51200" : sprintf("%.0f", x * 1e6) }
+		NR == FNR {b[$1] = $2; next}
+		{le[++n] = $1; c[n] = $2 - b[$1]}
+		END {
+			total = c[n]
+			if (total <= 0) {print "n/a"; exit}
+			for (i = 1; i <= n; i++) {
+				if (p50 == "" && c[i] >= total * 0.5) p50 = le[i]
+				if (p99 == "" && c[i] >= total * 0.99) p99 = le[i]
+			}
+			printf "p50 <= %s µs, p99 <= %s µs (%d bursts)", us(p50), us(p99), total
+		}' <(echo "$1") <(echo "$2")
+}
 # rq_wait_ns PID prints how long PID's threads have waited for a CPU while
 # runnable, in ns (the second field of each thread's schedstat).
 rq_wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f", s}'; }
@@ -244,11 +266,11 @@ for _ in $(seq $(((RAMP + 30) * 5))); do
 done
 PLATEAU_FROM=$(date +%s.%N)
 sleep 1
-T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") Q0=$(rq_wait_ns "$GW") S0=$(date +%s.%N)
+T0=$(cpu_ticks "$GW") U0=$(cpu_ticks "$HOLD_SIPP") Q0=$(rq_wait_ns "$GW") L0=$(late_buckets) S0=$(date +%s.%N)
 [[ $PROFILE == 1 ]] && profile plateau 0
 PLATEAU_BUSY=$(busy)
 sleep $((HOLD_SECONDS - 3))
-T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") Q1=$(rq_wait_ns "$GW") S1=$(date +%s.%N)
+T1=$(cpu_ticks "$GW") U1=$(cpu_ticks "$HOLD_SIPP") Q1=$(rq_wait_ns "$GW") L1=$(late_buckets) S1=$(date +%s.%N)
 H=$(healthz)
 ACTIVE=$(json_field active_calls <<<"$H")
 PLATEAU_GOROUTINES=$(json_field goroutines <<<"$H")
@@ -341,6 +363,7 @@ $UAS_STEPS$GW_STEPS
 | RTP send-interval jitter p50 / p99 / p99.9 / max | $(r jitter_p50_us) / $(r jitter_p99_us) / $(r jitter_p999_us) / $(r jitter_max_us) µs ($(r jitter_samples) intervals, $(r streams) streams) |
 | RTP loss, gateway → callers (capture) | $(r seq_lost) missing sequence numbers, $(r skipped_frames) skipped frames |
 | RTP loss, callers → gateway | gateway sockets' kernel drops $GW_DROPS at the plateau; lost by the gateway's count (/metrics): ${METRICS_LOST:-n/a} |
+| send bursts' lateness at the plateau, the gateway's own view (/metrics) | $(late_quantiles "$L0" "$L1") |
 | gateway threads' run-queue wait at the plateau (runnable, no CPU free) | $(awk -v q=$((Q1 - Q0)) -v a="$S0" -v b="$S1" 'BEGIN {printf "%.0f", q / 1e6 / (b - a)}') ms per second |
 | CPU per 100 calls (at the plateau) | $(per100 "$GW_CPU_PCT")% of one CPU (gateway total $GW_CPU_PCT%; SIPp ${SIPP_CPU}%) |
 | RSS per 100 calls | $(per100 $(((PLATEAU_RSS - IDLE_RSS) / 1024))) MB (idle $((IDLE_RSS / 1024)) MB, plateau $((PLATEAU_RSS / 1024)) MB); Go heap $(per100 $(((PLATEAU_HEAP - IDLE_HEAP) / 1048576))) MB per 100 calls |
