@@ -25,7 +25,8 @@ package media
 // source, a sink, a DTMF sender) to the loop that owns the work, under a
 // small mutex, and wait for it to finish, for their context, or for the
 // leg to end. Because a loop uses a job only while holding that mutex, a
-// caller that detaches its job knows the loop is done with it.
+// caller that detaches its job knows the loop is done with it. That
+// hand-off is LegJobs (legjobs.go), shared with webrtc.Leg.
 //
 // Per packet, neither loop allocates: each owns one packet buffer and one
 // frame buffer.
@@ -106,9 +107,8 @@ type RTPLeg struct {
 	tsBase     uint32 // RTP timestamp of frame 0
 
 	startOnce sync.Once
-	closeOnce sync.Once
-	done      chan struct{}
-	digits    chan Digit
+	ending    LegEnd
+	digits    DigitQueue
 
 	// lastRecv is when the far end last sent valid RTP, as nanoseconds
 	// since epoch; the send loop checks it for the inactivity timeout.
@@ -121,17 +121,8 @@ type RTPLeg struct {
 	codec     Codec
 	eventPT   uint8
 	hold      bool
-	reason    string
 
-	playSlot chan struct{} // held by the one running Play (or in-band SendDTMF)
-	dtmfSlot chan struct{} // held by the one running SendDTMF
-
-	jobMu sync.Mutex // held by the send loop while it uses the jobs below
-	play  *playJob
-	event *eventJob
-
-	sinkMu sync.Mutex // held by the receive loop while it delivers to sinks
-	sinks  []*recordJob
+	jobs LegJobs // Play, SendDTMF and Record, handed to the loops
 
 	statsMu sync.Mutex // guards the counters below
 	txStats txCounters
@@ -172,16 +163,15 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 		epoch:      time.Now(),
 		ssrc:       rand.Uint32(),
 		tsBase:     rand.Uint32(),
-		done:       make(chan struct{}),
-		digits:     make(chan Digit, digitBuffer),
 		sdpRemote:  remote,
 		remote:     remote,
 		codec:      cfg.Codec,
 		eventPT:    cfg.EventPayloadType,
-		playSlot:   make(chan struct{}, 1),
-		dtmfSlot:   make(chan struct{}, 1),
 		sched:      cfg.Scheduler,
 	}
+	l.ending.Init()
+	l.digits.Init(digitBuffer, log)
+	l.jobs.Init(l.ending.Done(), "media")
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.marker = true
 	l.rx.detector = dtmf.NewDetector()
@@ -195,10 +185,8 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 // again, or after Close, does nothing.
 func (l *RTPLeg) Start() {
 	l.startOnce.Do(func() {
-		select {
-		case <-l.done:
+		if l.closed() {
 			return
-		default:
 		}
 		l.lastRecv.Store(int64(time.Since(l.epoch)))
 		if l.sched != nil {
@@ -248,15 +236,11 @@ func (l *RTPLeg) SetHold(hold bool) {
 
 // Done is closed when the leg ends: Close, the inactivity timeout, or a
 // socket error. Reason then says which.
-func (l *RTPLeg) Done() <-chan struct{} { return l.done }
+func (l *RTPLeg) Done() <-chan struct{} { return l.ending.Done() }
 
 // Reason says why the leg ended: "closed: <reason given to Close>",
 // "rtp-timeout" or "socket-error: <error>". It is empty while the leg runs.
-func (l *RTPLeg) Reason() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.reason
-}
+func (l *RTPLeg) Reason() string { return l.ending.Reason() }
 
 // Close ends the leg: both loops stop, running Play, Record and SendDTMF
 // calls return ErrLegClosed, and the socket is closed, which returns its
@@ -270,11 +254,7 @@ func (l *RTPLeg) Close(reason string) error {
 // so the loops themselves may call it.
 func (l *RTPLeg) end(reason string) error {
 	var err error
-	l.closeOnce.Do(func() {
-		l.mu.Lock()
-		l.reason = reason
-		l.mu.Unlock()
-		close(l.done)
+	l.ending.End(reason, func() {
 		if cerr := l.conn.Close(); cerr != nil {
 			err = fmt.Errorf("media: close rtp socket %s: %w", l.local, cerr)
 		}
@@ -286,14 +266,7 @@ func (l *RTPLeg) end(reason string) error {
 }
 
 // closed reports whether the leg has ended.
-func (l *RTPLeg) closed() bool {
-	select {
-	case <-l.done:
-		return true
-	default:
-		return false
-	}
-}
+func (l *RTPLeg) closed() bool { return l.ending.Ended() }
 
 // Stats returns a snapshot of the leg's counters.
 func (l *RTPLeg) Stats() RTPStats {

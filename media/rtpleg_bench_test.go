@@ -35,7 +35,7 @@ func BenchmarkRTPBuildPacket(b *testing.B) {
 func BenchmarkRTPSendTick(b *testing.B) {
 	peer := listenLoopback(b)
 	leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(b), Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger()})
-	leg.play = &playJob{src: &sliceSource{samples: testSignal(SampleRate), loop: true}, done: make(chan error, 1)}
+	leg.jobs.play = &playJob{src: &sliceSource{samples: testSignal(SampleRate), loop: true}, done: make(chan error, 1)}
 	go drain(peer)
 	b.ReportAllocs()
 	now := time.Now()
@@ -82,7 +82,7 @@ func BenchmarkRTPReceivePacket(b *testing.B) {
 			from := netip.MustParseAddrPort("127.0.0.1:40000")
 			leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: from, EventPayloadType: tc.eventPT, Logger: testLogger()})
 			sink := &discardSink{}
-			leg.sinks = append(leg.sinks, &recordJob{sink: sink, done: make(chan error, 1)})
+			leg.jobs.sinks = append(leg.jobs.sinks, &recordJob{sink: sink, done: make(chan error, 1)})
 			pkt, err := (&rtp.Packet{Header: rtpHeader(0, 0, 0, 99), Payload: PCMU.Encode(nil, testSignal(tc.ptime))}).Marshal()
 			if err != nil {
 				b.Fatal(err)
@@ -132,7 +132,7 @@ func BenchmarkRTPLegReceiveLoop(b *testing.B) {
 			leg := NewRTPLeg(RTPConfig{Conn: conn, Remote: addrOf(peer), EventPayloadType: 101, Logger: testLogger(), Scheduler: sched})
 			defer leg.Close("bench over")
 			sig := make(frameSignal, 1)
-			leg.sinks = append(leg.sinks, &recordJob{sink: sig, done: make(chan error, 1)})
+			leg.jobs.sinks = append(leg.jobs.sinks, &recordJob{sink: sig, done: make(chan error, 1)})
 			leg.Start()
 			go drain(peer)
 			pkt, err := (&rtp.Packet{Header: rtpHeader(0, 0, 0, 99), Payload: PCMU.Encode(nil, testSignal(FrameSamples))}).Marshal()
@@ -205,7 +205,7 @@ func BenchmarkSchedulerTick(b *testing.B) {
 	for range legs {
 		peer := listenLoopback(b)
 		leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(b), Remote: addrOf(peer), InactivityTimeout: -1, Logger: testLogger()})
-		leg.play = &playJob{src: &sliceSource{samples: testSignal(SampleRate), loop: true}, done: make(chan error, 1)}
+		leg.jobs.play = &playJob{src: &sliceSource{samples: testSignal(SampleRate), loop: true}, done: make(chan error, 1)}
 		leg.tx.clock = newPacer(w.epoch, FrameDuration)
 		w.slots[0] = append(w.slots[0], leg)
 		go drain(peer)

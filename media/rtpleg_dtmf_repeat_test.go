@@ -120,8 +120,8 @@ func TestRTPLegEventMemoryExpiry(t *testing.T) {
 				}
 			}
 			var got []byte
-			for len(leg.digits) > 0 {
-				d := <-leg.digits
+			for len(leg.DTMF()) > 0 {
+				d := <-leg.DTMF()
 				if d.Via != ViaRFC4733 {
 					t.Errorf("digit %+v: want ViaRFC4733", d)
 				}
@@ -151,7 +151,7 @@ func BenchmarkRTPReceiveEventPacket(b *testing.B) {
 			i = 0
 			now = now.Add(time.Second)
 			select {
-			case <-leg.digits:
+			case <-leg.DTMF():
 			default:
 				b.Fatal("a replayed press was not reported")
 			}

@@ -2,8 +2,6 @@ package media
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -16,20 +14,23 @@ import (
 // RTP packet a G.711 peer sends (60 ms is 492 bytes), below jumbo frames.
 const recvBufferSize = 2048
 
-// The RFC 4733 receiver remembers presses by (SSRC, timestamp, code) to
-// drop retransmits and the repeated end packets. Some senders (SIPp
-// replaying a pcap, for one) send the very same packets again for a second
-// press of the same key, so the leg makes the receiver forget once the far
-// end has been quiet: a press's retransmits and its end packets arrive
-// within tens of milliseconds, while a person presses keys hundreds of
-// milliseconds apart. A telephone-event packet arriving at least
-// eventForgetAfterEnd after an end packet, or at least eventForgetAfter
-// after any telephone-event packet, starts with an empty memory. The price:
-// a stray end packet delayed by more than that counts as a new press.
-const (
-	eventForgetAfterEnd = 300 * time.Millisecond
-	eventForgetAfter    = time.Second
-)
+// ParseRTP unmarshals the RTP packet b into h, reusing h's storage, and
+// returns its payload without padding; ok is false for a malformed
+// packet. The payload shares b's memory.
+func ParseRTP(h *rtp.Header, b []byte) (payload []byte, ok bool) {
+	hdrLen, err := h.Unmarshal(b)
+	if err != nil {
+		return nil, false
+	}
+	payload = b[hdrLen:]
+	if h.Padding {
+		if len(payload) == 0 || int(payload[len(payload)-1]) > len(payload) {
+			return nil, false
+		}
+		payload = payload[:len(payload)-int(payload[len(payload)-1])]
+	}
+	return payload, true
+}
 
 // rtpRecvState is the receive loop's state. Only the receive loop (or a
 // benchmark standing in for it) touches it.
@@ -38,22 +39,10 @@ type rtpRecvState struct {
 	hdr      rtp.Header
 	frame    [FrameSamples]int16 // decoded samples waiting to fill a frame
 	pending  int                 // how many of frame are filled
-	events   dtmf.Receiver
+	events   EventReceiver
 	detector *dtmf.Detector
 	sock     sockRecv  // reading from a scheduler worker (Linux)
 	loggedPT [128]bool // payload types already logged as ignored
-
-	// The last telephone-event packet: when it arrived (since the leg's
-	// epoch) and whether it was an end packet; see eventForgetAfter.
-	eventSeen      bool
-	lastEventAt    time.Duration
-	lastEventEnded bool
-}
-
-// recordJob is a Record call's sink, handed to the receive loop.
-type recordJob struct {
-	sink Sink
-	done chan error // buffered; receives the sink's error
 }
 
 // recvLoop reads packets until the socket is closed.
@@ -82,16 +71,9 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		return // RTCP sent to the RTP port (SR, RR, SDES, BYE, APP)
 	}
 	rx := &l.rx
-	hdrLen, err := rx.hdr.Unmarshal(b)
-	if err != nil {
+	payload, ok := ParseRTP(&rx.hdr, b)
+	if !ok {
 		return
-	}
-	payload := b[hdrLen:]
-	if rx.hdr.Padding {
-		if len(payload) == 0 || int(payload[len(payload)-1]) > len(payload) {
-			return
-		}
-		payload = payload[:len(payload)-int(payload[len(payload)-1])]
 	}
 	pt := rx.hdr.PayloadType
 
@@ -118,9 +100,8 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 
 	switch {
 	case isEvent:
-		rx.expireEvents(payload, now.Sub(l.epoch))
-		if key, ok := rx.events.Packet(rx.hdr.SSRC, rx.hdr.Timestamp, rx.hdr.Marker, payload); ok {
-			l.pushDigit(key, ViaRFC4733, now)
+		if key, ok := rx.events.Packet(rx.hdr.SSRC, rx.hdr.Timestamp, rx.hdr.Marker, payload, now); ok {
+			l.digits.Push(key, ViaRFC4733, now)
 		}
 	case isAudio:
 		if !advances {
@@ -137,21 +118,6 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			l.log.Debug("ignoring rtp payload type", "pt", pt, "remote", from)
 		}
 	}
-}
-
-// expireEvents resets the RFC 4733 receiver when the telephone-event
-// packet with payload, arriving at at, follows a quiet spell (see
-// eventForgetAfter), and notes the packet's arrival.
-func (rx *rtpRecvState) expireEvents(payload []byte, at time.Duration) {
-	if rx.eventSeen {
-		quiet := at - rx.lastEventAt
-		if quiet >= eventForgetAfter || (rx.lastEventEnded && quiet >= eventForgetAfterEnd) {
-			rx.events.Reset()
-		}
-	}
-	rx.eventSeen = true
-	rx.lastEventAt = at
-	rx.lastEventEnded = len(payload) >= dtmf.EventSize && payload[1]&0x80 != 0 // the E bit
 }
 
 // countReceived updates the receive statistics for the packet in rx.hdr
@@ -213,27 +179,10 @@ func (l *RTPLeg) decodeAudio(codec Codec, payload []byte, inBand bool, now time.
 func (l *RTPLeg) deliverFrame(frame []int16, inBand bool, now time.Time) {
 	if inBand {
 		if key, ok := l.rx.detector.Frame(frame); ok {
-			l.pushDigit(key, ViaInBand, now)
+			l.digits.Push(key, ViaInBand, now)
 		}
 	}
-	l.sinkMu.Lock()
-	defer l.sinkMu.Unlock()
-	for i := 0; i < len(l.sinks); {
-		job := l.sinks[i]
-		if err := job.sink.WriteFrame(frame); err != nil {
-			job.done <- fmt.Errorf("media: record sink: %w", err)
-			l.removeSink(i)
-			continue
-		}
-		i++
-	}
-}
-
-// removeSink drops sinks[i], keeping the order. The caller holds sinkMu.
-func (l *RTPLeg) removeSink(i int) {
-	copy(l.sinks[i:], l.sinks[i+1:])
-	l.sinks[len(l.sinks)-1] = nil
-	l.sinks = l.sinks[:len(l.sinks)-1]
+	l.jobs.DeliverFrame(frame)
 }
 
 // Record hands every frame received from now on to sink, in order, until
@@ -241,45 +190,5 @@ func (l *RTPLeg) removeSink(i int) {
 // (ErrLegClosed). Several Records may run at once; each sink gets every
 // frame. Once Record returns, the leg no longer uses sink.
 func (l *RTPLeg) Record(ctx context.Context, sink Sink) error {
-	if sink == nil {
-		return errors.New("media: record: nil sink")
-	}
-	if l.closed() {
-		return ErrLegClosed
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	job := &recordJob{sink: sink, done: make(chan error, 1)}
-	l.sinkMu.Lock()
-	l.sinks = append(l.sinks, job)
-	l.sinkMu.Unlock()
-
-	select {
-	case err := <-job.done:
-		return err
-	case <-ctx.Done():
-		return l.detachSink(job, nil)
-	case <-l.done:
-		return l.detachSink(job, ErrLegClosed)
-	}
-}
-
-// detachSink takes job away from the receive loop and returns why Record
-// ends: the sink's error if it failed meanwhile, else cause.
-func (l *RTPLeg) detachSink(job *recordJob, cause error) error {
-	l.sinkMu.Lock()
-	for i, j := range l.sinks {
-		if j == job {
-			l.removeSink(i)
-			break
-		}
-	}
-	l.sinkMu.Unlock()
-	select {
-	case err := <-job.done:
-		return err
-	default:
-		return cause
-	}
+	return l.jobs.Record(ctx, sink)
 }

@@ -3,8 +3,6 @@ package media
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"time"
@@ -31,12 +29,6 @@ type rtpSendState struct {
 	sock    sockSend // how packets are written (rtpleg_send_linux.go)
 }
 
-// playJob is a Play call's source, handed to the send loop.
-type playJob struct {
-	src  Source
-	done chan error // buffered; receives the end of src
-}
-
 // sendLoop paces the leg's packets until the leg ends (legs without a
 // Scheduler).
 func (l *RTPLeg) sendLoop() {
@@ -45,7 +37,7 @@ func (l *RTPLeg) sendLoop() {
 	defer timer.Stop()
 	for {
 		select {
-		case <-l.done:
+		case <-l.ending.Done():
 			return
 		case <-timer.C:
 		}
@@ -104,44 +96,13 @@ func (l *RTPLeg) sendTick(now time.Time, frame int64, gap bool) {
 func (l *RTPLeg) nextPayload(frameTS uint32, codec Codec, eventPT uint8) (pt uint8, marker bool, ts uint32, payload []byte) {
 	tx := &l.tx
 	body := tx.buf[rtpHeaderSize:rtpHeaderSize]
-	l.jobMu.Lock()
-	defer l.jobMu.Unlock()
-
-	if job := l.event; job != nil {
-		if payload, marker, ts, ok := l.nextEventPayload(job, frameTS, eventPT, body); ok {
-			tx.marker = true // audio after a digit starts a new talkspurt
-			return eventPT, marker, ts, payload
-		}
-	}
-
 	pcm := tx.pcm[:]
-	if !l.readPlayFrame(pcm) {
-		clear(pcm)
+	if payload, marker, ts, isEvent := l.jobs.NextFrame(frameTS, eventPT, body, pcm); isEvent {
+		tx.marker = true // audio after a digit starts a new talkspurt
+		return eventPT, marker, ts, payload
 	}
 	marker, tx.marker = tx.marker, false
 	return codec.PayloadType, marker, frameTS, codec.Encode(body, pcm)
-}
-
-// readPlayFrame fills pcm from the running Play's source and reports
-// whether it holds audio. When the source ends, it completes the job.
-// The caller holds jobMu.
-func (l *RTPLeg) readPlayFrame(pcm []int16) bool {
-	job := l.play
-	if job == nil {
-		return false
-	}
-	n, err := job.src.ReadFrame(pcm)
-	n = max(0, min(n, len(pcm)))
-	clear(pcm[n:])
-	if err != nil {
-		l.play = nil
-		if errors.Is(err, io.EOF) {
-			job.done <- nil
-		} else {
-			job.done <- fmt.Errorf("media: play source: %w", err)
-		}
-	}
-	return n > 0
 }
 
 // canSendTo reports whether remote is an address to send RTP to: not
@@ -206,60 +167,5 @@ func (l *RTPLeg) write(pkt []byte, remote netip.AddrPort, payloadLen int, now ti
 // are served one at a time, in no particular order; once Play returns,
 // the leg no longer uses src.
 func (l *RTPLeg) Play(ctx context.Context, src Source) error {
-	if src == nil {
-		return errors.New("media: play: nil source")
-	}
-	if err := l.acquire(ctx, l.playSlot); err != nil {
-		return err
-	}
-	defer func() { <-l.playSlot }()
-
-	job := &playJob{src: src, done: make(chan error, 1)}
-	l.jobMu.Lock()
-	l.play = job
-	l.jobMu.Unlock()
-
-	select {
-	case err := <-job.done:
-		return err
-	case <-ctx.Done():
-		return l.detachPlay(job, ctx.Err())
-	case <-l.done:
-		return l.detachPlay(job, ErrLegClosed)
-	}
-}
-
-// detachPlay takes job away from the send loop and returns why Play ends:
-// the job's own result if it finished meanwhile, else cause.
-func (l *RTPLeg) detachPlay(job *playJob, cause error) error {
-	l.jobMu.Lock()
-	if l.play == job {
-		l.play = nil
-	}
-	l.jobMu.Unlock()
-	select {
-	case err := <-job.done:
-		return err
-	default:
-		return cause
-	}
-}
-
-// acquire takes slot (a one-element semaphore) unless ctx ends or the leg
-// ends first.
-func (l *RTPLeg) acquire(ctx context.Context, slot chan struct{}) error {
-	if l.closed() {
-		return ErrLegClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case slot <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-l.done:
-		return ErrLegClosed
-	}
+	return l.jobs.Play(ctx, src)
 }

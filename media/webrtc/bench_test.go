@@ -38,6 +38,21 @@ type discardSink struct{ frames int }
 
 func (s *discardSink) WriteFrame(p []int16) error { s.frames++; return nil }
 
+// runJob runs job (a blocking Play or Record) on its own goroutine until
+// the returned stop cancels its context; stop waits for it to return.
+func runJob(job func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		job(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // BenchmarkSendTick is the leg's own send path per frame: read the Play
 // source, μ-law encode, build the header, hand it to the write stream.
 func BenchmarkSendTick(b *testing.B) {
@@ -48,9 +63,15 @@ func BenchmarkSendTick(b *testing.B) {
 	defer leg.Close("bench over")
 	w := &discardWriter{}
 	leg.track.bound = binding{writer: w, ssrc: 1, audioPT: 0, eventPT: 101}
-	leg.play = &playJob{src: &loopSource{samples: testSignal(media.SampleRate)}, done: make(chan error, 1)}
-	b.ReportAllocs()
+	src := &loopSource{samples: testSignal(media.SampleRate)}
+	stop := runJob(func(ctx context.Context) { leg.Play(ctx, src) })
+	defer stop()
 	var frame int64
+	for src.pos == 0 { // until the Play job is attached
+		leg.sendTick(frame, false)
+		frame++
+	}
+	b.ReportAllocs()
 	for b.Loop() {
 		leg.sendTick(frame, false)
 		frame++
@@ -70,13 +91,17 @@ func BenchmarkReceivePacket(b *testing.B) {
 	defer leg.Close("bench over")
 	leg.rx.audioPT, leg.rx.eventPT = 0, 101
 	sink := &discardSink{}
-	leg.sinks = append(leg.sinks, &recordJob{sink: sink, done: make(chan error, 1)})
+	stop := runJob(func(ctx context.Context) { leg.Record(ctx, sink) })
+	defer stop()
 	pkt, err := (&rtp.Packet{Header: rtpHeader(0, false, 1, 0), Payload: media.PCMU.Encode(nil, testSignal(media.FrameSamples))}).Marshal()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
 	now := time.Now()
+	for sink.frames == 0 { // until the Record job is attached
+		leg.handlePacket(pkt, now)
+	}
+	b.ReportAllocs()
 	for b.Loop() {
 		leg.handlePacket(pkt, now)
 	}

@@ -46,22 +46,10 @@ type Leg struct {
 	answered    atomic.Bool
 	connectOnce sync.Once
 	connected   chan struct{}
-	closeOnce   sync.Once
-	done        chan struct{}
-	digits      chan media.Digit
+	ending      media.LegEnd
+	digits      media.DigitQueue
 
-	mu     sync.Mutex // guards reason
-	reason string
-
-	playSlot chan struct{} // held by the one running Play (or in-band SendDTMF)
-	dtmfSlot chan struct{} // held by the one running SendDTMF
-
-	jobMu sync.Mutex // held by the send loop while it uses the jobs below
-	play  *playJob
-	event *eventJob
-
-	sinkMu sync.Mutex // held by the receive loop while it delivers to sinks
-	sinks  []*recordJob
+	jobs media.LegJobs // Play, SendDTMF and Record, handed to the loops
 
 	tx sendState // owned by the send loop
 	rx recvState // owned by the receive loop
@@ -88,11 +76,10 @@ func NewLeg(cfg Config) (*Leg, error) {
 		track:     &audioTrack{id: "audio", streamID: "voxgate"},
 		tsBase:    rand.Uint32(),
 		connected: make(chan struct{}),
-		done:      make(chan struct{}),
-		digits:    make(chan media.Digit, digitBuffer),
-		playSlot:  make(chan struct{}, 1),
-		dtmfSlot:  make(chan struct{}, 1),
 	}
+	l.ending.Init()
+	l.digits.Init(digitBuffer, log)
+	l.jobs.Init(l.ending.Done(), "webrtc")
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.marker = true
 	tr, err := pc.AddTransceiverFromTrack(l.track, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendrecv})
@@ -135,7 +122,7 @@ func (l *Leg) Answer(ctx context.Context, offerSDP string) (string, error) {
 	case <-gathered:
 	case <-ctx.Done():
 		return "", fmt.Errorf("webrtc: gather ice candidates: %w", ctx.Err())
-	case <-l.done:
+	case <-l.ending.Done():
 		return "", media.ErrLegClosed
 	}
 	desc := l.pc.LocalDescription()
@@ -213,15 +200,11 @@ func (l *Leg) Connected() <-chan struct{} { return l.connected }
 
 // Done is closed when the leg ends: Close, the browser closing its
 // PeerConnection, or ICE failing. Reason then says which.
-func (l *Leg) Done() <-chan struct{} { return l.done }
+func (l *Leg) Done() <-chan struct{} { return l.ending.Done() }
 
 // Reason says why the leg ended: "closed: <reason given to Close>",
 // "peer-closed" or "ice-failed". It is empty while the leg runs.
-func (l *Leg) Reason() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.reason
-}
+func (l *Leg) Reason() string { return l.ending.Reason() }
 
 // Close ends the leg: the PeerConnection is closed (the browser sees its
 // connection close), running Play, Record and SendDTMF calls return
@@ -236,11 +219,7 @@ func (l *Leg) Close(reason string) error {
 // goroutines; it is false when called from a pion callback.
 func (l *Leg) end(reason string, graceful bool) error {
 	var err error
-	l.closeOnce.Do(func() {
-		l.mu.Lock()
-		l.reason = reason
-		l.mu.Unlock()
-		close(l.done)
+	l.ending.End(reason, func() {
 		if graceful {
 			err = l.pc.GracefulClose()
 		} else {
@@ -255,14 +234,7 @@ func (l *Leg) end(reason string, graceful bool) error {
 }
 
 // closed reports whether the leg has ended.
-func (l *Leg) closed() bool {
-	select {
-	case <-l.done:
-		return true
-	default:
-		return false
-	}
-}
+func (l *Leg) closed() bool { return l.ending.Ended() }
 
 // Interface check.
 var _ media.Leg = (*Leg)(nil)

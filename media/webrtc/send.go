@@ -2,9 +2,6 @@ package webrtc
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/pion/rtp"
@@ -22,12 +19,6 @@ type sendState struct {
 	failing bool                     // the last write failed (log once per run)
 }
 
-// playJob is a Play call's source, handed to the send loop.
-type playJob struct {
-	src  media.Source
-	done chan error // buffered; receives the end of src
-}
-
 // sendLoop paces the leg's packets, one per 20 ms, until the leg ends.
 func (l *Leg) sendLoop() {
 	clock := pacer{start: time.Now(), interval: media.FrameDuration}
@@ -35,7 +26,7 @@ func (l *Leg) sendLoop() {
 	defer timer.Stop()
 	for {
 		select {
-		case <-l.done:
+		case <-l.ending.Done():
 			return
 		case <-timer.C:
 		}
@@ -82,43 +73,13 @@ func (l *Leg) sendTick(frame int64, gap bool) {
 func (l *Leg) nextPayload(frameTS uint32, b binding) (pt uint8, marker bool, ts uint32, payload []byte) {
 	tx := &l.tx
 	body := tx.payload[:0]
-	l.jobMu.Lock()
-	defer l.jobMu.Unlock()
-
-	if job := l.event; job != nil {
-		if payload, marker, ts, ok := l.nextEventPayload(job, frameTS, b.eventPT, body); ok {
-			tx.marker = true // audio after a digit starts a new talkspurt
-			return b.eventPT, marker, ts, payload
-		}
-	}
 	pcm := tx.pcm[:]
-	if !l.readPlayFrame(pcm) {
-		clear(pcm)
+	if payload, marker, ts, isEvent := l.jobs.NextFrame(frameTS, b.eventPT, body, pcm); isEvent {
+		tx.marker = true // audio after a digit starts a new talkspurt
+		return b.eventPT, marker, ts, payload
 	}
 	marker, tx.marker = tx.marker, false
 	return b.audioPT, marker, frameTS, media.PCMU.Encode(body, pcm)
-}
-
-// readPlayFrame fills pcm from the running Play's source and reports
-// whether it holds audio; when the source ends it completes the job. The
-// caller holds jobMu.
-func (l *Leg) readPlayFrame(pcm []int16) bool {
-	job := l.play
-	if job == nil {
-		return false
-	}
-	n, err := job.src.ReadFrame(pcm)
-	n = max(0, min(n, len(pcm)))
-	clear(pcm[n:])
-	if err != nil {
-		l.play = nil
-		if errors.Is(err, io.EOF) {
-			job.done <- nil
-		} else {
-			job.done <- fmt.Errorf("webrtc: play source: %w", err)
-		}
-	}
-	return n > 0
 }
 
 // Play sends src to the browser in real time, one frame per 20 ms, and
@@ -129,62 +90,7 @@ func (l *Leg) readPlayFrame(pcm []int16) bool {
 // is up: a Play started before that waits. Once Play returns, the leg no
 // longer uses src.
 func (l *Leg) Play(ctx context.Context, src media.Source) error {
-	if src == nil {
-		return errors.New("webrtc: play: nil source")
-	}
-	if err := l.acquire(ctx, l.playSlot); err != nil {
-		return err
-	}
-	defer func() { <-l.playSlot }()
-
-	job := &playJob{src: src, done: make(chan error, 1)}
-	l.jobMu.Lock()
-	l.play = job
-	l.jobMu.Unlock()
-
-	select {
-	case err := <-job.done:
-		return err
-	case <-ctx.Done():
-		return l.detachPlay(job, ctx.Err())
-	case <-l.done:
-		return l.detachPlay(job, media.ErrLegClosed)
-	}
-}
-
-// detachPlay takes job away from the send loop and returns why Play ends:
-// the job's own result if it finished meanwhile, else cause.
-func (l *Leg) detachPlay(job *playJob, cause error) error {
-	l.jobMu.Lock()
-	if l.play == job {
-		l.play = nil
-	}
-	l.jobMu.Unlock()
-	select {
-	case err := <-job.done:
-		return err
-	default:
-		return cause
-	}
-}
-
-// acquire takes slot (a one-element semaphore) unless ctx or the leg ends
-// first.
-func (l *Leg) acquire(ctx context.Context, slot chan struct{}) error {
-	if l.closed() {
-		return media.ErrLegClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case slot <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-l.done:
-		return media.ErrLegClosed
-	}
+	return l.jobs.Play(ctx, src)
 }
 
 // readRTCP drains the RTCP the browser sends about our stream, so pion's
