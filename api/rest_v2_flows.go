@@ -269,24 +269,13 @@ func (a *v2API) listFlows(w http.ResponseWriter, r *http.Request, _ []string) er
 	if err != nil {
 		return err
 	}
-	var all []store.FlowRevision
-	for token := store.PageToken(""); ; {
-		page, next, err := a.flows.Store.ListFlows(r.Context(), a.rest.opts.AccountSID, store.Page{Size: store.MaxPageSize, Token: token})
-		if err != nil {
-			return storeError(r, "list flows", err)
-		}
-		all = append(all, page...)
-		if next == "" {
-			break
-		}
-		token = next
+	all, err := allRevisions(func(pg store.Page) ([]store.FlowRevision, store.PageToken, error) {
+		return a.flows.Store.ListFlows(r.Context(), a.rest.opts.AccountSID, pg)
+	})
+	if err != nil {
+		return storeError(r, "list flows", err)
 	}
-	from, to := p.window(len(all))
-	out := make([]map[string]any, 0, to-from)
-	for _, fr := range all[from:to] {
-		out = append(out, a.flowJSON(r, fr, false, false))
-	}
-	a.writeV2List(w, r, "flows", out, p, to < len(all))
+	a.writeRevisionList(w, r, "flows", all, p, false)
 	return nil
 }
 
@@ -299,25 +288,41 @@ func (a *v2API) listRevisions(w http.ResponseWriter, r *http.Request, ids []stri
 	if err != nil {
 		return err
 	}
+	all, err := allRevisions(func(pg store.Page) ([]store.FlowRevision, store.PageToken, error) {
+		return a.flows.Store.ListFlowRevisions(r.Context(), ids[0], pg)
+	})
+	if err != nil {
+		return storeError(r, "list revisions", err)
+	}
+	a.writeRevisionList(w, r, "revisions", all, p, true)
+	return nil
+}
+
+// allRevisions reads every page list gives, in order.
+func allRevisions(list func(store.Page) ([]store.FlowRevision, store.PageToken, error)) ([]store.FlowRevision, error) {
 	var all []store.FlowRevision
 	for token := store.PageToken(""); ; {
-		page, next, err := a.flows.Store.ListFlowRevisions(r.Context(), ids[0], store.Page{Size: store.MaxPageSize, Token: token})
+		page, next, err := list(store.Page{Size: store.MaxPageSize, Token: token})
 		if err != nil {
-			return storeError(r, "list revisions", err)
+			return nil, err
 		}
 		all = append(all, page...)
 		if next == "" {
-			break
+			return all, nil
 		}
 		token = next
 	}
+}
+
+// writeRevisionList writes p's window of all as a v2 list under key, as
+// Flow resources or, with revisions set, FlowRevision resources.
+func (a *v2API) writeRevisionList(w http.ResponseWriter, r *http.Request, key string, all []store.FlowRevision, p v2Page, revisions bool) {
 	from, to := p.window(len(all))
 	out := make([]map[string]any, 0, to-from)
 	for _, fr := range all[from:to] {
-		out = append(out, a.flowJSON(r, fr, false, true))
+		out = append(out, a.flowJSON(r, fr, false, revisions))
 	}
-	a.writeV2List(w, r, "revisions", out, p, to < len(all))
-	return nil
+	a.writeV2List(w, r, key, out, p, to < len(all))
 }
 
 // fetchRevision is GET /v2/Flows/{FW}/Revisions/{n|LatestPublished|LatestDraft|LatestRevision}.
