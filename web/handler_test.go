@@ -12,6 +12,8 @@ import (
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/media/audio"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"github.com/voxgate/voxgate/queue"
 )
 
@@ -77,7 +79,7 @@ func TestAgentTakesQueuedCaller(t *testing.T) {
 
 	// Caller to agent: a 1 kHz tone played into the leg reaches the page
 	// as PCMU.
-	if err := leg.Play(ctx, &sliceSource{samples: tone(1000, time.Second, 8000)}); err != nil {
+	if err := leg.Play(ctx, audio.NewPCMSource(tone(1000, time.Second, 8000), 1)); err != nil {
 		t.Fatalf("play: %v", err)
 	}
 	var heard []int16
@@ -99,7 +101,7 @@ collect:
 	}
 
 	// Agent to caller: a 600 Hz tone from the page is recorded on the leg.
-	sink := &collectSink{}
+	sink := &mediatest.CollectSink{}
 	recCtx, stopRec := context.WithCancel(ctx)
 	recDone := make(chan error, 1)
 	go func() { recDone <- leg.Record(recCtx, sink) }()
@@ -109,7 +111,7 @@ collect:
 	if err := <-recDone; err != nil {
 		t.Errorf("record: %v", err)
 	}
-	if share := bestWindowShare(sink.snapshot(), 600); share < 0.9 {
+	if share := bestWindowShare(sink.Samples(), 600); share < 0.9 {
 		t.Errorf("600 Hz share of what the leg recorded: %.2f", share)
 	}
 

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"math"
 	"net/http/httptest"
@@ -259,40 +258,6 @@ func toneShare(pcm []int16, freq float64) float64 {
 	}
 	power := s1*s1 + s2*s2 - coeff*s1*s2
 	return 2 * power / (float64(len(pcm)) * energy)
-}
-
-// sliceSource plays samples once.
-type sliceSource struct {
-	samples []int16
-	pos     int
-}
-
-func (s *sliceSource) ReadFrame(p []int16) (int, error) {
-	if s.pos >= len(s.samples) {
-		return 0, io.EOF
-	}
-	n := copy(p, s.samples[s.pos:])
-	s.pos += n
-	return n, nil
-}
-
-// collectSink gathers received samples.
-type collectSink struct {
-	mu      sync.Mutex
-	samples []int16
-}
-
-func (s *collectSink) WriteFrame(p []int16) error {
-	s.mu.Lock()
-	s.samples = append(s.samples, p...)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *collectSink) snapshot() []int16 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int16(nil), s.samples...)
 }
 
 // jsonString renders v for failure messages.

@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -196,40 +195,6 @@ func (b *browser) sendAudio(ctx context.Context, payload []byte) error {
 		}
 	}
 	return nil
-}
-
-// sliceSource plays samples once.
-type sliceSource struct {
-	samples []int16
-	pos     int
-}
-
-func (s *sliceSource) ReadFrame(p []int16) (int, error) {
-	if s.pos >= len(s.samples) {
-		return 0, io.EOF
-	}
-	n := copy(p, s.samples[s.pos:])
-	s.pos += n
-	return n, nil
-}
-
-// collectSink gathers received samples.
-type collectSink struct {
-	mu      sync.Mutex
-	samples []int16
-}
-
-func (s *collectSink) WriteFrame(p []int16) error {
-	s.mu.Lock()
-	s.samples = append(s.samples, p...)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *collectSink) snapshot() []int16 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int16(nil), s.samples...)
 }
 
 // testSignal is n samples of a non-repeating, never silent waveform, so a

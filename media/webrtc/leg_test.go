@@ -13,7 +13,9 @@ import (
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/media/audio"
 	"github.com/voxgate/voxgate/media/dtmf"
+	"github.com/voxgate/voxgate/media/mediatest"
 )
 
 // TestLegAnswerNegotiatesPCMUOnly checks that the answer to a browser
@@ -90,7 +92,7 @@ func TestLegAudioBothWays(t *testing.T) {
 	// Gateway to browser.
 	signal := testSignal(25 * media.FrameSamples) // 0.5 s
 	want := media.PCMU.Encode(nil, signal)
-	if err := leg.Play(ctx, &sliceSource{samples: signal}); err != nil {
+	if err := leg.Play(ctx, audio.NewPCMSource(signal, 1)); err != nil {
 		t.Fatalf("play: %v", err)
 	}
 	var got []byte
@@ -109,7 +111,7 @@ drain:
 	}
 
 	// Browser to gateway.
-	sink := &collectSink{}
+	sink := &mediatest.CollectSink{}
 	recCtx, stopRec := context.WithCancel(ctx)
 	recDone := make(chan error, 1)
 	go func() { recDone <- leg.Record(recCtx, sink) }()
@@ -124,7 +126,7 @@ drain:
 		t.Errorf("record: %v", err)
 	}
 	wantPCM := media.PCMU.Decode(nil, sent)
-	rec := sink.snapshot()
+	rec := sink.Samples()
 	if len(rec)%media.FrameSamples != 0 {
 		t.Errorf("recorded %d samples, not whole frames", len(rec))
 	}
@@ -150,10 +152,10 @@ func TestLegDoneOnRemoteClose(t *testing.T) {
 	leg := connect(t, b)
 	playErr := make(chan error, 1)
 	go func() {
-		playErr <- leg.Play(context.Background(), &sliceSource{samples: make([]int16, 100*media.FrameSamples)})
+		playErr <- leg.Play(context.Background(), audio.NewPCMSource(make([]int16, 100*media.FrameSamples), 1))
 	}()
 	recErr := make(chan error, 1)
-	go func() { recErr <- leg.Record(context.Background(), &collectSink{}) }()
+	go func() { recErr <- leg.Record(context.Background(), &mediatest.CollectSink{}) }()
 
 	time.Sleep(100 * time.Millisecond)
 	if err := b.pc.Close(); err != nil {
@@ -177,7 +179,7 @@ func TestLegDoneOnRemoteClose(t *testing.T) {
 			t.Errorf("%s still running after the leg ended", name)
 		}
 	}
-	if err := leg.Play(context.Background(), &sliceSource{}); !errors.Is(err, media.ErrLegClosed) {
+	if err := leg.Play(context.Background(), audio.NewPCMSource(nil, 1)); !errors.Is(err, media.ErrLegClosed) {
 		t.Errorf("play after end: %v", err)
 	}
 }
@@ -228,7 +230,7 @@ func TestLegCloseBeforeAnswer(t *testing.T) {
 	if _, err := leg.Answer(context.Background(), "v=0"); !errors.Is(err, media.ErrLegClosed) {
 		t.Errorf("answer after close: %v", err)
 	}
-	if err := leg.Record(context.Background(), &collectSink{}); !errors.Is(err, media.ErrLegClosed) {
+	if err := leg.Record(context.Background(), &mediatest.CollectSink{}); !errors.Is(err, media.ErrLegClosed) {
 		t.Errorf("record after close: %v", err)
 	}
 }
@@ -245,7 +247,7 @@ func TestLegPlayCancel(t *testing.T) {
 	for i := range loud {
 		loud[i] = 8000
 	}
-	go func() { errc <- leg.Play(ctx, &sliceSource{samples: loud}) }()
+	go func() { errc <- leg.Play(ctx, audio.NewPCMSource(loud, 1)) }()
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	select {
@@ -274,7 +276,7 @@ func TestLegPlayCancel(t *testing.T) {
 	// The slot is free again.
 	short, stop := context.WithTimeout(context.Background(), 2*time.Second)
 	defer stop()
-	if err := leg.Play(short, &sliceSource{samples: loud[:media.FrameSamples]}); err != nil {
+	if err := leg.Play(short, audio.NewPCMSource(loud[:media.FrameSamples], 1)); err != nil {
 		t.Errorf("play after cancel: %v", err)
 	}
 }

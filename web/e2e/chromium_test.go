@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/web"
 )
@@ -107,7 +108,7 @@ func TestChromiumAgentTakesCall(t *testing.T) {
 	// The caller's side of the bridge: talk (1 kHz) and listen.
 	callCtx, hangUp := context.WithCancel(ctx)
 	defer hangUp()
-	heard := &collectSink{}
+	heard := &mediatest.CollectSink{}
 	var wg sync.WaitGroup
 	wg.Go(func() { leg.Play(callCtx, &toneSource{freq: callerHz, amplitude: 8000}) })
 	wg.Go(func() { leg.Record(callCtx, heard) })
@@ -154,7 +155,7 @@ func TestChromiumAgentTakesCall(t *testing.T) {
 		t.Errorf("page played out a peak at %.0f Hz (%.0f dB), want %d Hz", res.PeakHz, res.PeakDb, callerHz)
 	}
 	// Content, agent to caller: the microphone's tone reached the leg.
-	rec := heard.snapshot()
+	rec := heard.Samples()
 	windows, toned := toneWindows(rec, agentHz)
 	t.Logf("caller side: %d samples, %d of %d windows carry %d Hz", len(rec), toned, windows, agentHz)
 	if windows < 20 || toned*2 < windows {
@@ -293,25 +294,6 @@ func (s *toneSource) ReadFrame(p []int16) (int, error) {
 		s.n++
 	}
 	return len(p), nil
-}
-
-// collectSink gathers received samples.
-type collectSink struct {
-	mu      sync.Mutex
-	samples []int16
-}
-
-func (s *collectSink) WriteFrame(p []int16) error {
-	s.mu.Lock()
-	s.samples = append(s.samples, p...)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *collectSink) snapshot() []int16 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int16(nil), s.samples...)
 }
 
 // toneWindows cuts pcm into 100 ms windows and counts those that are not
