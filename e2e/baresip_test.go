@@ -38,27 +38,7 @@ func TestBaresipCallsDemo(t *testing.T) {
 	}
 	sipPort := freePort(t)
 	rtpLo := 41000
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-call_local_timeout 120
-audio_source aufile,%s
-audio_player aubridge,nowhere
-audio_alert aubridge,nowhere
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
-module aubridge.so
-module sndfile.so
-module_tmp account.so
-module_app menu.so
-snd_path %s
-`, sipPort, silence, rtpLo, rtpLo+100, rec)
+	config := baresipConfig(sipPort, silence, rtpLo, rtpLo+100, rec, "call_local_timeout 120\n")
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -90,4 +70,31 @@ snd_path %s
 	if !strings.Contains(string(out), "closed") && !strings.Contains(strings.ToLower(string(out)), "terminated") {
 		t.Logf("baresip output:\n%s", out)
 	}
+}
+
+// baresipConfig is a baresip config for tests: SIP on 127.0.0.1:sipPort,
+// PCMU at 8 kHz mono, the audio it sends read from the WAV file source,
+// what it hears recorded (sndfile) under recDir, RTP on rtpLo-rtpHi; extra
+// lines are added as they are.
+func baresipConfig(sipPort int, source string, rtpLo, rtpHi int, recDir, extra string) string {
+	return fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+%saudio_source aufile,%s
+audio_player aubridge,nowhere
+audio_alert aubridge,nowhere
+ausrc_srate 8000
+auplay_srate 8000
+ausrc_channels 1
+auplay_channels 1
+rtp_ports %d-%d
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module aubridge.so
+module sndfile.so
+module_tmp account.so
+module_app menu.so
+snd_path %s
+`, sipPort, extra, source, rtpLo, rtpHi, recDir)
 }

@@ -29,26 +29,7 @@ func baresipCallee(t *testing.T, toneHz int) (int, string) {
 	os.MkdirAll(rec, 0o755)
 	port := freePort(t)
 	rtpLo := 42000 + (port % 50 * 20)
-	cfg := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_source aufile,%s
-audio_player aubridge,nowhere
-audio_alert aubridge,nowhere
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
-module aubridge.so
-module sndfile.so
-module_tmp account.so
-module_app menu.so
-snd_path %s
-`, port, src, rtpLo, rtpLo+19, rec)
+	cfg := baresipConfig(port, src, rtpLo, rtpLo+19, rec, "")
 	os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644)
 	os.WriteFile(filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:judge@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=PCMU\n", port)), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
