@@ -190,15 +190,7 @@ func TestQueueToBrowserAgent(t *testing.T) {
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML})
 	peer := newRTPPeer(t)
 	peer.talk(t, 20*time.Second) // the caller says 1 kHz
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "", 40*time.Second)
 	// Hold music first.
 	time.Sleep(2 * time.Second)
 	hold := decode(peer.packets(), 0)
@@ -245,15 +237,7 @@ func TestDialClientRingsBrowserAgent(t *testing.T) {
 	agent := newPionAgent(t, g.httpURL, "alice", "alice-secret-1")
 	peer := newRTPPeer(t)
 	peer.talk(t, 20*time.Second)
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "", 40*time.Second)
 	offer := agent.expect("offer", 10*time.Second)["offer"].(map[string]any)
 	if offer["queue"] != "" && offer["queue"] != nil {
 		t.Errorf("a direct ring came with queue %v", offer["queue"])
@@ -294,15 +278,7 @@ func TestDialQueueBetweenSIPCallers(t *testing.T) {
 	a.twiml("/dialed", `<Response><Hangup/></Response>`)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
 	waiter := newRTPPeer(t)
-	done1 := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(waiter.port()), "pts": "0"}, 40*time.Second)
-		if code != 0 {
-			done1 <- fmt.Sprintf("waiting caller: sipp exit %d\n%s", code, out)
-			return
-		}
-		done1 <- ""
-	}()
+	done1 := g.waitingCaller(t, waiter, "waiting caller: ", 40*time.Second)
 	a.waitRequests(t, "/voice", 1, 10*time.Second)
 	time.Sleep(time.Second)
 	dequeuer := newRTPPeer(t)

@@ -286,15 +286,7 @@ func TestCallRecordingStartStopLiveCall(t *testing.T) {
 	speech := reference(t, "en-us", recSentence)
 	peer := newRTPPeer(t)
 	peer.talk(t, 30*time.Second)
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 45*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "", 45*time.Second)
 	callSID := a.waitRequests(t, "/voice", 1, 10*time.Second)[0].Form.Get("CallSid")
 	time.Sleep(800 * time.Millisecond) // answered, in the Pause before the sentence
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -107,15 +106,7 @@ func TestChromiumAgentAnswersSIPCaller(t *testing.T) {
 
 	peer := newRTPPeer(t)
 	peer.talk(t, 20*time.Second)
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 60*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "", 60*time.Second)
 	waitLine("CONNECTED")
 	connectedAt := len(peer.packets())
 	resLine := waitLine("RESULT ")

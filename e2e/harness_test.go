@@ -226,6 +226,23 @@ type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
+// waitingCaller runs, in the background, a SIPp caller to +15550001000
+// (uac_wait_bye.xml: PCMU, media to peer) that stays on until the gateway
+// hangs up. The channel gets "" when it ended well, else what went wrong,
+// after label.
+func (g *gateway) waitingCaller(t *testing.T, peer *rtpPeer, label string, timeout time.Duration) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, timeout)
+		if code != 0 {
+			done <- fmt.Sprintf("%ssipp exit %d\n%s", label, code, out)
+			return
+		}
+		done <- ""
+	}()
+	return done
+}
+
 // sipp runs one SIPp scenario against the gateway and returns its exit code
 // and output.
 func (g *gateway) sipp(t *testing.T, transport, scenario string, keys map[string]string, timeout time.Duration) (int, string) {

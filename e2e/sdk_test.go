@@ -179,15 +179,7 @@ func TestTwilioNodeSDK(t *testing.T) {
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
 	// A caller waits in the queue the script dequeues.
 	peer := newRTPPeer(t)
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 60*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("queued caller: sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "queued caller: ", 60*time.Second)
 	a.waitRequests(t, "/wait", 1, 10*time.Second)
 	cmd := exec.Command("node", "twilio_node.js")
 	cmd.Dir = "sdk"
@@ -247,15 +239,7 @@ func TestTwilioGoQueueMembers(t *testing.T) {
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
 	rc := twilioGo(t, g.httpURL)
 	peer := newRTPPeer(t)
-	sippDone := make(chan string, 1)
-	go func() {
-		code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
-		if code != 0 {
-			sippDone <- fmt.Sprintf("sipp exit %d\n%s", code, out)
-			return
-		}
-		sippDone <- ""
-	}()
+	sippDone := g.waitingCaller(t, peer, "", 40*time.Second)
 
 	var qsid string
 	deadline := time.Now().Add(15 * time.Second)
