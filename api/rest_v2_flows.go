@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/voxgate/voxgate/ivr/studio"
@@ -74,10 +73,14 @@ type flowForm struct {
 	def                  *checkedDefinition // nil when Definition is absent
 }
 
-// parseFlowForm reads FriendlyName, Status, Definition and CommitMessage;
-// required says which must be present (create and validate need all
-// three, update only Status).
-func parseFlowForm(form url.Values, create bool) (flowForm, error) {
+// readFlowForm parses the request's form and reads FriendlyName, Status,
+// Definition and CommitMessage; create says which must be present
+// (create and validate need all three, update only Status).
+func readFlowForm(w http.ResponseWriter, r *http.Request, create bool) (flowForm, error) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		return flowForm{}, err
+	}
 	f := flowForm{name: form.Get("FriendlyName"), status: form.Get("Status"), commit: form.Get("CommitMessage")}
 	if f.status == "" {
 		return f, badRequest(codeUnsupportedParam, "Missing required parameter Status in the post body")
@@ -160,11 +163,7 @@ func (a *v2API) createFlow(w http.ResponseWriter, r *http.Request, _ []string) e
 	if err := a.requireFlows(); err != nil {
 		return err
 	}
-	form, err := parseForm(w, r)
-	if err != nil {
-		return err
-	}
-	f, err := parseFlowForm(form, true)
+	f, err := readFlowForm(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -186,11 +185,7 @@ func (a *v2API) updateFlow(w http.ResponseWriter, r *http.Request, ids []string)
 	if err := a.requireFlows(); err != nil {
 		return err
 	}
-	form, err := parseForm(w, r)
-	if err != nil {
-		return err
-	}
-	f, err := parseFlowForm(form, false)
+	f, err := readFlowForm(w, r, false)
 	if err != nil {
 		return err
 	}
@@ -219,11 +214,7 @@ func (a *v2API) updateFlow(w http.ResponseWriter, r *http.Request, ids []string)
 
 // validateFlow is POST /v2/Flows/Validate.
 func (a *v2API) validateFlow(w http.ResponseWriter, r *http.Request, _ []string) error {
-	form, err := parseForm(w, r)
-	if err != nil {
-		return err
-	}
-	f, err := parseFlowForm(form, true)
+	f, err := readFlowForm(w, r, true)
 	if err != nil {
 		return err
 	}
