@@ -307,6 +307,8 @@ type callRecording struct {
 	stopRec   context.CancelFunc
 	recDone   chan error // the leg Record's result (nil: not recording the caller)
 	result    CallRecording
+	// lastCallback closes when the latest status callback has been sent.
+	lastCallback <-chan struct{}
 }
 
 // inboundSide is the sink of what the caller sends.
@@ -451,8 +453,10 @@ func (r *callRecording) report(status string, dur time.Duration, path string, no
 		r.log.Warn("ivr: RecordingStatusCallback URL", "error", err)
 		return
 	}
-	r.s.e.sendCallback(r.s.web, webhook.Request{URL: target, Method: r.opts.StatusCallbackMethod,
-		Params: r.s.recordingParams(rec, status)})
+	// In order: a short recording's completed must not overtake its
+	// in-progress.
+	r.lastCallback = r.s.e.sendCallbackAfter(r.s.web, webhook.Request{URL: target, Method: r.opts.StatusCallbackMethod,
+		Params: r.s.recordingParams(rec, status)}, r.lastCallback)
 }
 
 // pause stops recording until resume.

@@ -66,16 +66,30 @@ func (s *session) notifyStatus(event string, extra ...string) {
 // sendCallback delivers a fire-and-forget callback in the background. The
 // engine owns the goroutine; Close waits for it.
 func (e *Engine) sendCallback(c *webhook.Client, req webhook.Request) {
+	e.sendCallbackAfter(c, req, nil)
+}
+
+// sendCallbackAfter is sendCallback for callbacks that must arrive in
+// order: it sends req once after is closed (nil: at once) and returns a
+// channel closed when req has been delivered or given up on, to pass as
+// the next one's after.
+func (e *Engine) sendCallbackAfter(c *webhook.Client, req webhook.Request, after <-chan struct{}) <-chan struct{} {
 	if req.Method == "" {
 		req.Method = "POST"
 	}
+	done := make(chan struct{})
 	e.callbacks.Add(1)
 	go func() {
 		defer e.callbacks.Done()
+		defer close(done)
+		if after != nil {
+			<-after
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*e.cfg.WebhookTimeout)
 		defer cancel()
 		_ = c.Notify(ctx, req) // errors are logged by the client
 	}()
+	return done
 }
 
 // notifyRinging reports the ringing event (status callback and CDR).
