@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
 )
 

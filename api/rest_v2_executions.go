@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // executionJSON is Twilio's Execution resource.

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
 )
 

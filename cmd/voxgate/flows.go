@@ -13,7 +13,7 @@ import (
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/ivr"
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // loadFlows reads every flow file the config names, validates it and

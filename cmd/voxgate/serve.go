@@ -18,7 +18,7 @@ import (
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/configs"
 	"github.com/voxgate/voxgate/ivr"
-	"github.com/voxgate/voxgate/ivr/studio"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
 	"github.com/voxgate/voxgate/queue"

@@ -11,7 +11,7 @@ import (
 
 // fixturesDir holds the shared Studio fixtures (../shared/fixtures/studio
 // from the repository root).
-const fixturesDir = "../../../shared/fixtures/studio"
+const fixturesDir = "../../shared/fixtures/studio"
 
 // fixtureOutcome is what loading a fixture must give.
 type fixtureOutcome struct {
