@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // FlowControl is what the Studio API (/v2) needs: the flows' store and

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // codeInvalidFlow is the code of an invalid flow definition (Twilio

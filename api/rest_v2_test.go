@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // sayFlow is a valid flow: an inbound call hears hello; a REST start

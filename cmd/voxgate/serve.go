@@ -18,12 +18,12 @@ import (
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/configs"
 	"github.com/voxgate/voxgate/ivr"
-	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
 	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/web"
 )
 
