@@ -445,7 +445,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	defer s.callWG.Done()
-	call := newInboundCall(s, callSID, req, dlg, leg, offer, trunk, log)
+	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)
@@ -460,11 +460,17 @@ func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	call.reInvite(req, tx)
 }
 
+// onAck ends the wait for the ACK of one of our 2xx responses (to the
+// dialog's INVITE or a re-INVITE; see timers.go). ACKs of error responses
+// never get here: sipgo's INVITE server transaction absorbs them.
+//
+// sipgo's DialogServerSession.ReadAck is not called: it would set the
+// dialog's state to confirmed even after a BYE processed just before (each
+// request is handled on a goroutine of its own), and then a BYE would be
+// sent in a dialog that has ended.
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
-		if d, ok := call.dlg.(*sipgo.DialogServerSession); ok {
-			_ = d.ReadAck(req, tx) // an ACK for a re-INVITE has a newer CSeq: nothing to do
-		}
+		call.ackReceived(req)
 	}
 }
 
