@@ -167,6 +167,13 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		c.stop("answer-failed")
 		return fmt.Errorf("sip: send 200: %w", err)
 	}
+	// sipgo ends a server dialog whose INVITE transaction terminates (Timer
+	// L, 64·T1 after the 2xx) while the dialog's state is below
+	// "established", and only its own 2xx sending (WriteResponse, whose
+	// retransmission schedule we replace) moves the state on. ReadAck is
+	// the exported way left: it marks the dialog confirmed for sipgo. Our
+	// own ACK wait is unaffected (see waitAck).
+	_ = c.dialog.ReadAck(c.dialog.InviteRequest, nil)
 	acked := make(chan struct{})
 	c.mu.Lock()
 	c.established, c.answerAcked = true, acked

@@ -55,6 +55,10 @@ type Config struct {
 	RTPTimeout time.Duration
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string
+	// T1 is RFC 3261's T1 (default 500ms); every SIP timer derives from it.
+	// sipgo keeps its timers in package variables, so a non-zero T1 applies
+	// to the whole process: set it once, before any call.
+	T1 time.Duration
 	// Trunks are the SIP trunks: where Dial sends numbers, and which
 	// peers may call in (see Trunk).
 	Trunks []Trunk
@@ -136,6 +140,9 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 		return nil, err
 	}
 	cfg.Trunks = slices.Clone(cfg.Trunks)
+	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
+		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
+	}
 	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newInboundAuth(cfg.Trunks)

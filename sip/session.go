@@ -60,6 +60,7 @@ type session struct {
 	// the dialog's first 2xx (ours, on inbound calls) is over. RFC 3261
 	// §15: no BYE before that ACK or the 64·T1 timeout.
 	answerAcked chan struct{}
+	remoteEnded bool // the far end's BYE arrived: no BYE from us
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
@@ -152,8 +153,11 @@ func (s *session) bye(done chan<- struct{}, answerAcked <-chan struct{}) {
 	if answerAcked != nil {
 		<-answerAcked
 	}
-	if s.dlg.LoadState() == sipmsg.DialogStateEnded {
-		return // the far end hung up (or cancelled) meanwhile
+	s.mu.Lock()
+	remoteEnded := s.remoteEnded
+	s.mu.Unlock()
+	if remoteEnded || s.dlg.LoadState() == sipmsg.DialogStateEnded {
+		return // the far end hung up meanwhile
 	}
 	s.log.Info("call: sent BYE")
 	res, err := byeTransaction(s.dlg, s.newBye())
@@ -294,6 +298,9 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // remoteBye accepts the far end's BYE (200 OK) and ends the call.
 func (s *session) remoteBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.setEnd("remote-bye")
+	s.mu.Lock()
+	s.remoteEnded = true
+	s.mu.Unlock()
 	if err := s.dlg.ReadBye(req, tx); err != nil {
 		s.log.Warn("sip: BYE not accepted", "error", err)
 		s.srv.respond(req, tx, 400, "Bad Request")

@@ -41,15 +41,15 @@ func (o ackOutcome) String() string {
 // sent once already; send passes it to the transport again after T1, then
 // at intervals doubling up to T2 (0.5, 1, 2, 4, 4… s by default). The wait
 // ends when acked is closed, when aborted is closed, or after 64·T1 in
-// all. When send fails (the transaction or its connection is gone) the
-// retransmissions stop but the ACK is still awaited until 64·T1.
+// all. A failed send (a transient transport error, or the transaction
+// already gone) changes nothing: the schedule goes on, the ACK is still
+// awaited.
 func retransmit2xx(acked, aborted <-chan struct{}, t1, t2 time.Duration, send func() error) ackOutcome {
 	deadline := time.NewTimer(64 * t1)
 	defer deadline.Stop()
 	interval := t1
 	next := time.NewTimer(interval)
 	defer next.Stop()
-	tick := next.C
 	for {
 		select {
 		case <-acked:
@@ -58,11 +58,8 @@ func retransmit2xx(acked, aborted <-chan struct{}, t1, t2 time.Duration, send fu
 			return ackWaitAborted
 		case <-deadline.C:
 			return ackTimedOut
-		case <-tick:
-			if err := send(); err != nil {
-				tick = nil
-				continue
-			}
+		case <-next.C:
+			_ = send() // errors are the caller's to log
 			interval = min(2*interval, t2)
 			next.Reset(interval)
 		}
@@ -127,7 +124,7 @@ func (s *session) waitAck(w *ackWait, tx sipmsg.ServerTransaction, res *sipmsg.R
 		err := tx.Respond(res)
 		if err != nil && !failed {
 			failed = true
-			s.log.Debug("sip: 2xx retransmission stopped", "cseq", w.cseq, "error", err)
+			s.log.Debug("sip: 2xx retransmission failed", "cseq", w.cseq, "error", err)
 		}
 		return err
 	}

@@ -104,20 +104,20 @@ func TestRetransmit2xxAbortedWhenDialogEnds(t *testing.T) {
 	})
 }
 
-// When the transaction can no longer send (its Timer L fired, its
-// connection closed), retransmissions stop but the ACK is still awaited.
+// A failed send (a transient transport error, the transaction gone)
+// does not change the schedule: the retransmissions and the ACK wait go on.
 func TestRetransmit2xxSendFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		log := newSendLog()
 		out := retransmit2xx(nil, nil, testT1, testT2, func() error {
 			log.record()
-			return errors.New("transaction terminated")
+			return errors.New("sendto: operation not permitted")
 		})
 		if out != ackTimedOut || time.Since(log.start) != 64*testT1 {
 			t.Errorf("outcome %v after %v, want timed out after 64·T1", out, time.Since(log.start))
 		}
-		if got := log.times(); len(got) != 1 {
-			t.Errorf("sent at %v, want one attempt", got)
+		if got := log.times(); len(got) != 10 {
+			t.Errorf("sent at %v, want the 10 retransmissions of the schedule", got)
 		}
 	})
 }
