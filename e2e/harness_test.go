@@ -35,7 +35,7 @@ const (
 var voxgateBin string
 
 func TestMain(m *testing.M) {
-	for _, tool := range []string{"sipp", "espeak-ng", "sox", "baresip", "linphonec", "editcap"} {
+	for _, tool := range []string{"sipp", "espeak-ng", "sox", "baresip", "linphonec", "editcap", "ip", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: required tool %q not found: run .ci/run or `make deps` to install it\n", tool)
 			os.Exit(1)
