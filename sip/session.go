@@ -60,7 +60,7 @@ type session struct {
 	// the dialog's first 2xx (ours, on inbound calls) is over. RFC 3261
 	// §15: no BYE before that ACK or the 64·T1 timeout.
 	answerAcked chan struct{}
-	remoteEnded bool // the far end's BYE arrived: no BYE from us
+	remoteEnded bool                // the far end's BYE arrived: no BYE from us
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
