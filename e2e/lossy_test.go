@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ type lossyPlan struct {
 	t1                    time.Duration // the gateway's sip.t1
 	gwHangups, udpCallers int           // UDP calls the gateway ends / the caller ends
 	tcpCallers            int           // TCP calls the caller ends
+	outbound              int           // UDP calls the gateway places (REST) and hangs up
 }
 
 // lossyPlanFromEnv is the short CI run, or, with VOXGATE_LOSSY_CALLS=n
@@ -33,11 +35,11 @@ func lossyPlanFromEnv(t *testing.T) lossyPlan {
 		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 {
 			t.Fatalf("VOXGATE_LOSSY_CALLS=%q: want a positive number", v)
 		}
-		return lossyPlan{t1: 500 * time.Millisecond, gwHangups: n, udpCallers: n, tcpCallers: n}
+		return lossyPlan{t1: 500 * time.Millisecond, gwHangups: n, udpCallers: n, tcpCallers: n, outbound: n}
 	}
 	// T1 = 250 ms keeps the 64·T1 ACK wait at 16 s: RFC 3261 §17.1.1.1
 	// allows a smaller T1 on a closed network such as this one.
-	return lossyPlan{t1: 250 * time.Millisecond, gwHangups: 3, udpCallers: 3, tcpCallers: 1}
+	return lossyPlan{t1: 250 * time.Millisecond, gwHangups: 3, udpCallers: 3, tcpCallers: 1, outbound: 2}
 }
 
 // The keys callers press: the app hangs up on lossyHangupKey and keeps the
@@ -77,7 +79,7 @@ func TestLossyNetwork(t *testing.T) {
 		statusEvents: []string{"initiated", "ringing", "answered", "completed"},
 		netns:        n.gw, sipIP: n.gwIP, sipExtra: fmt.Sprintf("  t1: %s\n", plan.t1)})
 	n.setLoss(t, lossSpec{sip: 20, rtp: 10, dropACKs: true,
-		gwSIP: g.sipPort, gwRTP: g.rtpRange, callerSIPs: "5070-5079", callerRTPs: "20000-29999"})
+		gwSIP: g.sipPort, gwRTP: g.rtpRange, callerSIPs: "5070-5099", callerRTPs: "6000-29999"})
 
 	ackWait := 64 * plan.t1
 	started := time.Now()
@@ -94,6 +96,7 @@ func TestLossyNetwork(t *testing.T) {
 		{"caller hangs up (tcp)", "tcp", plan.tcpCallers, lossyStayKey, dtmfPause(2*time.Second) + lossyHangUp},
 	}
 	var wg sync.WaitGroup
+	outbound := lossyOutbound(t, n, g, a, plan, &wg)
 	for i, gr := range groups {
 		if gr.calls == 0 {
 			continue
@@ -163,8 +166,10 @@ func TestLossyNetwork(t *testing.T) {
 	}
 	checkLossyRecords(t, client, g.httpURL, calls)
 	checkLossyCallbacks(t, a, calls)
-	t.Logf("lossy: %d calls (T1 %v, 20%% SIP loss, 10%% RTP loss, every UDP ACK lost, 0-60 ms jitter) in %v: digits %d/%d, gateway BYEs %d, caller BYEs %d, ACK timeouts %d, frames relayed %d",
-		total, plan.t1, elapsed.Round(time.Second), len(digits), total, gwByes, remoteByes, ackTimeouts, n.relay.frames.Load())
+	outByes := checkLossyOutbound(t, client, g.httpURL, a, logs, outbound.sids())
+	gwByes += outByes
+	t.Logf("lossy: %d calls in, %d out (T1 %v, 20%% SIP loss, 10%% RTP loss, every UDP ACK to the gateway lost, 0-60 ms jitter) in %v: digits %d/%d, gateway BYEs %d, caller BYEs %d, ACK timeouts %d, frames relayed %d",
+		total, plan.outbound, plan.t1, elapsed.Round(time.Second), len(digits), total, gwByes, remoteByes, ackTimeouts, n.relay.frames.Load())
 	if testing.Verbose() || t.Failed() {
 		t.Logf("loss rules:\n%s", n.lossCounters())
 	}
@@ -365,4 +370,142 @@ func (n *lossyNet) sipp(t *testing.T, g *gateway, transport string, port int, ke
 		}
 	}
 	return code, b.String()
+}
+
+// lossyOutbounds are the calls the gateway placed.
+type lossyOutbounds struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (o *lossyOutbounds) add(sid string) {
+	o.mu.Lock()
+	o.list = append(o.list, sid)
+	o.mu.Unlock()
+}
+
+func (o *lossyOutbounds) sids() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.list...)
+}
+
+// lossyOutbound has the gateway place plan.outbound calls (REST API) to a
+// SIPp UAS in the caller's namespace (uas_echo.xml: answers, waits for the
+// BYE) and hang each up after 2 s: the gateway's INVITE, re-ACKs of
+// retransmitted 200s and BYE cross the lossy network as UAC. It runs in
+// the background (wg).
+func lossyOutbound(t *testing.T, n *lossyNet, g *gateway, a *app, plan lossyPlan, wg *sync.WaitGroup) *lossyOutbounds {
+	out := &lossyOutbounds{}
+	if plan.outbound == 0 {
+		return out
+	}
+	a.twiml("/ostatus", "")
+	tmpl, err := os.ReadFile(filepath.Join("testdata", "uas_echo.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "uas_echo.xml")
+	// Stay to answer retransmitted BYEs should our 200 be lost.
+	text := strings.Replace(string(tmpl), `<timewait milliseconds="500"/>`, fmt.Sprintf(`<timewait milliseconds="%d"/>`, (16*plan.t1).Milliseconds()), 1)
+	if err := os.WriteFile(scenario, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const uasPort = 5090
+	timeout := 64*plan.t1 + 60*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", n.caller, "sipp", "-sf", scenario, "-i", n.callerIP, "-mi", n.callerIP,
+		"-p", fmt.Sprint(uasPort), "-cp", fmt.Sprint(uasPort+1000), "-mp", "6000", "-m", fmt.Sprint(plan.outbound), "-nostdin",
+		"-default_behaviors", "all,-abortunexp", "-timeout", fmt.Sprintf("%ds", int(timeout.Seconds())), "-timeout_error", "-trace_err")
+	cmd.Dir = dir
+	var sippOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &sippOut, &sippOut
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // let it bind
+	client := nsHTTPClient(n.gw)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		for range plan.outbound {
+			form := url.Values{"To": {fmt.Sprintf("sip:+15550002000@%s:%d", n.callerIP, uasPort)}, "From": {"+15550001000"},
+				"Twiml": {`<Response><Pause length="2"/><Hangup/></Response>`}, "StatusCallback": {a.url("/ostatus")}}
+			req, _ := http.NewRequest(http.MethodPost, g.httpURL+"/2010-04-01/Accounts/"+testAccountSID+"/Calls.json", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(testAccountSID, testAuthToken)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Errorf("create call: %v", err)
+				continue
+			}
+			var c struct {
+				SID string `json:"sid"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&c)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+				t.Errorf("create call: HTTP %d, %v", resp.StatusCode, err)
+				continue
+			}
+			out.add(c.SID)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("outbound calls: SIPp UAS: %v\n%s", err, sippOut.String())
+		}
+	}()
+	return out
+}
+
+// checkLossyOutbound: each placed call answered, hung up by the gateway
+// with a BYE that was answered, its record and status callback completed.
+// It returns the number of BYEs the gateway sent.
+func checkLossyOutbound(t *testing.T, client *http.Client, base string, a *app, logs string, sids []string) int {
+	t.Helper()
+	byes := 0
+	completed := map[string]bool{}
+	for _, r := range a.requests("/ostatus") {
+		if r.Form.Get("CallStatus") == "completed" {
+			completed[r.Form.Get("CallSid")] = true
+		}
+	}
+	for _, sid := range sids {
+		var answered, bye, ended bool
+		for _, line := range strings.Split(logs, "\n") {
+			if !strings.Contains(line, "call_sid="+sid) {
+				continue
+			}
+			answered = answered || strings.Contains(line, `msg="call: outbound answered"`)
+			bye = bye || strings.Contains(line, `msg="call: sent BYE"`)
+			ended = ended || strings.Contains(line, `msg="call: ended"`)
+		}
+		if !answered || !bye || !ended {
+			t.Errorf("outbound %s: answered %v, sent BYE %v, ended %v; want all", sid, answered, bye, ended)
+		}
+		if bye {
+			byes++
+		}
+		if !completed[sid] {
+			t.Errorf("outbound %s: no completed status callback", sid)
+		}
+		req, _ := http.NewRequest(http.MethodGet, base+"/2010-04-01/Accounts/"+testAccountSID+"/Calls/"+sid+".json", nil)
+		req.SetBasicAuth(testAccountSID, testAuthToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("outbound %s: fetch record: %v", sid, err)
+			continue
+		}
+		var c struct {
+			Status string `json:"status"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		if c.Status != "completed" {
+			t.Errorf("outbound %s: record status %q, want completed", sid, c.Status)
+		}
+	}
+	return byes
 }
