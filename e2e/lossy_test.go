@@ -93,7 +93,9 @@ func TestLossyNetwork(t *testing.T) {
 	groups := []group{
 		{"gateway hangs up (udp)", "udp", plan.gwHangups, lossyHangupKey, lossyAwaitBye(ackWait+30*time.Second, 16*plan.t1)},
 		{"caller hangs up (udp)", "udp", plan.udpCallers, lossyStayKey, dtmfPause(2*time.Second) + lossyHangUp},
-		{"caller hangs up (tcp)", "tcp", plan.tcpCallers, lossyStayKey, dtmfPause(2*time.Second) + lossyHangUp},
+		// Over TCP the ACK arrives; the call outlives the INVITE
+		// transaction's Timer L (64·T1), which must not end the dialog.
+		{"caller hangs up (tcp)", "tcp", plan.tcpCallers, lossyStayKey, dtmfPause(ackWait+2*time.Second) + lossyHangUp},
 	}
 	var wg sync.WaitGroup
 	outbound := lossyOutbound(t, n, g, a, plan, &wg)
