@@ -180,9 +180,8 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 	c.mu.Unlock()
 	go func() { // owned by the call: its BYE (end) waits for acked
 		defer close(acked)
-		if out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done()); out == ackReceived {
-			c.log.Debug("call: ACK received")
-		}
+		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
+		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
 	c.log.Info("call: answered")
 	return nil
