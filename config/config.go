@@ -57,6 +57,11 @@ type SIP struct {
 	Listen    []string `yaml:"listen"`
 	PublicIP  string   `yaml:"public_ip"`
 	UserAgent string   `yaml:"user_agent"`
+	// T1 is RFC 3261's round-trip estimate that every SIP timer derives
+	// from (retransmissions start at T1, transactions and the ACK wait last
+	// 64·T1). Default 500ms; RFC 3261 §17.1.1.1 allows a smaller value only
+	// on closed private networks (the lossy-network tests use one).
+	T1 Duration `yaml:"t1"`
 }
 
 // Media configures RTP.
@@ -265,6 +270,9 @@ func (c Config) Validate() error {
 		if _, err := netip.ParseAddrPort(hp); err != nil {
 			bad("sip.listen", "%q: %v", l, err)
 		}
+	}
+	if t1 := c.SIP.T1.D(); t1 != 0 && (t1 < 10*time.Millisecond || t1 > 4*time.Second) {
+		bad("sip.t1", "%v: want between 10ms and 4s (T2), or unset for 500ms", t1)
 	}
 	if c.SIP.PublicIP != "" {
 		if _, err := netip.ParseAddr(c.SIP.PublicIP); err != nil {

@@ -79,6 +79,7 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"numbers[0].status_callback_events": strings.Replace(validYAML, "[initiated, completed]", "[bogus]", 1),
 		"media.rtp_ports":                   validYAML + "media:\n  rtp_ports: 5-4\n",
 		"debug.pprof_listen":                validYAML + "debug:\n  pprof_listen: localhost\n",
+		"sip.t1":                            strings.Replace(validYAML, "sip:\n", "sip:\n  t1: 5s\n", 1),
 		"field unknown_key not found":       validYAML + "unknown_key: 1\n",
 	}
 	for key, body := range cases {

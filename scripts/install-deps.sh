@@ -5,7 +5,7 @@
 set -euo pipefail
 
 runtime_pkgs=(espeak-ng)
-test_pkgs=(espeak-ng sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium)
+test_pkgs=(espeak-ng sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;

@@ -165,6 +165,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Ports:      ports,
 		RTPTimeout: cfg.Media.RTPTimeout.D(),
 		UserAgent:  cfg.SIP.UserAgent,
+		T1:         cfg.SIP.T1.D(),
 		Logger:     log,
 	}, handler)
 	if err != nil {
