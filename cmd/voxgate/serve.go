@@ -57,7 +57,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
+	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	studioExec := studio.NewExecutor(studio.Options{
+		FunctionURL: studioFunctions.url,
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
@@ -204,6 +206,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
+	fns, err := startFunctions(ctx, cfg, db, mux, log)
+	if err != nil {
+		return err
+	}
+	if fns != nil {
+		defer fns.Close()
+		studioFunctions.m = fns
+	}
 	mux.Handle("/", gm.handler(apiHandler)) // GET /metrics, then the API
 	httpSrv := &http.Server{
 		Handler:           mux,

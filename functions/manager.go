@@ -1,0 +1,420 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voxgate/voxgate/sid"
+	"github.com/voxgate/voxgate/store"
+)
+
+// Defaults of Options.
+const (
+	DefaultWorkers      = 2
+	DefaultMemoryMB     = 256
+	DefaultTimeout      = 10 * time.Second
+	DefaultBuildTimeout = 5 * time.Minute
+)
+
+// Options configure a Manager.
+type Options struct {
+	// AccountSID and AuthToken are the account's credentials: they guard
+	// protected functions (X-Twilio-Signature) and are given to functions
+	// of services with include_credentials.
+	AccountSID, AuthToken string
+	// PublicURL is the gateway's base URL ("http://127.0.0.1:8080"): the
+	// base of the API's links and of the functions' URLs, and where
+	// getTwilioClient() sends its REST requests.
+	PublicURL string
+	// Dir holds uploaded content, builds and the npm cache (required).
+	Dir string
+	// Store persists the resources; nil keeps them in memory only.
+	Store store.ServerlessStore
+	// Node and NPM are the programs run (default "node" and "npm").
+	Node, NPM string
+	// RuntimeDir holds the runtime's node_modules (twilio), used by
+	// projects that do not bring their own (required).
+	RuntimeDir string
+	// Workers is the number of warm Node.js processes per deployment
+	// (default DefaultWorkers).
+	Workers int
+	// MemoryMB caps each worker's JavaScript heap (default DefaultMemoryMB).
+	MemoryMB int
+	// Timeout limits one function execution (default DefaultTimeout, Twilio's 10 s).
+	Timeout time.Duration
+	// BuildTimeout limits installing a build's npm dependencies.
+	BuildTimeout time.Duration
+	// Logger receives the runtime's and the functions' logs.
+	Logger *slog.Logger
+}
+
+// Manager hosts Twilio Serverless services: it keeps their resources,
+// builds and deploys them, and serves deployed functions and assets.
+type Manager struct {
+	opts   Options
+	log    *slog.Logger
+	runner string // runner.js written under Dir
+
+	mu          sync.RWMutex
+	services    map[string]*Service
+	envs        map[string]*Environment
+	resources   map[string]*Resource
+	versions    map[string]*Version
+	builds      map[string]*Build
+	deployments map[string]*Deployment
+	variables   map[string]*Variable
+	live        map[string]*liveEnv // by environment SID
+
+	deployMu sync.Mutex // one deployment (pool swap) at a time
+	ctx      context.Context
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup // builds and retiring pools
+}
+
+// liveEnv is an environment's running deployment.
+type liveEnv struct {
+	env   Environment
+	svc   Service
+	build Build
+	files map[string]manifestFile // by path: functions and assets
+	kinds map[string]string       // by path: kindFunction or kindAsset
+	pool  *pool
+	since time.Time
+}
+
+// New loads the stored resources and starts the deployed environments'
+// workers (so the first request finds them warm).
+func New(ctx context.Context, opts Options) (*Manager, error) {
+	if opts.Dir == "" || opts.RuntimeDir == "" {
+		return nil, errors.New("functions: Dir and RuntimeDir are required")
+	}
+	if opts.Node == "" {
+		opts.Node = "node"
+	}
+	if opts.NPM == "" {
+		opts.NPM = "npm"
+	}
+	opts.Workers = cmp(opts.Workers, DefaultWorkers)
+	opts.MemoryMB = cmp(opts.MemoryMB, DefaultMemoryMB)
+	opts.Timeout = cmp(opts.Timeout, DefaultTimeout)
+	opts.BuildTimeout = cmp(opts.BuildTimeout, DefaultBuildTimeout)
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	abs, err := filepath.Abs(opts.RuntimeDir)
+	if err != nil {
+		return nil, fmt.Errorf("functions: runtime dir: %w", err)
+	}
+	opts.RuntimeDir = abs
+	if _, err := os.Stat(filepath.Join(abs, "node_modules", "twilio")); err != nil {
+		return nil, fmt.Errorf("functions: the runtime's node_modules are missing (run make deps, or npm --prefix %s install): %w", abs, err)
+	}
+	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, fmt.Errorf("functions: dir: %w", err)
+	}
+	for _, d := range []string{"content", "builds", "deps"} {
+		if err := os.MkdirAll(filepath.Join(opts.Dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("functions: %w", err)
+		}
+	}
+	runner := filepath.Join(opts.Dir, "runner.js")
+	if err := os.WriteFile(runner, runnerJS, 0o644); err != nil {
+		return nil, fmt.Errorf("functions: %w", err)
+	}
+	m := &Manager{opts: opts, log: opts.Logger, runner: runner,
+		services: map[string]*Service{}, envs: map[string]*Environment{}, resources: map[string]*Resource{},
+		versions: map[string]*Version{}, builds: map[string]*Build{}, deployments: map[string]*Deployment{},
+		variables: map[string]*Variable{}, live: map[string]*liveEnv{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	if err := m.load(ctx); err != nil {
+		return nil, err
+	}
+	m.warmAll(ctx)
+	return m, nil
+}
+
+func cmp[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Close stops every worker and waits for builds in progress.
+func (m *Manager) Close() {
+	m.cancel()
+	m.bg.Wait()
+	m.mu.Lock()
+	live := m.live
+	m.live = map[string]*liveEnv{}
+	m.mu.Unlock()
+	for _, l := range live {
+		l.pool.close(0)
+	}
+}
+
+// load reads the stored resources.
+func (m *Manager) load(ctx context.Context) error {
+	if m.opts.Store == nil {
+		return nil
+	}
+	loadKind := func(kind string, put func([]byte) error) error {
+		recs, err := m.opts.Store.ListServerless(ctx, kind)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := put(r.Body); err != nil {
+				return fmt.Errorf("functions: stored %s %s: %w", kind, r.SID, err)
+			}
+		}
+		return nil
+	}
+	into := func(mp any) func([]byte) error {
+		return func(b []byte) error {
+			switch mp := mp.(type) {
+			case map[string]*Service:
+				return decodeInto(b, mp, func(v *Service) string { return v.SID })
+			case map[string]*Environment:
+				return decodeInto(b, mp, func(v *Environment) string { return v.SID })
+			case map[string]*Resource:
+				return decodeInto(b, mp, func(v *Resource) string { return v.SID })
+			case map[string]*Version:
+				return decodeInto(b, mp, func(v *Version) string { return v.SID })
+			case map[string]*Build:
+				return decodeInto(b, mp, func(v *Build) string { return v.SID })
+			case map[string]*Deployment:
+				return decodeInto(b, mp, func(v *Deployment) string { return v.SID })
+			case map[string]*Variable:
+				return decodeInto(b, mp, func(v *Variable) string { return v.SID })
+			}
+			return errors.New("unknown kind")
+		}
+	}
+	for _, k := range []struct {
+		kind string
+		mp   any
+	}{{kindService, m.services}, {kindEnvironment, m.envs}, {kindFunction, m.resources}, {kindAsset, m.resources},
+		{kindVersion, m.versions}, {kindBuild, m.builds}, {kindDeployment, m.deployments}, {kindVariable, m.variables}} {
+		if err := loadKind(k.kind, into(k.mp)); err != nil {
+			return err
+		}
+	}
+	// A build the gateway stopped in the middle of never finished.
+	for _, b := range m.builds {
+		if b.Status == buildBuilding {
+			b.Status, b.Error = buildFailed, "the gateway stopped during the build"
+			m.save(ctx, kindBuild, b.SID, b.ServiceSID, b)
+		}
+	}
+	return nil
+}
+
+func decodeInto[T any](b []byte, mp map[string]*T, key func(*T) string) error {
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	mp[key(v)] = v
+	return nil
+}
+
+// save persists one resource; failures are logged (the memory copy stays
+// authoritative until the next restart).
+func (m *Manager) save(ctx context.Context, kind, sid, parent string, v any) {
+	if m.opts.Store == nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = m.opts.Store.PutServerless(ctx, store.ServerlessRecord{SID: sid, Kind: kind, ParentSID: parent, Body: b})
+	}
+	if err != nil {
+		m.log.Error("functions: saving failed", "sid", sid, "error", err)
+	}
+}
+
+func (m *Manager) forget(ctx context.Context, sids ...string) {
+	if m.opts.Store == nil || len(sids) == 0 {
+		return
+	}
+	if err := m.opts.Store.DeleteServerless(ctx, sids...); err != nil {
+		m.log.Error("functions: deleting failed", "sids", sids, "error", err)
+	}
+}
+
+// warmAll starts the workers of every deployed environment.
+func (m *Manager) warmAll(ctx context.Context) {
+	m.mu.RLock()
+	var envs []Environment
+	for _, e := range m.envs {
+		if e.BuildSID != "" {
+			envs = append(envs, *e)
+		}
+	}
+	m.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, e := range envs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.activate(ctx, e.SID, e.BuildSID); err != nil {
+				m.log.Error("functions: starting a deployed environment failed", "environment_sid", e.SID, "build_sid", e.BuildSID, "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// activate starts warm workers for build in environment envSID and, once
+// they are ready, makes them the environment's live deployment; the old
+// one finishes its requests and stops. On error nothing changes.
+func (m *Manager) activate(ctx context.Context, envSID, buildSID string) error {
+	m.deployMu.Lock()
+	defer m.deployMu.Unlock()
+	m.mu.RLock()
+	env, b := m.envs[envSID], m.builds[buildSID]
+	var (
+		svc  Service
+		vars []Variable
+	)
+	if env != nil {
+		if s := m.services[env.ServiceSID]; s != nil {
+			svc = *s
+		}
+		for _, v := range m.variables {
+			if v.EnvironmentSID == envSID {
+				vars = append(vars, *v)
+			}
+		}
+	}
+	var envCopy Environment
+	var bCopy Build
+	if env != nil {
+		envCopy = *env
+	}
+	if b != nil {
+		bCopy = *b
+	}
+	m.mu.RUnlock()
+	if env == nil || b == nil || svc.SID == "" {
+		return errors.New("functions: unknown environment or build")
+	}
+	if bCopy.Status != buildCompleted {
+		return fmt.Errorf("functions: build %s is %s", buildSID, bCopy.Status)
+	}
+	l, err := m.startLive(ctx, svc, envCopy, bCopy, vars)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	old := m.live[envSID]
+	m.live[envSID] = l
+	m.mu.Unlock()
+	if old != nil {
+		m.bg.Add(1)
+		go func() {
+			defer m.bg.Done()
+			old.pool.close(m.opts.Timeout)
+		}()
+	}
+	m.log.Info("functions: deployment live", "service_sid", svc.SID, "environment_sid", envSID, "build_sid", buildSID, "workers", m.opts.Workers)
+	return nil
+}
+
+// startLive starts the workers of one build.
+func (m *Manager) startLive(ctx context.Context, svc Service, env Environment, b Build, vars []Variable) (*liveEnv, error) {
+	dir := m.buildDir(b.SID)
+	l := &liveEnv{env: env, svc: svc, build: b, files: map[string]manifestFile{}, kinds: map[string]string{}, since: time.Now()}
+	init := initMsg{Build: dir, APIBase: m.opts.PublicURL, RuntimeModules: filepath.Join(m.opts.RuntimeDir, "node_modules")}
+	m.mu.RLock()
+	for _, list := range []struct {
+		sids []string
+		kind string
+	}{{b.FunctionVersions, kindFunction}, {b.AssetVersions, kindAsset}} {
+		for _, vs := range list.sids {
+			v := m.versions[vs]
+			if v == nil {
+				continue
+			}
+			f := manifestFile{Path: v.Path, Visibility: v.Visibility, File: filepath.Join(dir, builtName(v)), SID: v.ResourceSID, Version: v.SID}
+			l.files[v.Path] = f
+			l.kinds[v.Path] = list.kind
+			if list.kind == kindFunction {
+				init.Functions = append(init.Functions, f)
+			} else {
+				init.Assets = append(init.Assets, f)
+			}
+		}
+	}
+	m.mu.RUnlock()
+	env2 := []string{}
+	for _, v := range vars {
+		env2 = append(env2, v.Key+"="+v.Value)
+	}
+	if svc.IncludeCredentials {
+		env2 = append(env2, "ACCOUNT_SID="+m.opts.AccountSID, "AUTH_TOKEN="+m.opts.AuthToken)
+	}
+	slices.Sort(env2)
+	log := m.log.With("service_sid", svc.SID, "environment_sid", env.SID, "build_sid", b.SID)
+	spec := workerSpec{node: m.opts.Node, runner: m.runner, env: env2, memoryMB: m.opts.MemoryMB, init: init, startLimit: 30 * time.Second, log: log}
+	p, err := newPool(ctx, spec, m.opts.Workers, m.opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	l.pool = p
+	return l, nil
+}
+
+// builtName is where a version lives inside its build's directory.
+func builtName(v *Version) string {
+	if v.Kind == kindFunction {
+		return filepath.Join("functions", filepath.FromSlash(strings.TrimPrefix(v.Path, "/"))+".js")
+	}
+	return filepath.Join("assets", filepath.FromSlash(strings.TrimPrefix(v.Path, "/")))
+}
+
+func (m *Manager) buildDir(buildSID string) string {
+	return filepath.Join(m.opts.Dir, "builds", buildSID)
+}
+
+func (m *Manager) contentPath(versionSID string) string {
+	return filepath.Join(m.opts.Dir, "content", versionSID)
+}
+
+func newSID(prefix string) string { return sid.New(prefix) }
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
+// FunctionURL returns the URL of a deployed function given its SID (and
+// optionally its service's SID or unique name), for Studio's run-function
+// widget. False when no live deployment serves it.
+func (m *Manager) FunctionURL(serviceSID, functionSID string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, l := range m.live {
+		if serviceSID != "" && serviceSID != l.svc.SID && serviceSID != l.svc.UniqueName {
+			continue
+		}
+		for p, f := range l.files {
+			if f.SID == functionSID && l.kinds[p] == kindFunction {
+				key := l.svc.UniqueName
+				if l.env.DomainSuffix != "" {
+					key += "-" + l.env.DomainSuffix
+				}
+				return m.opts.PublicURL + "/fn/" + key + p, true
+			}
+		}
+	}
+	return "", false
+}
