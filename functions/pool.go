@@ -20,6 +20,7 @@ type pool struct {
 
 	mu      sync.Mutex
 	workers []*worker
+	changed chan struct{} // closed (and renewed) when a replacement joins
 	closed  bool
 	wg      sync.WaitGroup // supervisors
 	ctx     context.Context
@@ -32,7 +33,7 @@ var errPoolClosed = errors.New("functions: deployment retired")
 // newPool starts size runners and waits until all are ready.
 func newPool(ctx context.Context, spec workerSpec, size int, timeout time.Duration) (*pool, error) {
 	pctx, cancel := context.WithCancel(context.Background())
-	p := &pool{spec: spec, size: size, timeout: timeout, log: spec.log, ctx: pctx, cancel: cancel}
+	p := &pool{spec: spec, size: size, timeout: timeout, log: spec.log, ctx: pctx, cancel: cancel, changed: make(chan struct{})}
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -110,6 +111,10 @@ func (p *pool) swap(old, nw *worker) bool {
 	if p.closed {
 		return false
 	}
+	defer func() {
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}()
 	for i, w := range p.workers {
 		if w == old {
 			p.workers[i] = nw
@@ -120,28 +125,35 @@ func (p *pool) swap(old, nw *worker) bool {
 	return true
 }
 
-// pick returns the live runner with the fewest requests in flight.
-func (p *pool) pick() (*worker, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errPoolClosed
-	}
-	var best *worker
-	for _, w := range p.workers {
+// pick returns the live runner with the fewest requests in flight,
+// counting the new request in its inflight (the caller ends it), and
+// waiting (until ctx ends) for a replacement when none is alive.
+func (p *pool) pick(ctx context.Context) (*worker, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		var best *worker
+		for _, w := range p.workers {
+			if !w.dead.Load() && (best == nil || w.inflight.Load() < best.inflight.Load()) {
+				best = w
+			}
+		}
+		changed := p.changed
+		if best != nil {
+			best.inflight.Add(1) // under p.mu: concurrent picks see it
+			p.mu.Unlock()
+			return best, nil
+		}
+		p.mu.Unlock()
 		select {
-		case <-w.exited:
-			continue
-		default:
-		}
-		if best == nil || w.inflight.Load() < best.inflight.Load() {
-			best = w
+		case <-changed:
+		case <-ctx.Done():
+			return nil, errWorkerExited
 		}
 	}
-	if best == nil {
-		return nil, errWorkerExited
-	}
-	return best, nil
 }
 
 // errTimeout is a function that did not call back within the limit.
@@ -151,12 +163,13 @@ var errTimeout = errors.New("functions: runtime application timed out")
 // the runner is pinged: one whose event loop is stuck is killed (and
 // replaced), one that merely lost a callback keeps serving.
 func (p *pool) run(ctx context.Context, inv invocation, log *slog.Logger) (result, error) {
-	w, err := p.pick()
+	cctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	w, err := p.pick(cctx)
 	if err != nil {
 		return result{}, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
+	defer w.inflight.Add(-1)
 	r, err := w.call(cctx, inv, log)
 	if err == nil || ctx.Err() != nil {
 		return r, err

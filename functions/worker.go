@@ -92,6 +92,7 @@ type worker struct {
 	ready   chan struct{}
 
 	inflight atomic.Int32
+	dead     atomic.Bool   // killed or exited: no new requests
 	exited   chan struct{} // closed when the process has ended and its reader stopped
 	exitErr  error
 }
@@ -145,6 +146,7 @@ func startWorker(ctx context.Context, spec workerSpec) (*worker, error) {
 		w.exitErr = cmd.Wait()
 		<-readerDone
 		fromNode.Close()
+		w.dead.Store(true)
 		w.failAll()
 		close(w.exited)
 	}()
@@ -266,7 +268,8 @@ func (w *worker) send(v any) error {
 }
 
 // call runs one function and waits for its answer until ctx ends. A
-// closed channel means the process died.
+// closed channel means the process died. The caller counts it in
+// inflight (pool.pick does).
 func (w *worker) call(ctx context.Context, inv invocation, log *slog.Logger) (result, error) {
 	p := &pendingCall{done: make(chan result, 1), log: log}
 	w.mu.Lock()
@@ -278,8 +281,6 @@ func (w *worker) call(ctx context.Context, inv invocation, log *slog.Logger) (re
 	}
 	w.waiting[inv.ID] = p
 	w.mu.Unlock()
-	w.inflight.Add(1)
-	defer w.inflight.Add(-1)
 	inv.T = "req"
 	if err := w.send(inv); err != nil {
 		w.forget(inv.ID)
@@ -327,6 +328,7 @@ func (w *worker) responsive(limit time.Duration) bool {
 
 // kill ends the process; exited closes once it is gone.
 func (w *worker) kill() {
+	w.dead.Store(true)
 	_ = w.cmd.Process.Kill()
 }
 
