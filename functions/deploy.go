@@ -108,7 +108,9 @@ type apiStatusError struct {
 	body   string
 }
 
-func (e *apiStatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(e.body)) }
+func (e *apiStatusError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(e.body))
+}
 
 func (c *apiClient) do(ctx context.Context, method, path string, form url.Values) (map[string]any, error) {
 	var body io.Reader

@@ -60,11 +60,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	studioExec := studio.NewExecutor(studio.Options{
 		FunctionURL: studioFunctions.url,
-		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
-		Store:      studio.NewSQLStore(db),
-		Calls:      studioCalls,
-		Recordings: studioRecorder,
-		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
+		Flows:       chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
+		Store:       studio.NewSQLStore(db),
+		Calls:       studioCalls,
+		Recordings:  studioRecorder,
+		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
