@@ -59,12 +59,12 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
 	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	studioExec := studio.NewExecutor(studio.Options{
+		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
+		Store:      studio.NewSQLStore(db),
+		Calls:      studioCalls,
+		Recordings: studioRecorder,
+		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 		FunctionURL: studioFunctions.url,
-		Flows:       chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
-		Store:       studio.NewSQLStore(db),
-		Calls:       studioCalls,
-		Recordings:  studioRecorder,
-		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
