@@ -184,6 +184,17 @@ func (m *Manager) runFunction(w http.ResponseWriter, r *http.Request, l *liveEnv
 		"DOMAIN_NAME": r.Host + "/fn/" + key, "PATH": f.Path, "SERVICE_SID": l.svc.SID, "ENVIRONMENT_SID": l.env.SID}}
 	start := time.Now()
 	res, err := l.pool.run(r.Context(), inv, log)
+	for errors.Is(err, errPoolClosed) {
+		// Redeployed while this request was on its way: the new
+		// deployment answers it, if it still has the function.
+		nl := m.lookup(key)
+		nf, ok := nl.fileFor(f.Path)
+		if nl == nil || nl == l || !ok || nf.Visibility != f.Visibility || nl.kinds[f.Path] != kindFunction {
+			break
+		}
+		l = nl
+		res, err = l.pool.run(r.Context(), inv, log)
+	}
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
@@ -286,4 +297,13 @@ func addValues(event map[string]any, v url.Values) {
 			event[k] = vs
 		}
 	}
+}
+
+// fileFor is the function or asset at path (nil-safe).
+func (l *liveEnv) fileFor(path string) (manifestFile, bool) {
+	if l == nil {
+		return manifestFile{}, false
+	}
+	f, ok := l.files[path]
+	return f, ok
 }

@@ -104,11 +104,11 @@ function init(msg) {
   const projectRequire = Module.createRequire(msg.build + '/package.json');
   Twilio = projectRequire('twilio');
   Twilio.Response = TwilioResponse;
-  for (const f of msg.functions) {
+  for (const f of msg.functions || []) {
     functions[f.path.replace(/^\//, '')] = { path: f.file };
     byPath.set(f.path, f.file);
   }
-  for (const a of msg.assets) {
+  for (const a of msg.assets || []) {
     if (a.visibility !== 'private') continue;
     privateAssets[a.path] = { path: a.file, open: () => fs.readFileSync(a.file, 'utf8') };
   }
