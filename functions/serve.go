@@ -111,6 +111,7 @@ func preflight(w http.ResponseWriter) {
 	h.Set("Access-Control-Expose-Headers", "ETag")
 	h.Set("Access-Control-Max-Age", "86400")
 	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusNoContent)
 }
