@@ -78,17 +78,25 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	m.runFunction(w, r, l, key, f, body)
 }
 
-// lookup finds the live deployment a /fn/{key}/ URL names.
+// lookup finds the live deployment a /fn/{key}/ URL names: the service
+// (by unique name or SID) in its production environment (no domain
+// suffix), else its most recently deployed one; or {unique_name}-{suffix}.
 func (m *Manager) lookup(key string) *liveEnv {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var best *liveEnv
+	better := func(l *liveEnv) bool {
+		if best == nil {
+			return true
+		}
+		if (l.env.DomainSuffix == "") != (best.env.DomainSuffix == "") {
+			return l.env.DomainSuffix == ""
+		}
+		return l.since.After(best.since)
+	}
 	for _, l := range m.live {
-		if l.svc.SID == key || l.svc.UniqueName == key {
-			if best == nil || (l.env.DomainSuffix == "") != (best.env.DomainSuffix == "") && l.env.DomainSuffix == "" ||
-				(l.env.DomainSuffix == "") == (best.env.DomainSuffix == "") && l.since.After(best.since) {
-				best = l
-			}
+		if (l.svc.SID == key || l.svc.UniqueName == key) && better(l) {
+			best = l
 		}
 	}
 	if best != nil {
