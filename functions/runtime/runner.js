@@ -123,6 +123,11 @@ function init(msg) {
   if (variables.ACCOUNT_SID && variables.AUTH_TOKEN) {
     global.twilioClient = Twilio(variables.ACCOUNT_SID, variables.AUTH_TOKEN, { lazyLoading: true, httpClient: localRequestClient(Twilio) });
   }
+  // Load every function now, so the first request finds it compiled (a
+  // module that fails to load fails its requests with that error later).
+  for (const f of msg.functions || []) {
+    try { require(f.file); } catch (e) { send({ t: 'log', id: null, level: 'warn', msg: `loading ${f.path} failed: ${e && e.message}` }); }
+  }
   send({ t: 'ready', twilio: Twilio.version || null });
 }
 
