@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -166,19 +167,25 @@ func readDependencies(file string) ([]Dependency, error) {
 	return out, nil
 }
 
-// readDotEnv parses a .env file (KEY=VALUE lines, # comments, optional
-// quotes), dropping empty values and the account's credentials.
+// readDotEnv reads a .env file (none: no variables).
 func readDotEnv(file string) (map[string]string, error) {
-	vars := map[string]string{}
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return vars, nil
+		return map[string]string{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("functions: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return parseDotEnv(f, file)
+}
+
+// parseDotEnv parses dotenv syntax (KEY=VALUE lines, # comments, optional
+// export and quotes), dropping empty values and the account's
+// credentials, as Twilio's toolkit does on deploy.
+func parseDotEnv(r io.Reader, name string) (map[string]string, error) {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -186,22 +193,27 @@ func readDotEnv(file string) (map[string]string, error) {
 		}
 		line = strings.TrimPrefix(line, "export ")
 		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("functions: %s:%d: want KEY=VALUE", file, n)
-		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		if !ok || k == "" || strings.ContainsAny(k, " \t\"'") {
+			return nil, fmt.Errorf("functions: %s:%d: want KEY=VALUE", name, n)
+		}
+		switch {
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			v = strings.ReplaceAll(v[1:len(v)-1], `\n`, "\n")
+		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
 			v = v[1 : len(v)-1]
-			if strings.HasPrefix(line[len(k)+1:], ` "`) || strings.Contains(line, `="`) {
-				v = strings.ReplaceAll(v, `\n`, "\n")
+		default:
+			if i := strings.Index(v, " #"); i >= 0 {
+				v = strings.TrimSpace(v[:i])
 			}
-		} else if i := strings.Index(v, " #"); i >= 0 {
-			v = strings.TrimSpace(v[:i])
 		}
 		if v == "" || k == "ACCOUNT_SID" || k == "AUTH_TOKEN" {
 			continue
 		}
 		vars[k] = v
 	}
-	return vars, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("functions: %s: %w", name, err)
+	}
+	return vars, nil
 }
