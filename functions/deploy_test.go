@@ -171,3 +171,18 @@ func (g *gateway) waitBuild(t *testing.T, path string) string {
 	t.Fatal("the build never finished")
 	return ""
 }
+
+// TestBuildInstallsDependencies: the project's package.json dependencies
+// (not devDependencies, not @twilio/runtime-handler) are installed with
+// npm at build time and required by the function.
+func TestBuildInstallsDependencies(t *testing.T) {
+	g := startGateway(t, t.TempDir(), nil, nil)
+	res := g.deploy(t, "deps", "with-deps")
+	if r := g.get(t, "/fn/deps/duration?d=1h"); r.status != 200 || r.body != `{"ms":3600000}` {
+		t.Fatalf("%d %s\n%s", r.status, r.body, g.logs)
+	}
+	b := g.api(t, "GET", "/v1/Services/deps/Builds/"+res.BuildSID, nil, 200)
+	if !equalJSON(b["dependencies"], []map[string]string{{"name": "@twilio/runtime-handler", "version": "2.1.0"}, {"name": "ms", "version": "2.1.3"}}) {
+		t.Errorf("build dependencies %v", b["dependencies"])
+	}
+}

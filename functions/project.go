@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -164,6 +165,7 @@ func readDependencies(file string) ([]Dependency, error) {
 	for n, v := range pkg.Dependencies {
 		out = append(out, Dependency{Name: n, Version: v})
 	}
+	slices.SortFunc(out, func(a, b Dependency) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
