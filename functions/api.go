@@ -25,6 +25,7 @@ import (
 //	/v1/Services/{ZS}/Environments[/{ZE}]           GET, POST / GET, DELETE
 //	/v1/Services/{ZS}/Environments/{ZE}/Variables[/{ZV}]    GET, POST / GET, POST, DELETE
 //	/v1/Services/{ZS}/Environments/{ZE}/Deployments[/{ZD}]  GET, POST / GET
+//	/v1/Services/{ZS}/Environments/{ZE}/Logs[/{NO}]         GET (the last 1000, in memory)
 //	/v1/Services/{ZS}/Functions[/{ZH}]              GET, POST / GET, POST, DELETE
 //	/v1/Services/{ZS}/Functions/{ZH}/Versions       GET, POST (multipart upload: Path, Visibility, Content)
 //	/v1/Services/{ZS}/Functions/{ZH}/Versions/{ZN}[/Content]  GET
@@ -57,6 +58,8 @@ func (m *Manager) APIHandler() http.Handler {
 	h("GET "+s+"/{svc}/Environments/{env}/Deployments", m.listDeployments)
 	h("POST "+s+"/{svc}/Environments/{env}/Deployments", m.createDeployment)
 	h("GET "+s+"/{svc}/Environments/{env}/Deployments/{d}", m.fetchDeployment)
+	h("GET "+s+"/{svc}/Environments/{env}/Logs", m.listLogs)
+	h("GET "+s+"/{svc}/Environments/{env}/Logs/{log}", m.fetchLog)
 	for _, kind := range []string{kindFunction, kindAsset} {
 		base := s + "/{svc}/" + collection(kind)
 		h("GET "+base, m.listResources(kind))

@@ -74,6 +74,9 @@ type Manager struct {
 	variables   map[string]*Variable
 	live        map[string]*liveEnv // by environment SID
 
+	logMu sync.Mutex
+	logs  map[string][]logEntry // by environment SID, oldest first
+
 	deployMu sync.Mutex // one deployment (pool swap) at a time
 	ctx      context.Context
 	cancel   context.CancelFunc

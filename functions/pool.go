@@ -162,7 +162,7 @@ var errTimeout = errors.New("functions: runtime application timed out")
 // run executes a function under the pool's time limit. After a timeout
 // the runner is pinged: one whose event loop is stuck is killed (and
 // replaced), one that merely lost a callback keeps serving.
-func (p *pool) run(ctx context.Context, inv invocation, log *slog.Logger) (result, error) {
+func (p *pool) run(ctx context.Context, inv invocation, log *requestLog) (result, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	w, err := p.pick(cctx)

@@ -185,10 +185,14 @@ func (m *Manager) runFunction(w http.ResponseWriter, r *http.Request, l *liveEnv
 	}
 	reqSID := newSID(prefixRequest)
 	callSID, _ := event["CallSid"].(string)
-	log := m.log.With("service_sid", l.svc.SID, "environment_sid", l.env.SID, "function_sid", f.SID, "request_sid", reqSID, "path", f.Path)
+	slogger := m.log.With("service_sid", l.svc.SID, "environment_sid", l.env.SID, "function_sid", f.SID, "request_sid", reqSID, "path", f.Path)
 	if callSID != "" {
-		log = log.With("call_sid", callSID)
+		slogger = slogger.With("call_sid", callSID)
 	}
+	envSID, buildSID := l.env.SID, l.build.SID
+	log := &requestLog{Logger: slogger, keep: func(level slog.Level, msg string) {
+		m.keepLog(logEntry{EnvironmentSID: envSID, ServiceSID: l.svc.SID, BuildSID: buildSID, FunctionSID: f.SID, RequestSID: reqSID, Level: level, Message: msg})
+	}}
 	inv := invocation{ID: reqSID, Path: f.Path, Event: event, Ctx: map[string]string{
 		"DOMAIN_NAME": r.Host + "/fn/" + key, "PATH": f.Path, "SERVICE_SID": l.svc.SID, "ENVIRONMENT_SID": l.env.SID}}
 	start := time.Now()
@@ -208,13 +212,14 @@ func (m *Manager) runFunction(w http.ResponseWriter, r *http.Request, l *liveEnv
 	switch {
 	case err == nil:
 	case errors.Is(err, errTimeout):
-		log.Error("functions: runtime application timed out", "code", codeFunctionError, "limit", m.opts.Timeout, "elapsed_ms", elapsed.Milliseconds())
+		log.note(slog.LevelError, "functions: runtime application timed out", "code", codeFunctionError, "limit", m.opts.Timeout, "elapsed_ms", elapsed.Milliseconds())
 		http.Error(w, "Runtime Application Timed Out", http.StatusGatewayTimeout)
 		return
 	case errors.Is(err, context.Canceled):
 		return // the caller went away
 	default:
 		log.Error("functions: the function's worker failed", "code", codeFunctionError, "error", err, "elapsed_ms", elapsed.Milliseconds())
+		log.keep(slog.LevelError, "the function's worker failed: "+err.Error())
 		http.Error(w, "Function execution failed: its worker ended (crash, exit or memory limit)", http.StatusBadGateway)
 		return
 	}

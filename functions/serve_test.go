@@ -138,6 +138,38 @@ func TestServeProject(t *testing.T) {
 			t.Errorf("by service SID: %d", bySID.status)
 		}
 	})
+	t.Run("Logs resource", func(t *testing.T) {
+		g.get(t, "/fn/ivr-app/fail")
+		base := "/v1/Services/" + res.ServiceSID + "/Environments/" + res.EnvironmentSID + "/Logs"
+		logs := g.api(t, "GET", base, nil, 200)["logs"].([]any)
+		var info, failed map[string]any
+		for _, l := range logs {
+			e := l.(map[string]any)
+			if e["message"] == "caller +15550001111 pressed 1" {
+				info = e
+			}
+			if strings.Contains(e["message"].(string), "the database is down") {
+				failed = e
+			}
+		}
+		if info == nil || info["level"] != "info" || !strings.HasPrefix(info["request_sid"].(string), "RQ") ||
+			!strings.HasPrefix(info["function_sid"].(string), "ZH") || info["build_sid"] != res.BuildSID || !strings.HasPrefix(info["deployment_sid"].(string), "ZD") {
+			t.Errorf("console.log entry %v", info)
+		}
+		if failed == nil || failed["level"] != "error" {
+			t.Fatalf("error entry %v in %v", failed, logs)
+		}
+		one := g.api(t, "GET", base+"/"+failed["sid"].(string), nil, 200)
+		if one["message"] != failed["message"] {
+			t.Errorf("fetched %v", one)
+		}
+		filtered := g.api(t, "GET", base+"?FunctionSid="+failed["function_sid"].(string), nil, 200)["logs"].([]any)
+		for _, l := range filtered {
+			if l.(map[string]any)["function_sid"] != failed["function_sid"] {
+				t.Errorf("FunctionSid filter let %v through", l)
+			}
+		}
+	})
 	t.Run("preflight", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodOptions, g.srv.URL+"/fn/ivr-app/text", nil)
 		r := do(t, req)

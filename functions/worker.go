@@ -100,7 +100,23 @@ type worker struct {
 // pendingCall is a request waiting for its answer.
 type pendingCall struct {
 	done chan result
-	log  *slog.Logger
+	log  *requestLog
+}
+
+// requestLog is where one request's log lines go: the gateway's log, with
+// the function's, request's and call's SIDs, and the environment's Logs
+// resource (keep).
+type requestLog struct {
+	*slog.Logger
+	keep func(level slog.Level, msg string)
+}
+
+// note logs msg at level in both places.
+func (l *requestLog) note(level slog.Level, msg string, args ...any) {
+	l.Log(context.Background(), level, msg, args...)
+	if l.keep != nil {
+		l.keep(level, msg)
+	}
 }
 
 // startWorker starts a runner and waits until it has loaded Twilio and is
@@ -211,7 +227,7 @@ func (w *worker) read(r io.Reader) {
 // functionLog writes a console.* line of a function to the gateway's log,
 // with the function's, request's and call's SIDs.
 func (w *worker) functionLog(m runnerMsg) {
-	log := w.log
+	log := &requestLog{Logger: w.log}
 	if m.ID != nil {
 		w.mu.Lock()
 		if p := w.waiting[*m.ID]; p != nil {
@@ -221,7 +237,14 @@ func (w *worker) functionLog(m runnerMsg) {
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(m.Level))
-	log.Log(context.Background(), level, "function: "+m.Msg)
+	var args []any
+	if level >= slog.LevelError {
+		args = append(args, "code", codeErrorLog) // an error logged by a function is Twilio's 82005
+	}
+	log.Log(context.Background(), level, "function: "+m.Msg, args...)
+	if log.keep != nil {
+		log.keep(level, m.Msg)
+	}
 }
 
 func (w *worker) answer(m runnerMsg) {
@@ -270,7 +293,7 @@ func (w *worker) send(v any) error {
 // call runs one function and waits for its answer until ctx ends. A
 // closed channel means the process died. The caller counts it in
 // inflight (pool.pick does).
-func (w *worker) call(ctx context.Context, inv invocation, log *slog.Logger) (result, error) {
+func (w *worker) call(ctx context.Context, inv invocation, log *requestLog) (result, error) {
 	p := &pendingCall{done: make(chan result, 1), log: log}
 	w.mu.Lock()
 	select {
