@@ -18,6 +18,7 @@ import (
 // every request is answered by the old or the new build, never fails, and
 // the new build answers without a cold start once the deploy returns.
 func TestRedeployIsAtomic(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	g.deploy(t, "hello", "hello-v1")
 	var (
@@ -67,6 +68,7 @@ func TestRedeployIsAtomic(t *testing.T) {
 // TestFailedBuildChangesNothing: a build that fails (two versions with
 // one path) cannot be deployed and the live deployment keeps serving.
 func TestFailedBuildChangesNothing(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	res := g.deploy(t, "hello", "hello-v1")
 	svc := "/v1/Services/" + res.ServiceSID
@@ -104,6 +106,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 // TestDeploymentsSurviveRestart: resources, builds and the live
 // deployment come back from the database and the storage directory, warm.
 func TestDeploymentsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := store.Open(context.Background(), dir)
 	if err != nil {
@@ -176,6 +179,7 @@ func (g *gateway) waitBuild(t *testing.T, path string) string {
 // (not devDependencies, not @twilio/runtime-handler) are installed with
 // npm at build time and required by the function.
 func TestBuildInstallsDependencies(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	res := g.deploy(t, "deps", "with-deps")
 	if r := g.get(t, "/fn/deps/duration?d=1h"); r.status != 200 || r.body != `{"ms":3600000}` {

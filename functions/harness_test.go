@@ -57,7 +57,7 @@ func startGateway(t *testing.T, dir string, db store.ServerlessStore, tweak func
 	mux := http.NewServeMux()
 	g.srv = httptest.NewServer(mux)
 	g.opts = Options{AccountSID: testAccount, AuthToken: testToken, PublicURL: g.srv.URL, Dir: dir, Store: db,
-		RuntimeDir: filepath.Join("runtime"), Workers: 2, Timeout: 2 * time.Second,
+		RuntimeDir: filepath.Join("runtime"), Workers: 1, Timeout: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if tweak != nil {
 		tweak(&g.opts)

@@ -13,9 +13,11 @@ import (
 // own request, with Twilio's error code in the log, while the other
 // functions of the same deployment keep answering.
 func TestMisbehavingFunctions(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, func(o *Options) {
 		o.Timeout = 4 * time.Second // the leak needs a moment to reach its cap on a busy machine
 		o.MemoryMB = 48
+		o.Workers = 2 // a spare for the neighbouring request
 	})
 	g.deploy(t, "bad", "project")
 	healthy := func(t *testing.T) {

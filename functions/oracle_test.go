@@ -91,6 +91,7 @@ func startEmulator(t testing.TB, project string, env map[string]string) *emulato
 // time limit, undefined SIDs, no process.env in-process, "/" not falling
 // back to /index.html) are left out.
 func TestAgainstTwilioEmulator(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	g.deploy(t, "oracle", "project")
 	emu := startEmulator(t, "project", map[string]string{"ACCOUNT_SID": testAccount, "AUTH_TOKEN": testToken})

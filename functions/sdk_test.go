@@ -16,6 +16,7 @@ import (
 // (testdata/sdk/deploy.js), unchanged but for the base URL, and calls the
 // deployed function.
 func TestDeployWithTwilioNode(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	modules, _ := filepath.Abs("runtime/node_modules")
 	cmd := exec.Command("node", "testdata/sdk/deploy.js")
@@ -80,6 +81,7 @@ func TestDeployWithTwilioNode(t *testing.T) {
 // TestGetTwilioClientReachesTheGateway: context.getTwilioClient() sends
 // REST requests to this gateway with the account's credentials.
 func TestGetTwilioClientReachesTheGateway(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	var (
 		mu   sync.Mutex

@@ -13,6 +13,7 @@ import (
 // JSON, Twilio.Response, event and context, Runtime globals,
 // visibility, assets and CORS.
 func TestServeProject(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, t.TempDir(), nil, nil)
 	res := g.deploy(t, "ivr-app", "project")
 	if want := g.srv.URL + "/fn/ivr-app"; res.URL != want {
