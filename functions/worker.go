@@ -317,6 +317,7 @@ func (w *worker) call(ctx context.Context, inv invocation, log *requestLog) (res
 		return r, nil
 	case <-ctx.Done():
 		w.forget(inv.ID)
+		_ = w.send(map[string]string{"t": "cancel", "id": inv.ID}) // the runner forgets it too
 		return result{}, ctx.Err()
 	}
 }

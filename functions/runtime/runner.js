@@ -11,7 +11,7 @@
 //         apiBase, runtimeModules}
 //        {t:"req", id, path, event, ctx:{DOMAIN_NAME, PATH, SERVICE_SID,
 //         ENVIRONMENT_SID, ACCOUNT_SID?, AUTH_TOKEN?}}
-//        {t:"ping"}
+//        {t:"ping"} | {t:"cancel", id}
 //   out: {t:"ready"} | {t:"res", id, status, headers:{name:[v]}, body(base64)}
 //        {t:"log", id, level, msg} | {t:"pong"}
 
@@ -85,9 +85,11 @@ class TwilioResponse {
 
 // LocalRequestClient sends twilio-node's requests to this gateway's REST
 // API: only the path and query of https://{product}.twilio.com/... are kept.
+let sharedClient; // one keep-alive connection pool for every request
 function localRequestClient(twilio) {
+  if (sharedClient) return sharedClient;
   const inner = new twilio.RequestClient();
-  return {
+  return sharedClient = {
     request(opts) {
       const u = new URL(opts.uri);
       return inner.request(Object.assign({}, opts, { uri: apiBase + u.pathname + u.search }));
@@ -186,7 +188,7 @@ function handle(msg) {
   const { id } = msg;
   const state = { id, done: false };
   const finish = (err, payload) => {
-    if (state.done) return;
+    if (state.done || !pending.has(id)) return;
     state.done = true;
     pending.delete(id);
     if (err) console.error(err instanceof Error ? (err.stack || err.message) : String(err));
@@ -233,6 +235,7 @@ input.on('data', (chunk) => {
     const msg = JSON.parse(line);
     if (msg.t === 'req') handle(msg);
     else if (msg.t === 'ping') send({ t: 'pong' });
+    else if (msg.t === 'cancel') pending.delete(msg.id); // timed out: a late callback is dropped
     else if (msg.t === 'init') {
       try { init(msg); } catch (e) { send({ t: 'log', id: null, level: 'error', msg: 'init: ' + (e.stack || e) }); process.exit(70); }
     }
