@@ -58,3 +58,17 @@ func TestRunFunctionBySID(t *testing.T) {
 		t.Errorf("X-Twilio-Signature %q does not verify", signature)
 	}
 }
+
+// TestRunFunctionLocalPath: a run-function url that is a path names a
+// function on this gateway (its /fn/ routes).
+func TestRunFunctionLocalPath(t *testing.T) {
+	x := &Executor{opts: Options{PublicURL: "http://127.0.0.1:8080"}}
+	for in, want := range map[string]string{
+		"/fn/ivr/router?x=1":          "http://127.0.0.1:8080/fn/ivr/router?x=1",
+		"https://a-1234.twil.io/path": "https://a-1234.twil.io/path",
+	} {
+		if got, err := x.functionURL(in); err != nil || got != want {
+			t.Errorf("functionURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
