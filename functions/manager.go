@@ -106,10 +106,10 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.NPM == "" {
 		opts.NPM = "npm"
 	}
-	opts.Workers = cmp(opts.Workers, DefaultWorkers)
-	opts.MemoryMB = cmp(opts.MemoryMB, DefaultMemoryMB)
-	opts.Timeout = cmp(opts.Timeout, DefaultTimeout)
-	opts.BuildTimeout = cmp(opts.BuildTimeout, DefaultBuildTimeout)
+	opts.Workers = orDefault(opts.Workers, DefaultWorkers)
+	opts.MemoryMB = orDefault(opts.MemoryMB, DefaultMemoryMB)
+	opts.Timeout = orDefault(opts.Timeout, DefaultTimeout)
+	opts.BuildTimeout = orDefault(opts.BuildTimeout, DefaultBuildTimeout)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -146,7 +146,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	return m, nil
 }
 
-func cmp[T int | time.Duration](v, def T) T {
+func orDefault[T int | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}
@@ -168,50 +168,22 @@ func (m *Manager) Close() {
 
 // load reads the stored resources.
 func (m *Manager) load(ctx context.Context) error {
-	if m.opts.Store == nil {
+	st := m.opts.Store
+	if st == nil {
 		return nil
 	}
-	loadKind := func(kind string, put func([]byte) error) error {
-		recs, err := m.opts.Store.ListServerless(ctx, kind)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if err := put(r.Body); err != nil {
-				return fmt.Errorf("functions: stored %s %s: %w", kind, r.SID, err)
-			}
-		}
-		return nil
-	}
-	into := func(mp any) func([]byte) error {
-		return func(b []byte) error {
-			switch mp := mp.(type) {
-			case map[string]*Service:
-				return decodeInto(b, mp, func(v *Service) string { return v.SID })
-			case map[string]*Environment:
-				return decodeInto(b, mp, func(v *Environment) string { return v.SID })
-			case map[string]*Resource:
-				return decodeInto(b, mp, func(v *Resource) string { return v.SID })
-			case map[string]*Version:
-				return decodeInto(b, mp, func(v *Version) string { return v.SID })
-			case map[string]*Build:
-				return decodeInto(b, mp, func(v *Build) string { return v.SID })
-			case map[string]*Deployment:
-				return decodeInto(b, mp, func(v *Deployment) string { return v.SID })
-			case map[string]*Variable:
-				return decodeInto(b, mp, func(v *Variable) string { return v.SID })
-			}
-			return errors.New("unknown kind")
-		}
-	}
-	for _, k := range []struct {
-		kind string
-		mp   any
-	}{{kindService, m.services}, {kindEnvironment, m.envs}, {kindFunction, m.resources}, {kindAsset, m.resources},
-		{kindVersion, m.versions}, {kindBuild, m.builds}, {kindDeployment, m.deployments}, {kindVariable, m.variables}} {
-		if err := loadKind(k.kind, into(k.mp)); err != nil {
-			return err
-		}
+	err := errors.Join(
+		loadKind(ctx, st, kindService, m.services, func(v *Service) string { return v.SID }),
+		loadKind(ctx, st, kindEnvironment, m.envs, func(v *Environment) string { return v.SID }),
+		loadKind(ctx, st, kindFunction, m.resources, func(v *Resource) string { return v.SID }),
+		loadKind(ctx, st, kindAsset, m.resources, func(v *Resource) string { return v.SID }),
+		loadKind(ctx, st, kindVersion, m.versions, func(v *Version) string { return v.SID }),
+		loadKind(ctx, st, kindBuild, m.builds, func(v *Build) string { return v.SID }),
+		loadKind(ctx, st, kindDeployment, m.deployments, func(v *Deployment) string { return v.SID }),
+		loadKind(ctx, st, kindVariable, m.variables, func(v *Variable) string { return v.SID }),
+	)
+	if err != nil {
+		return err
 	}
 	// A build the gateway stopped in the middle of never finished.
 	for _, b := range m.builds {
@@ -223,12 +195,19 @@ func (m *Manager) load(ctx context.Context) error {
 	return nil
 }
 
-func decodeInto[T any](b []byte, mp map[string]*T, key func(*T) string) error {
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
+// loadKind decodes the stored records of kind into mp.
+func loadKind[T any](ctx context.Context, st store.ServerlessStore, kind string, mp map[string]*T, sid func(*T) string) error {
+	recs, err := st.ListServerless(ctx, kind)
+	if err != nil {
 		return err
 	}
-	mp[key(v)] = v
+	for _, r := range recs {
+		v := new(T)
+		if err := json.Unmarshal(r.Body, v); err != nil {
+			return fmt.Errorf("functions: stored %s %s: %w", kind, r.SID, err)
+		}
+		mp[sid(v)] = v
+	}
 	return nil
 }
 
@@ -285,42 +264,20 @@ func (m *Manager) warmAll(ctx context.Context) {
 func (m *Manager) activate(ctx context.Context, envSID, buildSID string) error {
 	m.deployMu.Lock()
 	defer m.deployMu.Unlock()
-	m.mu.RLock()
-	env, b := m.envs[envSID], m.builds[buildSID]
-	var (
-		svc  Service
-		vars []Variable
-	)
-	if env != nil {
-		if s := m.services[env.ServiceSID]; s != nil {
-			svc = *s
-		}
-		for _, v := range m.variables {
-			if v.EnvironmentSID == envSID {
-				vars = append(vars, *v)
-			}
-		}
+	svc, env, b, vars, err := m.deploymentParts(envSID, buildSID)
+	if err != nil {
+		return err
 	}
-	var envCopy Environment
-	var bCopy Build
-	if env != nil {
-		envCopy = *env
-	}
-	if b != nil {
-		bCopy = *b
-	}
-	m.mu.RUnlock()
-	if env == nil || b == nil || svc.SID == "" {
-		return errors.New("functions: unknown environment or build")
-	}
-	if bCopy.Status != buildCompleted {
-		return fmt.Errorf("functions: build %s is %s", buildSID, bCopy.Status)
-	}
-	l, err := m.startLive(ctx, svc, envCopy, bCopy, vars)
+	l, err := m.startLive(ctx, svc, env, b, vars)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
+	if m.envs[envSID] == nil { // deleted meanwhile
+		m.mu.Unlock()
+		l.pool.close(0)
+		return errors.New("functions: the environment was deleted during the deployment")
+	}
 	old := m.live[envSID]
 	m.live[envSID] = l
 	m.mu.Unlock()
@@ -333,6 +290,26 @@ func (m *Manager) activate(ctx context.Context, envSID, buildSID string) error {
 	}
 	m.log.Info("functions: deployment live", "service_sid", svc.SID, "environment_sid", envSID, "build_sid", buildSID, "workers", m.opts.Workers)
 	return nil
+}
+
+// deploymentParts copies what a deployment of build in envSID needs.
+func (m *Manager) deploymentParts(envSID, buildSID string) (Service, Environment, Build, []Variable, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	env, b := m.envs[envSID], m.builds[buildSID]
+	if env == nil || b == nil || m.services[env.ServiceSID] == nil {
+		return Service{}, Environment{}, Build{}, nil, errors.New("functions: unknown environment or build")
+	}
+	if b.Status != buildCompleted {
+		return Service{}, Environment{}, Build{}, nil, fmt.Errorf("functions: build %s is %s", buildSID, b.Status)
+	}
+	var vars []Variable
+	for _, v := range m.variables {
+		if v.EnvironmentSID == envSID {
+			vars = append(vars, *v)
+		}
+	}
+	return *m.services[env.ServiceSID], *env, *b, vars, nil
 }
 
 // startLive starts the workers of one build.
