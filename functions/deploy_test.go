@@ -190,3 +190,20 @@ func TestBuildInstallsDependencies(t *testing.T) {
 		t.Errorf("build dependencies %v", b["dependencies"])
 	}
 }
+
+// TestProjectPinnedTwilio: a project that lists twilio gets that version
+// as its Twilio global (installed at build time), not the runtime's.
+func TestProjectPinnedTwilio(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, t.TempDir(), nil, nil)
+	g.deploy(t, "pinned", "pinned-twilio")
+	r := g.get(t, "/fn/pinned/version")
+	var got struct {
+		Version string
+		Global  bool
+		Twiml   string
+	}
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil || got.Version != "5.0.0" || !got.Global || !strings.Contains(got.Twiml, "<Say>pinned</Say>") {
+		t.Errorf("%d %s (%v)", r.status, r.body, err)
+	}
+}
