@@ -40,6 +40,7 @@ func TestMisbehavingFunctions(t *testing.T) {
 		{"loop", 504, "Runtime Application Timed Out", "blocks its event loop); killing it"},
 		{"exit", 502, "worker ended", `msg="functions: the function's worker failed"`},
 		{"leak", 502, "worker ended", `msg="functions: the function's worker failed"`},
+		{"bufleak", 502, "worker ended", `msg="functions: the function's worker failed"`},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			// With its spare worker up, a well-behaved request in flight at
@@ -76,7 +77,10 @@ func TestMisbehavingFunctions(t *testing.T) {
 		})
 	}
 	if !strings.Contains(g.logs.String(), `exit="signal: aborted"`) {
-		t.Errorf("the leaking worker did not end at its memory cap")
+		t.Errorf("the leaking worker did not end at its heap cap")
+	}
+	if !hasLine(g.logs.String(), "passed its memory limit; killing it", "limit_mb=224") {
+		t.Errorf("the worker leaking Buffers was not killed at its resident memory limit")
 	}
 	if r := g.get(t, "/fn/bad/voice/menu"); r.status != http.StatusOK {
 		t.Errorf("after all that: %d", r.status)

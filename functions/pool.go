@@ -57,6 +57,8 @@ func newPool(ctx context.Context, spec workerSpec, size int, timeout time.Durati
 	for _, w := range p.workers {
 		p.supervise(w)
 	}
+	p.wg.Add(1)
+	go p.watchMemory()
 	if len(errs) > 0 {
 		p.close(0)
 		return nil, errors.Join(errs...)
