@@ -34,6 +34,7 @@ func TestMisbehavingFunctions(t *testing.T) {
 	}{
 		{"fail", 500, `"message":"the database is down"`, "the database is down"},
 		{"throws", 500, "thrown synchronously", "thrown synchronously"},
+		{"huge", 500, "Function response larger than 6 MB", "larger than the 6 MB limit"},
 		{"rejects", 500, "async failure", "async failure"},
 		{"escapes", 500, "thrown from a timer", "thrown from a timer"},
 		{"never", 504, "Runtime Application Timed Out", `msg="functions: runtime application timed out"`},

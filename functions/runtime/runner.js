@@ -183,6 +183,7 @@ function toHTTP(err, payload) {
 }
 
 const pending = new Map(); // request id → finish(err) for uncaught errors
+const MAX_RESPONSE = 6 << 20; // as Twilio's (Lambda's) response limit
 
 function handle(msg) {
   const { id } = msg;
@@ -194,6 +195,10 @@ function handle(msg) {
     if (err) console.error(err instanceof Error ? (err.stack || err.message) : String(err));
     let r;
     try { r = toHTTP(err, payload); } catch (e) { r = toHTTP(e); }
+    if (r.body.length > MAX_RESPONSE) {
+      console.error(`the response is ${r.body.length} bytes, larger than the 6 MB limit`);
+      r = toHTTP(new Error('Function response larger than 6 MB'));
+    }
     send({ t: 'res', id, status: r.status, headers: r.headers, body: r.body.toString('base64') });
   };
   pending.set(id, finish);
