@@ -338,14 +338,21 @@ func (m *Manager) startLive(ctx context.Context, svc Service, env Environment, b
 		}
 	}
 	m.mu.RUnlock()
-	env2 := []string{}
+	// process.env: the Variables and credentials (also context's), plus
+	// what programs expect: PATH, and TZ=UTC as on Twilio.
+	values := map[string]string{}
 	for _, v := range vars {
-		env2 = append(env2, v.Key+"="+v.Value)
+		values[v.Key] = v.Value
 	}
 	if svc.IncludeCredentials {
-		env2 = append(env2, "ACCOUNT_SID="+m.opts.AccountSID, "AUTH_TOKEN="+m.opts.AuthToken)
+		values["ACCOUNT_SID"], values["AUTH_TOKEN"] = m.opts.AccountSID, m.opts.AuthToken
 	}
-	slices.Sort(env2)
+	env2 := []string{"TZ=UTC", "PATH=" + os.Getenv("PATH")}
+	for k, v := range values {
+		init.ContextKeys = append(init.ContextKeys, k)
+		env2 = append(env2, k+"="+v)
+	}
+	slices.Sort(init.ContextKeys)
 	log := m.log.With("service_sid", svc.SID, "environment_sid", env.SID, "build_sid", b.SID)
 	spec := workerSpec{node: m.opts.Node, runner: m.runner, env: env2, memoryMB: m.opts.MemoryMB, init: init, startLimit: 30 * time.Second, log: log}
 	p, err := newPool(ctx, spec, m.opts.Workers, m.opts.Timeout)

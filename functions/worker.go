@@ -36,6 +36,7 @@ type initMsg struct {
 	Assets         []manifestFile `json:"assets"`
 	APIBase        string         `json:"apiBase"`
 	RuntimeModules string         `json:"runtimeModules"`
+	ContextKeys    []string       `json:"contextKeys"`
 }
 
 // manifestFile is one function or asset of a build.

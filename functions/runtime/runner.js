@@ -8,7 +8,8 @@
 // messages, file descriptor 4 the runner's, so stdout and stderr stay free
 // for whatever functions print.
 //   in:  {t:"init", build, functions:[{path,visibility,file}], assets:[...],
-//         apiBase, runtimeModules}
+//         apiBase, runtimeModules, contextKeys (the process.env names that
+//         are Variables or credentials)}
 //        {t:"req", id, path, event, ctx:{DOMAIN_NAME, PATH, SERVICE_SID,
 //         ENVIRONMENT_SID, ACCOUNT_SID?, AUTH_TOKEN?}}
 //        {t:"ping"} | {t:"cancel", id}
@@ -38,7 +39,7 @@ let functions = {}; // Runtime.getFunctions(): path without slash → {path}
 let privateAssets = {}; // Runtime.getAssets(): path → {path, open()}
 let byPath = new Map(); // function path → file
 let apiBase = '';
-const variables = Object.assign({}, process.env); // the environment's Variables
+let variables = {}; // the environment's Variables (and credentials), for context
 
 // TwilioResponse is Twilio.Response: status, headers and body set by the
 // function (the runtime's documented API).
@@ -99,6 +100,7 @@ function localRequestClient(twilio) {
 
 function init(msg) {
   apiBase = msg.apiBase.replace(/\/$/, '');
+  for (const k of msg.contextKeys || []) variables[k] = process.env[k];
   // Modules the project does not bring (twilio) come from the runtime's.
   process.env.NODE_PATH = msg.runtimeModules;
   Module._initPaths();
