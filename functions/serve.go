@@ -189,9 +189,11 @@ func (m *Manager) runFunction(w http.ResponseWriter, r *http.Request, l *liveEnv
 	if callSID != "" {
 		slogger = slogger.With("call_sid", callSID)
 	}
-	envSID, buildSID := l.env.SID, l.build.SID
+	entry := logEntry{EnvironmentSID: l.env.SID, ServiceSID: l.svc.SID, BuildSID: l.build.SID, FunctionSID: f.SID, RequestSID: reqSID}
 	log := &requestLog{Logger: slogger, keep: func(level slog.Level, msg string) {
-		m.keepLog(logEntry{EnvironmentSID: envSID, ServiceSID: l.svc.SID, BuildSID: buildSID, FunctionSID: f.SID, RequestSID: reqSID, Level: level, Message: msg})
+		e := entry
+		e.Level, e.Message = level, msg
+		m.keepLog(e)
 	}}
 	inv := invocation{ID: reqSID, Path: f.Path, Event: event, Ctx: map[string]string{
 		"DOMAIN_NAME": r.Host + "/fn/" + key, "PATH": f.Path, "SERVICE_SID": l.svc.SID, "ENVIRONMENT_SID": l.env.SID}}
