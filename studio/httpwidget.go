@@ -74,14 +74,13 @@ func (r *runner) runFunction(st *State) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	raw := strings.TrimSpace(r.text(st, "url", b))
+	target, err := r.x.functionURL(strings.TrimSpace(r.text(st, "url", b)))
 	if fnSID := strings.TrimSpace(r.text(st, "function_sid", b)); fnSID != "" && r.x.opts.FunctionURL != nil {
 		// A function hosted by this gateway, named by its SID.
 		if u, ok := r.x.opts.FunctionURL(strings.TrimSpace(r.text(st, "service_sid", b)), fnSID); ok {
-			raw = u
+			target, err = u, nil
 		}
 	}
-	target, err := r.x.functionURL(raw)
 	if err != nil {
 		r.log.Warn("studio: run-function has no usable url", "widget", st.Name, "error", err)
 		_, cx := r.top()
