@@ -50,6 +50,22 @@ type Config struct {
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
 	DefaultApp App `yaml:"default_app"`
+	// Functions configures hosted Twilio Functions and Assets.
+	Functions Functions `yaml:"functions"`
+}
+
+// Functions configures the Node.js runtime of hosted Twilio Serverless
+// projects (package functions).
+type Functions struct {
+	// RuntimeDir holds the runtime's node_modules (twilio), installed by
+	// make deps (default functions/runtime, relative to the working
+	// directory). Missing: functions are disabled with a warning.
+	RuntimeDir string   `yaml:"runtime_dir"`
+	Node       string   `yaml:"node"`      // Node.js binary (default node)
+	NPM        string   `yaml:"npm"`       // npm binary for build dependencies (default npm)
+	Workers    int      `yaml:"workers"`   // warm processes per deployment (default 2)
+	MemoryMB   int      `yaml:"memory_mb"` // heap cap per process (default 256)
+	Timeout    Duration `yaml:"timeout"`   // per execution (default 10s, as Twilio)
 }
 
 // SIP configures signalling.
@@ -215,6 +231,8 @@ func Default() Config {
 		Log:            Log{Level: "info", Format: "text"},
 		WebhookTimeout: Duration(15 * time.Second),
 		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
+		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
+			Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -295,6 +313,15 @@ func (c Config) Validate() error {
 	}
 	if !authTokenPattern.MatchString(c.Account.AuthToken) {
 		bad("account.auth_token", "want 32 hex digits (Twilio's SDKs accept only letters and digits)")
+	}
+	if c.Functions.Workers < 1 || c.Functions.Workers > 64 {
+		bad("functions.workers", "%d: want 1 to 64", c.Functions.Workers)
+	}
+	if c.Functions.MemoryMB < 32 {
+		bad("functions.memory_mb", "%d: want at least 32", c.Functions.MemoryMB)
+	}
+	if c.Functions.Timeout <= 0 {
+		bad("functions.timeout", "must be positive")
 	}
 	if c.Storage.Dir == "" {
 		bad("storage.dir", "must not be empty")

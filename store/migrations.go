@@ -130,4 +130,15 @@ var migrations = []migration{
 			UNIQUE (flow_sid, identity)
 		) STRICT`,
 	}},
+	{version: 6, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 7, name: "serverless services, functions, assets, versions, builds, environments, deployments and variables", stmts: []string{
+		`CREATE TABLE serverless_resources (
+			sid          TEXT PRIMARY KEY,
+			kind         TEXT NOT NULL,
+			parent_sid   TEXT NOT NULL DEFAULT '',
+			body         BLOB NOT NULL,
+			date_created INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
+	}},
 }

@@ -57,12 +57,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
+	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	studioExec := studio.NewExecutor(studio.Options{
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
 		Recordings: studioRecorder,
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
+		FunctionURL: studioFunctions.url,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
@@ -205,6 +207,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
+	fns, err := startFunctions(ctx, cfg, db, mux, log)
+	if err != nil {
+		return err
+	}
+	if fns != nil {
+		defer fns.Close()
+		studioFunctions.m = fns
+	}
 	mux.Handle("/", gm.handler(apiHandler)) // GET /metrics, then the API
 	httpSrv := &http.Server{
 		Handler:           mux,
