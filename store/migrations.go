@@ -141,4 +141,18 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
 	}},
+	{version: 8, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 9, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 10, name: "call events (the console's call timeline)", stmts: []string{
+		`CREATE TABLE call_events (
+			id       INTEGER PRIMARY KEY AUTOINCREMENT,
+			call_sid TEXT NOT NULL,
+			at       INTEGER NOT NULL,
+			kind     TEXT NOT NULL,
+			code     INTEGER NOT NULL DEFAULT 0,
+			detail   TEXT NOT NULL DEFAULT '{}'
+		) STRICT`,
+		`CREATE INDEX call_events_by_call ON call_events (call_sid, id)`,
+		`CREATE INDEX call_events_by_at ON call_events (at)`,
+	}},
 }

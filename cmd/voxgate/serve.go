@@ -93,7 +93,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	gm := newGatewayMetrics(queues, log)
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
-	engine := ivr.NewEngine(ivr.Config{
+	cons := newConsoleWiring(ctx, db, log)
+	defer cons.Close()
+	engine := ivr.NewEngine(cons.engine(ivr.Config{
 		AccountSID:     cfg.Account.SID,
 		AuthToken:      cfg.Account.AuthToken,
 		Speaker:        speaker,
@@ -109,7 +111,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
-	})
+	}))
 	defer engine.Close()
 	studioRecorder.engine = engine
 
@@ -207,6 +209,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
+	cons.mount(mux, cfg, db, apiHandler, queues, log)
 	fns, err := startFunctions(ctx, cfg, db, mux, log)
 	if err != nil {
 		return err
