@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN := bin/voxgate
 CONFIG ?= configs/voxgate.yaml
 
-.PHONY: run build test deps deps-test lint fuzz bench clean
+.PHONY: run build test deps deps-test lint fuzz bench clean console-ui
 
 run: deps build
 	./$(BIN) serve --config $(CONFIG)
@@ -22,6 +22,14 @@ deps-test:
 	npm --prefix web/e2e install --no-audit --no-fund --loglevel=error
 	npm --prefix functions/runtime install --no-audit --no-fund --loglevel=error
 	npm --prefix functions/oracle install --no-audit --no-fund --loglevel=error
+	npm --prefix console/e2e install --no-audit --no-fund --loglevel=error
+
+# Rebuilds the console's front end (console/ui: React, React Flow, Vite)
+# into console/dist, which is committed and embedded by go:embed: go build
+# never needs npm. Run it after changing console/ui and commit the result.
+console-ui:
+	npm --prefix console/ui ci --no-audit --no-fund --loglevel=error
+	npm --prefix console/ui run build
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -38,7 +38,8 @@ const consoleFlow = `{
 // publishes (read back through the API), shows the path a SIPp call took
 // through the new revision, plays the call's recording on the call page
 // and shows the call's webhook exchanges in its timeline. Screenshots of
-// every page, at 1280×800 and 390×844, go to the directory it logs.
+// every page, at 1280×800 and 390×844, go to e2e/artifacts/console (or
+// $CONSOLE_SCREENSHOTS), which it logs.
 func TestConsoleInChromium(t *testing.T) {
 	if _, err := os.Stat("../console/e2e/node_modules/playwright-core/package.json"); err != nil {
 		t.Fatal("playwright-core is not installed in console/e2e: run make deps-test")
@@ -56,9 +57,9 @@ func TestConsoleInChromium(t *testing.T) {
 	// The number's webhook hands the call to the flow.
 	a.twiml("/voice", `<Response><Redirect>`+g.httpURL+`/studio/`+flowSID+`</Redirect></Response>`)
 
-	shots := os.Getenv("CONSOLE_SCREENSHOTS")
+	shots := os.Getenv("CONSOLE_SCREENSHOTS") // default e2e/artifacts/console (git-ignored), kept after the run
 	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
+		shots, _ = filepath.Abs(filepath.Join("artifacts", "console"))
 	}
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)

@@ -123,12 +123,12 @@ function TimelineEvent({ e }) {
   const more = e.kind === 'webhook' && (d.response || d.request);
   return (
     <li className={`ev ev-${e.kind}`}>
-      <time>{new Date(e.at).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 })}</time>
+      <time>{new Date(e.at).toLocaleTimeString(undefined, { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 })}</time>
       <div>
         <div className="ev-title">{title} {more && <button className="link" onClick={() => setOpen(!open)}>{open ? 'hide' : 'show'} exchange</button>}</div>
         {e.code > 0 && <a className="muted" href={`https://www.twilio.com/docs/errors/${e.code}`} target="_blank" rel="noreferrer">Twilio error {e.code}</a>}
         {open && (<div className="exchange">
-          <h4>Request parameters</h4><pre>{(d.request || '').split('&').map(decodeURIComponent).join('\n')}</pre>
+          <h4>Request parameters</h4><pre>{(d.request || '').split('&').map((kv) => decodeURIComponent(kv.replace(/\+/g, ' '))).join('\n')}</pre>
           <h4>Response ({d.content_type || 'no type'})</h4><pre className="twiml">{d.response}</pre>
         </div>)}
       </div>
