@@ -37,7 +37,9 @@ const consoleFlow = `{
 // widget and labelled arrow), moves a widget, adds and connects another,
 // publishes (read back through the API), shows the path a SIPp call took
 // through the new revision, plays the call's recording on the call page
-// and shows the call's webhook exchanges in its timeline. Screenshots of
+// and shows the call's webhook exchanges in its timeline; the live board
+// shows a SIPp caller waiting in a queue, offered to an agent signed in
+// on the agent page. Screenshots of
 // every page, at 1280×800 and 390×844, go to e2e/artifacts/console (or
 // $CONSOLE_SCREENSHOTS), which it logs.
 func TestConsoleInChromium(t *testing.T) {
@@ -48,7 +50,9 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal("chromium is not installed: run make deps-test")
 	}
 	a := newApp(t)
-	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	// Other numbers wait in the queue "support", which agent alice answers.
+	a.twiml("/queue", `<Response><Enqueue>support</Enqueue></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML + "default_app:\n  voice_url: " + a.url("/queue") + "\n"})
 	code, flow := v2(t, g, "POST", "Flows", url.Values{"FriendlyName": {"console test"}, "Status": {"published"}, "Definition": {consoleFlow}})
 	if code != 201 {
 		t.Fatalf("create flow: %d %v", code, flow)
@@ -71,7 +75,7 @@ func TestConsoleInChromium(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "node", "console.js")
 	cmd.Dir = "../console/e2e"
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+g.httpURL+"/console", "ACCOUNT_SID="+testAccountSID, "AUTH_TOKEN="+testAuthToken,
-		"FLOW_SID="+flowSID, "MOVE=hello", "SCREENSHOT_DIR="+shots)
+		"FLOW_SID="+flowSID, "MOVE=hello", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "SCREENSHOT_DIR="+shots)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -179,6 +183,32 @@ func TestConsoleInChromium(t *testing.T) {
 	if webhooks < 2 || statuses < 2 {
 		t.Errorf("timeline has %d answered webhooks and %d status changes, want ≥ 2 of each: %q", webhooks, statuses, played.Timeline)
 	}
+	read("AGENT_READY", nil)
+	waiter := newRTPPeer(t)
+	waited := make(chan string, 1)
+	go func() {
+		code, out := g.sipp(t, "udp", "uac_hangup.xml", map[string]string{"service": "+15550002000", "mport": fmt.Sprint(waiter.port()), "pause_ms": "6000"}, 30*time.Second)
+		if code != 0 {
+			out = fmt.Sprintf("sipp exit %d\n%s", code, out)
+		} else {
+			out = ""
+		}
+		waited <- out
+	}()
+	_, _ = io.WriteString(stdin, "enqueued\n")
+	var board struct {
+		Queue  string
+		Agents []string
+	}
+	read("BOARD ", &board)
+	t.Logf("board: %+v", board)
+	if !strings.Contains(board.Queue, "1 waiting") || len(board.Agents) != 1 || !strings.Contains(board.Agents[0], "offered") || !strings.Contains(board.Agents[0], "CA") {
+		t.Errorf("the board does not show the waiting caller offered to alice: %+v", board)
+	}
+	if msg := <-waited; msg != "" {
+		t.Errorf("queued caller: %s", msg)
+	}
+
 	var narrow struct{ Overflow bool }
 	read("NARROW ", &narrow)
 	if narrow.Overflow {

@@ -7,10 +7,14 @@
 //	                  (then waits for a line on stdin: a call has run)
 //	PATH {json}       the latest execution's highlighted widgets and arrows
 //	PLAYED {json}     the call page's recording played
+//	AGENT_READY       an agent is Available (then waits for a line: a caller
+//	                  is coming to the queue)
+//	BOARD {json}      the live board with the waiting caller and the offer
 //	DONE
 //
 // Environment: CONSOLE_URL (…/console), ACCOUNT_SID, AUTH_TOKEN,
-// FLOW_SID, MOVE (the widget to drag), CHROMIUM (default
+// FLOW_SID, MOVE (the widget to drag), AGENT_ID and AGENT_SECRET (an agent
+// of the queue support), CHROMIUM (default
 // /usr/bin/chromium), SCREENSHOT_DIR (a PNG of every page, wide and narrow).
 'use strict';
 
@@ -63,7 +67,8 @@ async function main() {
     executablePath: env('CHROMIUM', '/usr/bin/chromium'),
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -141,11 +146,34 @@ async function main() {
     const timeline = await page.$$eval('#timeline li', (els) => els.map((e) => e.className + ' ' + e.querySelector('.ev-title').textContent.slice(0, 160)));
     await page.click('#timeline li.ev-webhook button.link');
     await snap(page, '06-call');
-    console.log(`PLAYED ${JSON.stringify({ ...played, timeline, path: new URL(page.url()).pathname })}`);
+    const callPath = new URL(page.url()).pathname;
+    console.log(`PLAYED ${JSON.stringify({ ...played, timeline, path: callPath })}`);
 
+    // The live board: an agent signs in on the agent page and goes
+    // Available; a caller waits in its queue and is offered to her.
+    const agent = await browser.newPage();
+    await agent.goto(base.replace(/\/console$/, '/agent'));
+    await agent.waitForSelector('#signin', { state: 'visible' });
+    await agent.fill('#signin input[name=id]', env('AGENT_ID'));
+    await agent.fill('#signin input[name=secret]', env('AGENT_SECRET'));
+    await agent.click('#signin button[type=submit]');
+    await agent.waitForSelector('#desk', { state: 'visible' });
+    await agent.click('#presence');
+    await agent.waitForSelector('#presence[aria-pressed=true]');
     await page.goto(`${base}/board`);
-    await page.waitForSelector('#queues');
+    await page.waitForSelector('#agents tbody tr .activity-available');
+    console.log('AGENT_READY');
+    await nextLine(); // a caller is on its way to the queue
+    await page.waitForSelector('#queues [data-queue=support]', { timeout: 20000 });
+    await page.waitForSelector('#agents .activity-offered', { timeout: 20000 });
+    await page.waitForTimeout(1500); // a wait worth showing
     await snap(page, '07-board');
+    const board = await page.evaluate(() => ({
+      queue: document.querySelector('#queues [data-queue=support]').textContent,
+      agents: [...document.querySelectorAll('#agents tbody tr')].map((r) => r.textContent),
+    }));
+    console.log(`BOARD ${JSON.stringify(board)}`);
+    await agent.close();
 
     // Narrow screen.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -154,8 +182,7 @@ async function main() {
       await page.waitForSelector(sel);
       await snap(page, name);
     }
-    await page.goto(`${base}/calls`);
-    await page.click('table tbody tr td a.sid');
+    await page.goto(new URL(callPath, base).href);
     await page.waitForSelector('.recordings audio');
     await snap(page, '11-narrow-call');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
