@@ -117,7 +117,7 @@ func TestConsoleInChromium(t *testing.T) {
 	type canvas struct {
 		Widgets, Labels, OnPath, ErrorWidgets []string
 		Arrows, HotArrows                     int
-		Saved                                 string
+		Saved, Flagged                        string
 		Execution, StepContext                string
 	}
 
@@ -137,6 +137,9 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Logf("published: %+v", edited)
 	if edited.Arrows != 4 || len(edited.ErrorWidgets) != 0 {
 		t.Errorf("after connecting the new widget: %d arrows (want 4), widgets with errors %v", edited.Arrows, edited.ErrorWidgets)
+	}
+	if !strings.Contains(edited.Flagged, "plays nothing") {
+		t.Errorf("the validator's problem with the widget emptied of its sentence was not shown: %q", edited.Flagged)
 	}
 	checkPublished(t, g, flowSID)
 
@@ -234,7 +237,10 @@ func checkPublished(t *testing.T, g *gateway, flowSID string) {
 			Name        string
 			Type        string
 			Transitions []struct{ Event, Next string }
-			Properties  struct{ Offset struct{ X, Y float64 } }
+			Properties  struct {
+				Offset struct{ X, Y float64 }
+				Say    string
+			}
 		}
 	}
 	if err := json.Unmarshal(raw, &def); err != nil {
@@ -250,7 +256,7 @@ func checkPublished(t *testing.T, g *gateway, flowSID string) {
 				t.Errorf("hello after publishing: %+v", s)
 			}
 		case "say_play_1":
-			added = s.Type == "say-play"
+			added = s.Type == "say-play" && s.Properties.Say == "Goodbye from the console."
 		}
 	}
 	if !moved || !added {

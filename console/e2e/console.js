@@ -108,12 +108,28 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll('.react-flow__edge').length > 0);
     await page.waitForTimeout(500); // the validator runs 250 ms after a change
     await snap(page, '03-flow-edited');
+
+    // Configure the new widget: without anything to say the validator
+    // flags it on the canvas; with a sentence it is clean again.
+    await page.click('.react-flow__node[data-id="say_play_1"] .w-name');
+    await page.waitForSelector('#widget-settings');
+    const settings = JSON.parse(await page.inputValue('#widget-settings'));
+    delete settings.properties.say;
+    await page.fill('#widget-settings', JSON.stringify(settings, null, 2));
+    await page.click('#apply-widget');
+    await page.waitForSelector('.widget[data-widget="say_play_1"].has-warning, .widget[data-widget="say_play_1"].has-error');
+    const flagged = await page.textContent('#widget-panel .problems');
+    await snap(page, '04-flow-problem');
+    settings.properties.say = 'Goodbye from the console.';
+    await page.fill('#widget-settings', JSON.stringify(settings, null, 2));
+    await page.click('#apply-widget');
+    await page.waitForFunction(() => !document.querySelector('.widget[data-widget="say_play_1"].has-warning, .widget[data-widget="say_play_1"].has-error'));
     await page.fill('#commit-message', 'moved and added in the console');
     await page.click('#publish');
     await page.waitForSelector('#save-message');
     const saved = await page.textContent('#save-message');
     const after = await canvas(page);
-    console.log(`PUBLISHED ${JSON.stringify({ saved, ...after })}`);
+    console.log(`PUBLISHED ${JSON.stringify({ saved, flagged, ...after })}`);
 
     // A call runs through the flow; then its path shows on the canvas.
     await nextLine();
@@ -125,13 +141,13 @@ async function main() {
     await page.click('#exec-panel .steps li:last-child button');
     await page.waitForSelector('#exec-panel h4:has-text("Step context")');
     const stepContext = await page.textContent('#exec-panel pre.context');
-    await snap(page, '04-flow-execution');
+    await snap(page, '05-flow-execution');
     console.log(`PATH ${JSON.stringify({ ...(await canvas(page)), execution: fn, stepContext: stepContext.slice(0, 400) })}`);
 
     // The calls list, the call page and its recording.
     await page.goto(`${base}/calls`);
     await page.waitForSelector('table tbody tr td a.sid');
-    await snap(page, '05-calls');
+    await snap(page, '06-calls');
     await page.click('table tbody tr td a.sid');
     await page.waitForSelector('#timeline');
     await page.waitForSelector('.recordings audio');
@@ -145,7 +161,7 @@ async function main() {
     });
     const timeline = await page.$$eval('#timeline li', (els) => els.map((e) => e.className + ' ' + e.querySelector('.ev-title').textContent.slice(0, 160)));
     await page.click('#timeline li.ev-webhook button.link');
-    await snap(page, '06-call');
+    await snap(page, '07-call');
     const callPath = new URL(page.url()).pathname;
     console.log(`PLAYED ${JSON.stringify({ ...played, timeline, path: callPath })}`);
 
@@ -167,7 +183,7 @@ async function main() {
     await page.waitForSelector('#queues [data-queue=support]', { timeout: 20000 });
     await page.waitForSelector('#agents .activity-offered', { timeout: 20000 });
     await page.waitForTimeout(1500); // a wait worth showing
-    await snap(page, '07-board');
+    await snap(page, '08-board');
     const board = await page.evaluate(() => ({
       queue: document.querySelector('#queues [data-queue=support]').textContent,
       agents: [...document.querySelectorAll('#agents tbody tr')].map((r) => r.textContent),
@@ -177,14 +193,14 @@ async function main() {
 
     // Narrow screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [name, path, sel] of [['08-narrow-calls', '/calls', 'table'], ['09-narrow-flow', `/flows/${flowSid}`, '.react-flow__node'], ['10-narrow-board', '/board', '#queues']]) {
+    for (const [name, path, sel] of [['09-narrow-calls', '/calls', 'table'], ['10-narrow-flow', `/flows/${flowSid}`, '.react-flow__node'], ['11-narrow-board', '/board', '#queues']]) {
       await page.goto(base + path);
       await page.waitForSelector(sel);
       await snap(page, name);
     }
     await page.goto(new URL(callPath, base).href);
     await page.waitForSelector('.recordings audio');
-    await snap(page, '11-narrow-call');
+    await snap(page, '12-narrow-call');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     console.log(`NARROW ${JSON.stringify({ overflow })}`);
     console.log('DONE');

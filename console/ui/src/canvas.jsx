@@ -90,9 +90,9 @@ function WidgetPanel({ def, name, onChange, onRename, onDelete, problems }) {
         ))}
       </tbody></table>
       <h4>Settings (JSON)</h4>
-      <textarea value={text} onChange={(e) => setText(e.target.value)} rows={14} spellCheck={false} />
+      <textarea id="widget-settings" value={text} onChange={(e) => setText(e.target.value)} rows={14} spellCheck={false} />
       {err && <p className="error">{err}</p>}
-      <div className="row"><button onClick={apply}>Apply</button>{state.type !== 'trigger' && <button className="danger" onClick={() => onDelete(name)}>Delete widget</button>}</div>
+      <div className="row"><button id="apply-widget" onClick={apply}>Apply</button>{state.type !== 'trigger' && <button className="danger" onClick={() => onDelete(name)}>Delete widget</button>}</div>
       {problems.length > 0 && <ul className="problems">{problems.map((p, i) => <li key={i} className={p.severity}>{p.message}</li>)}</ul>}
     </div>
   );
@@ -167,16 +167,15 @@ export function FlowCanvasPage({ sid }) {
   // Nodes follow the definition; React Flow keeps its own copy while dragging.
   useEffect(() => {
     if (!def) return;
-    setNodes((prev) => {
-      const sel = new Set(prev.filter((n) => n.selected).map((n) => n.id));
+    setNodes(() => {
       return def.states.map((s) => ({
         id: s.name, type: 'widget',
         position: { x: (s.properties && s.properties.offset && s.properties.offset.x) || 0, y: (s.properties && s.properties.offset && s.properties.offset.y) || 0 },
-        selected: sel.has(s.name),
+        selected: s.name === selected,
         data: { state: s, problems: problems.filter((p) => p.state === s.name), onPath: path.nodes.has(s.name), current: path.last === s.name },
       }));
     });
-  }, [def, problems, path]);
+  }, [def, problems, path, selected]);
 
   const edges = useMemo(() => {
     if (!def) return [];
@@ -199,7 +198,10 @@ export function FlowCanvasPage({ sid }) {
 
   const update = (fn) => { setDef((d) => { const n = clone(d); fn(n); return n; }); setDirty(true); };
 
-  const onNodesChange = (changes) => setNodes((ns) => applyNodeChanges(changes, ns));
+  const onNodesChange = (changes) => {
+    for (const c of changes) if (c.type === 'select' && c.selected) setSelected(c.id);
+    setNodes((ns) => applyNodeChanges(changes, ns));
+  };
   const onNodeDragStop = (_, node) => update((d) => {
     const s = d.states.find((x) => x.name === node.id);
     if (!s) return;
