@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -51,7 +52,12 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	a := newApp(t)
 	// Other numbers wait in the queue "support", which agent alice answers.
-	a.twiml("/queue", `<Response><Enqueue>support</Enqueue></Response>`)
+	a.handle("/queue", func(r webhookRequest) (int, string, string) {
+		if r.Form.Get("To") == "+15550003000" { // this number's app is broken
+			return 500, "text/plain", "boom"
+		}
+		return 200, "text/xml", `<Response><Enqueue>support</Enqueue></Response>`
+	})
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML + "default_app:\n  voice_url: " + a.url("/queue") + "\n"})
 	code, flow := v2(t, g, "POST", "Flows", url.Values{"FriendlyName": {"console test"}, "Status": {"published"}, "Definition": {consoleFlow}})
 	if code != 201 {
@@ -212,6 +218,8 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("queued caller: %s", msg)
 	}
 
+	checkErrorTimeline(t, g)
+
 	var narrow struct{ Overflow bool }
 	read("NARROW ", &narrow)
 	if narrow.Overflow {
@@ -276,4 +284,52 @@ func waitExecutionEnded(t *testing.T, g *gateway, flowSID string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatal("the call's execution did not end")
+}
+
+// checkErrorTimeline calls a number whose webhook answers 500: the
+// console's timeline of that call (read with HTTP Basic, as a script
+// would) holds Twilio's error 11200 with its meaning.
+func checkErrorTimeline(t *testing.T, g *gateway) {
+	t.Helper()
+	peer := newRTPPeer(t)
+	if code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550003000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 30*time.Second); code != 0 {
+		t.Fatalf("sipp exit %d\n%s", code, out)
+	}
+	get := func(path string, v any) {
+		req, _ := http.NewRequest("GET", g.httpURL+path, nil)
+		req.SetBasicAuth(testAccountSID, testAuthToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if err := json.NewDecoder(res.Body).Decode(v); err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+		}
+	}
+	var calls struct{ Calls []struct{ Sid string } }
+	get("/console/api/rest/2010-04-01/Accounts/"+testAccountSID+"/Calls.json?To=%2B15550003000", &calls)
+	if len(calls.Calls) != 1 {
+		t.Fatalf("calls to the broken number: %+v", calls)
+	}
+	var timeline struct {
+		Events []struct {
+			Kind, Meaning string
+			Code          int
+			Detail        map[string]any
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		get("/console/api/calls/"+calls.Calls[0].Sid+"/events", &timeline)
+		for _, e := range timeline.Events {
+			if e.Kind == "error" && e.Code == 11200 && e.Meaning == "HTTP retrieval failure" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no error 11200 in the timeline: %+v", timeline.Events)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
