@@ -52,6 +52,14 @@ type Config struct {
 	DefaultApp App `yaml:"default_app"`
 	// Functions configures hosted Twilio Functions and Assets.
 	Functions Functions `yaml:"functions"`
+	// Console configures the web console at /console.
+	Console Console `yaml:"console"`
+}
+
+// Console configures the web console (package console).
+type Console struct {
+	SessionTTL   Duration `yaml:"session_ttl"`   // how long a sign-in lasts (default 8h)
+	ServiceLevel Duration `yaml:"service_level"` // the live board's answer-within threshold (default 20s)
 }
 
 // Functions configures the Node.js runtime of hosted Twilio Serverless
@@ -233,6 +241,7 @@ func Default() Config {
 		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
 		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
 			Timeout: Duration(10 * time.Second)},
+		Console: Console{SessionTTL: Duration(8 * time.Hour), ServiceLevel: Duration(20 * time.Second)},
 	}
 }
 
@@ -322,6 +331,12 @@ func (c Config) Validate() error {
 	}
 	if c.Functions.Timeout <= 0 {
 		bad("functions.timeout", "must be positive")
+	}
+	if c.Console.SessionTTL < Duration(time.Minute) {
+		bad("console.session_ttl", "%v: want at least 1m", time.Duration(c.Console.SessionTTL))
+	}
+	if c.Console.ServiceLevel <= 0 {
+		bad("console.service_level", "must be positive")
 	}
 	if c.Storage.Dir == "" {
 		bad("storage.dir", "must not be empty")

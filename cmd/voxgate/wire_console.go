@@ -58,6 +58,7 @@ func (c *consoleWiring) mount(mux *http.ServeMux, cfg config.Config, db *store.S
 	h := console.NewHandler(console.Options{
 		AccountSID: cfg.Account.SID, AuthToken: cfg.Account.AuthToken,
 		API: apiHandler, Store: db, Queues: queues, PublicURL: cfg.HTTP.PublicURL, Logger: log,
+		SessionTTL: cfg.Console.SessionTTL.D(), ServiceLevel: cfg.Console.ServiceLevel.D(),
 	})
 	mux.Handle("/console", h)
 	mux.Handle("/console/", h)
