@@ -237,7 +237,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	for _, l := range sipSrv.Listeners() {
 		fmt.Fprintf(stdout, "voxgate %s: SIP on %s — call sip:1000@%s%s\n", version, l, hostPort(publicIP, l.Addr.Port()), transportParam(l.Transport))
 	}
-	fmt.Fprintf(stdout, "voxgate: HTTP on http://%s (health: /healthz, demo app: %s/demo/welcome.xml, agents: %s/agent)\n", httpLn.Addr(), cfg.HTTP.PublicURL, cfg.HTTP.PublicURL)
+	fmt.Fprintf(stdout, "voxgate: HTTP on http://%s (health: /healthz, demo app: %s/demo/welcome.xml, agents: %s/agent, console: %s/console)\n", httpLn.Addr(), cfg.HTTP.PublicURL, cfg.HTTP.PublicURL, cfg.HTTP.PublicURL)
 	log.Info("voxgate started", "version", version, "sip", cfg.SIP.Listen, "http", httpLn.Addr().String(), "rtp_ports", cfg.Media.RTPPorts)
 
 	sipErr := make(chan error, 1)
