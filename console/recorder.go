@@ -31,7 +31,9 @@ type Recorder struct {
 	queue   chan store.CallEvent
 	done    chan struct{}
 	dropped atomic.Int64
-	once    sync.Once
+
+	mu     sync.RWMutex // guards closed against sends on a closed queue
+	closed bool
 }
 
 // NewRecorder starts a Recorder writing to s.
@@ -55,7 +57,12 @@ func (r *Recorder) write() {
 // Close writes the queued events and stops the writer. Events added after
 // Close are dropped.
 func (r *Recorder) Close() {
-	r.once.Do(func() { close(r.queue) })
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.queue)
+	}
+	r.mu.Unlock()
 	<-r.done
 }
 
@@ -69,7 +76,11 @@ func (r *Recorder) add(callSID, kind string, code int, detail any) {
 	if err != nil {
 		raw = []byte("{}")
 	}
-	defer func() { _ = recover() }() // added after Close: dropped
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return
+	}
 	select {
 	case r.queue <- store.CallEvent{CallSID: callSID, At: time.Now(), Kind: kind, Code: code, Detail: raw}:
 	default:

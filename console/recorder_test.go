@@ -48,6 +48,7 @@ func TestRecorder(t *testing.T) {
 	log.Info("not an event", "error_code", 1)
 	log.Warn("no code")
 	rec.Close()
+	rec.Status("CA1", "completed", time.Now()) // after Close: dropped, no panic
 
 	if !strings.Contains(logs.String(), "application error") {
 		t.Errorf("the log line did not reach the log: %s", logs.String())

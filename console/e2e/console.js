@@ -176,6 +176,9 @@ async function main() {
     await agent.waitForSelector('#desk', { state: 'visible' });
     await agent.click('#presence');
     await agent.waitForSelector('#presence[aria-pressed=true]');
+    await page.goto(`${base}/flows`);
+    await page.waitForSelector('table tbody tr td a.sid');
+    await snap(page, '08-flows');
     await page.goto(`${base}/board`);
     await page.waitForSelector('#agents tbody tr .activity-available');
     console.log('AGENT_READY');
@@ -183,7 +186,7 @@ async function main() {
     await page.waitForSelector('#queues [data-queue=support]', { timeout: 20000 });
     await page.waitForSelector('#agents .activity-offered', { timeout: 20000 });
     await page.waitForTimeout(1500); // a wait worth showing
-    await snap(page, '08-board');
+    await snap(page, '09-board');
     const board = await page.evaluate(() => ({
       queue: document.querySelector('#queues [data-queue=support]').textContent,
       agents: [...document.querySelectorAll('#agents tbody tr')].map((r) => r.textContent),
@@ -193,14 +196,14 @@ async function main() {
 
     // Narrow screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [name, path, sel] of [['09-narrow-calls', '/calls', 'table'], ['10-narrow-flow', `/flows/${flowSid}`, '.react-flow__node'], ['11-narrow-board', '/board', '#queues']]) {
+    for (const [name, path, sel] of [['10-narrow-calls', '/calls', 'table'], ['10-narrow-flows', '/flows', 'table'], ['11-narrow-flow', `/flows/${flowSid}`, '.react-flow__node'], ['12-narrow-board', '/board', '#queues']]) {
       await page.goto(base + path);
       await page.waitForSelector(sel);
       await snap(page, name);
     }
     await page.goto(new URL(callPath, base).href);
     await page.waitForSelector('.recordings audio');
-    await snap(page, '12-narrow-call');
+    await snap(page, '13-narrow-call');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     console.log(`NARROW ${JSON.stringify({ overflow })}`);
     console.log('DONE');
