@@ -50,13 +50,16 @@ type Config struct {
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
 	DefaultApp App `yaml:"default_app"`
+	// OutboundHTTP limits where the gateway's HTTP requests may connect.
+	OutboundHTTP OutboundHTTP `yaml:"outbound_http"`
 }
 
 // SIP configures signalling.
 type SIP struct {
-	Listen    []string `yaml:"listen"`
-	PublicIP  string   `yaml:"public_ip"`
-	UserAgent string   `yaml:"user_agent"`
+	Listen    []string  `yaml:"listen"`
+	PublicIP  string    `yaml:"public_ip"`
+	UserAgent string    `yaml:"user_agent"`
+	Limits    SIPLimits `yaml:"limits"`
 }
 
 // Media configures RTP.
@@ -202,7 +205,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Default returns the configuration used for keys a file leaves out.
 func Default() Config {
 	return Config{
-		SIP:            SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"}, UserAgent: "Voxgate"},
+		SIP:            SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"}, UserAgent: "Voxgate", Limits: defaultSIPLimits()},
 		Media:          Media{RTPPorts: "20000-30000", RTPTimeout: Duration(30 * time.Second)},
 		HTTP:           HTTP{Listen: "127.0.0.1:8080"},
 		Storage:        Storage{Dir: "./var"},
@@ -384,6 +387,7 @@ func (c Config) Validate() error {
 		checkApp(key, n.App, true)
 	}
 	checkApp("default_app", c.DefaultApp, false)
+	c.validateHardening(bad)
 	return errors.Join(errs...)
 }
 

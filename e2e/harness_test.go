@@ -140,6 +140,8 @@ storage:
 log:
   level: debug
 webhook_timeout: 3s
+outbound_http:
+  allow: [127.0.0.1/32] # the test apps; 127.0.0.2 stands for a private address the gateway must not reach
 numbers:
   - number: "+15550001000"
     voice_url: %[7]q

@@ -57,11 +57,16 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
+	policy, err := outboundPolicy(cfg) // where webhooks, media and Studio HTTP widgets may connect
+	if err != nil {
+		return err
+	}
 	studioExec := studio.NewExecutor(studio.Options{
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
 		Recordings: studioRecorder,
+		HTTPClient: policy.Client(0),
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
@@ -77,7 +82,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	audioCache, err := ivr.NewAudioCache(nil, filepath.Join(cacheDir, "audio"), 0)
+	audioCache, err := ivr.NewAudioCache(policy.Client(30*time.Second), filepath.Join(cacheDir, "audio"), 0)
 	if err != nil {
 		return err
 	}
@@ -89,6 +94,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	})
 	defer queues.Close()
 	gm := newGatewayMetrics(queues, log)
+	protection := newProtectionMetrics(gm.m.Registry())
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
 	engine := ivr.NewEngine(ivr.Config{
@@ -107,6 +113,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
+		HTTPClient:     policy.Client(0),
 	})
 	defer engine.Close()
 	studioRecorder.engine = engine
@@ -166,6 +173,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		RTPTimeout: cfg.Media.RTPTimeout.D(),
 		UserAgent:  cfg.SIP.UserAgent,
 		Logger:     log,
+		Limits:     sipLimits(cfg.SIP.Limits),
+		Refused:    protection.sipRefusedHook,
 	}, handler)
 	if err != nil {
 		return err
