@@ -2,8 +2,8 @@ package media
 
 import (
 	"net"
-	"slices"
 	"net/netip"
+	"slices"
 	"testing"
 )
 
