@@ -97,8 +97,9 @@ type gatewayOpts struct {
 	voiceURL, voiceMethod, fallbackURL, statusCallback string
 	statusEvents                                       []string
 	extraYAML                                          string
-	storageDir                                         string // "" = a new temporary directory
-	flow                                               string // a Studio flow file instead of voice_url
+	storageDir                                         string   // "" = a new temporary directory
+	flow                                               string   // a Studio flow file instead of voice_url
+	env                                                []string // extra VOXGATE_… overrides (keys under sip: cannot go in extraYAML)
 }
 
 var rtpBase = struct {
@@ -159,6 +160,9 @@ numbers:
 	}
 	g.cmd = exec.Command(voxgateBin, "serve", "--config", cfgPath)
 	g.cmd.Dir = g.dir
+	if len(o.env) > 0 {
+		g.cmd.Env = append(os.Environ(), o.env...)
+	}
 	out, _ := g.cmd.StdoutPipe()
 	g.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
 		g.mu.Lock()

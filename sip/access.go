@@ -169,8 +169,9 @@ func containsAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
 	return false
 }
 
-// sameURI reports whether the digest's uri names the Request-URI: the same
-// user, host and port (a missing port is 5060).
+// sameURI reports whether the digest's uri names the Request-URI: the
+// same host and port (a missing port is 5060) and, when the digest's uri
+// has a user part (SIPp's has none), the same user.
 func sameURI(digestURI string, reqURI sipmsg.Uri) bool {
 	var u sipmsg.Uri
 	if err := sipmsg.ParseUri(strings.TrimSpace(digestURI), &u); err != nil {
@@ -182,7 +183,7 @@ func sameURI(digestURI string, reqURI sipmsg.Uri) bool {
 		}
 		return p
 	}
-	return u.User == reqURI.User && strings.EqualFold(u.Host, reqURI.Host) && port(u.Port) == port(reqURI.Port)
+	return (u.User == "" || u.User == reqURI.User) && strings.EqualFold(u.Host, reqURI.Host) && port(u.Port) == port(reqURI.Port)
 }
 
 // nonceCount returns the credentials' nonce count: nc with qop=auth, 1

@@ -134,6 +134,9 @@ func TestInboundAuthReplay(t *testing.T) {
 			t.Errorf("nc=%d: %v, want %v", step.nc, v, step.want)
 		}
 	}
+	if !sameURI("sip:127.0.0.1", testURI) || sameURI("sip:127.0.0.2", testURI) || sameURI("sip:1000@127.0.0.1:5070", testURI) {
+		t.Error("sameURI: a digest uri without user names the host and port")
+	}
 	other := sipmsg.Uri{Scheme: "sip", User: "+15550009999", Host: "127.0.0.1"}
 	if v := check(lo1, credentialsAt(t, &a, lo1, now, "pbx", "pw", testURI, 1), other); v != forbidden {
 		t.Errorf("credentials for another Request-URI = %v, want forbidden", v)
