@@ -209,7 +209,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := http.NewServeMux()
-	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log})
+	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log, SignInThrottled: protection.throttled.Inc})
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
