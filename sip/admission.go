@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,6 +187,16 @@ func sourceAddr(req *sipmsg.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
+}
+
+// literalAddr is host as an IP address, or the invalid address when host
+// is a name (or empty).
+func literalAddr(host string) netip.Addr {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }
 
 // ErrMediaFamily means the offer's media address is of another IP family
