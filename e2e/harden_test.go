@@ -383,39 +383,79 @@ func TestJunkDatagramsLogging(t *testing.T) {
 	}
 }
 
-// TestWebhookToPrivateAddressRefused: a voice URL on an address the
-// outbound_http policy does not allow (127.0.0.2 here; cloud metadata,
-// loopback and private networks by default) is never fetched: the caller
-// hears the application-error message.
-func TestWebhookToPrivateAddressRefused(t *testing.T) {
+// privateServer is an HTTP server on 127.0.0.2, an address the e2e
+// config's outbound_http policy does not allow; it counts its requests.
+func privateServer(t *testing.T) (url string, hits func() int) {
+	t.Helper()
 	var mu sync.Mutex
-	hits := 0
+	n := 0
 	l, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		hits++
+		n++
 		mu.Unlock()
+		w.Header().Set("Content-Type", "audio/wav")
 		_, _ = io.WriteString(w, `<Response><Say>secret</Say></Response>`)
 	}))
 	srv.Listener.Close()
 	srv.Listener = l
 	srv.Start()
-	defer srv.Close()
-	g := startGateway(t, gatewayOpts{voiceURL: srv.URL + "/voice", extraYAML: ttsVoices})
+	t.Cleanup(srv.Close)
+	return srv.URL, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+// TestWebhookToPrivateAddressRefused: a voice URL on an address the
+// outbound_http policy does not allow (127.0.0.2 here; cloud metadata,
+// loopback and private networks by default) is never fetched: the caller
+// hears the application-error message.
+func TestWebhookToPrivateAddressRefused(t *testing.T) {
+	private, hits := privateServer(t)
+	g := startGateway(t, gatewayOpts{voiceURL: private + "/voice", extraYAML: ttsVoices})
 	peer := newRTPPeer(t)
 	code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 30*time.Second)
 	if code != 0 {
 		t.Fatalf("sipp exit %d (want the error message, then BYE)\n%s", code, out)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if hits != 0 {
-		t.Errorf("the gateway fetched from a private address %d times", hits)
+	if n := hits(); n != 0 {
+		t.Errorf("the gateway fetched from a private address %d times", n)
 	}
 	if !strings.Contains(g.Logs(), "netpolicy") {
 		t.Errorf("the log does not say the policy refused the URL")
+	}
+}
+
+// TestMediaAndCallbacksToPrivateAddressRefused: <Play> media and status
+// callbacks on an address the policy does not allow are never fetched,
+// while the app on an allowed address runs.
+func TestMediaAndCallbacksToPrivateAddressRefused(t *testing.T) {
+	private, hits := privateServer(t)
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Play>`+private+`/media.wav</Play><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), statusCallback: private + "/status", statusEvents: []string{"initiated", "ringing", "answered", "completed"}})
+	peer := newRTPPeer(t)
+	code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 30*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d\n%s", code, out)
+	}
+	if len(a.requests("/voice")) != 1 {
+		t.Errorf("the app on an allowed address was asked %d times, want 1", len(a.requests("/voice")))
+	}
+	// The four callbacks fail (11205, connection failure) without reaching it.
+	key := `voxgate_webhook_failures_total{code="11205",kind="callback"}`
+	for deadline := time.Now().Add(10 * time.Second); g.metrics(t)[key] < 4 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := g.metrics(t)[key]; v < 4 {
+		t.Errorf("%s = %v, want the 4 status callbacks refused", key, v)
+	}
+	if n := hits(); n != 0 {
+		t.Errorf("the gateway reached the private address %d times (media or status callbacks)", n)
 	}
 }
