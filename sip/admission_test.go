@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -195,3 +196,21 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+func TestMaxTCPConnectionsKeepsReserve(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if got := maxTCPConnections(100, 10, 10, log); rl.Cur > 200 && got != 100 {
+		t.Errorf("a small limit well inside the descriptor limit was changed to %d", got)
+	}
+	if rl.Cur > 1<<30 {
+		return // effectively unlimited: nothing to keep free
+	}
+	ports, reserve := int(rl.Cur)/2, int(rl.Cur)/4
+	if got := maxTCPConnections(int(rl.Cur), ports, reserve, log); got > max(int(rl.Cur)-ports-reserve, 16) {
+		t.Errorf("limit %d leaves fewer than %d descriptors of %d free", got, ports+reserve, rl.Cur)
+	}
+}
