@@ -35,6 +35,9 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./twiml/
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzRequestHeaders -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzDigestCredentials -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzRTPLegHandlePacket -fuzztime $(FUZZTIME) ./media/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/
