@@ -49,6 +49,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	}
 	defer db.Close()
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
+	defer cdr.Close()
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
 	if err != nil {
@@ -67,9 +68,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = studioExec.EndCall(ctx, ev.Info.SID, ev.Status) // no execution: nothing to end
+			cdr.endExecution(ev.Info.SID, func(ctx context.Context) error {
+				return studioExec.EndCall(ctx, ev.Info.SID, ev.Status) // no execution: nothing to end
+			})
 		}
 	}
 
