@@ -29,11 +29,11 @@ type retryWriter struct {
 	first   time.Duration // first back-off
 	max     time.Duration // longest back-off
 
-	mu      sync.Mutex
-	keys    map[string]*pendingWrite // keys with a write running or waiting
-	wake    chan struct{} // a key started retrying
-	stop    context.CancelFunc
-	done    chan struct{} // closed when the retry loop has returned
+	mu   sync.Mutex
+	keys map[string]*pendingWrite // keys with a write running or waiting
+	wake chan struct{}            // a key started retrying
+	stop context.CancelFunc
+	done chan struct{} // closed when the retry loop has returned
 }
 
 // pendingWrite is the state of one key while a write of it runs or waits.
