@@ -65,6 +65,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Recordings: studioRecorder,
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
+	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, log) // before any call is taken
+	defer stopRecovery()
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
