@@ -46,11 +46,11 @@ type Options struct {
 
 // Result counts what Run put right.
 type Result struct {
-	Calls              int // calls ended
-	RecordingsSaved    int // recordings finished from their temporary files
-	RecordingsAbsent   int // recordings that left no audio
-	RecordingsFailed   int // recordings whose file could not be finished (left as they were)
-	CallsFailed        int // calls whose record could not be written (left as they were)
+	Calls            int // calls ended
+	RecordingsSaved  int // recordings finished from their temporary files
+	RecordingsAbsent int // recordings that left no audio
+	RecordingsFailed int // recordings whose file could not be finished (left as they were)
+	CallsFailed      int // calls whose record could not be written (left as they were)
 }
 
 // Run ends the calls and recordings a previous process left unfinished.

@@ -45,7 +45,7 @@ func ramp(n int) []int16 {
 func TestFinishRecordingMono(t *testing.T) {
 	dir := t.TempDir()
 	recSID := sid.New(sid.Recording)
-	samples := ramp(8000 * 3 / 2) // 1.5 s
+	samples := ramp(8000 * 3 / 2)         // 1.5 s
 	writeTemp(t, dir, recSID, samples, 1) // and half a sample, cut off
 	path, dur, err := FinishRecording(dir, recSID, 1)
 	if err != nil {

@@ -153,4 +153,3 @@ func subscribed(events []string, event string) bool {
 	}
 	return false
 }
-
