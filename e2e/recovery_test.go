@@ -169,6 +169,14 @@ func TestRecoveryAfterKill9(t *testing.T) {
 	if ex := execs[0].(map[string]any); ex["status"] != "ended" {
 		t.Errorf("execution after the restart: %v, want ended", ex)
 	}
+	// The config's flow is listed and fetched by /v2/Flows like its executions.
+	code, flows := v2(t, g2, "GET", "Flows", nil)
+	if listed, _ := flows["flows"].([]any); code != 200 || len(listed) != 1 || listed[0].(map[string]any)["sid"] != configFlowSID(flow) {
+		t.Errorf("GET /v2/Flows: %d %v, want the config's flow", code, flows)
+	}
+	if code, f := v2(t, g2, "GET", "Flows/"+configFlowSID(flow), nil); code != 200 || f["status"] != "published" || f["definition"] == nil {
+		t.Errorf("GET /v2/Flows/%s: %d %v", configFlowSID(flow), code, f)
+	}
 	if !strings.Contains(g2.Logs(), "recovery: call left unfinished by the previous process ended") {
 		t.Error("the restarted gateway did not log what it put right")
 	}

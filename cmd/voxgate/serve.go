@@ -55,6 +55,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	warnCalllessFlows(cfg, log)
+	apiFlows, err := newConfigFlowStore(db, cfg.Account.SID, flowSIDs) // /v2/Flows lists the config's flows too
+	if err != nil {
+		return err
+	}
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
@@ -189,7 +194,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Store:         db,
 		Calls:         calls,
 		Queues:        queueControl{queues},
-		Flows:         &api.FlowControl{Store: db, Executor: studioExec},
+		Flows:         &api.FlowControl{Store: apiFlows, Executor: studioExec},
 		PublicURL:     cfg.HTTP.PublicURL,
 		Demo:          configs.Demo,
 		ActiveCalls:   sipSrv.ActiveCalls,
