@@ -30,7 +30,7 @@ func newCDRWriter(s store.Store, accountSID string, log *slog.Logger) *cdrWriter
 
 // Close gives the writes still failing a last chance, then gives up on
 // them (calls left unfinished are ended at the next start).
-func (w *cdrWriter) Close() { w.writes.Close(context.Background()) }
+func (w *cdrWriter) Close() { w.writes.Close() }
 
 // live reports whether the call with sid is running here or its record is
 // still being written.

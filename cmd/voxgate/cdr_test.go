@@ -185,3 +185,42 @@ func TestCDRFloodWhileStoreFails(t *testing.T) {
 		waitCall(t, fs.Store, s, store.CallCompleted)
 	}
 }
+
+// hangingStore's call writes wait until release is closed.
+type hangingStore struct {
+	store.Store
+	release chan struct{}
+}
+
+func (h *hangingStore) PutCall(ctx context.Context, c store.Call) (store.Call, error) {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return store.Call{}, ctx.Err()
+	}
+	return h.Store.PutCall(ctx, c)
+}
+
+// A store that hangs does not hold up the call reporting to it: the event
+// returns and the record lands once the store answers.
+func TestCDRHangingStoreHoldsUpNoCall(t *testing.T) {
+	w, fs := newFlakyCDR(t)
+	hs := &hangingStore{Store: fs.Store, release: make(chan struct{})}
+	w.store = hs
+	w.writes.syncWait = time.Millisecond
+	defer w.Close()
+	callSID := sid.New(sid.Call)
+	returned := make(chan struct{})
+	go func() {
+		w.event(callEvent(callSID, "in-progress", time.Now().UTC()))
+		w.event(callEvent(callSID, "completed", time.Now().UTC()))
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call's events waited for a hanging store")
+	}
+	close(hs.release)
+	waitCall(t, fs.Store, callSID, store.CallCompleted)
+}
