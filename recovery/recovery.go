@@ -78,7 +78,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, errors.Join(append(errs, err)...)
 	}
 	for _, c := range calls {
-		ended := endedCall(c, o.StoppedAt)
+		ended := EndedCall(c, o.StoppedAt)
 		stored, err := o.Store.PutCall(ctx, ended)
 		if err != nil {
 			res.CallsFailed++
@@ -95,10 +95,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// endedCall is c as it ends after the process running it stopped at
-// stoppedAt: completed with its talk time when it had been answered,
-// canceled when not.
-func endedCall(c store.Call, stoppedAt time.Time) store.Call {
+// EndedCall is c as it ends after whatever ran it stopped at stoppedAt
+// (or at its last update or answer, if later): completed with its talk
+// time when it had been answered, canceled when not.
+func EndedCall(c store.Call, stoppedAt time.Time) store.Call {
 	end := stoppedAt
 	for _, t := range []time.Time{c.DateUpdated, c.StartTime} {
 		if t.After(end) {

@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
+	calls := &callControl{ctx: ctx, engine: engine, store: db, cdr: cdr, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it
