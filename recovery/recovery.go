@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/voxgate/voxgate/store"
@@ -51,6 +52,10 @@ type Result struct {
 	RecordingsAbsent int // recordings that left no audio
 	RecordingsFailed int // recordings whose file could not be finished (left as they were)
 	CallsFailed      int // calls whose record could not be written (left as they were)
+	// OrphanFiles are temporary recording files no unfinished recording
+	// record names (a <Record> or <Dial record> cut short: those are stored
+	// only when they end). They are left in place for the operator.
+	OrphanFiles []string
 }
 
 // Run ends the calls and recordings a previous process left unfinished.
@@ -76,6 +81,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	calls, err := o.Store.UnfinishedCalls(ctx)
 	if err != nil {
 		return res, errors.Join(append(errs, err)...)
+	}
+	if res.OrphanFiles, err = filepath.Glob(TempPattern(o.RecordingsDir, "RE*")); err != nil {
+		errs = append(errs, err)
+	}
+	for _, f := range res.OrphanFiles {
+		log.Warn("recovery: temporary recording file with no recording record left by the previous process; kept", "path", f)
 	}
 	for _, c := range calls {
 		ended := EndedCall(c, o.StoppedAt)

@@ -131,7 +131,8 @@ func TestRun(t *testing.T) {
 		}
 	}
 	writeTemp(t, recDir, withAudio.SID, ramp(8000*2), 0)
-	stoppedAt := time.Now().UTC().Add(10 * time.Second) // after the records' last update
+	orphan := writeTemp(t, recDir, sid.New(sid.Recording), ramp(800), 0) // a <Record> cut short: no record
+	stoppedAt := time.Now().UTC().Add(10 * time.Second)                  // after the records' last update
 
 	ended := map[string]store.Call{}
 	res, err := Run(ctx, Options{Store: db, RecordingsDir: recDir, StoppedAt: stoppedAt,
@@ -139,8 +140,11 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Calls != 2 || res.RecordingsSaved != 1 || res.RecordingsAbsent != 1 {
+	if res.Calls != 2 || res.RecordingsSaved != 1 || res.RecordingsAbsent != 1 || len(res.OrphanFiles) != 1 || res.OrphanFiles[0] != orphan {
 		t.Errorf("result %+v", res)
+	}
+	if _, err := os.Stat(orphan); err != nil {
+		t.Errorf("the orphan file was not kept: %v", err)
 	}
 	c, _ := db.GetCall(ctx, live.SID)
 	wantDur := int(stoppedAt.Sub(answered).Round(time.Second) / time.Second)
@@ -164,8 +168,9 @@ func TestRun(t *testing.T) {
 	if r, _ := db.GetRecording(ctx, paused.SID); r.Status != store.RecordingAbsent {
 		t.Errorf("recording without audio: %+v", r)
 	}
-	// A second run finds nothing left.
-	if res, err := Run(ctx, Options{Store: db, RecordingsDir: recDir}); err != nil || res != (Result{}) {
+	// A second run finds nothing left but the orphan.
+	os.Remove(orphan)
+	if res, err := Run(ctx, Options{Store: db, RecordingsDir: recDir}); err != nil || res.Calls+res.RecordingsSaved+res.RecordingsAbsent+len(res.OrphanFiles) != 0 {
 		t.Errorf("second run: %+v, %v", res, err)
 	}
 }

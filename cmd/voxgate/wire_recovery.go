@@ -50,7 +50,7 @@ func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, re
 	if err != nil {
 		log.Error("recovery: some records left unfinished could not be put right", "error", err)
 	}
-	if res != (recovery.Result{}) {
+	if res.Calls+res.RecordingsSaved+res.RecordingsAbsent > 0 {
 		log.Warn("recovery: the previous process stopped without ending its calls", "calls_ended", res.Calls,
 			"recordings_saved", res.RecordingsSaved, "recordings_absent", res.RecordingsAbsent)
 	}
