@@ -72,6 +72,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	})
 	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, log) // before any call is taken
 	defer stopRecovery()
+	defer startRetention(cfg, db, log)() // storage.retention
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
