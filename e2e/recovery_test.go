@@ -104,6 +104,18 @@ func TestRecoveryAfterKill9(t *testing.T) {
 	if answered.Form.Get("CallStatus") != "in-progress" {
 		t.Fatalf("first status callback %v", answered.Form)
 	}
+	// And a REST call, answered by a SIPp party, whose StatusCallback
+	// only the callback journal keeps.
+	a.twiml("/outbound", `<Response><Say loop="0">`+recSentence+`</Say></Response>`)
+	a.twiml("/ostatus", "")
+	uas := streamingParty(t, toneStream(t, 1, 20))
+	op := &openapi.CreateCallParams{}
+	op.SetTo(fmt.Sprintf("sip:bob@127.0.0.1:%d", uas)).SetFrom("+15550001111").SetUrl(a.url("/outbound")).SetStatusCallback(a.url("/ostatus"))
+	out, err := twilioGo(t, g.httpURL).Api.CreateCall(op)
+	if err != nil {
+		t.Fatalf("CreateCall: %v", err)
+	}
+	a.waitRequests(t, "/outbound", 1, 15*time.Second)
 	time.Sleep(4 * time.Second) // more audio than the recorder buffers in memory
 
 	g.kill9(t)
@@ -159,6 +171,20 @@ func TestRecoveryAfterKill9(t *testing.T) {
 	}
 	if want := expectedSignature(testAuthToken, completed.URL, completed.Form, true); completed.Signature != want {
 		t.Errorf("completed callback signature %q, want %q", completed.Signature, want)
+	}
+
+	// The REST call's completed callback, from the journal.
+	oc, err := rc.Api.FetchCall(*out.Sid, &openapi.FetchCallParams{})
+	if err != nil || *oc.Status != "completed" {
+		t.Fatalf("REST call after the restart: %v %+v", err, oc)
+	}
+	var ocb []webhookRequest
+	for deadline := time.Now().Add(10 * time.Second); len(ocb) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		ocb = a.requests("/ostatus")
+	}
+	if len(ocb) != 1 || ocb[0].Form.Get("CallSid") != *out.Sid || ocb[0].Form.Get("CallStatus") != "completed" ||
+		ocb[0].Form.Get("Direction") != "outbound-api" || ocb[0].Form.Get("CallDuration") != *oc.Duration {
+		t.Errorf("REST call's status callbacks after the restart: %v", ocb)
 	}
 
 	code, list := v2(t, g2, "GET", "Flows/"+configFlowSID(flow)+"/Executions", nil)

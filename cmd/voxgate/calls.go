@@ -19,7 +19,8 @@ type callControl struct {
 	ctx        context.Context // the server's: outbound calls end with it
 	engine     *ivr.Engine
 	store      store.Store
-	cdr        *cdrWriter // which calls are live here; nil in tests without one
+	cdr        *cdrWriter       // which calls are live here; nil in tests without one
+	journal    *callbackJournal // status callbacks of REST calls, for recovery; may be nil
 	accountSID string
 	log        *slog.Logger
 	wg         sync.WaitGroup // outbound calls running
@@ -31,11 +32,13 @@ type callControl struct {
 // Create implements api.CallControl: it records the call as queued and
 // starts dialling it in the background.
 func (c *callControl) Create(ctx context.Context, p api.CreateCallParams) (store.Call, error) {
-	return c.create(ctx, sid.New(sid.Call), p)
+	return c.create(ctx, sid.New(sid.Call), p, true)
 }
 
-// create is Create for a call whose SID the caller chose.
-func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCallParams) (store.Call, error) {
+// create is Create for a call whose SID the caller chose. With journal
+// set, the call's status callback is kept for recovery (not for the calls
+// Studio flows place: their callback is the flow's own).
+func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCallParams, journal bool) (store.Call, error) {
 	c.setPlacing(callSID, true) // from its first record: not stale
 	rec, err := c.store.PutCall(ctx, store.Call{
 		SID: callSID, AccountSID: c.accountSID, From: p.From, To: p.To,
@@ -45,6 +48,9 @@ func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCa
 	if err != nil {
 		c.setPlacing(callSID, false)
 		return store.Call{}, err
+	}
+	if journal && c.journal != nil && p.StatusCallback != "" {
+		c.journal.put(callSID, journaledCallback{URL: p.StatusCallback, Method: p.StatusCallbackMethod, Events: p.StatusCallbackEvents})
 	}
 	var record *ivr.CallRecordingOptions
 	if p.Record {

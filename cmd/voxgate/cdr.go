@@ -18,6 +18,7 @@ type cdrWriter struct {
 	accountSID string
 	log        *slog.Logger
 	writes     *retryWriter
+	journal    *callbackJournal // forgets a REST call's status callback as it ends; may be nil
 
 	mu    sync.Mutex
 	calls map[string]store.Call // calls not yet ended
@@ -83,6 +84,9 @@ func (w *cdrWriter) event(ev ivr.Event) {
 			c.StartTime = ev.At
 		}
 		delete(w.calls, ev.Info.SID)
+		if w.journal != nil {
+			w.journal.done(ev.Info.SID)
+		}
 	} else {
 		w.calls[ev.Info.SID] = c
 	}

@@ -138,7 +138,7 @@ func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error
 		p.Recording = api.RecordingParams{Channels: r.Channels, Trim: r.Trim,
 			StatusCallback: r.StatusCallback, StatusCallbackMethod: r.StatusCallbackMethod, StatusCallbackEvents: r.StatusCallbackEvents}
 	}
-	_, err := f.c.create(ctx, oc.CallSid, p)
+	_, err := f.c.create(ctx, oc.CallSid, p, false)
 	return err
 }
 

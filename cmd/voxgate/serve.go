@@ -48,7 +48,12 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer db.Close()
+	journal, err := newCallbackJournal(filepath.Join(cfg.Storage.Dir, "callbacks"), log)
+	if err != nil {
+		return fmt.Errorf("storage.dir: %w", err)
+	}
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
+	cdr.journal = journal
 	defer cdr.Close()
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
@@ -70,7 +75,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Recordings: studioRecorder,
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
-	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, log) // before any call is taken
+	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, journal, log) // before any call is taken
 	defer stopRecovery()
 	defer startRetention(cfg, db, log)() // storage.retention
 	cdrAndFlows := func(ev ivr.Event) {
@@ -186,7 +191,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	calls := &callControl{ctx: ctx, engine: engine, store: db, cdr: cdr, accountSID: cfg.Account.SID, log: log}
+	calls := &callControl{ctx: ctx, engine: engine, store: db, cdr: cdr, journal: journal, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it

@@ -27,14 +27,14 @@ const executionEndedReason = "the gateway stopped during the call"
 // alive file, waits for those callbacks and lets the directory go. When
 // another process holds the directory, nothing is recovered (its calls
 // are live) and the gateway runs on with a warning.
-func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, recordingsDir string, flows *studio.Executor, log *slog.Logger) func() {
+func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, recordingsDir string, flows *studio.Executor, journal *callbackJournal, log *slog.Logger) func() {
 	dir := cfg.Storage.Dir
 	unlock, err := recovery.Lock(dir)
 	if err != nil {
 		log.Warn("recovery: skipped: another voxgate uses storage.dir; its calls are not this one's to end", "dir", dir, "error", err)
 		return func() {}
 	}
-	cb := &recoveryCallbacks{cfg: cfg, log: log, client: webhook.NewClient(webhook.Options{
+	cb := &recoveryCallbacks{cfg: cfg, log: log, journal: journal, client: webhook.NewClient(webhook.Options{
 		AuthToken: cfg.Account.AuthToken, Timeout: cfg.WebhookTimeout.D(),
 		UserAgent: "Voxgate/" + version, Logger: log,
 	})}
@@ -50,6 +50,7 @@ func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, re
 	if err != nil {
 		log.Error("recovery: some records left unfinished could not be put right", "error", err)
 	}
+	journal.clear() // the old process's calls are all over now
 	if res.Calls+res.RecordingsSaved+res.RecordingsAbsent > 0 {
 		log.Warn("recovery: the previous process stopped without ending its calls", "calls_ended", res.Calls,
 			"recordings_saved", res.RecordingsSaved, "recordings_absent", res.RecordingsAbsent)
@@ -69,31 +70,44 @@ func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, re
 }
 
 // recoveryCallbacks sends the final status callbacks of calls ended by
-// recovery. Only calls to numbers in the config have their callback
-// there (the URL, method and events); a REST call's StatusCallback was
-// not stored, so it gets none.
+// recovery: an inbound call's is its number's in the config, a REST
+// call's the one its create asked for (kept in the callback journal).
+// Calls that Studio flows placed, and <Dial> legs, get none (their
+// callbacks went to the flow or the parent call, both over).
 type recoveryCallbacks struct {
-	cfg    config.Config
-	log    *slog.Logger
-	client *webhook.Client
-	wg     sync.WaitGroup // callbacks on their way
+	cfg     config.Config
+	log     *slog.Logger
+	journal *callbackJournal
+	client  *webhook.Client
+	wg      sync.WaitGroup // callbacks on their way
 }
 
 // send delivers, in the background, the "completed" callback of a call
-// that recovery ended, when its number's app subscribes to it.
+// that recovery ended, when the call's callback subscribes to it.
 func (r *recoveryCallbacks) send(before, after store.Call) {
-	if before.Direction != ivr.Inbound {
+	var cb journaledCallback
+	switch before.Direction {
+	case ivr.Inbound:
+		app, ok := r.cfg.AppFor(before.To)
+		if !ok || app.StatusCallback == "" {
+			return
+		}
+		cb = journaledCallback{URL: app.StatusCallback, Method: app.StatusCallbackMethod, Events: app.StatusCallbackEvents}
+		if abs, err := webhook.ResolveURL(expandLocal(app.VoiceURL, r.cfg.HTTP.PublicURL), expandLocal(cb.URL, r.cfg.HTTP.PublicURL)); err == nil {
+			cb.URL = abs
+		}
+	case ivr.OutboundAPI:
+		var ok bool
+		if cb, ok = r.journal.get(before.SID); !ok {
+			return
+		}
+	default:
 		return
 	}
-	app, ok := r.cfg.AppFor(before.To)
-	if !ok || app.StatusCallback == "" || !subscribed(app.StatusCallbackEvents, "completed") {
+	if !subscribed(cb.Events, "completed") {
 		return
 	}
-	target := app.StatusCallback
-	if abs, err := webhook.ResolveURL(expandLocal(app.VoiceURL, r.cfg.HTTP.PublicURL), expandLocal(target, r.cfg.HTTP.PublicURL)); err == nil {
-		target = abs
-	}
-	req := webhook.Request{URL: target, Method: app.StatusCallbackMethod, Params: completedParams(r.cfg.Account.SID, before, after, app.StatusCallbackEvents)}
+	req := webhook.Request{URL: cb.URL, Method: cb.Method, Params: completedParams(r.cfg.Account.SID, before, after, cb.Events)}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
