@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRequestHeaders -fuzztime $(FUZZTIME) ./sip/
 	$(GO) test -run '^$$' -fuzz FuzzDigestCredentials -fuzztime $(FUZZTIME) ./sip/
 	$(GO) test -run '^$$' -fuzz FuzzRTPLegHandlePacket -fuzztime $(FUZZTIME) ./media/
+	$(GO) test -run '^$$' -fuzz FuzzCheckTo -fuzztime $(FUZZTIME) ./api/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/

@@ -152,6 +152,9 @@ func parseCreateCall(form url.Values) (CreateCallParams, error) {
 	if p.To == "" {
 		return p, badRequest(codeNoTo, "A 'To' phone number is required.")
 	}
+	if err := checkTo(p.To); err != nil {
+		return p, err
+	}
 	if p.From == "" {
 		return p, badRequest(codeNoFrom, "A 'From' phone number is required.")
 	}

@@ -85,14 +85,34 @@ func (a *restAPI) getRecording(r *http.Request, recSID string) (store.Recording,
 	return rec, nil
 }
 
-// fetchRecording serves GET Recordings/{Sid}.json. A deleted recording's
-// metadata is still served, with status "deleted", as Twilio does.
+// fetchRecording serves GET Recordings/{Sid}.json. A deleted recording is
+// 404, as on Twilio, unless IncludeSoftDeleted=true asks for its metadata
+// (status "deleted").
 func (a *restAPI) fetchRecording(w http.ResponseWriter, r *http.Request, ids []string) error {
 	rec, err := a.getRecording(r, ids[0])
+	if err == nil {
+		err = hideDeleted(r, rec)
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.toRecordingJSON(r, rec))
+	return nil
+}
+
+// hideDeleted is 404 for a deleted recording unless the request has
+// IncludeSoftDeleted=true.
+func hideDeleted(r *http.Request, rec store.Recording) error {
+	if !rec.Deleted {
+		return nil
+	}
+	soft, err := parseBool("IncludeSoftDeleted", r.URL.Query().Get("IncludeSoftDeleted"), false)
+	if err != nil {
+		return err
+	}
+	if !soft {
+		return notFound(r)
+	}
 	return nil
 }
 

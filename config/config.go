@@ -114,6 +114,10 @@ type Account struct {
 // Storage says where state lives.
 type Storage struct {
 	Dir string `yaml:"dir"`
+	// Retention is how long call records (CDRs) are kept: ended calls
+	// created longer ago are deleted, hourly. 0 keeps them until deleted
+	// through the API.
+	Retention Duration `yaml:"retention"`
 }
 
 // TTS configures <Say>.
@@ -328,6 +332,9 @@ func (c Config) Validate() error {
 	}
 	if c.Storage.Dir == "" {
 		bad("storage.dir", "must not be empty")
+	}
+	if c.Storage.Retention < 0 {
+		bad("storage.retention", "must not be negative (0 keeps call records)")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -52,6 +52,8 @@ type session struct {
 	final      string // final status once known
 
 	seq map[string]int // status callback sequence numbers by URL
+
+	fetches fetchLimit // quiet documents in a row (fetchlimit.go)
 }
 
 func (e *Engine) newSession(info CallInfo, call Call, app App) *session {

@@ -146,11 +146,15 @@ func (s *session) fetch(req webhook.Request) (*twiml.Response, error) {
 	if req.Method == "" {
 		req.Method = http.MethodPost
 	}
+	if err := s.fetches.next(s.now()); err != nil {
+		return nil, err
+	}
 	s.log.Debug("ivr: fetching TwiML", "url", req.URL, "method", req.Method)
 	res, err := s.web.Fetch(s.ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	s.fetches.arrived(s.now())
 	s.docURL = res.URL
 	switch res.Kind {
 	case webhook.Audio:

@@ -31,6 +31,9 @@ type SQLite struct {
 	// SQL each time was a tenth of the gateway's CPU at high call rates.
 	putCall *sql.Stmt // on w
 	getCall *sql.Stmt // on r
+
+	stopCheckpoints context.CancelFunc // ends checkpointLoop
+	checkpointsDone chan struct{}      // closed when it has
 }
 
 var _ Store = (*SQLite)(nil)
@@ -69,6 +72,9 @@ func openWith(ctx context.Context, dir string, ms []migration, now func() time.T
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	s.stopCheckpoints, s.checkpointsDone = stop, make(chan struct{})
+	go s.checkpointLoop(loopCtx, path+"-wal", s.checkpointsDone)
 	return s, nil
 }
 
@@ -96,6 +102,8 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 		q.Set("_query_only", "on")
 	} else {
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	}
 	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)
@@ -141,6 +149,10 @@ func pingWhileBusy(ctx context.Context, db *sql.DB) error {
 // Close closes the database after the operations already running finish;
 // later calls fail.
 func (s *SQLite) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpointsDone
+	}
 	var errs []error
 	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
 		if st != nil {

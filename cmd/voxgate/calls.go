@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recovery"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/store"
 )
@@ -17,26 +19,38 @@ type callControl struct {
 	ctx        context.Context // the server's: outbound calls end with it
 	engine     *ivr.Engine
 	store      store.Store
+	cdr        *cdrWriter       // which calls are live here; nil in tests without one
+	journal    *callbackJournal // status callbacks of REST calls, for recovery; may be nil
 	accountSID string
 	log        *slog.Logger
 	wg         sync.WaitGroup // outbound calls running
+
+	mu      sync.Mutex
+	placing map[string]bool // outbound calls from create until the engine is done with them
 }
 
 // Create implements api.CallControl: it records the call as queued and
 // starts dialling it in the background.
 func (c *callControl) Create(ctx context.Context, p api.CreateCallParams) (store.Call, error) {
-	return c.create(ctx, sid.New(sid.Call), p)
+	return c.create(ctx, sid.New(sid.Call), p, true)
 }
 
-// create is Create for a call whose SID the caller chose.
-func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCallParams) (store.Call, error) {
+// create is Create for a call whose SID the caller chose. With journal
+// set, the call's status callback is kept for recovery (not for the calls
+// Studio flows place: their callback is the flow's own).
+func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCallParams, journal bool) (store.Call, error) {
+	c.setPlacing(callSID, true) // from its first record: not stale
 	rec, err := c.store.PutCall(ctx, store.Call{
 		SID: callSID, AccountSID: c.accountSID, From: p.From, To: p.To,
 		FromFormatted: p.From, ToFormatted: p.To,
 		Direction: ivr.OutboundAPI, Status: store.CallQueued,
 	})
 	if err != nil {
+		c.setPlacing(callSID, false)
 		return store.Call{}, err
+	}
+	if journal && c.journal != nil && p.StatusCallback != "" {
+		c.journal.put(callSID, journaledCallback{URL: p.StatusCallback, Method: p.StatusCallbackMethod, Events: p.StatusCallbackEvents})
 	}
 	var record *ivr.CallRecordingOptions
 	if p.Record {
@@ -48,6 +62,7 @@ func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCa
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		defer c.setPlacing(callSID, false)
 		c.engine.RunOutbound(c.ctx, ivr.OutboundCall{
 			Info: ivr.CallInfo{SID: callSID, From: p.From, To: p.To},
 			App: ivr.App{
@@ -85,9 +100,54 @@ func (c *callControl) RedirectTwiML(ctx context.Context, callSID, twiml string) 
 	return notLive(err)
 }
 
-// Hangup implements api.CallControl.
+// Hangup implements api.CallControl. A call the store shows unfinished
+// that is not running here (its final record was lost) is ended in the
+// store, so that it can be ended and deleted.
 func (c *callControl) Hangup(ctx context.Context, callSID, status string) error {
-	return notLive(c.engine.Hangup(callSID))
+	err := c.engine.Hangup(callSID)
+	if errors.Is(err, ivr.ErrNoSuchCall) && c.stale(callSID) {
+		return c.endStale(ctx, callSID)
+	}
+	return notLive(err)
+}
+
+func (c *callControl) setPlacing(callSID string, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.placing == nil {
+		c.placing = map[string]bool{}
+	}
+	if on {
+		c.placing[callSID] = true
+	} else {
+		delete(c.placing, callSID)
+	}
+}
+
+// stale reports whether nothing here runs the call or writes its record.
+func (c *callControl) stale(callSID string) bool {
+	c.mu.Lock()
+	placing := c.placing[callSID]
+	c.mu.Unlock()
+	return !placing && c.cdr != nil && !c.cdr.live(callSID)
+}
+
+// endStale ends the record of a call nothing runs: completed if it was
+// answered, canceled if not, at its last update.
+func (c *callControl) endStale(ctx context.Context, callSID string) error {
+	rec, err := c.store.GetCall(ctx, callSID)
+	if err != nil {
+		return err
+	}
+	if rec.Status.Ended() {
+		return api.ErrNotLive
+	}
+	ended := recovery.EndedCall(rec, rec.DateUpdated)
+	if _, err := c.store.PutCall(ctx, ended); err != nil {
+		return fmt.Errorf("end stale call %s: %w", callSID, err)
+	}
+	c.log.Warn("api: call record left unfinished ended on request: no such call runs here", "call_sid", callSID, "was", rec.Status, "status", ended.Status)
+	return nil
 }
 
 // recordingOptions maps the API's recording parameters to the engine's.

@@ -71,6 +71,9 @@ func validateFlows(files []string, stdout, stderr io.Writer) int {
 		for _, p := range problems {
 			fmt.Fprintf(stdout, "%s: %s\n", file, p)
 		}
+		if w := callPathWarning(file); w != "" {
+			fmt.Fprintf(stdout, "%s: warning: %s: a call to a number running this flow would be hung up at once\n", file, w)
+		}
 		if studio.HasErrors(problems) {
 			status = 1
 		} else {
@@ -135,7 +138,7 @@ func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error
 		p.Recording = api.RecordingParams{Channels: r.Channels, Trim: r.Trim,
 			StatusCallback: r.StatusCallback, StatusCallbackMethod: r.StatusCallbackMethod, StatusCallbackEvents: r.StatusCallbackEvents}
 	}
-	_, err := f.c.create(ctx, oc.CallSid, p)
+	_, err := f.c.create(ctx, oc.CallSid, p, false)
 	return err
 }
 

@@ -48,9 +48,20 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer db.Close()
+	journal, err := newCallbackJournal(filepath.Join(cfg.Storage.Dir, "callbacks"), log)
+	if err != nil {
+		return fmt.Errorf("storage.dir: %w", err)
+	}
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
+	cdr.journal = journal
+	defer cdr.Close()
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
+	if err != nil {
+		return err
+	}
+	warnCalllessFlows(cfg, log)
+	apiFlows, err := newConfigFlowStore(db, cfg.Account.SID, flowSIDs) // /v2/Flows lists the config's flows too
 	if err != nil {
 		return err
 	}
@@ -71,12 +82,15 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 		FunctionURL: studioFunctions.url,
 	})
+	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, journal, log) // before any call is taken
+	defer stopRecovery()
+	defer startRetention(cfg, db, log)() // storage.retention
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
 		if ev.Info.Direction != ivr.OutboundDial && store.CallStatus(ev.Status).Ended() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = studioExec.EndCall(ctx, ev.Info.SID, ev.Status) // no execution: nothing to end
+			cdr.endExecution(ev.Info.SID, func(ctx context.Context) error {
+				return studioExec.EndCall(ctx, ev.Info.SID, ev.Status) // no execution: nothing to end
+			})
 		}
 	}
 
@@ -189,7 +203,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
+	calls := &callControl{ctx: ctx, engine: engine, store: db, cdr: cdr, journal: journal, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it
@@ -198,7 +212,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Store:         db,
 		Calls:         calls,
 		Queues:        queueControl{queues},
-		Flows:         &api.FlowControl{Store: db, Executor: studioExec},
+		Flows:         &api.FlowControl{Store: apiFlows, Executor: studioExec},
 		PublicURL:     cfg.HTTP.PublicURL,
 		Demo:          configs.Demo,
 		ActiveCalls:   sipSrv.ActiveCalls,
