@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 		FunctionURL: studioFunctions.url,
 	})
-	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, journal, log) // before any call is taken
+	stopRecovery := recoverAtStart(ctx, cfg, db, recordingsDir, studioExec, journal, policy.Client(0), log) // before any call is taken
 	defer stopRecovery()
 	defer startRetention(cfg, db, log)() // storage.retention
 	cdrAndFlows := func(ev ivr.Event) {

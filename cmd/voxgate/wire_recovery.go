@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ const executionEndedReason = "the gateway stopped during the call"
 // alive file, waits for those callbacks and lets the directory go. When
 // another process holds the directory, nothing is recovered (its calls
 // are live) and the gateway runs on with a warning.
-func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, recordingsDir string, flows *studio.Executor, journal *callbackJournal, log *slog.Logger) func() {
+func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, recordingsDir string, flows *studio.Executor, journal *callbackJournal, httpClient *http.Client, log *slog.Logger) func() {
 	dir := cfg.Storage.Dir
 	unlock, err := recovery.Lock(dir)
 	if err != nil {
@@ -36,7 +37,7 @@ func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, re
 	}
 	cb := &recoveryCallbacks{cfg: cfg, log: log, journal: journal, client: webhook.NewClient(webhook.Options{
 		AuthToken: cfg.Account.AuthToken, Timeout: cfg.WebhookTimeout.D(),
-		UserAgent: "Voxgate/" + version, Logger: log,
+		UserAgent: "Voxgate/" + version, Logger: log, HTTPClient: httpClient, // the outbound HTTP policy applies
 	})}
 	res, err := recovery.Run(ctx, recovery.Options{
 		Store: db, RecordingsDir: recordingsDir, StoppedAt: recovery.LastAlive(dir), Logger: log,
