@@ -70,22 +70,46 @@ function onSubmit(s, pdu) {
     const rid = RECEIPT_ID === 'dec' ? String(parseInt(id, 16)) : id;
     const state = RECEIPT_STAT === 'DELIVRD' ? 2 : (RECEIPT_STAT === 'EXPIRED' ? 3 : (RECEIPT_STAT === 'REJECTD' ? 8 : 5));
     stats.receipts_sent++;
-    s.deliver_sm({
+    deliverReceipt({
       source_addr: pdu.destination_addr, source_addr_ton: pdu.dest_addr_ton, source_addr_npi: pdu.dest_addr_npi,
       destination_addr: pdu.source_addr, destination_addr_ton: pdu.source_addr_ton, esm_class: 4,
       short_message: `id:${rid} sub:001 dlvrd:001 submit date:${stamp()} done date:${stamp()} stat:${RECEIPT_STAT} err:000 text:`,
-      receipted_message_id: rid, message_state: state,
-    }, (resp) => {
-      if (resp.command_status === 0) stats.receipts_acked++;
-      log({ pdu: 'deliver_sm_resp', receipt: rid, command_status: resp.command_status });
+      receipted_message_id: rid, message_state: state, rid,
     });
   }, RECEIPT_DELAY);
+}
+
+// Receipts are stored and forwarded like a real SMSC's: one that cannot be
+// delivered now (no receiver bound, or the connection dropped before its
+// deliver_sm_resp) waits for the next bind.
+const waitingReceipts = [];
+function deliverReceipt(r) {
+  const rs = receivers();
+  if (rs.length === 0) { waitingReceipts.push(r); return; }
+  const s = rs[0];
+  const { rid, ...opts } = r;
+  s.unacked = s.unacked || new Map();
+  s.unacked.set(rid, r);
+  s.deliver_sm(opts, (resp) => {
+    s.unacked.delete(rid);
+    if (resp.command_status === 0) stats.receipts_acked++;
+    else waitingReceipts.push(r);
+    log({ pdu: 'deliver_sm_resp', receipt: rid, command_status: resp.command_status });
+  });
+}
+function flushReceipts() {
+  const all = waitingReceipts.splice(0);
+  for (const r of all) deliverReceipt(r);
 }
 
 const server = smpp.createServer({}, (s) => {
   sessions.add(s);
   s.on('error', () => {});
-  s.on('close', () => sessions.delete(s));
+  s.on('close', () => {
+    sessions.delete(s);
+    if (s.unacked) { for (const r of s.unacked.values()) waitingReceipts.push(r); s.unacked.clear(); }
+    setTimeout(flushReceipts, 10);
+  });
   const bind = (kind) => (pdu) => {
     const ok = pdu.system_id === USER && pdu.password === PASS;
     log({ pdu: kind, system_id: pdu.system_id, system_type: pdu.system_type, interface_version: pdu.interface_version, ok });
@@ -97,6 +121,7 @@ const server = smpp.createServer({}, (s) => {
     stats.binds++;
     s.kind = kind;
     s.send(pdu.response({ system_id: 'fakesmsc' }));
+    if (kind !== 'bind_transmitter') setTimeout(flushReceipts, 10);
   };
   s.on('bind_transceiver', bind('bind_transceiver'));
   s.on('bind_transmitter', bind('bind_transmitter'));
