@@ -108,19 +108,21 @@ func (s *Service) keyword(ctx context.Context, log *slog.Logger, m store.Message
 	log.Info("messaging: keyword", "keyword", kw, "from", m.From, "to", m.To)
 	if kw == KeywordStop {
 		// The confirmation goes out although the contact is now opted out.
-		s.sendSystem(ctx, log, m.To, m.From, reply)
+		s.sendSystem(ctx, log, m.To, m.From, reply, m.Trunk)
 		return
 	}
-	if _, err := s.Send(ctx, SendRequest{From: m.To, To: m.From, Body: reply, Direction: DirectionOutboundReply}); err != nil {
+	if _, err := s.Send(ctx, SendRequest{From: m.To, To: m.From, Body: reply, Direction: DirectionOutboundReply, Trunk: m.Trunk}); err != nil {
 		log.Warn("messaging: keyword reply not sent", "error", err)
 	}
 }
 
 // sendSystem sends an automatic message without the opt-out check.
-func (s *Service) sendSystem(ctx context.Context, log *slog.Logger, from, to, body string) {
+func (s *Service) sendSystem(ctx context.Context, log *slog.Logger, from, to, body, trunk string) {
 	m := store.Message{SID: newSID(), AccountSID: s.opts.AccountSID, Direction: DirectionOutboundReply, From: from, To: to,
 		Body: body, Status: store.MessageQueued, NumSegments: NumSegments(body), Trunk: s.first}
-	if s.opts.Route != nil {
+	if _, ok := s.tr[trunk]; ok {
+		m.Trunk = trunk
+	} else if s.opts.Route != nil {
 		if t := s.opts.Route(to); t != "" {
 			m.Trunk = t
 		}
@@ -222,7 +224,7 @@ func (s *Service) replySession(ctx context.Context, log *slog.Logger, m store.Me
 // reply sends one <Message> of a reply document.
 func (s *Service) reply(ctx context.Context, log *slog.Logger, in store.Message, app App, docURL string, v *twiml.Message) {
 	r := SendRequest{To: v.To, From: v.From, Body: v.Body, Media: v.Media, Direction: DirectionOutboundReply,
-		StatusCallback: app.StatusCallback, StatusCallbackMethod: "POST"}
+		StatusCallback: app.StatusCallback, StatusCallbackMethod: "POST", Trunk: in.Trunk}
 	if r.To == "" {
 		r.To = in.From
 	} else if allDigits(r.To) && len(r.To) < 8 {

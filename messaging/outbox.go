@@ -36,6 +36,9 @@ type SendRequest struct {
 	StatusCallback, StatusCallbackMethod string
 	// Direction is outbound-api (default), outbound-reply or outbound-call.
 	Direction string
+	// Trunk, when set, names the transport (a reply goes back the way the
+	// message came); otherwise Options.Route picks one.
+	Trunk string
 }
 
 // Send validates a message, stores it as queued and queues it for its
@@ -50,7 +53,9 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (store.Message, error
 		return store.Message{}, err
 	}
 	trunk := s.first
-	if s.opts.Route != nil {
+	if _, ok := s.tr[r.Trunk]; ok {
+		trunk = r.Trunk
+	} else if s.opts.Route != nil {
 		if t := s.opts.Route(r.To); t != "" {
 			trunk = t
 		}

@@ -177,6 +177,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
+	msgs := newMessaging(cfg, db, flowSIDs, nil, log)
+	msgs.attachSIP(sipSrv)
+	defer msgs.start(ctx)()
 	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
 	studioCalls.c = calls
@@ -194,6 +197,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:        log,
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: recordingsDir,
+		Messages:      msgs.svc,
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {

@@ -1,0 +1,198 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/voxgate/voxgate/messaging/smpp/smsctest"
+)
+
+const (
+	smsNumber = "+15557654321" // the gateway's messaging number
+	smsMobile = "+15550001111" // a handset behind the SMSC
+)
+
+// smppYAML configures smsNumber with sms_url and an SMPP trunk to smsc.
+func smppYAML(smscAddr, smsURL, statusURL string) string {
+	return fmt.Sprintf(`  - number: %q
+    sms_url: %q
+    sms_status_callback: %q
+trunks:
+  - name: carrier
+    messaging: smpp
+    smpp:
+      host: %s
+      system_id: voxgate
+      password: secret
+      system_type: vg
+`, smsNumber, smsURL, statusURL, smscAddr)
+}
+
+// rest makes an authenticated REST request and decodes the JSON answer.
+func (g *gateway) rest(t *testing.T, method, path string, form url.Values, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, g.httpURL+"/2010-04-01/Accounts/"+testAccountSID+path, strings.NewReader(form.Encode()))
+	req.SetBasicAuth(testAccountSID, testAuthToken)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if out != nil && len(body) > 0 {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// waitMessageStatus polls the REST API until the message has status.
+func (g *gateway) waitMessageStatus(t *testing.T, sid, status string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var m map[string]any
+		g.rest(t, "GET", "/Messages/"+sid+".json", nil, &m)
+		if m["status"] == status {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s: %v, want status %s", sid, m, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMessagingSMPP: an MO from the SMSC reaches sms_url (signed, Twilio's
+// parameters), the MessagingResponse twilio-node built is the reply, it goes
+// out as submit_sm and its receipt makes it delivered; twilio-node creates,
+// fetches, lists, redacts and deletes messages; STOP makes a send fail
+// with 21610.
+func TestMessagingSMPP(t *testing.T) {
+	smsc := smsctest.Start(t)
+	a := newApp(t)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: smppYAML(smsc.Addr, a.url("/sms"), a.url("/number-status"))})
+	smsc.WaitEvents(t, "bind_transceiver", 1, 10*time.Second)
+
+	// STOP from another handset first, so the SDK can see 21610.
+	a.twiml("/sms", `<Response/>`)
+	if st := smsc.MO(t, "15550002222", "15557654321", "STOP", 1, false); st[0] != 0 {
+		t.Fatalf("deliver_sm_resp %v", st)
+	}
+	a.waitRequests(t, "/sms", 1, 10*time.Second)
+
+	cmd := exec.Command("node", "twilio_messaging.js")
+	cmd.Dir = "sdk"
+	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "SID="+testAccountSID, "TOKEN="+testAuthToken, "FROM="+smsNumber,
+		"TO="+smsMobile, "STATUS_URL="+a.url("/api-status"), "OPTED_OUT=+15550002222")
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("twilio_messaging.js: %v\n%s\n%s", err, out, stderr)
+	}
+	var res struct {
+		Created struct{ Sid, Status, Direction, NumSegments, To, From string }
+		Fetched struct {
+			Status, DateSent string
+			ErrorCode        *int
+		}
+		Listed       []string
+		ListedToday  bool
+		RedactedBody string
+		Cancel       int
+		AfterDelete  int
+		OptedOut     int
+		Twiml        string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	if res.Created.Status != "queued" || res.Created.Direction != "outbound-api" || res.Created.NumSegments != "2" ||
+		res.Fetched.Status != "delivered" || res.Fetched.DateSent == "" || len(res.Listed) == 0 || res.Listed[0] != res.Created.Sid ||
+		!res.ListedToday || res.RedactedBody != "" || res.Cancel != 30409 || res.AfterDelete != 404 || res.OptedOut != 21610 {
+		t.Errorf("twilio-node saw %+v", res)
+	}
+	apiStatus := a.waitRequests(t, "/api-status", 2, 10*time.Second)
+	if got := apiStatus[len(apiStatus)-1].Form.Get("MessageStatus"); got != "delivered" && apiStatus[0].Form.Get("MessageStatus") != "delivered" {
+		t.Errorf("status callbacks %v", apiStatus)
+	}
+
+	// The webhook answers with the document twilio-node's MessagingResponse built.
+	a.twiml("/sms", res.Twiml)
+	if st := smsc.MO(t, "15550001111", "15557654321", "hello ü", 1, false); st[0] != 0 {
+		t.Fatalf("deliver_sm_resp %v", st)
+	}
+	in := a.waitRequests(t, "/sms", 2, 10*time.Second)[1]
+	if in.Form.Get("Body") != "hello ü" || in.Form.Get("From") != smsMobile || in.Form.Get("To") != smsNumber ||
+		in.Form.Get("NumSegments") != "1" || in.Form.Get("SmsStatus") != "received" {
+		t.Errorf("webhook %v", in.Form)
+	}
+	if in.Signature != expectedSignature(testAuthToken, in.URL, in.Form, true) {
+		t.Errorf("bad X-Twilio-Signature")
+	}
+	cbs := a.waitRequests(t, "/status", 2, 10*time.Second)
+	replySid := cbs[0].Form.Get("MessageSid")
+	m := g.waitMessageStatus(t, replySid, "delivered", 10*time.Second)
+	if m["direction"] != "outbound-reply" || m["num_segments"] != "1" || m["body"] != "Hi back" {
+		t.Errorf("reply %v", m)
+	}
+	var texts []string
+	for _, e := range smsc.WaitEvents(t, "submit_sm", 4, 10*time.Second) {
+		texts = append(texts, e.Str("text"))
+	}
+	if !strings.Contains(strings.Join(texts, "|"), "Hi back|Second") && !strings.Contains(strings.Join(texts, "|"), "Second|Hi back") {
+		t.Errorf("submitted %q", texts)
+	}
+	var inbound map[string]any
+	g.rest(t, "GET", "/Messages/"+in.Form.Get("MessageSid")+".json", nil, &inbound)
+	if inbound["status"] != "received" || inbound["direction"] != "inbound" {
+		t.Errorf("inbound %v", inbound)
+	}
+}
+
+// TestMessagingSurvivesKill: messages created while the SMSC is down stay
+// queued; the gateway is killed (SIGKILL) and restarted on the same
+// storage, the SMSC comes back, and every message is delivered.
+func TestMessagingSurvivesKill(t *testing.T) {
+	port := freePort(t)
+	smsc := smsctest.Start(t, fmt.Sprintf("SMPP_PORT=%d", port))
+	a := newApp(t)
+	storage := filepath.Join(t.TempDir(), "var")
+	yaml := smppYAML(smsc.Addr, a.url("/sms"), a.url("/number-status"))
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), storageDir: storage, extraYAML: yaml})
+	smsc.WaitEvents(t, "bind_transceiver", 1, 10*time.Second)
+	smsc.Stop()
+	var sids []string
+	for i := range 5 {
+		var m map[string]any
+		if code := g.rest(t, "POST", "/Messages.json", url.Values{"To": {smsMobile}, "From": {smsNumber}, "Body": {fmt.Sprint("queued ", i)}}, &m); code != 201 {
+			t.Fatalf("create: %d %v", code, m)
+		}
+		sids = append(sids, m["sid"].(string))
+	}
+	_ = g.cmd.Process.Signal(syscall.SIGKILL)
+	<-g.exited
+	smsc2 := smsctest.Start(t, fmt.Sprintf("SMPP_PORT=%d", port))
+	g2 := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), storageDir: storage, extraYAML: yaml})
+	for _, sid := range sids {
+		g2.waitMessageStatus(t, sid, "delivered", 20*time.Second)
+	}
+	if n := len(smsc2.Events("submit_sm")); n != len(sids) {
+		t.Errorf("%d submit_sm after the restart, want %d", n, len(sids))
+	}
+}
