@@ -19,6 +19,7 @@ deps-test:
 	scripts/install-deps.sh test
 	npm --prefix e2e/sdk install --no-audit --no-fund --loglevel=error
 	npm --prefix web/e2e install --no-audit --no-fund --loglevel=error
+	npm --prefix messaging/smpp/testdata/smsc install --no-audit --no-fund --loglevel=error
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
