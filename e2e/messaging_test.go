@@ -196,3 +196,65 @@ func TestMessagingSurvivesKill(t *testing.T) {
 		t.Errorf("%d submit_sm after the restart, want %d", n, len(sids))
 	}
 }
+
+// TestMessagingSIP: a SIP MESSAGE from SIPp reaches sms_url; the reply goes
+// out as a MESSAGE to the SIP messaging trunk (another SIPp) and is sent.
+func TestMessagingSIP(t *testing.T) {
+	a := newApp(t)
+	a.twiml("/sms", `<Response><Message action="/status">Hi back ✓</Message></Response>`)
+	trunkPort := freePort(t)
+	yaml := fmt.Sprintf(`  - number: %q
+    sms_url: %q
+trunks:
+  - name: sipsms
+    host: 127.0.0.1:%d
+    messaging: sip
+`, smsNumber, a.url("/sms"), trunkPort)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: yaml})
+
+	// The trunk side: a SIPp UAS waiting for the reply.
+	dir := t.TempDir()
+	uas := exec.Command("sipp", "-sf", filepath.Join(mustAbs(t, "testdata"), "uas_message.xml"), "-i", "127.0.0.1", "-p", fmt.Sprint(trunkPort),
+		"-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_logs", "-log_file", filepath.Join(dir, "uas.log"))
+	uas.Dir = dir
+	uasOut := make(chan string, 1)
+	if err := uas.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := uas.Wait()
+		data, _ := os.ReadFile(filepath.Join(dir, "uas.log"))
+		uasOut <- fmt.Sprintf("%v\n%s", err, data)
+	}()
+	t.Cleanup(func() { _ = uas.Process.Kill() })
+
+	code, out := g.sipp(t, "udp", "uac_message.xml", map[string]string{"service": smsNumber, "body": "hello from SIPp"}, 10*time.Second)
+	if code != 0 {
+		t.Fatalf("uac_message: exit %d\n%s", code, out)
+	}
+	in := a.waitRequests(t, "/sms", 1, 10*time.Second)[0]
+	if strings.TrimSpace(in.Form.Get("Body")) != "hello from SIPp" || in.Form.Get("From") != smsMobile || in.Form.Get("To") != smsNumber {
+		t.Errorf("webhook %v", in.Form)
+	}
+	select {
+	case log := <-uasOut:
+		if !strings.Contains(log, "GOT MESSAGE to=+15550001111 body=Hi back ✓") {
+			t.Errorf("trunk log:\n%s", log)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the trunk got no MESSAGE")
+	}
+	cb := a.waitRequests(t, "/status", 1, 10*time.Second)[0]
+	if cb.Form.Get("MessageStatus") != "sent" {
+		t.Errorf("status callback %v", cb.Form)
+	}
+	g.waitMessageStatus(t, cb.Form.Get("MessageSid"), "sent", 5*time.Second)
+}
+
+func mustAbs(t *testing.T, p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
