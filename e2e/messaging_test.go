@@ -258,3 +258,55 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return abs
 }
+
+// TestMessagingStudioConversation: a Studio messaging flow on the number
+// (send-and-wait-for-reply, split on the reply, send-message) holds a
+// conversation over SMPP; a contact who never answers gets the timeout
+// branch.
+func TestMessagingStudioConversation(t *testing.T) {
+	smsc := smsctest.Start(t)
+	a := newApp(t)
+	yaml := fmt.Sprintf(`  - number: %q
+    flow: %q
+trunks:
+  - name: carrier
+    messaging: smpp
+    smpp:
+      host: %s
+      system_id: voxgate
+      password: secret
+`, smsNumber, mustAbs(t, "../studio/testdata/sms_flow.json"), smsc.Addr)
+	startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: yaml})
+	smsc.WaitEvents(t, "bind_transceiver", 1, 10*time.Second)
+	textsTo := func(to string, n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			var out []string
+			for _, e := range smsc.Events("submit_sm") {
+				if e.Str("to") == to {
+					out = append(out, e.Str("text"))
+				}
+			}
+			if len(out) >= n {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("texts to %s: %q, want %d", to, out, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	smsc.MO(t, "15550001111", "15557654321", "Ann", 1, false)
+	smsc.MO(t, "15550002222", "15557654321", "Bob", 1, false) // never answers
+	if got := textsTo("15550001111", 1)[0]; got != "Hi Ann! Do you want a callback? Reply YES or NO." {
+		t.Fatalf("question %q", got)
+	}
+	smsc.MO(t, "15550001111", "15557654321", "yes", 1, false)
+	if got := textsTo("15550001111", 2)[1]; got != "Great, we will call +15550001111." {
+		t.Errorf("answer to yes: %q", got)
+	}
+	if got := textsTo("15550002222", 2)[1]; got != "No answer, bye." {
+		t.Errorf("timeout branch: %q", got)
+	}
+}

@@ -67,7 +67,7 @@ func (s *Service) handle(ctx context.Context, m store.Message) {
 	case !ok:
 		log.Warn("messaging: no messaging app for the number; add sms_url or flow to it", "to", m.To)
 	case app.FlowSID != "" && s.opts.Flows != nil:
-		if err := s.opts.Flows.HandleMessage(ctx, app.FlowSID, m, params); err != nil {
+		if err := s.opts.Flows.HandleMessage(ctx, app.FlowSID, params); err != nil {
 			log.Error("messaging: the Studio flow failed", "flow_sid", app.FlowSID, "error", err)
 		}
 	case app.URL != "":
@@ -97,6 +97,11 @@ func (s *Service) keyword(ctx context.Context, log *slog.Logger, m store.Message
 		}
 		reply = s.opts.OptOut.OptOutReply
 	case KeywordStart:
+		// Only a contact who opted out hears the opt-in reply: flows
+		// that ask "Reply YES" must not get it.
+		if out, err := s.store.OptedOut(ctx, m.To, m.From); err != nil || !out {
+			return
+		}
 		if err := s.store.SetOptOut(ctx, m.To, m.From, false); err != nil {
 			log.Error("messaging: recording an opt-in failed", "error", err)
 			return

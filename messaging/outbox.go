@@ -290,6 +290,9 @@ func (s *Service) advance(ctx context.Context, m store.Message, status string, c
 	if s.opts.Observe != nil && store.MessageStatusRank(status) == 4 {
 		s.opts.Observe(m)
 	}
+	if s.opts.Failed != nil && (status == store.MessageFailed || status == store.MessageUndelivered) {
+		s.goRun(func(ctx context.Context) { s.opts.Failed(ctx, m) })
+	}
 }
 
 // Receipt implements Sink: it records a segment's receipt and, once every

@@ -84,7 +84,7 @@ type App struct {
 type FlowRunner interface {
 	// HandleMessage gives an inbound message to a flow: it resumes the
 	// contact's execution waiting for a reply, or starts one.
-	HandleMessage(ctx context.Context, flowSID string, m store.Message, params url.Values) error
+	HandleMessage(ctx context.Context, flowSID string, params url.Values) error
 }
 
 // Options configure a Service.
@@ -121,7 +121,11 @@ type Options struct {
 	// Observe, when set, hears every inbound message once its webhook or
 	// flow ran (benchmarks), and every final outbound status.
 	Observe func(m store.Message)
-	Logger  *slog.Logger
+	// Failed, when set, hears (on a goroutine of the Service's) each
+	// outbound message that became failed or undelivered (Studio's
+	// deliveryFailure).
+	Failed func(ctx context.Context, m store.Message)
+	Logger *slog.Logger
 }
 
 // Service is the messaging engine. Create it with New and call Run.
@@ -181,6 +185,11 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	// Reconcile before any transport runs: a message received from now on
+	// must not also be picked up as left over by the last run.
+	if err := s.reconcile(ctx); err != nil {
+		s.log.Error("messaging: reconciling unfinished messages failed", "error", err)
+	}
 	var wg sync.WaitGroup
 	for _, ob := range s.tr {
 		wg.Add(1)
@@ -194,9 +203,6 @@ func (s *Service) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() { defer wg.Done(); s.work(ctx, ob) }()
 		}
-	}
-	if err := s.reconcile(ctx); err != nil {
-		s.log.Error("messaging: reconciling unfinished messages failed", "error", err)
 	}
 	<-ctx.Done()
 	for _, ob := range s.tr {

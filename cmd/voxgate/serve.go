@@ -57,11 +57,13 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
+	studioMessages := &flowMessenger{} // send-message widgets send through the messaging engine, set up below
 	studioExec := studio.NewExecutor(studio.Options{
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
 		Recordings: studioRecorder,
+		Messages:   studioMessages,
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
@@ -177,7 +179,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	msgs := newMessaging(cfg, db, flowSIDs, nil, log)
+	msgs := newMessaging(cfg, db, flowSIDs, studioExec, studioMessages, log)
 	msgs.attachSIP(sipSrv)
 	defer msgs.start(ctx)()
 	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}

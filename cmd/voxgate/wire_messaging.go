@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
+	"strconv"
 
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/messaging"
 	"github.com/voxgate/voxgate/messaging/smpp"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 )
 
 // gatewayMessaging is the messaging engine with its transports, as serve
@@ -17,6 +20,7 @@ import (
 // exists, start with the gateway's context.
 type gatewayMessaging struct {
 	svc   *messaging.Service
+	flows *studio.Executor
 	sip   []*sipTransportSlot // SIP trunks, whose sender is the SIP server
 	inSIP *messaging.SIPTransport
 }
@@ -33,8 +37,8 @@ func (s *sipTransportSlot) SendMessage(ctx context.Context, m sip.OutboundMessag
 // newMessaging builds the engine from the trunks with a messaging
 // transport and the numbers' sms_* keys (flows run by flowRunner, which
 // may be nil).
-func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows messaging.FlowRunner, log *slog.Logger) *gatewayMessaging {
-	g := &gatewayMessaging{}
+func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows *studio.Executor, sender *flowMessenger, log *slog.Logger) *gatewayMessaging {
+	g := &gatewayMessaging{flows: flows}
 	var transports []messaging.Transport
 	for _, t := range cfg.Trunks {
 		switch t.Messaging {
@@ -68,6 +72,11 @@ func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]
 	g.svc = messaging.New(messaging.Options{
 		AccountSID: cfg.Account.SID, AuthToken: cfg.Account.AuthToken, PublicURL: cfg.HTTP.PublicURL,
 		Store: db, Transports: transports, Flows: flows, Workers: cfg.Messaging.Workers,
+		Failed: func(ctx context.Context, m store.Message) {
+			if err := flows.MessageFailed(ctx, m.SID, m.Status, m.ErrorCode); err != nil {
+				log.Error("messaging: telling Studio a message failed", "message_sid", m.SID, "error", err)
+			}
+		},
 		ReassemblyTimeout: cfg.Messaging.ReassemblyTimeout.D(), WebhookTimeout: cfg.WebhookTimeout.D(), Logger: log,
 		OptOut: messaging.OptOut{Disabled: !cfg.Messaging.OptOut, OptOutReply: cfg.Messaging.OptOutReply,
 			OptInReply: cfg.Messaging.OptInReply, HelpReply: cfg.Messaging.HelpReply},
@@ -84,6 +93,7 @@ func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]
 			}, true
 		},
 	})
+	sender.svc = g.svc
 	return g
 }
 
@@ -105,6 +115,9 @@ func (g *gatewayMessaging) attachSIP(srv *sip.Server) {
 func (g *gatewayMessaging) start(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = g.svc.Run(ctx) }()
+	if err := g.flows.ResumeWaiting(ctx); err != nil {
+		slog.Error("messaging: re-arming Studio reply timers failed", "error", err)
+	}
 	return func() { <-done }
 }
 
@@ -116,4 +129,29 @@ func digitsOf(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// flowMessenger sends the messages of Studio widgets through the engine
+// (set once the engine exists: the executor is built first).
+type flowMessenger struct {
+	svc *messaging.Service
+}
+
+// SendMessage implements studio.MessageSender with Twilio's Message
+// fields as the widget's outbound.* outputs.
+func (f *flowMessenger) SendMessage(ctx context.Context, m studio.OutgoingMessage) (map[string]any, error) {
+	msg, err := f.svc.Send(ctx, messaging.SendRequest{From: m.From, To: m.To, Body: m.Body, Media: m.MediaURL})
+	if err != nil {
+		out := map[string]any{"From": m.From, "To": m.To, "Body": m.Body, "Status": "failed"}
+		var me *messaging.Error
+		if errors.As(err, &me) {
+			out["ErrorCode"], out["ErrorMessage"] = strconv.Itoa(me.Code), me.Message
+		}
+		return out, err
+	}
+	return map[string]any{
+		"Sid": msg.SID, "Status": msg.Status, "Body": msg.Body, "From": msg.From, "To": msg.To, "Direction": msg.Direction,
+		"NumMedia": "0", "NumSegments": strconv.Itoa(msg.NumSegments), "Price": nil, "PriceUnit": "USD",
+		"ErrorCode": nil, "ErrorMessage": nil, "MessagingServiceSid": nil, "AccountSid": msg.AccountSID,
+	}, nil
 }
