@@ -28,6 +28,11 @@ const (
 // number's webhook or flow). The transport acknowledges the message only
 // after Receive returned nil.
 func (s *Service) Receive(ctx context.Context, in Incoming) error {
+	select { // not before the last run's leftovers are known
+	case <-s.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	m := store.Message{
 		SID: newSID(), AccountSID: s.opts.AccountSID, Direction: DirectionInbound, From: normalise(in.From), To: normalise(in.To),
 		Body: in.Body, Status: store.MessageReceived, NumSegments: max(in.NumSegments, 1), Trunk: in.Trunk, Pending: true,

@@ -237,11 +237,17 @@ func (s *Service) sendOne(ctx context.Context, ob *outbox, m store.Message) {
 		s.retry(ctx, ob, m, err)
 		return
 	}
-	if err := s.store.AddMessageSegments(ctx, m.SID, ids); err != nil {
-		log.Error("messaging: storing segment ids failed; receipts will not match", "error", err)
+	changed, err := s.store.MessageSent(ctx, m.SID, ids)
+	if err != nil {
+		log.Error("messaging: recording the sent message failed; its receipts will not match", "error", err)
+		return
 	}
 	log.Debug("messaging: sent", "segments", len(ids), "carrier_ids", ids)
-	s.advance(ctx, m, store.MessageSent, 0, "")
+	if changed {
+		m.Status = store.MessageSent
+		s.log.Info("messaging: status", "message_sid", m.SID, "status", m.Status)
+		s.statusCallback(m)
+	}
 }
 
 // retry puts a message back after a transient failure, with back-off.

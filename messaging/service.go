@@ -137,6 +137,7 @@ type Service struct {
 	first string
 
 	ctx    context.Context // set by Run
+	ready  chan struct{}   // closed once Run reconciled the last run's messages
 	wg     sync.WaitGroup  // callbacks, inbound handling, retries
 	mu     sync.Mutex
 	loops  map[[2]string][]time.Time // (from,to) → recent reply times (14107)
@@ -168,7 +169,7 @@ func New(opts Options) *Service {
 	}
 	opts.OptOut = opts.OptOut.withDefaults()
 	s := &Service{opts: opts, log: opts.Logger, store: opts.Store, tr: map[string]*outbox{}, loops: map[[2]string][]time.Time{},
-		ctx: context.Background()}
+		ctx: context.Background(), ready: make(chan struct{})}
 	for i, t := range opts.Transports {
 		s.tr[t.Name()] = newOutbox(t)
 		if i == 0 {
@@ -190,6 +191,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.reconcile(ctx); err != nil {
 		s.log.Error("messaging: reconciling unfinished messages failed", "error", err)
 	}
+	close(s.ready)
 	var wg sync.WaitGroup
 	for _, ob := range s.tr {
 		wg.Add(1)

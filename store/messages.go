@@ -105,6 +105,9 @@ type MessageStore interface {
 	// UnfinishedMessages returns outbound messages still queued or sending
 	// and inbound ones still pending, oldest first (reconciled at start).
 	UnfinishedMessages(ctx context.Context) ([]Message, error)
+	// MessageSent records the provider ids of a sent message's segments
+	// (seq from 1) and moves it to sent (reporting whether it moved).
+	MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error)
 	// AddMessageSegments records the provider ids of a sent message's
 	// segments (seq from 1), all "sent".
 	AddMessageSegments(ctx context.Context, sid string, providerIDs []string) error
@@ -137,6 +140,43 @@ type MessagingAlert struct {
 
 var _ MessageStore = (*SQLite)(nil)
 
+// messageStmts are the statements run for every message, prepared once.
+type messageStmts struct {
+	create, advance, sending, segment, get *sql.Stmt
+	segFind, segUpdate, segList            *sql.Stmt
+}
+
+func (m *messageStmts) prepare(ctx context.Context, w, r *sql.DB) error {
+	var err error
+	for _, p := range []struct {
+		db  *sql.DB
+		st  **sql.Stmt
+		sql string
+	}{
+		{w, &m.create, createMessageSQL}, {w, &m.advance, advanceMessageSQL}, {w, &m.sending, sendingMessageSQL},
+		{w, &m.segment, `INSERT OR REPLACE INTO message_segments (message_sid, seq, provider_id) VALUES (?, ?, ?)`},
+		{r, &m.get, `SELECT ` + messageColumns + ` FROM messages WHERE sid = ?`},
+		{w, &m.segFind, `SELECT message_sid, seq FROM message_segments WHERE provider_id = ? LIMIT 1`},
+		{w, &m.segUpdate, `UPDATE message_segments SET status = ? WHERE message_sid = ? AND seq = ?`},
+		{w, &m.segList, `SELECT status FROM message_segments WHERE message_sid = ? ORDER BY seq`},
+	} {
+		if *p.st, err = p.db.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("prepare message statements: %w", err)
+		}
+	}
+	return nil
+}
+
+func (m *messageStmts) all() []*sql.Stmt {
+	var out []*sql.Stmt
+	for _, st := range []*sql.Stmt{m.create, m.advance, m.sending, m.segment, m.get, m.segFind, m.segUpdate, m.segList} {
+		if st != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 const messageColumns = `sid, account_sid, direction, from_number, to_number, body, media_urls, status, num_segments,
 	error_code, error_message, status_callback, status_callback_method, trunk, pending, attempts, raw_dlr_done_date,
 	date_sent, date_created, date_updated`
@@ -151,7 +191,7 @@ func (s *SQLite) CreateMessage(ctx context.Context, m Message) (Message, error) 
 		m.DateCreated = now
 	}
 	m.DateUpdated = now
-	_, err := s.w.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.msg.create.ExecContext(ctx,
 		m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.MediaURLs, m.Status, m.NumSegments,
 		m.ErrorCode, m.ErrorMessage, m.StatusCallback, m.StatusCallbackMethod, m.Trunk, boolInt(m.Pending), m.Attempts,
 		m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano())
@@ -170,7 +210,7 @@ func boolInt(b bool) int {
 
 // GetMessage implements MessageStore.
 func (s *SQLite) GetMessage(ctx context.Context, sid string) (Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE sid = ?`, sid))
+	m, err := scanMessage(s.msg.get.QueryRowContext(ctx, sid))
 	if err != nil {
 		return Message{}, fmt.Errorf("store: get message %s: %w", sid, notFoundIfNoRows(err))
 	}
@@ -200,6 +240,16 @@ func (s *SQLite) ListMessages(ctx context.Context, f MessageFilter, p Page) ([]M
 const rankSQL = `CASE status WHEN 'accepted' THEN 0 WHEN 'scheduled' THEN 0 WHEN 'queued' THEN 1 WHEN 'sending' THEN 2
 	WHEN 'sent' THEN 3 ELSE 4 END`
 
+const (
+	createMessageSQL  = `INSERT INTO messages (` + messageColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	advanceMessageSQL = `UPDATE messages SET status = ?, error_code = ?, error_message = ?,
+		raw_dlr_done_date = CASE WHEN ? = '' THEN raw_dlr_done_date ELSE ? END,
+		date_sent = CASE WHEN ? = 'sent' AND date_sent IS NULL THEN ? ELSE date_sent END, date_updated = ?
+		WHERE sid = ? AND ` + rankSQL + ` < ?`
+	sendingMessageSQL = `UPDATE messages SET status = 'sending', attempts = attempts + 1,
+		date_updated = ? WHERE sid = ? AND status IN ('queued', 'sending')`
+)
+
 // AdvanceMessage implements MessageStore.
 func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCode int, errorMessage, raw string) (bool, error) {
 	rank := MessageStatusRank(status)
@@ -207,10 +257,7 @@ func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCo
 		return false, fmt.Errorf("store: advance message %s: %w: status %q", sid, ErrInvalid, status)
 	}
 	now := s.now().UTC().UnixNano()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = ?, error_code = ?, error_message = ?,
-		raw_dlr_done_date = CASE WHEN ? = '' THEN raw_dlr_done_date ELSE ? END,
-		date_sent = CASE WHEN ? = 'sent' AND date_sent IS NULL THEN ? ELSE date_sent END, date_updated = ?
-		WHERE sid = ? AND `+rankSQL+` < ?`,
+	res, err := s.msg.advance.ExecContext(ctx,
 		status, errorCode, errorMessage, raw, raw, status, now, now, sid, rank)
 	if err != nil {
 		return false, fmt.Errorf("store: advance message %s: %w", sid, err)
@@ -227,8 +274,37 @@ func (s *SQLite) RequeueMessage(ctx context.Context, sid string) error {
 
 // MarkMessageSending implements MessageStore.
 func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
-	return s.execOne(ctx, "mark message sending "+sid, `UPDATE messages SET status = 'sending', attempts = attempts + 1,
-		date_updated = ? WHERE sid = ? AND status IN ('queued', 'sending')`, s.now().UnixNano(), sid)
+	res, err := s.msg.sending.ExecContext(ctx, s.now().UnixNano(), sid)
+	if err == nil {
+		err = expectOneRow(res)
+	}
+	if err != nil {
+		return fmt.Errorf("store: mark message sending %s: %w", sid, err)
+	}
+	return nil
+}
+
+// MessageSent implements MessageStore: the segment ids and the sent
+// status in one transaction.
+func (s *SQLite) MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
+	}
+	defer tx.Rollback()
+	seg := tx.StmtContext(ctx, s.msg.segment)
+	for i, id := range providerIDs {
+		if _, err := seg.ExecContext(ctx, sid, i+1, id); err != nil {
+			return false, fmt.Errorf("store: message sent %s: %w", sid, classify(err))
+		}
+	}
+	now := s.now().UTC().UnixNano()
+	res, err := tx.StmtContext(ctx, s.msg.advance).ExecContext(ctx, MessageSent, 0, "", "", "", MessageSent, now, now, sid, MessageStatusRank(MessageSent))
+	if err != nil {
+		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, tx.Commit()
 }
 
 // SetMessageBody implements MessageStore.
@@ -308,7 +384,7 @@ func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string
 	var sid string
 	var seq int
 	for _, id := range ids {
-		err = tx.QueryRowContext(ctx, `SELECT message_sid, seq FROM message_segments WHERE provider_id = ? LIMIT 1`, id).Scan(&sid, &seq)
+		err = tx.StmtContext(ctx, s.msg.segFind).QueryRowContext(ctx, id).Scan(&sid, &seq)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			break
 		}
@@ -316,10 +392,10 @@ func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string
 	if err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt %v: %w", ids, notFoundIfNoRows(err))
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE message_segments SET status = ? WHERE message_sid = ? AND seq = ?`, status, sid, seq); err != nil {
+	if _, err := tx.StmtContext(ctx, s.msg.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT status FROM message_segments WHERE message_sid = ? ORDER BY seq`, sid)
+	rows, err := tx.StmtContext(ctx, s.msg.segList).QueryContext(ctx, sid)
 	if err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
 	}

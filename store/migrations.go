@@ -156,7 +156,7 @@ var migrations = []migration{
 		`CREATE INDEX messages_by_created ON messages (date_created DESC, sid DESC)`,
 		`CREATE INDEX messages_by_to ON messages (to_number, date_created DESC, sid DESC)`,
 		`CREATE INDEX messages_by_from ON messages (from_number, date_created DESC, sid DESC)`,
-		`CREATE INDEX messages_pending ON messages (status, pending)`,
+		`CREATE INDEX messages_unfinished ON messages (date_created) WHERE status IN ('queued', 'sending') OR pending = 1`,
 		`CREATE TABLE message_segments (
 			message_sid TEXT NOT NULL REFERENCES messages (sid) ON DELETE CASCADE,
 			seq         INTEGER NOT NULL,

@@ -31,6 +31,7 @@ type SQLite struct {
 	// SQL each time was a tenth of the gateway's CPU at high call rates.
 	putCall *sql.Stmt // on w
 	getCall *sql.Stmt // on r
+	msg     messageStmts
 }
 
 var _ Store = (*SQLite)(nil)
@@ -81,7 +82,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	if s.getCall, err = s.r.PrepareContext(ctx, getCallSQL); err != nil {
 		return fmt.Errorf("prepare get call: %w", err)
 	}
-	return nil
+	return s.msg.prepare(ctx, s.w, s.r)
 }
 
 // openPool opens the writing pool (one connection, transactions that take
@@ -142,7 +143,7 @@ func pingWhileBusy(ctx context.Context, db *sql.DB) error {
 // later calls fail.
 func (s *SQLite) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
+	for _, st := range append([]*sql.Stmt{s.putCall, s.getCall}, s.msg.all()...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -170,6 +170,26 @@ func (s *SMSC) MO(t testing.TB, from, to, text string, parts int, ucs2 bool) []i
 	return out.Statuses
 }
 
+// MOBurst sends count single-part MOs at rate per second (0: all at once)
+// whose text is the time each was sent (milliseconds since the epoch) and
+// returns how many were not acknowledged with status 0, once all were
+// answered.
+func (s *SMSC) MOBurst(t testing.TB, from, to string, count, rate int) int {
+	t.Helper()
+	q := url.Values{"from": {from}, "to": {to}, "count": {fmt.Sprint(count)}, "rate": {fmt.Sprint(rate)}}
+	c := http.Client{Timeout: 5 * time.Minute}
+	resp, err := c.Post(s.Control+"/mo?"+q.Encode(), "text/plain", strings.NewReader(""))
+	if err != nil {
+		t.Fatalf("fake SMSC /mo: %v", err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Statuses []int }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Statuses) != 1 {
+		t.Fatalf("fake SMSC /mo burst: %v", err)
+	}
+	return out.Statuses[0]
+}
+
 // Drop closes every SMPP connection abruptly.
 func (s *SMSC) Drop(t testing.TB) {
 	t.Helper()

@@ -139,6 +139,8 @@ function sendMO(q, res) {
   const rs = receivers();
   if (rs.length === 0) { res.writeHead(409); res.end('{"error":"no receiver bound"}'); return; }
   const s = rs[0];
+  const count = parseInt(q.get('count') || '0', 10);
+  if (count > 0) return sendMany(s, q, count, res);
   const text = q.get('text') || '';
   const n = parseInt(q.get('parts') || '1', 10);
   const chunks = [];
@@ -162,6 +164,32 @@ function sendMO(q, res) {
       if (--left === 0) { res.writeHead(200); res.end(JSON.stringify({ statuses })); }
     });
   });
+}
+
+// sendMany pushes count single-part MOs whose text is the time they were
+// sent (ms since the epoch), for latency measurements, at rate per second
+// (all at once without one); it answers once all were acknowledged.
+function sendMany(s, q, count, res) {
+  let left = count;
+  let failed = 0;
+  const rate = parseInt(q.get('rate') || '0', 10); // MOs per second, 0 = all at once
+  const perTick = rate > 0 ? Math.max(1, Math.round(rate / 100)) : count;
+  let sent = 0;
+  const tick = () => {
+    for (let k = 0; k < perTick && sent < count; k++, sent++) one();
+    if (sent < count) setTimeout(tick, 10);
+  };
+  const one = () => {
+    s.deliver_sm({
+      source_addr: q.get('from'), source_addr_ton: 1, source_addr_npi: 1,
+      destination_addr: q.get('to'), dest_addr_ton: 1, dest_addr_npi: 1,
+      short_message: String(Date.now()),
+    }, (resp) => {
+      if (resp.command_status === 0) stats.mo_acked++; else failed++;
+      if (--left === 0) { res.writeHead(200); res.end(JSON.stringify({ statuses: [failed] })); }
+    });
+  };
+  tick();
 }
 
 const control = http.createServer((req, res) => {
