@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -142,8 +143,18 @@ var _ MessageStore = (*SQLite)(nil)
 
 // messageStmts are the statements run for every message, prepared once.
 type messageStmts struct {
+	w, r *sql.DB
+	once sync.Once
+	err  error
+
 	create, advance, sending, segment, get *sql.Stmt
 	segFind, segUpdate, segList            *sql.Stmt
+}
+
+// ready prepares the statements once and returns them.
+func (m *messageStmts) ready(ctx context.Context) (*messageStmts, error) {
+	m.once.Do(func() { m.err = m.prepare(context.WithoutCancel(ctx), m.w, m.r) })
+	return m, m.err
 }
 
 func (m *messageStmts) prepare(ctx context.Context, w, r *sql.DB) error {
@@ -168,6 +179,7 @@ func (m *messageStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 }
 
 func (m *messageStmts) all() []*sql.Stmt {
+	m.once.Do(func() { m.err = errors.New("store: closed") }) // never prepare after Close
 	var out []*sql.Stmt
 	for _, st := range []*sql.Stmt{m.create, m.advance, m.sending, m.segment, m.get, m.segFind, m.segUpdate, m.segList} {
 		if st != nil {
@@ -191,7 +203,11 @@ func (s *SQLite) CreateMessage(ctx context.Context, m Message) (Message, error) 
 		m.DateCreated = now
 	}
 	m.DateUpdated = now
-	_, err := s.msg.create.ExecContext(ctx,
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return Message{}, fmt.Errorf("store: create message: %w", err)
+	}
+	_, err = st.create.ExecContext(ctx,
 		m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.MediaURLs, m.Status, m.NumSegments,
 		m.ErrorCode, m.ErrorMessage, m.StatusCallback, m.StatusCallbackMethod, m.Trunk, boolInt(m.Pending), m.Attempts,
 		m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano())
@@ -210,7 +226,11 @@ func boolInt(b bool) int {
 
 // GetMessage implements MessageStore.
 func (s *SQLite) GetMessage(ctx context.Context, sid string) (Message, error) {
-	m, err := scanMessage(s.msg.get.QueryRowContext(ctx, sid))
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return Message{}, fmt.Errorf("store: get message: %w", err)
+	}
+	m, err := scanMessage(st.get.QueryRowContext(ctx, sid))
 	if err != nil {
 		return Message{}, fmt.Errorf("store: get message %s: %w", sid, notFoundIfNoRows(err))
 	}
@@ -257,7 +277,11 @@ func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCo
 		return false, fmt.Errorf("store: advance message %s: %w: status %q", sid, ErrInvalid, status)
 	}
 	now := s.now().UTC().UnixNano()
-	res, err := s.msg.advance.ExecContext(ctx,
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: advance message: %w", err)
+	}
+	res, err := st.advance.ExecContext(ctx,
 		status, errorCode, errorMessage, raw, raw, status, now, now, sid, rank)
 	if err != nil {
 		return false, fmt.Errorf("store: advance message %s: %w", sid, err)
@@ -274,7 +298,11 @@ func (s *SQLite) RequeueMessage(ctx context.Context, sid string) error {
 
 // MarkMessageSending implements MessageStore.
 func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
-	res, err := s.msg.sending.ExecContext(ctx, s.now().UnixNano(), sid)
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return fmt.Errorf("store: mark message sending: %w", err)
+	}
+	res, err := st.sending.ExecContext(ctx, s.now().UnixNano(), sid)
 	if err == nil {
 		err = expectOneRow(res)
 	}
@@ -287,19 +315,23 @@ func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
 // MessageSent implements MessageStore: the segment ids and the sent
 // status in one transaction.
 func (s *SQLite) MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error) {
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: message sent: %w", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
 	}
 	defer tx.Rollback()
-	seg := tx.StmtContext(ctx, s.msg.segment)
+	seg := tx.StmtContext(ctx, st.segment)
 	for i, id := range providerIDs {
 		if _, err := seg.ExecContext(ctx, sid, i+1, id); err != nil {
 			return false, fmt.Errorf("store: message sent %s: %w", sid, classify(err))
 		}
 	}
 	now := s.now().UTC().UnixNano()
-	res, err := tx.StmtContext(ctx, s.msg.advance).ExecContext(ctx, MessageSent, 0, "", "", "", MessageSent, now, now, sid, MessageStatusRank(MessageSent))
+	res, err := tx.StmtContext(ctx, st.advance).ExecContext(ctx, MessageSent, 0, "", "", "", MessageSent, now, now, sid, MessageStatusRank(MessageSent))
 	if err != nil {
 		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
 	}
@@ -376,6 +408,10 @@ func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs
 
 // SegmentReceipt implements MessageStore.
 func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string) (string, []string, error) {
+	st, err := s.msg.ready(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
@@ -384,7 +420,7 @@ func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string
 	var sid string
 	var seq int
 	for _, id := range ids {
-		err = tx.StmtContext(ctx, s.msg.segFind).QueryRowContext(ctx, id).Scan(&sid, &seq)
+		err = tx.StmtContext(ctx, st.segFind).QueryRowContext(ctx, id).Scan(&sid, &seq)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			break
 		}
@@ -392,10 +428,10 @@ func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string
 	if err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt %v: %w", ids, notFoundIfNoRows(err))
 	}
-	if _, err := tx.StmtContext(ctx, s.msg.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
+	if _, err := tx.StmtContext(ctx, st.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
 	}
-	rows, err := tx.StmtContext(ctx, s.msg.segList).QueryContext(ctx, sid)
+	rows, err := tx.StmtContext(ctx, st.segList).QueryContext(ctx, sid)
 	if err != nil {
 		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
 	}
