@@ -313,3 +313,27 @@ func TestInvalidTwiMLAlerts(t *testing.T) {
 		t.Errorf("%d messages sent", n)
 	}
 }
+
+// Receipts whose ids are the decimal form of the hex submit_sm_resp ids
+// still match; an UNDELIV receipt makes the message undelivered with a
+// status callback carrying ErrorCode.
+func TestReceiptIDFormsAndUndelivered(t *testing.T) {
+	e := start(t, "RECEIPT_ID=dec", "RECEIPT_STAT=UNDELIV")
+	m, err := e.svc.Send(context.Background(), messaging.SendRequest{From: ours, To: mobile, Body: "hi", StatusCallback: e.app.srv.URL + "/cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitStatus(t, m.SID, "undelivered")
+	if got.ErrorCode != 30008 || got.ErrorMessage == "" {
+		t.Errorf("undelivered %+v", got)
+	}
+	var final url.Values
+	for _, cb := range e.app.wait("/cb", 2) {
+		if cb.Get("MessageStatus") == "undelivered" {
+			final = cb
+		}
+	}
+	if final == nil || final.Get("ErrorCode") != "30008" || len(final.Get("RawDlrDoneDate")) != 10 {
+		t.Errorf("callbacks %v", e.app.wait("/cb", 2))
+	}
+}
