@@ -519,16 +519,17 @@ func (m Media) PortRange() (lo, hi int, err error) {
 // (matched exactly, or by its digits so +15550001000 matches 15550001000),
 // else the default app. ok is false when neither exists.
 func (c Config) AppFor(dialled string) (App, bool) {
+	voice := func(a App) bool { return a.VoiceURL != "" || a.Flow != "" } // a messaging-only number takes no calls
 	for _, n := range c.Numbers {
 		if n.Number == dialled {
-			return n.App, true
+			return n.App, voice(n.App)
 		}
 	}
 	d := digits(dialled)
 	if d != "" {
 		for _, n := range c.Numbers {
 			if digits(n.Number) == d {
-				return n.App, true
+				return n.App, voice(n.App)
 			}
 		}
 	}

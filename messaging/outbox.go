@@ -245,8 +245,7 @@ func (s *Service) sendOne(ctx context.Context, ob *outbox, m store.Message) {
 	log.Debug("messaging: sent", "segments", len(ids), "carrier_ids", ids)
 	if changed {
 		m.Status = store.MessageSent
-		s.log.Info("messaging: status", "message_sid", m.SID, "status", m.Status)
-		s.statusCallback(m)
+		s.changed(m)
 	}
 }
 
@@ -291,7 +290,13 @@ func (s *Service) advance(ctx context.Context, m store.Message, status string, c
 	if raw != "" {
 		m.RawDlrDoneDate = raw
 	}
-	s.log.Info("messaging: status", "message_sid", m.SID, "status", status, "error_code", code)
+	s.changed(m)
+}
+
+// changed reports a stored status change: log, status callback, hooks.
+func (s *Service) changed(m store.Message) {
+	status := m.Status
+	s.log.Info("messaging: status", "message_sid", m.SID, "status", status, "error_code", m.ErrorCode)
 	s.statusCallback(m)
 	if s.opts.Observe != nil && store.MessageStatusRank(status) == 4 {
 		s.opts.Observe(m)
@@ -302,67 +307,59 @@ func (s *Service) advance(ctx context.Context, m store.Message, status string, c
 }
 
 // Receipt implements Sink: it records a segment's receipt and, once every
-// segment is delivered (or one is not), the message's status. A receipt
-// for a message whose segments are not stored yet (it overtook the
-// submit_sm_resp bookkeeping) is tried again a few times.
+// segment is delivered (or one is not), the message's status, in one
+// transaction. A receipt for a message whose segments are not stored yet
+// (it overtook the submit_sm_resp bookkeeping) is tried again a few times.
 func (s *Service) Receipt(ctx context.Context, r Receipt) error {
-	status := store.MessageDelivered
-	if !r.Delivered {
-		status = store.MessageUndelivered
-	}
-	sid, segs, err := s.store.SegmentReceipt(ctx, r.IDs, status)
-	if isNotFound(err) {
-		s.goRun(func(ctx context.Context) { s.retryReceipt(ctx, r, status) })
-		return nil
-	}
+	found, err := s.applyReceipt(ctx, r)
 	if err != nil {
 		return err
 	}
-	s.applyReceipt(ctx, sid, segs, r)
+	if !found {
+		s.goRun(func(ctx context.Context) { s.retryReceipt(ctx, r) })
+	}
 	return nil
 }
 
-func (s *Service) retryReceipt(ctx context.Context, r Receipt, status string) {
+func (s *Service) retryReceipt(ctx context.Context, r Receipt) {
 	for range 10 {
 		select {
 		case <-time.After(200 * time.Millisecond):
 		case <-ctx.Done():
 			return
 		}
-		sid, segs, err := s.store.SegmentReceipt(ctx, r.IDs, status)
-		if err == nil {
-			s.applyReceipt(ctx, sid, segs, r)
+		found, err := s.applyReceipt(ctx, r)
+		if err != nil {
+			s.log.Error("messaging: recording a receipt failed", "error", err)
 			return
 		}
-		if !isNotFound(err) {
-			s.log.Error("messaging: recording a receipt failed", "error", err)
+		if found {
 			return
 		}
 	}
 	s.log.Warn("messaging: a delivery receipt matches no message", "ids", r.IDs, "receipt", r.Raw)
 }
 
-// applyReceipt aggregates segment statuses: delivered when all are, the
-// first undelivered one otherwise.
-func (s *Service) applyReceipt(ctx context.Context, sid string, segs []string, r Receipt) {
+// applyReceipt records a receipt; found is false when no segment matches.
+func (s *Service) applyReceipt(ctx context.Context, r Receipt) (found bool, err error) {
+	status, code := store.MessageDelivered, 0
+	if !r.Delivered {
+		status, code = store.MessageUndelivered, r.ErrorCode
+		if code == 0 {
+			code = CodeUnknownError
+		}
+	}
+	sid, changed, err := s.store.SegmentReceipt(ctx, r.IDs, status, code, ErrorText(code), r.DoneDate)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil || !changed {
+		return err == nil, err
+	}
 	m, err := s.store.GetMessage(ctx, sid)
 	if err != nil {
-		return
+		return true, err
 	}
-	for _, st := range segs {
-		if st == store.MessageUndelivered {
-			code := r.ErrorCode
-			if code == 0 || r.Delivered {
-				code = CodeUnknownError
-			}
-			s.advance(ctx, m, store.MessageUndelivered, code, r.DoneDate)
-			return
-		}
-	}
-	for _, st := range segs {
-		if st != store.MessageDelivered {
-			return
-		}
-	}
-	s.advance(ctx, m, store.MessageDelivered, 0, r.DoneDate)
+	s.changed(m)
+	return true, nil
 }

@@ -113,10 +113,12 @@ type MessageStore interface {
 	// segments (seq from 1), all "sent".
 	AddMessageSegments(ctx context.Context, sid string, providerIDs []string) error
 	// SegmentReceipt records a receipt's status on the segment whose
-	// provider id is one of ids (the first that exists) and returns its
-	// message sid and the status of every segment of that message;
-	// ErrNotFound when no id matches.
-	SegmentReceipt(ctx context.Context, ids []string, status string) (sid string, segments []string, err error)
+	// provider id is one of ids (the first that exists) and, in the same
+	// transaction, moves the message to delivered once every segment is,
+	// or to undelivered (with errorCode) when one is not. It returns the
+	// message sid and whether the message's status changed; ErrNotFound
+	// when no id matches.
+	SegmentReceipt(ctx context.Context, ids []string, status string, errorCode int, errorMessage, raw string) (sid string, changed bool, err error)
 	// SetOptOut records (optedOut) or removes a contact's opt-out from a number.
 	SetOptOut(ctx context.Context, number, contact string, optedOut bool) error
 	// OptedOut reports whether contact opted out of number.
@@ -407,14 +409,14 @@ func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs
 }
 
 // SegmentReceipt implements MessageStore.
-func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string) (string, []string, error) {
+func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string, errorCode int, errorMessage, raw string) (string, bool, error) {
 	st, err := s.msg.ready(ctx)
 	if err != nil {
-		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
+		return "", false, fmt.Errorf("store: segment receipt: %w", err)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
+		return "", false, fmt.Errorf("store: segment receipt: %w", err)
 	}
 	defer tx.Rollback()
 	var sid string
@@ -426,26 +428,50 @@ func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string
 		}
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("store: segment receipt %v: %w", ids, notFoundIfNoRows(err))
+		return "", false, fmt.Errorf("store: segment receipt %v: %w", ids, notFoundIfNoRows(err))
 	}
 	if _, err := tx.StmtContext(ctx, st.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
-		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
+		return "", false, fmt.Errorf("store: segment receipt: %w", err)
 	}
-	rows, err := tx.StmtContext(ctx, st.segList).QueryContext(ctx, sid)
+	final, err := aggregateSegments(ctx, tx.StmtContext(ctx, st.segList), sid)
+	if err != nil || final == "" {
+		return sid, false, errors.Join(err, tx.Commit())
+	}
+	if final == MessageDelivered {
+		errorCode, errorMessage = 0, ""
+	}
+	now := s.now().UTC().UnixNano()
+	res, err := tx.StmtContext(ctx, st.advance).ExecContext(ctx, final, errorCode, errorMessage, raw, raw, final, now, now, sid, MessageStatusRank(final))
 	if err != nil {
-		return "", nil, fmt.Errorf("store: segment receipt: %w", err)
+		return "", false, fmt.Errorf("store: segment receipt: %w", err)
 	}
-	var segs []string
+	n, _ := res.RowsAffected()
+	return sid, n == 1, tx.Commit()
+}
+
+// aggregateSegments is a message's status from its segments' receipts:
+// undelivered as soon as one is, delivered once all are, "" otherwise.
+func aggregateSegments(ctx context.Context, list *sql.Stmt, sid string) (string, error) {
+	rows, err := list.QueryContext(ctx, sid)
+	if err != nil {
+		return "", fmt.Errorf("store: segment receipt: %w", err)
+	}
+	defer rows.Close()
+	all := true
 	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			rows.Close()
-			return "", nil, err
+		var status string
+		if err := rows.Scan(&status); err != nil {
+			return "", err
 		}
-		segs = append(segs, st)
+		if status == MessageUndelivered {
+			return MessageUndelivered, nil
+		}
+		all = all && status == MessageDelivered
 	}
-	rows.Close()
-	return sid, segs, tx.Commit()
+	if err := rows.Err(); err != nil || !all {
+		return "", err
+	}
+	return MessageDelivered, nil
 }
 
 // SetOptOut implements MessageStore.
