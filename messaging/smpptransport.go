@@ -73,8 +73,11 @@ func address(n string) (ton, npi byte, addr string) {
 // UCS-2, 8-bit reference UDH when concatenated), each submitted with a
 // request for a final delivery receipt.
 func (t *SMPPTransport) Send(ctx context.Context, m Outgoing) ([]string, error) {
-	if len(m.Media) > 0 && m.Body == "" {
-		return nil, &SendError{Code: CodeUnknownError, Detail: "SMPP cannot carry media"}
+	if len(m.Media) > 0 {
+		if m.Body == "" {
+			return nil, &SendError{Code: CodeUnknownError, Detail: "SMPP cannot carry media"}
+		}
+		t.log.Warn("messaging: SMPP cannot carry media; sending the text only", "message_sid", m.SID, "media", len(m.Media))
 	}
 	enc, parts := Split(m.Body)
 	sTON, sNPI, src := address(m.From)

@@ -110,3 +110,34 @@ func TestMessagingFlowDeliveryFailureAndRestart(t *testing.T) {
 		return len(b) == 3 && b[2] == "+15550003333: No answer, bye."
 	})
 }
+
+// A REST-started execution texts the contact (incomingRequest →
+// send-and-wait-for-reply); the contact's reply resumes that execution.
+func TestMessagingFlowRESTStartThenReply(t *testing.T) {
+	s := &fakeSender{}
+	h := newHarness(t, Options{Messages: s})
+	h.load("FWsms", "testdata/sms_flow.json", nil)
+	ctx := context.Background()
+	ex, err := h.x.StartExecution(ctx, "FWsms", "+15550004444", "+15557654321", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the question", func() bool { return len(s.bodies()) == 1 })
+	waitFor(t, "the execution to wait", func() bool {
+		e, err := h.store.Execution(ctx, ex.Sid)
+		return err == nil && e.Runtime.AwaitReply
+	})
+	if got := s.bodies()[0]; got != "+15550004444: Hi there! Do you want a callback? Reply YES or NO." {
+		t.Errorf("question %q", got)
+	}
+	if err := h.x.HandleMessage(ctx, "FWsms", inbound("+15550004444", "no")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.bodies(); len(got) != 2 || got[1] != "+15550004444: OK, no callback (no)." {
+		t.Errorf("sent %q", got)
+	}
+	all, _ := h.store.Executions(ctx, ExecutionFilter{ContactAddress: "+15550004444"})
+	if len(all) != 1 || all[0].Sid != ex.Sid || all[0].Status != StatusEnded {
+		t.Errorf("executions %+v", all)
+	}
+}
