@@ -186,3 +186,26 @@ func TestClientAcksDeliverAfterHandler(t *testing.T) {
 		t.Errorf("statuses %v", st)
 	}
 }
+
+// An idle bind sends enquire_link and stays bound.
+func TestClientEnquireLinkWhenIdle(t *testing.T) {
+	s := smsctest.Start(t)
+	c := run(t, smpp.Config{Addr: s.Addr, SystemID: "voxgate", Password: "secret", EnquireLink: 100 * time.Millisecond})
+	s.WaitEvents(t, "enquire_link", 2, 5*time.Second)
+	if !c.Bound() {
+		t.Error("unbound after keepalives")
+	}
+}
+
+// On shutdown the client unbinds.
+func TestClientUnbindsOnStop(t *testing.T) {
+	s := smsctest.Start(t)
+	c := smpp.NewClient(smpp.Config{Addr: s.Addr, SystemID: "voxgate", Password: "secret"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	waitBound(t, c, true)
+	cancel()
+	<-done
+	s.WaitEvents(t, "unbind", 1, 5*time.Second)
+}
