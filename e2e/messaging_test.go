@@ -197,6 +197,49 @@ func TestMessagingSurvivesKill(t *testing.T) {
 	}
 }
 
+// TestMessagingKilledMidSend: the SMSC holds its submit_sm_resp, the
+// gateway is SIGKILLed while messages are in flight and restarted: every
+// message is delivered, each submitted once or more (never lost).
+func TestMessagingKilledMidSend(t *testing.T) {
+	port := freePort(t)
+	smsc := smsctest.Start(t, fmt.Sprintf("SMPP_PORT=%d", port), "RESP_DELAY_MS=3000")
+	a := newApp(t)
+	storage := filepath.Join(t.TempDir(), "var")
+	yaml := smppYAML(smsc.Addr, a.url("/sms"), a.url("/number-status"))
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), storageDir: storage, extraYAML: yaml})
+	smsc.WaitEvents(t, "bind_transceiver", 1, 10*time.Second)
+	bodies := map[string]string{}
+	for i := range 5 {
+		var m map[string]any
+		body := fmt.Sprint("in flight ", i)
+		if code := g.rest(t, "POST", "/Messages.json", url.Values{"To": {smsMobile}, "From": {smsNumber}, "Body": {body}}, &m); code != 201 {
+			t.Fatalf("create: %d %v", code, m)
+		}
+		bodies[m["sid"].(string)] = body
+	}
+	smsc.WaitEvents(t, "submit_sm", 5, 10*time.Second) // all handed over, none answered
+	_ = g.cmd.Process.Signal(syscall.SIGKILL)
+	<-g.exited
+	smsc.Stop()
+	smsc2 := smsctest.Start(t, fmt.Sprintf("SMPP_PORT=%d", port))
+	g2 := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), storageDir: storage, extraYAML: yaml})
+	for sid := range bodies {
+		g2.waitMessageStatus(t, sid, "delivered", 20*time.Second)
+	}
+	seen := map[string]int{}
+	for _, e := range append(smsc.Events("submit_sm"), smsc2.Events("submit_sm")...) {
+		seen[e.Str("text")]++
+	}
+	for sid, body := range bodies {
+		if seen[body] < 1 {
+			t.Errorf("%s (%q) never reached an SMSC", sid, body)
+		}
+	}
+	if n := strings.Count(g2.Logs(), "re-sending a message whose send was interrupted"); n != len(bodies) {
+		t.Errorf("%d interrupted sends reconciled, want %d", n, len(bodies))
+	}
+}
+
 // TestMessagingSIP: a SIP MESSAGE from SIPp reaches sms_url; the reply goes
 // out as a MESSAGE to the SIP messaging trunk (another SIPp) and is sent.
 func TestMessagingSIP(t *testing.T) {

@@ -6,7 +6,7 @@
 // must present), THROTTLE_EVERY=N (answer every Nth submit_sm ESME_RTHROTTLED),
 // RECEIPT_DELAY_MS (default 20), RECEIPT_STAT (default DELIVRD), RECEIPT_ID
 // (hex = as submitted, dec = the decimal form of the hex id), QUIET=1 (no
-// per-PDU lines: benchmarks).
+// per-PDU lines: benchmarks), RESP_DELAY_MS (hold each submit_sm_resp).
 //
 // HTTP control:
 //   POST /mo?from=&to=&text=[&parts=N][&coding=ucs2]  send an MO (split into N UDH parts);
@@ -24,6 +24,7 @@ const RECEIPT_DELAY = parseInt(env.RECEIPT_DELAY_MS || '20', 10);
 const RECEIPT_STAT = env.RECEIPT_STAT || 'DELIVRD';
 const RECEIPT_ID = env.RECEIPT_ID || 'hex';
 const QUIET = env.QUIET === '1';
+const RESP_DELAY = parseInt(env.RESP_DELAY_MS || '0', 10); // hold each submit_sm_resp this long
 
 const log = (o) => { if (!QUIET || o.event) process.stdout.write(JSON.stringify(o) + '\n'); };
 const stats = { binds: 0, submits: 0, throttled: 0, receipts_sent: 0, receipts_acked: 0, mo_acked: 0, unbinds: 0 };
@@ -64,7 +65,11 @@ function onSubmit(s, pdu) {
     udh: pdu.short_message && pdu.short_message.udh ? pdu.short_message.udh.map((u) => u.toString('hex')).join('') : (buf ? udhInfo(buf, pdu.esm_class) : null),
     sar,
   });
-  s.send(pdu.response({ message_id: id }));
+  if (RESP_DELAY > 0) {
+    setTimeout(() => { s.send(pdu.response({ message_id: id })); }, RESP_DELAY);
+  } else {
+    s.send(pdu.response({ message_id: id }));
+  }
   if (!(pdu.registered_delivery & 0x03)) return;
   setTimeout(() => {
     const rid = RECEIPT_ID === 'dec' ? String(parseInt(id, 16)) : id;
