@@ -149,13 +149,24 @@ type messageStmts struct {
 	once sync.Once
 	err  error
 
+	// The batcher (batch.go), started with the statements.
+	ops     chan *writeOp
+	stop    chan struct{}
+	stopped chan struct{}
+
 	create, advance, sending, segment, get *sql.Stmt
 	segFind, segUpdate, segList            *sql.Stmt
 }
 
 // ready prepares the statements once and returns them.
 func (m *messageStmts) ready(ctx context.Context) (*messageStmts, error) {
-	m.once.Do(func() { m.err = m.prepare(context.WithoutCancel(ctx), m.w, m.r) })
+	m.once.Do(func() {
+		if m.err = m.prepare(context.WithoutCancel(ctx), m.w, m.r); m.err != nil {
+			return
+		}
+		m.ops, m.stop, m.stopped = make(chan *writeOp), make(chan struct{}), make(chan struct{})
+		go m.batch()
+	})
 	return m, m.err
 }
 
@@ -181,7 +192,11 @@ func (m *messageStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 }
 
 func (m *messageStmts) all() []*sql.Stmt {
-	m.once.Do(func() { m.err = errors.New("store: closed") }) // never prepare after Close
+	m.once.Do(func() { m.err = errStoreClosed }) // never prepare after Close
+	if m.stop != nil {
+		close(m.stop)
+		<-m.stopped
+	}
 	var out []*sql.Stmt
 	for _, st := range []*sql.Stmt{m.create, m.advance, m.sending, m.segment, m.get, m.segFind, m.segUpdate, m.segList} {
 		if st != nil {
@@ -205,14 +220,13 @@ func (s *SQLite) CreateMessage(ctx context.Context, m Message) (Message, error) 
 		m.DateCreated = now
 	}
 	m.DateUpdated = now
-	st, err := s.msg.ready(ctx)
-	if err != nil {
-		return Message{}, fmt.Errorf("store: create message: %w", err)
-	}
-	_, err = st.create.ExecContext(ctx,
-		m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.MediaURLs, m.Status, m.NumSegments,
-		m.ErrorCode, m.ErrorMessage, m.StatusCallback, m.StatusCallbackMethod, m.Trunk, boolInt(m.Pending), m.Attempts,
-		m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano())
+	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.msg.create).ExecContext(ctx,
+			m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.MediaURLs, m.Status, m.NumSegments,
+			m.ErrorCode, m.ErrorMessage, m.StatusCallback, m.StatusCallbackMethod, m.Trunk, boolInt(m.Pending), m.Attempts,
+			m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano())
+		return err
+	})
 	if err != nil {
 		return Message{}, fmt.Errorf("store: create message %s: %w", m.SID, classify(err))
 	}
@@ -279,16 +293,18 @@ func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCo
 		return false, fmt.Errorf("store: advance message %s: %w: status %q", sid, ErrInvalid, status)
 	}
 	now := s.now().UTC().UnixNano()
-	st, err := s.msg.ready(ctx)
-	if err != nil {
-		return false, fmt.Errorf("store: advance message: %w", err)
-	}
-	res, err := st.advance.ExecContext(ctx,
-		status, errorCode, errorMessage, raw, raw, status, now, now, sid, rank)
+	var n int64
+	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.msg.advance).ExecContext(ctx,
+			status, errorCode, errorMessage, raw, raw, status, now, now, sid, rank)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: advance message %s: %w", sid, err)
 	}
-	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
 
@@ -300,14 +316,14 @@ func (s *SQLite) RequeueMessage(ctx context.Context, sid string) error {
 
 // MarkMessageSending implements MessageStore.
 func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
-	st, err := s.msg.ready(ctx)
-	if err != nil {
-		return fmt.Errorf("store: mark message sending: %w", err)
-	}
-	res, err := st.sending.ExecContext(ctx, s.now().UnixNano(), sid)
-	if err == nil {
-		err = expectOneRow(res)
-	}
+	now := s.now().UnixNano()
+	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.msg.sending).ExecContext(ctx, now, sid)
+		if err == nil {
+			err = expectOneRow(res)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: mark message sending %s: %w", sid, err)
 	}
@@ -317,28 +333,25 @@ func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
 // MessageSent implements MessageStore: the segment ids and the sent
 // status in one transaction.
 func (s *SQLite) MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error) {
-	st, err := s.msg.ready(ctx)
-	if err != nil {
-		return false, fmt.Errorf("store: message sent: %w", err)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
-	}
-	defer tx.Rollback()
-	seg := tx.StmtContext(ctx, st.segment)
-	for i, id := range providerIDs {
-		if _, err := seg.ExecContext(ctx, sid, i+1, id); err != nil {
-			return false, fmt.Errorf("store: message sent %s: %w", sid, classify(err))
-		}
-	}
 	now := s.now().UTC().UnixNano()
-	res, err := tx.StmtContext(ctx, st.advance).ExecContext(ctx, MessageSent, 0, "", "", "", MessageSent, now, now, sid, MessageStatusRank(MessageSent))
+	var n int64
+	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		seg := tx.StmtContext(ctx, s.msg.segment)
+		for i, id := range providerIDs {
+			if _, err := seg.ExecContext(ctx, sid, i+1, id); err != nil {
+				return classify(err)
+			}
+		}
+		res, err := tx.StmtContext(ctx, s.msg.advance).ExecContext(ctx, MessageSent, 0, "", "", "", MessageSent, now, now, sid, MessageStatusRank(MessageSent))
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: message sent %s: %w", sid, err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, tx.Commit()
+	return n == 1, nil
 }
 
 // SetMessageBody implements MessageStore.
@@ -410,43 +423,44 @@ func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs
 
 // SegmentReceipt implements MessageStore.
 func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string, errorCode int, errorMessage, raw string) (string, bool, error) {
-	st, err := s.msg.ready(ctx)
-	if err != nil {
-		return "", false, fmt.Errorf("store: segment receipt: %w", err)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return "", false, fmt.Errorf("store: segment receipt: %w", err)
-	}
-	defer tx.Rollback()
 	var sid string
-	var seq int
-	for _, id := range ids {
-		err = tx.StmtContext(ctx, st.segFind).QueryRowContext(ctx, id).Scan(&sid, &seq)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			break
-		}
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("store: segment receipt %v: %w", ids, notFoundIfNoRows(err))
-	}
-	if _, err := tx.StmtContext(ctx, st.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
-		return "", false, fmt.Errorf("store: segment receipt: %w", err)
-	}
-	final, err := aggregateSegments(ctx, tx.StmtContext(ctx, st.segList), sid)
-	if err != nil || final == "" {
-		return sid, false, errors.Join(err, tx.Commit())
-	}
-	if final == MessageDelivered {
-		errorCode, errorMessage = 0, ""
-	}
+	var changed bool
 	now := s.now().UTC().UnixNano()
-	res, err := tx.StmtContext(ctx, st.advance).ExecContext(ctx, final, errorCode, errorMessage, raw, raw, final, now, now, sid, MessageStatusRank(final))
+	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var seq int
+		var err error
+		for _, id := range ids {
+			err = tx.StmtContext(ctx, s.msg.segFind).QueryRowContext(ctx, id).Scan(&sid, &seq)
+			if err == nil || !errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+		}
+		if err != nil {
+			return notFoundIfNoRows(err)
+		}
+		if _, err := tx.StmtContext(ctx, s.msg.segUpdate).ExecContext(ctx, status, sid, seq); err != nil {
+			return err
+		}
+		final, err := aggregateSegments(ctx, tx.StmtContext(ctx, s.msg.segList), sid)
+		if err != nil || final == "" {
+			return err
+		}
+		code, msg := errorCode, errorMessage
+		if final == MessageDelivered {
+			code, msg = 0, ""
+		}
+		res, err := tx.StmtContext(ctx, s.msg.advance).ExecContext(ctx, final, code, msg, raw, raw, final, now, now, sid, MessageStatusRank(final))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		changed = n == 1
+		return nil
+	})
 	if err != nil {
-		return "", false, fmt.Errorf("store: segment receipt: %w", err)
+		return "", false, fmt.Errorf("store: segment receipt %v: %w", ids, err)
 	}
-	n, _ := res.RowsAffected()
-	return sid, n == 1, tx.Commit()
+	return sid, changed, nil
 }
 
 // aggregateSegments is a message's status from its segments' receipts:
