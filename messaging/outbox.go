@@ -212,12 +212,14 @@ func (s *Service) sendOne(ctx context.Context, ob *outbox, m store.Message) {
 		s.finish(ctx, m, store.MessageFailed, CodeQueueOverflow)
 		return
 	}
-	if err := s.store.MarkMessageSending(ctx, m.SID); err != nil {
-		if !isNotFound(err) {
-			log.Error("messaging: marking sending failed", "error", err)
+	// The sending mark is not waited for: it only informs (a message
+	// found queued or sending at start is sent again either way), and the
+	// status rank keeps it from overwriting sent if it lands late.
+	s.goRun(func(ctx context.Context) {
+		if err := s.store.MarkMessageSending(ctx, m.SID); err != nil && !isNotFound(err) && ctx.Err() == nil {
+			log.Debug("messaging: marking sending failed", "error", err)
 		}
-		return // deleted or canceled meanwhile
-	}
+	})
 	m.Attempts++
 	var media []string
 	if m.MediaURLs != "" {

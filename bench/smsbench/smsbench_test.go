@@ -33,6 +33,10 @@ import (
 
 const ours = "+15557654321"
 
+// creators is how many clients create messages at once (as many REST
+// requests in flight).
+const creators = 32
+
 // moRate is the pace of MOs (SMS_MO_RATE per second, default 500).
 func moRate() int {
 	if n, err := strconv.Atoi(os.Getenv("SMS_MO_RATE")); err == nil && n >= 0 {
@@ -82,11 +86,11 @@ func BenchmarkSubmitWithReceipts(b *testing.B) {
 		})
 		start := time.Now()
 		var wg sync.WaitGroup
-		for w := range 8 {
+		for w := range creators {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := w; i < n; i += 8 {
+				for i := w; i < n; i += creators {
 					if _, err := svc.Send(context.Background(), messaging.SendRequest{From: ours, To: fmt.Sprintf("+1555%07d", i), Body: "bench " + strconv.Itoa(i)}); err != nil {
 						b.Error(err)
 						return
