@@ -68,6 +68,9 @@ func (s *Service) handle(ctx context.Context, m store.Message) {
 		app, ok = s.opts.Apps(m.To)
 	}
 	params := InboundParams(m)
+	if kw := ClassifyKeyword(m.Body); kw != KeywordNone && !s.opts.OptOut.Disabled {
+		params.Set("OptOutType", kw)
+	}
 	switch {
 	case !ok:
 		log.Warn("messaging: no messaging app for the number; add sms_url or flow to it", "to", m.To)
@@ -113,6 +116,9 @@ func (s *Service) keyword(ctx context.Context, log *slog.Logger, m store.Message
 		}
 		reply = s.opts.OptOut.OptInReply
 	case KeywordHelp:
+		if out, err := s.store.OptedOut(ctx, m.To, m.From); err != nil || out {
+			return // no help text while opted out
+		}
 		reply = s.opts.OptOut.HelpReply
 	}
 	log.Info("messaging: keyword", "keyword", kw, "from", m.From, "to", m.To)

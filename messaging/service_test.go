@@ -241,7 +241,9 @@ func TestConcatenationBothWays(t *testing.T) {
 func TestOptOutKeywords(t *testing.T) {
 	e := start(t)
 	e.smsc.MO(t, "15550001111", "15557654321", "stop", 1, false)
-	e.app.wait("/sms", 1) // still forwarded
+	if in := e.app.wait("/sms", 1)[0]; in.Get("OptOutType") != "STOP" { // still forwarded
+		t.Errorf("OptOutType %q", in.Get("OptOutType"))
+	}
 	sub := e.smsc.WaitEvents(t, "submit_sm", 1, 5*time.Second)[0]
 	if !strings.Contains(sub.Str("text"), "unsubscribed") {
 		t.Errorf("opt-out reply %v", sub)
@@ -251,8 +253,10 @@ func TestOptOutKeywords(t *testing.T) {
 	if !errors.As(err, &me) || me.Code != 21610 || me.Status != 400 {
 		t.Fatalf("send to an opted-out contact: %v", err)
 	}
-	e.smsc.MO(t, "15550001111", "15557654321", "START", 1, false)
+	e.smsc.MO(t, "15550001111", "15557654321", "HELP", 1, false) // no help text while opted out
 	e.app.wait("/sms", 2)
+	e.smsc.MO(t, "15550001111", "15557654321", "START", 1, false)
+	e.app.wait("/sms", 3)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if _, err = e.svc.Send(context.Background(), messaging.SendRequest{From: ours, To: mobile, Body: "welcome back"}); err == nil {
@@ -262,6 +266,19 @@ func TestOptOutKeywords(t *testing.T) {
 			t.Fatalf("after START: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	var texts []string
+	for _, e := range e.smsc.WaitEvents(t, "submit_sm", 3, 5*time.Second) {
+		texts = append(texts, e.Str("text"))
+	}
+	time.Sleep(200 * time.Millisecond) // a help text, were one sent, would show up by now
+	texts = texts[:0]
+	for _, e := range e.smsc.Events("submit_sm") {
+		texts = append(texts, e.Str("text"))
+	}
+	joined := strings.Join(texts, "|")
+	if len(texts) != 3 || !strings.Contains(texts[0], "unsubscribed") || !strings.Contains(joined, "re-subscribed") || !strings.Contains(joined, "welcome back") {
+		t.Errorf("sent %q (want the opt-out reply, the opt-in reply, then the message; no help text)", texts)
 	}
 }
 
