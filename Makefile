@@ -14,12 +14,15 @@ build:
 
 deps:
 	scripts/install-deps.sh run
+	npm --prefix functions/runtime install --no-audit --no-fund --loglevel=error
 
 deps-test:
 	scripts/install-deps.sh test
 	npm --prefix e2e/sdk install --no-audit --no-fund --loglevel=error
 	npm --prefix web/e2e install --no-audit --no-fund --loglevel=error
 	npm --prefix messaging/smpp/testdata/smsc install --no-audit --no-fund --loglevel=error
+	npm --prefix functions/runtime install --no-audit --no-fund --loglevel=error
+	npm --prefix functions/oracle install --no-audit --no-fund --loglevel=error
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

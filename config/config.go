@@ -52,6 +52,8 @@ type Config struct {
 	DefaultApp App `yaml:"default_app"`
 	// Messaging configures SMS handling (see Messaging).
 	Messaging Messaging `yaml:"messaging"`
+	// Functions configures hosted Twilio Functions and Assets.
+	Functions Functions `yaml:"functions"`
 }
 
 // Messaging configures SMS: opt-out keywords and the send queue.
@@ -84,11 +86,30 @@ type SMPP struct {
 	EnquireLink Duration `yaml:"enquire_link"`
 }
 
+// Functions configures the Node.js runtime of hosted Twilio Serverless
+// projects (package functions).
+type Functions struct {
+	// RuntimeDir holds the runtime's node_modules (twilio), installed by
+	// make deps (default functions/runtime, relative to the working
+	// directory). Missing: functions are disabled with a warning.
+	RuntimeDir string   `yaml:"runtime_dir"`
+	Node       string   `yaml:"node"`      // Node.js binary (default node)
+	NPM        string   `yaml:"npm"`       // npm binary for build dependencies (default npm)
+	Workers    int      `yaml:"workers"`   // warm processes per deployment (default 2)
+	MemoryMB   int      `yaml:"memory_mb"` // heap cap per process (default 256)
+	Timeout    Duration `yaml:"timeout"`   // per execution (default 10s, as Twilio)
+}
+
 // SIP configures signalling.
 type SIP struct {
 	Listen    []string `yaml:"listen"`
 	PublicIP  string   `yaml:"public_ip"`
 	UserAgent string   `yaml:"user_agent"`
+	// T1 is RFC 3261's round-trip estimate that every SIP timer derives
+	// from (retransmissions start at T1, transactions and the ACK wait last
+	// 64·T1). Default 500ms; RFC 3261 §17.1.1.1 allows a smaller value only
+	// on closed private networks (the lossy-network tests use one).
+	T1 Duration `yaml:"t1"`
 }
 
 // Media configures RTP.
@@ -258,6 +279,8 @@ func Default() Config {
 		WebhookTimeout: Duration(15 * time.Second),
 		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
 		Messaging:      Messaging{OptOut: true, Workers: 32, ReassemblyTimeout: Duration(60 * time.Second)},
+		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
+			Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -314,6 +337,9 @@ func (c Config) Validate() error {
 			bad("sip.listen", "%q: %v", l, err)
 		}
 	}
+	if t1 := c.SIP.T1.D(); t1 != 0 && (t1 < 10*time.Millisecond || t1 > 4*time.Second) {
+		bad("sip.t1", "%v: want between 10ms and 4s (T2), or unset for 500ms", t1)
+	}
 	if c.SIP.PublicIP != "" {
 		if _, err := netip.ParseAddr(c.SIP.PublicIP); err != nil {
 			bad("sip.public_ip", "%q is not an IP address", c.SIP.PublicIP)
@@ -335,6 +361,15 @@ func (c Config) Validate() error {
 	}
 	if !authTokenPattern.MatchString(c.Account.AuthToken) {
 		bad("account.auth_token", "want 32 hex digits (Twilio's SDKs accept only letters and digits)")
+	}
+	if c.Functions.Workers < 1 || c.Functions.Workers > 64 {
+		bad("functions.workers", "%d: want 1 to 64", c.Functions.Workers)
+	}
+	if c.Functions.MemoryMB < 32 {
+		bad("functions.memory_mb", "%d: want at least 32", c.Functions.MemoryMB)
+	}
+	if c.Functions.Timeout <= 0 {
+		bad("functions.timeout", "must be positive")
 	}
 	if c.Storage.Dir == "" {
 		bad("storage.dir", "must not be empty")

@@ -79,6 +79,7 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"numbers[0].status_callback_events": strings.Replace(validYAML, "[initiated, completed]", "[bogus]", 1),
 		"media.rtp_ports":                   validYAML + "media:\n  rtp_ports: 5-4\n",
 		"debug.pprof_listen":                validYAML + "debug:\n  pprof_listen: localhost\n",
+		"sip.t1":                            strings.Replace(validYAML, "sip:\n", "sip:\n  t1: 5s\n", 1),
 		"field unknown_key not found":       validYAML + "unknown_key: 1\n",
 	}
 	for key, body := range cases {
@@ -114,5 +115,25 @@ func TestAppFor(t *testing.T) {
 func TestShippedConfigLoads(t *testing.T) {
 	if _, err := Load("../configs/voxgate.yaml", nil); err != nil {
 		t.Fatalf("configs/voxgate.yaml: %v", err)
+	}
+}
+
+func TestFunctionsConfig(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), []string{"VOXGATE_FUNCTIONS_WORKERS=4", "VOXGATE_FUNCTIONS_TIMEOUT=5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Functions
+	if f.RuntimeDir != "functions/runtime" || f.Node != "node" || f.NPM != "npm" || f.Workers != 4 || f.MemoryMB != 256 || f.Timeout.D() != 5*time.Second {
+		t.Errorf("functions config %+v", f)
+	}
+	for key, body := range map[string]string{
+		"functions.workers":   validYAML + "functions:\n  workers: 0\n",
+		"functions.memory_mb": validYAML + "functions:\n  memory_mb: 8\n",
+		"functions.timeout":   validYAML + "functions:\n  timeout: 0s\n",
+	} {
+		if _, err := Load(write(t, body), nil); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("bad %s: %v", key, err)
+		}
 	}
 }

@@ -35,7 +35,7 @@ const (
 var voxgateBin string
 
 func TestMain(m *testing.M) {
-	for _, tool := range []string{"sipp", "espeak-ng", "sox", "baresip", "linphonec", "editcap"} {
+	for _, tool := range []string{"sipp", "espeak-ng", "sox", "baresip", "linphonec", "editcap", "ip", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: required tool %q not found: run .ci/run or `make deps` to install it\n", tool)
 			os.Exit(1)
@@ -99,6 +99,10 @@ type gatewayOpts struct {
 	extraYAML                                          string
 	storageDir                                         string // "" = a new temporary directory
 	flow                                               string // a Studio flow file instead of voice_url
+	// netns runs the gateway inside that network namespace, listening for
+	// SIP on sipIP (instead of 127.0.0.1); sipExtra is added to its sip:
+	// section (indented lines).
+	netns, sipIP, sipExtra string
 }
 
 var rtpBase = struct {
@@ -124,10 +128,14 @@ func startGateway(t *testing.T, o gatewayOpts) *gateway {
 	if len(o.statusEvents) > 0 {
 		events = "    status_callback_events: [" + strings.Join(o.statusEvents, ", ") + "]\n"
 	}
+	sipIP := "127.0.0.1"
+	if o.sipIP != "" {
+		sipIP = o.sipIP
+	}
 	cfg := fmt.Sprintf(`sip:
-  listen: [udp:127.0.0.1:%[1]d, tcp:127.0.0.1:%[1]d]
-  public_ip: 127.0.0.1
-media:
+  listen: [udp:%[13]s:%[1]d, tcp:%[13]s:%[1]d]
+  public_ip: %[13]s
+%[14]smedia:
   rtp_ports: %[2]s
   rtp_timeout: 20s
 http:
@@ -147,7 +155,7 @@ numbers:
     voice_fallback_url: %[9]q
     status_callback: %[10]q
 %[11]s%[12]s`, g.sipPort, g.rtpRange, httpPort, testAccountSID, testAuthToken, storage,
-		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML)
+		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML, sipIP, o.sipExtra)
 	if o.flow != "" {
 		cfg = strings.Replace(cfg, fmt.Sprintf("    voice_url: %q\n", o.voiceURL), fmt.Sprintf("    flow: %q\n", o.flow), 1)
 	}
@@ -156,6 +164,9 @@ numbers:
 		t.Fatal(err)
 	}
 	g.cmd = exec.Command(voxgateBin, "serve", "--config", cfgPath)
+	if o.netns != "" {
+		g.cmd = exec.Command("ip", "netns", "exec", o.netns, voxgateBin, "serve", "--config", cfgPath)
+	}
 	g.cmd.Dir = g.dir
 	out, _ := g.cmd.StdoutPipe()
 	g.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
@@ -316,9 +327,12 @@ type app struct {
 	routes map[string]func(r webhookRequest) (int, string, string)
 }
 
-func newApp(t *testing.T) *app {
+func newApp(t *testing.T) *app { return newAppOn(t, nil) }
+
+// newAppOn is newApp serving on ln (nil: a new loopback listener).
+func newAppOn(t *testing.T, ln net.Listener) *app {
 	a := &app{routes: map[string]func(webhookRequest) (int, string, string){}}
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
 		if r.Method == http.MethodGet {
@@ -340,6 +354,11 @@ func newApp(t *testing.T) *app {
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, out)
 	}))
+	if ln != nil {
+		a.srv.Listener.Close()
+		a.srv.Listener = ln
+	}
+	a.srv.Start()
 	t.Cleanup(a.srv.Close)
 	return a
 }

@@ -19,9 +19,10 @@ import (
 // Its methods are safe for concurrent use.
 type InboundCall struct {
 	session
-	invite *sipmsg.Request
-	dialog *sipgo.DialogServerSession
-	trunk  string // name of the trunk the INVITE came from, "" when none
+	invite   *sipmsg.Request
+	inviteTx sipmsg.ServerTransaction // the INVITE's transaction: our answer and its retransmissions go through it
+	dialog   *sipgo.DialogServerSession
+	trunk    string // name of the trunk the INVITE came from, "" when none
 
 	// guarded by session.mu
 	ringing    bool
@@ -30,11 +31,20 @@ type InboundCall struct {
 	final      bool // a final response was sent
 }
 
-func newInboundCall(s *Server, callSID string, req *sipmsg.Request, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
-	c := &InboundCall{invite: req, dialog: dlg, trunk: trunk}
+func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.ServerTransaction, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
+	c := &InboundCall{invite: req, inviteTx: tx, dialog: dlg, trunk: trunk}
 	c.init(s, callSID, log, leg, dlg, s.contactFor(req), offer)
 	c.dialogID = dlg.ID
+	c.newBye = c.byeRequest
 	return c
+}
+
+// byeRequest builds our BYE (UAS side): to the caller's Contact, over the
+// INVITE's transport; the dialog fills in the rest.
+func (c *InboundCall) byeRequest() *sipmsg.Request {
+	bye := sipmsg.NewRequest(sipmsg.BYE, c.dialog.InviteRequest.Contact().Address)
+	bye.SetTransport(c.dialog.InviteRequest.Transport())
+	return bye
 }
 
 // run drives the call: it starts the handler and tidies up after it.
@@ -48,18 +58,18 @@ func (c *InboundCall) run(h Handler) {
 	c.finish()
 }
 
-// finish hangs up whatever is still up once the handler has returned.
+// finish hangs up whatever is still up once the handler has returned:
+// 480 when the call was never answered, else BYE (see session.end).
 func (c *InboundCall) finish() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = c.Hangup(ctx)
-	c.leg.Close("call ended")
-	c.reportMedia()
-	c.cancel()
 	c.mu.Lock()
-	at := c.answeredAt
+	final, at := c.final, c.answeredAt
 	c.mu.Unlock()
-	c.logEnded(at)
+	if !final {
+		if err := c.finalError(480, "Temporarily Unavailable", "hangup-before-answer"); err != nil {
+			c.log.Warn("sip: refuse failed", "code", 480, "error", err)
+		}
+	}
+	c.end(at)
 }
 
 // From is the caller: the user part of the From URI (a number or a name),
@@ -124,8 +134,10 @@ func (c *InboundCall) Ringing() error {
 	return nil
 }
 
-// Answer sends 200 OK with the SDP answer. The ACK is awaited in the
-// background; a call that is never ACKed is hung up.
+// Answer sends 200 OK with the SDP answer and returns. The 200 is
+// retransmitted in the background (T1, doubling up to T2) until the ACK
+// arrives; a call whose ACK never comes within 64·T1 is ended with a BYE
+// (RFC 3261 §13.3.1.4).
 func (c *InboundCall) Answer(ctx context.Context) error {
 	c.mu.Lock()
 	if c.answered {
@@ -147,28 +159,30 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
-	sent := make(chan error, 1)
-	go func() {
-		// WriteResponse sends the 200 and retransmits it until the ACK.
-		err := c.dialog.WriteResponse(res)
-		select {
-		case sent <- err:
-		default:
-		}
-		if err != nil && c.ctx.Err() == nil {
-			c.log.Warn("sip: no ACK for 200 OK; hanging up", "error", err)
-			c.stop("no-ack")
-		}
-	}()
-	select {
-	case err := <-sent:
-		if err != nil {
-			return fmt.Errorf("sip: send 200: %w", err)
-		}
-	case <-time.After(50 * time.Millisecond): // sent; the ACK is pending
-	case <-ctx.Done():
-		return ctx.Err()
+	c.dialog.InviteResponse = res // our BYE takes its From (our tag) from it
+	w := c.expectAck(c.invite.CSeq().SeqNo)
+	if err := c.inviteTx.Respond(res); err != nil {
+		// Cancelled meanwhile (487 sent) or the transport failed.
+		c.forgetAck(w)
+		c.stop("answer-failed")
+		return fmt.Errorf("sip: send 200: %w", err)
 	}
+	// sipgo ends a server dialog whose INVITE transaction terminates (Timer
+	// L, 64·T1 after the 2xx) while the dialog's state is below
+	// "established", and only its own 2xx sending (WriteResponse, whose
+	// retransmission schedule we replace) moves the state on. ReadAck is
+	// the exported way left: it marks the dialog confirmed for sipgo. Our
+	// own ACK wait is unaffected (see waitAck).
+	_ = c.dialog.ReadAck(c.dialog.InviteRequest, nil)
+	acked := make(chan struct{})
+	c.mu.Lock()
+	c.established, c.answerAcked = true, acked
+	c.mu.Unlock()
+	go func() { // owned by the call: its BYE (end) waits for acked
+		defer close(acked)
+		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
+		c.log.Debug("call: ACK wait over", "outcome", out)
+	}()
 	c.log.Info("call: answered")
 	return nil
 }
@@ -212,7 +226,8 @@ func (c *InboundCall) finalError(code int, reason, endReason string) error {
 	return nil
 }
 
-// Hangup ends the call: BYE when answered, 480 before that.
+// Hangup ends the call: BYE when answered (see session.hangup: the BYE
+// runs its full course even after ctx ends), 480 before that.
 func (c *InboundCall) Hangup(ctx context.Context) error {
 	c.mu.Lock()
 	answered, final := c.answered, c.final
@@ -223,17 +238,7 @@ func (c *InboundCall) Hangup(ctx context.Context) error {
 		}
 		return nil
 	}
-	c.setEnd("local-bye")
-	defer c.cancel()
-	defer c.leg.Close("hangup")
-	sent, err := c.sendBye(ctx)
-	if err != nil {
-		return fmt.Errorf("sip: send BYE: %w", err)
-	}
-	if sent {
-		c.log.Info("call: sent BYE")
-	}
-	return nil
+	return c.hangup(ctx)
 }
 
 func uriUser(h interface{ Value() string }) string {

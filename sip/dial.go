@@ -193,6 +193,8 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	call.init(s, callSID, log, leg, dlg, *invite.Contact(), answer)
 	call.sessionID = sessionID
 	call.dialogID = dlg.ID
+	call.established = true
+	call.newBye = func() *sipmsg.Request { return uacBye(invite, dlg.InviteResponse) }
 	call.mu.Lock()
 	call.applyRemoteLocked(answer)
 	call.mu.Unlock()
@@ -456,15 +458,17 @@ func (a *dialAttempt) failure(dlg *sipgo.DialogClientSession, err error, sipCall
 }
 
 // abandon hangs up a dialog that was answered but will not be used: ACK,
-// then BYE.
+// then BYE, waited for for the BYE transaction's whole life (Timer F).
 func (a *dialAttempt) abandon(dlg *sipgo.DialogClientSession) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := dlg.Ack(ctx); err != nil {
+	if err := dlg.Ack(context.Background()); err != nil {
 		a.log.Warn("dial: ACK of abandoned answer", "error", err)
 		return
 	}
-	if err := dlg.Bye(ctx); err != nil {
+	res, err := byeTransaction(dlg, uacBye(dlg.InviteRequest, dlg.InviteResponse))
+	switch {
+	case err != nil:
 		a.log.Warn("dial: BYE of abandoned answer", "error", err)
+	case !res.IsSuccess():
+		a.log.Warn("dial: BYE of abandoned answer refused", "code", res.StatusCode)
 	}
 }

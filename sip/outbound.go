@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -27,24 +26,14 @@ type OutboundCall struct {
 }
 
 // run owns the call from its answer to its end: it waits for the end,
-// sends BYE if nobody has, and releases the media. It holds the call's
-// slot in the Server's callWG.
+// then runs the hang-up tail (session.end: BYE if nobody has, media
+// released). It holds the call's slot in the Server's callWG.
 func (c *OutboundCall) run() {
 	defer c.srv.callWG.Done()
 	defer c.srv.unregister(&c.session)
 	defer c.stopShutdownWatch()
 	c.watchMedia() // returns once the call is over, whoever ended it
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if sent, err := c.sendBye(ctx); err != nil {
-		c.log.Warn("sip: send BYE", "error", err)
-	} else if sent {
-		c.log.Info("call: sent BYE")
-	}
-	c.leg.Close("call ended")
-	c.reportMedia()
-	c.cancel()
-	c.logEnded(c.answeredAt)
+	c.end(c.answeredAt)
 }
 
 // From is the caller ID the call was placed with (the From user).
@@ -85,18 +74,23 @@ func (c *OutboundCall) Answer(ctx context.Context) error { return nil }
 // Reject does nothing: an answered call cannot be rejected; use Hangup.
 func (c *OutboundCall) Reject(ctx context.Context, busy bool) error { return nil }
 
-// Hangup ends the call with BYE and waits for its answer (or ctx). It does
-// nothing when the call has already ended.
+// Hangup ends the call with BYE and waits for its answer until ctx ends;
+// the BYE transaction itself runs its full course (Timer F) regardless.
+// It does nothing when the call has already ended.
 func (c *OutboundCall) Hangup(ctx context.Context) error {
-	c.setEnd("local-bye")
-	defer c.cancel()
-	defer c.leg.Close("hangup")
-	sent, err := c.sendBye(ctx)
-	if err != nil {
-		return fmt.Errorf("sip: send BYE: %w", err)
+	return c.hangup(ctx)
+}
+
+// uacBye builds our BYE in a dialog we created (UAC side): to the far
+// end's Contact from its 2xx, over the INVITE's transport and from the
+// same socket; the dialog fills in the rest.
+func uacBye(invite *sipmsg.Request, answer *sipmsg.Response) *sipmsg.Request {
+	target := invite.Recipient
+	if c := answer.Contact(); c != nil {
+		target = c.Address
 	}
-	if sent {
-		c.log.Info("call: sent BYE")
-	}
-	return nil
+	bye := sipmsg.NewRequest(sipmsg.BYE, *target.Clone())
+	bye.SetTransport(invite.Transport())
+	bye.Laddr = invite.Laddr
+	return bye
 }

@@ -55,6 +55,10 @@ type Config struct {
 	RTPTimeout time.Duration
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string
+	// T1 is RFC 3261's T1 (default 500ms); every SIP timer derives from it.
+	// sipgo keeps its timers in package variables, so a non-zero T1 applies
+	// to the whole process: set it once, before any call.
+	T1 time.Duration
 	// Trunks are the SIP trunks: where Dial sends numbers, and which
 	// peers may call in (see Trunk).
 	Trunks []Trunk
@@ -136,6 +140,9 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 		return nil, err
 	}
 	cfg.Trunks = slices.Clone(cfg.Trunks)
+	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
+		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
+	}
 	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newInboundAuth(cfg.Trunks)
@@ -445,7 +452,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	defer s.callWG.Done()
-	call := newInboundCall(s, callSID, req, dlg, leg, offer, trunk, log)
+	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)
@@ -460,11 +467,17 @@ func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	call.reInvite(req, tx)
 }
 
+// onAck ends the wait for the ACK of one of our 2xx responses (to the
+// dialog's INVITE or a re-INVITE; see timers.go). ACKs of error responses
+// never get here: sipgo's INVITE server transaction absorbs them.
+//
+// sipgo's DialogServerSession.ReadAck is not called: it would set the
+// dialog's state to confirmed even after a BYE processed just before (each
+// request is handled on a goroutine of its own), and then a BYE would be
+// sent in a dialog that has ended.
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
-		if d, ok := call.dlg.(*sipgo.DialogServerSession); ok {
-			_ = d.ReadAck(req, tx) // an ACK for a re-INVITE has a newer CSeq: nothing to do
-		}
+		call.ackReceived(req)
 	}
 }
 

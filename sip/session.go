@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -16,12 +17,14 @@ import (
 
 // dialog is the part of a sipgo dialog session a call needs. Both
 // *sipgo.DialogServerSession (inbound calls) and *sipgo.DialogClientSession
-// (outbound calls) have it.
+// (outbound calls) have it. Requests in the dialog (our BYE) go through
+// TransactionRequest, which fills in the dialog's headers; their timers are
+// ours (see timers.go), not sipgo's dialog code's.
 type dialog interface {
 	Context() context.Context
 	LoadState() sipmsg.DialogState
-	Bye(ctx context.Context) error
 	ReadBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) error
+	TransactionRequest(ctx context.Context, req *sipmsg.Request) (sipmsg.ClientTransaction, error)
 }
 
 // session is what inbound and outbound calls share once their dialog
@@ -35,6 +38,8 @@ type session struct {
 	leg     *media.RTPLeg
 	dlg     dialog
 	contact sipmsg.ContactHeader // ours, put in responses inside the dialog
+	// newBye builds the BYE that ends the dialog from our side.
+	newBye func() *sipmsg.Request
 
 	ctx    context.Context // ends when the call ends
 	cancel context.CancelFunc
@@ -47,8 +52,18 @@ type session struct {
 	remote     Offer      // the far end's current media (from its offer or its answer)
 	sessionID  uint64     // our SDP o= session id
 	sdpVersion uint64     // our SDP o= version, bumped for every new SDP we send
-	byeSent    bool
 	endReason  string
+	// established: the dialog exists (we sent or received its 2xx), so
+	// ending the call takes a BYE.
+	established bool
+	// answerAcked, when not nil, is closed once the wait for the ACK of
+	// the dialog's first 2xx (ours, on inbound calls) is over. RFC 3261
+	// §15: no BYE before that ACK or the 64·T1 timeout.
+	answerAcked chan struct{}
+	remoteEnded bool                // the far end's BYE arrived: no BYE from us
+	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
+	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
+	byeErr      error               // how it ended (set before byeDone closes)
 }
 
 // init prepares the shared part of a call. The call ends when dlg's
@@ -113,20 +128,112 @@ func (s *session) watchMedia() {
 	}
 }
 
-// sendBye sends BYE once, unless the dialog has already ended. sent says
-// whether a BYE went out.
-func (s *session) sendBye(ctx context.Context) (sent bool, err error) {
+// startBye starts ending the dialog from our side, once: a goroutine
+// waits for the ACK of our 2xx if it is still due (RFC 3261 §15), then
+// sends the BYE and waits for its answer for the transaction's whole life
+// (Timer F). No BYE is sent when the dialog was never established or the
+// far end has ended it. The returned channel is closed when that is over;
+// the call's owner waits for it (end), so the goroutine ends with the call.
+func (s *session) startBye() <-chan struct{} {
 	s.mu.Lock()
-	if s.byeSent {
-		s.mu.Unlock()
-		return false, nil
+	defer s.mu.Unlock()
+	if s.byeDone == nil {
+		s.byeDone = make(chan struct{})
+		if !s.established {
+			close(s.byeDone)
+		} else {
+			go s.bye(s.byeDone, s.answerAcked)
+		}
 	}
-	s.byeSent = true
+	return s.byeDone
+}
+
+func (s *session) bye(done chan<- struct{}, answerAcked <-chan struct{}) {
+	defer close(done)
+	if answerAcked != nil {
+		<-answerAcked
+	}
+	s.mu.Lock()
+	remoteEnded := s.remoteEnded
 	s.mu.Unlock()
-	if s.dlg.LoadState() == sipmsg.DialogStateEnded {
-		return false, nil
+	if remoteEnded || s.dlg.LoadState() == sipmsg.DialogStateEnded {
+		return // the far end hung up meanwhile
 	}
-	return true, s.dlg.Bye(ctx)
+	s.log.Info("call: sent BYE")
+	res, err := byeTransaction(s.dlg, s.newBye())
+	switch {
+	case err != nil:
+		err = fmt.Errorf("sip: BYE: %w", err)
+		s.log.Warn("call: BYE unanswered", "error", err)
+	case res.StatusCode == 481 || res.StatusCode == 408:
+		// The far end has no such dialog (any more): it is over either way.
+		s.log.Info("call: BYE answered", "code", res.StatusCode)
+	case !res.IsSuccess():
+		err = fmt.Errorf("sip: BYE answered %d %s", res.StatusCode, res.Reason)
+		s.log.Warn("call: BYE refused", "code", res.StatusCode, "reason", res.Reason)
+	default:
+		s.log.Debug("call: BYE answered", "code", res.StatusCode)
+	}
+	s.mu.Lock()
+	s.byeErr = err
+	s.mu.Unlock()
+}
+
+// ackPending reports whether the first 2xx of the dialog still waits for
+// its ACK (so a BYE must wait too).
+func (s *session) ackPending() bool {
+	s.mu.Lock()
+	ch := s.answerAcked
+	s.mu.Unlock()
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return false
+	default:
+		return true
+	}
+}
+
+// hangup ends an established call from our side: media stops at once
+// (RFC 3261 §15.1.1) and the BYE starts. It waits for the BYE's answer
+// until ctx ends, except while the ACK of our 2xx is still due: then the
+// BYE goes when the ACK arrives or 64·T1 has passed, and hangup returns
+// at once. Either way the BYE transaction runs to its end in the
+// background, owned by the call; ctx never cuts it short.
+func (s *session) hangup(ctx context.Context) error {
+	s.setEnd("local-bye")
+	waitAck := s.ackPending()
+	done := s.startBye()
+	s.leg.Close("hangup")
+	s.cancel()
+	if waitAck {
+		s.log.Info("call: BYE deferred until the ACK of our 200 OK (or 64·T1)")
+		return nil
+	}
+	select {
+	case <-done:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.byeErr
+	case <-ctx.Done():
+		s.log.Debug("call: BYE still in progress; it carries on")
+		return nil
+	}
+}
+
+// end is the hang-up tail every call runs once, from its owner, when it
+// is over: BYE unless the far end ended the dialog (or nobody answered),
+// then the BYE transaction is waited for, the media released and the end
+// reported. answeredAt is zero for a call never answered.
+func (s *session) end(answeredAt time.Time) {
+	done := s.startBye()
+	s.leg.Close("call ended")
+	<-done
+	s.reportMedia()
+	s.cancel()
+	s.logEnded(answeredAt)
 }
 
 // localSDPLocked renders our current SDP: our RTP address, the codec and
@@ -176,14 +283,24 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.mu.Unlock()
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sipmsg.HeaderClone(&s.contact))
+	w := s.expectAck(req.CSeq().SeqNo)
 	if err := tx.Respond(res); err != nil {
+		s.forgetAck(w)
 		s.log.Warn("sip: answer re-INVITE", "error", err)
+		return
 	}
+	// Like the first 2xx, ours to a re-INVITE is retransmitted until its
+	// ACK. The wait holds sipgo's request goroutine, which keeps the
+	// transaction alive for the retransmissions; it ends with the call.
+	s.waitAck(w, tx, res, s.ctx.Done())
 }
 
 // remoteBye accepts the far end's BYE (200 OK) and ends the call.
 func (s *session) remoteBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.setEnd("remote-bye")
+	s.mu.Lock()
+	s.remoteEnded = true
+	s.mu.Unlock()
 	if err := s.dlg.ReadBye(req, tx); err != nil {
 		s.log.Warn("sip: BYE not accepted", "error", err)
 		s.srv.respond(req, tx, 400, "Bad Request")

@@ -182,4 +182,14 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX messaging_alerts_by_message ON messaging_alerts (message_sid, date_created)`,
 	}},
+	{version: 7, name: "serverless services, functions, assets, versions, builds, environments, deployments and variables", stmts: []string{
+		`CREATE TABLE serverless_resources (
+			sid          TEXT PRIMARY KEY,
+			kind         TEXT NOT NULL,
+			parent_sid   TEXT NOT NULL DEFAULT '',
+			body         BLOB NOT NULL,
+			date_created INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
+	}},
 }

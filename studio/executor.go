@@ -134,6 +134,10 @@ type Options struct {
 	// FunctionsURL, when set, is the base URL run-function calls: the path
 	// of the widget's url is appended to it. Unset, the url is called as is.
 	FunctionsURL string
+	// FunctionURL, when set, resolves a run-function widget's function_sid
+	// (and service_sid, possibly empty) to the URL of a function this
+	// gateway hosts; false leaves the widget's url in use.
+	FunctionURL func(serviceSID, functionSID string) (string, bool)
 	// HTTPClient makes make-http-request and run-function calls (default:
 	// a client without cookies; Limits.HTTPTimeout always applies).
 	HTTPClient *http.Client

@@ -27,6 +27,8 @@ func usage(w io.Writer) {
   voxgate serve [--config FILE]     run the gateway (default config: configs/voxgate.yaml)
   voxgate twiml validate FILE...    check TwiML documents; errors carry line numbers and Twilio codes
   voxgate flow validate FILE...     check Studio flow JSON; problems name the state and property
+  voxgate functions deploy [--config FILE] --service NAME DIR
+                                    deploy a Twilio Serverless project through the running gateway
   voxgate version                   print the version
 
 Every config key can be overridden by an environment variable, e.g.
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return validateFlows(args[2:], stdout, stderr)
+	case "functions":
+		return functionsCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "voxgate", version)
 		return 0

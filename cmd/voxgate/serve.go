@@ -58,6 +58,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
 	studioMessages := &flowMessenger{} // send-message widgets send through the messaging engine, set up below
+	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	studioExec := studio.NewExecutor(studio.Options{
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
@@ -65,6 +66,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Recordings: studioRecorder,
 		Messages:   studioMessages,
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
+		FunctionURL: studioFunctions.url,
 	})
 	cdrAndFlows := func(ev ivr.Event) {
 		cdr.event(ev)
@@ -167,6 +169,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Ports:      ports,
 		RTPTimeout: cfg.Media.RTPTimeout.D(),
 		UserAgent:  cfg.SIP.UserAgent,
+		T1:         cfg.SIP.T1.D(),
 		Logger:     log,
 	}, handler)
 	if err != nil {
@@ -210,6 +213,14 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())
+	fns, err := startFunctions(ctx, cfg, db, mux, log)
+	if err != nil {
+		return err
+	}
+	if fns != nil {
+		defer fns.Close()
+		studioFunctions.m = fns
+	}
 	mux.Handle("/", gm.handler(apiHandler)) // GET /metrics, then the API
 	httpSrv := &http.Server{
 		Handler:           mux,
