@@ -234,6 +234,14 @@ func TestConcatenationBothWays(t *testing.T) {
 	if in.Get("Body") != long || in.Get("NumSegments") != "2" {
 		t.Errorf("reassembled %q (%s segments)", in.Get("Body"), in.Get("NumSegments"))
 	}
+	cyr := strings.Repeat("Привет, мир! ", 10) // 130 characters, UCS-2 in three parts
+	if st := e.smsc.MO(t, "15550001111", "15557654321", cyr, 3, true); len(st) != 3 || st[0]+st[1]+st[2] != 0 {
+		t.Fatalf("statuses %v", st)
+	}
+	in = e.app.wait("/sms", 2)[1]
+	if in.Get("Body") != cyr || in.Get("NumSegments") != "3" {
+		t.Errorf("reassembled UCS-2 %q (%s segments)", in.Get("Body"), in.Get("NumSegments"))
+	}
 }
 
 // STOP opts the sender out (with Twilio's reply); a later send gets 21610;
