@@ -52,6 +52,8 @@ type Config struct {
 	DefaultApp App `yaml:"default_app"`
 	// Messaging configures SMS handling (see Messaging).
 	Messaging Messaging `yaml:"messaging"`
+	// OutboundHTTP limits where the gateway's HTTP requests may connect.
+	OutboundHTTP OutboundHTTP `yaml:"outbound_http"`
 	// Functions configures hosted Twilio Functions and Assets.
 	Functions Functions `yaml:"functions"`
 }
@@ -109,7 +111,8 @@ type SIP struct {
 	// from (retransmissions start at T1, transactions and the ACK wait last
 	// 64·T1). Default 500ms; RFC 3261 §17.1.1.1 allows a smaller value only
 	// on closed private networks (the lossy-network tests use one).
-	T1 Duration `yaml:"t1"`
+	T1     Duration  `yaml:"t1"`
+	Limits SIPLimits `yaml:"limits"`
 }
 
 // Media configures RTP.
@@ -270,7 +273,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Default returns the configuration used for keys a file leaves out.
 func Default() Config {
 	return Config{
-		SIP:            SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"}, UserAgent: "Voxgate"},
+		SIP:            SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"}, UserAgent: "Voxgate", Limits: defaultSIPLimits()},
 		Media:          Media{RTPPorts: "20000-30000", RTPTimeout: Duration(30 * time.Second)},
 		HTTP:           HTTP{Listen: "127.0.0.1:8080"},
 		Storage:        Storage{Dir: "./var"},
@@ -488,6 +491,7 @@ func (c Config) Validate() error {
 		checkApp(key, n.App, true)
 	}
 	checkApp("default_app", c.DefaultApp, false)
+	c.validateHardening(bad)
 	return errors.Join(errs...)
 }
 

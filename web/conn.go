@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -33,6 +35,7 @@ type agentConn struct {
 	ws  *websocket.Conn
 	ctx context.Context // ends with the connection
 	log *slog.Logger
+	src netip.Addr // the page's address, for the sign-in throttle
 
 	// Owned by the read loop (and read by run after it ends).
 	session  *queue.AgentSession
@@ -55,7 +58,7 @@ func (h *handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(readLimit)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	c := &agentConn{h: h, ws: ws, ctx: ctx, log: h.log.With("remote", r.RemoteAddr)}
+	c := &agentConn{h: h, ws: ws, ctx: ctx, log: h.log.With("remote", r.RemoteAddr), src: remoteAddr(r)}
 	c.run(cancel)
 }
 
@@ -150,6 +153,14 @@ func (c *agentConn) signIn(id, secret string) error {
 		c.sendError(msgSignIn, "", "already signed in")
 		return nil
 	}
+	if ok, wait := c.h.guard.attempt(c.src, id); !ok {
+		if c.h.onThrottled != nil {
+			c.h.onThrottled()
+		}
+		c.log.Warn("agent sign-in throttled", "agent", id, "retry_in", wait.Round(time.Second))
+		c.sendError(msgSignIn, "", fmt.Sprintf("too many failed sign-ins; try again in %d s", int(wait.Seconds())+1))
+		return nil
+	}
 	acct, ok := c.h.authenticate(id, secret)
 	if !ok {
 		c.failures++
@@ -173,6 +184,7 @@ func (c *agentConn) signIn(id, secret string) error {
 		c.sendError(msgSignIn, "", "the gateway cannot take agents right now")
 		return nil
 	}
+	c.h.guard.succeeded(c.src, acct.ID)
 	c.session = session
 	c.log = c.log.With("agent", acct.ID)
 	c.log.Info("agent signed in", "queues", acct.Queues)
@@ -230,4 +242,14 @@ func (c *agentConn) sendError(forType, offerID, message string) {
 // legConfig is the WebRTC configuration of the agent's legs.
 func (c *agentConn) legConfig(offerID string) webrtc.Config {
 	return webrtc.Config{Logger: c.log.With("offer", offerID), PublicIP: c.h.publicIP}
+}
+
+// remoteAddr is the IP address of the request's peer (invalid when
+// unknown). Behind a reverse proxy, that is the proxy.
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

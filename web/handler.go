@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/voxgate/voxgate/queue"
 )
@@ -32,6 +33,11 @@ type Options struct {
 	PublicIP netip.Addr
 	// Logger receives the handler's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// SignInThrottled, when set, hears of each sign-in attempt refused
+	// without checking the secret because of earlier failures (metrics).
+	SignInThrottled func()
+	// Now is the clock of the sign-in throttle; nil means time.Now.
+	Now func() time.Time
 }
 
 //go:embed assets
@@ -39,11 +45,13 @@ var assets embed.FS
 
 // handler serves the page and its WebSocket.
 type handler struct {
-	mgr      *queue.Manager
-	accounts map[string]account
-	publicIP netip.Addr
-	log      *slog.Logger
-	mux      *http.ServeMux
+	mgr         *queue.Manager
+	accounts    map[string]account
+	publicIP    netip.Addr
+	log         *slog.Logger
+	mux         *http.ServeMux
+	guard       *signInGuard
+	onThrottled func()
 }
 
 // account is an AgentAccount with its secret's digest, so that secrets of
@@ -61,11 +69,13 @@ func NewHandler(opts Options) http.Handler {
 		panic("web: NewHandler: nil Manager")
 	}
 	h := &handler{
-		mgr:      opts.Manager,
-		accounts: make(map[string]account, len(opts.Agents)),
-		publicIP: opts.PublicIP,
-		log:      opts.Logger,
-		mux:      http.NewServeMux(),
+		mgr:         opts.Manager,
+		accounts:    make(map[string]account, len(opts.Agents)),
+		publicIP:    opts.PublicIP,
+		log:         opts.Logger,
+		mux:         http.NewServeMux(),
+		guard:       newSignInGuard(opts.Now),
+		onThrottled: opts.SignInThrottled,
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -59,12 +59,17 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
 	studioMessages := &flowMessenger{} // send-message widgets send through the messaging engine, set up below
 	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
+	policy, err := outboundPolicy(cfg) // where webhooks, media and Studio HTTP widgets may connect
+	if err != nil {
+		return err
+	}
 	studioExec := studio.NewExecutor(studio.Options{
 		Flows:      chainedFlows{mem: flows, sql: studio.NewSQLFlows(db)}, // config files, then flows made with /v2/Flows
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
 		Recordings: studioRecorder,
 		Messages:   studioMessages,
+		HTTPClient: policy.Client(0),
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 		FunctionURL: studioFunctions.url,
 	})
@@ -81,7 +86,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	audioCache, err := ivr.NewAudioCache(nil, filepath.Join(cacheDir, "audio"), 0)
+	audioCache, err := ivr.NewAudioCache(policy.Client(30*time.Second), filepath.Join(cacheDir, "audio"), 0)
 	if err != nil {
 		return err
 	}
@@ -93,6 +98,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	})
 	defer queues.Close()
 	gm := newGatewayMetrics(queues, log)
+	protection := newProtectionMetrics(gm.m.Registry())
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
 	engine := ivr.NewEngine(ivr.Config{
@@ -111,6 +117,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
+		HTTPClient:     policy.Client(0),
 	})
 	defer engine.Close()
 	studioRecorder.engine = engine
@@ -171,6 +178,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		UserAgent:  cfg.SIP.UserAgent,
 		T1:         cfg.SIP.T1.D(),
 		Logger:     log,
+		Limits:     sipLimits(cfg.SIP.Limits),
+		Refused:    protection.sipRefusedHook,
 	}, handler)
 	if err != nil {
 		return err
@@ -182,7 +191,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	msgs := newMessaging(cfg, db, flowSIDs, studioExec, studioMessages, log)
+	msgs := newMessaging(cfg, db, flowSIDs, studioExec, studioMessages, policy.Client(0), log)
 	msgs.attachSIP(sipSrv)
 	defer msgs.start(ctx)()
 	calls := &callControl{ctx: ctx, engine: engine, store: db, accountSID: cfg.Account.SID, log: log}
@@ -209,7 +218,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := http.NewServeMux()
-	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log})
+	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log, SignInThrottled: protection.throttled.Inc})
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())

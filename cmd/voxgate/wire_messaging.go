@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 
 	"github.com/voxgate/voxgate/config"
@@ -35,9 +36,11 @@ func (s *sipTransportSlot) SendMessage(ctx context.Context, m sip.OutboundMessag
 }
 
 // newMessaging builds the engine from the trunks with a messaging
-// transport and the numbers' sms_* keys (flows run by flowRunner, which
-// may be nil).
-func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows *studio.Executor, sender *flowMessenger, log *slog.Logger) *gatewayMessaging {
+// transport and the numbers' sms_* keys; Studio flows run messages, and
+// webhooks and status callbacks go through httpClient (the outbound
+// HTTP policy).
+func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows *studio.Executor, sender *flowMessenger,
+	httpClient *http.Client, log *slog.Logger) *gatewayMessaging {
 	g := &gatewayMessaging{flows: flows}
 	var transports []messaging.Transport
 	for _, t := range cfg.Trunks {
@@ -71,7 +74,7 @@ func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]
 	}
 	g.svc = messaging.New(messaging.Options{
 		AccountSID: cfg.Account.SID, AuthToken: cfg.Account.AuthToken, PublicURL: cfg.HTTP.PublicURL,
-		Store: db, Transports: transports, Flows: flows, Workers: cfg.Messaging.Workers,
+		Store: db, Transports: transports, Flows: flows, Workers: cfg.Messaging.Workers, HTTPClient: httpClient,
 		Failed: func(ctx context.Context, m store.Message) {
 			if err := flows.MessageFailed(ctx, m.SID, m.Status, m.ErrorCode); err != nil {
 				log.Error("messaging: telling Studio a message failed", "message_sid", m.SID, "error", err)
