@@ -99,6 +99,8 @@ type Options struct {
 	// executions, steps) with the same credentials; nil makes it answer
 	// 501.
 	Flows *FlowControl
+	// Messages serves the Messages resource; nil makes it answer 501.
+	Messages MessageControl
 }
 
 // NewHandler returns the gateway's HTTP handler.

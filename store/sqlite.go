@@ -31,6 +31,7 @@ type SQLite struct {
 	// SQL each time was a tenth of the gateway's CPU at high call rates.
 	putCall *sql.Stmt // on w
 	getCall *sql.Stmt // on r
+	msg     messageStmts
 
 	stopCheckpoints context.CancelFunc // ends checkpointLoop
 	checkpointsDone chan struct{}      // closed when it has
@@ -87,6 +88,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	if s.getCall, err = s.r.PrepareContext(ctx, getCallSQL); err != nil {
 		return fmt.Errorf("prepare get call: %w", err)
 	}
+	s.msg.w, s.msg.r = s.w, s.r // prepared on first use: older schemas (tests) lack the tables
 	return nil
 }
 
@@ -154,7 +156,7 @@ func (s *SQLite) Close() error {
 		<-s.checkpointsDone
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
+	for _, st := range append([]*sql.Stmt{s.putCall, s.getCall}, s.msg.all()...) { // all() waits for a preparation under way
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -155,7 +155,14 @@ type Options struct {
 	// Recordings starts and stops the call recordings of record-call
 	// widgets (see CallRecorder). Without it record-call takes "failed".
 	Recordings CallRecorder
-	Limits     Limits
+	// Messages sends the messages of send-message and
+	// send-and-wait-for-reply widgets; without it they take their failure
+	// transitions.
+	Messages MessageSender
+	// Handoff hands messaging conversations to TaskRouter (send-to-flex
+	// without a call); without it send-to-flex takes failedToEnqueue.
+	Handoff ConversationHandoff
+	Limits  Limits
 	// Clock tells the time (default: the system clock); see TimerClock.
 	Clock  Clock
 	Logger *slog.Logger
@@ -268,14 +275,18 @@ func (x *Executor) lockExecution(ctx context.Context, sid string) (ex *Execution
 // add-twiml-redirect until deadline. Without Options.Calls it does
 // nothing: a timeout could not take the call back.
 func (x *Executor) armTimer(ex *Execution) {
-	if x.opts.Calls == nil {
+	if x.opts.Calls == nil && !ex.Runtime.AwaitReply {
 		return
 	}
-	sid, callSid, widget, deadline := ex.Sid, ex.CallSid, ex.Runtime.Parked, ex.Runtime.Deadline
+	sid, callSid, widget, deadline, reply := ex.Sid, ex.CallSid, ex.Runtime.Parked, ex.Runtime.Deadline, ex.Runtime.AwaitReply
 	fire := func() {
 		x.mu.Lock()
 		delete(x.timers, sid)
 		x.mu.Unlock()
+		if reply {
+			x.spawn(func(ctx context.Context) { x.replyTimedOut(ctx, sid, widget, deadline) })
+			return
+		}
 		x.spawn(func(ctx context.Context) { x.redirectTimedOut(ctx, sid, callSid, widget, deadline) })
 	}
 	d := deadline.Sub(x.opts.Clock.Now())
@@ -429,6 +440,7 @@ func (x *Executor) finish(ctx context.Context, ex *Execution, reason string) err
 	ex.Runtime.Parked = ""
 	ex.Runtime.Deadline = time.Time{}
 	ex.Runtime.Dialing = false
+	ex.Runtime.AwaitReply, ex.Runtime.AwaitMessage = false, ""
 	ex.DateUpdated = x.opts.Clock.Now().UTC()
 	if err := x.store.UpdateExecution(ctx, ex); err != nil {
 		return fmt.Errorf("end execution %s: %w", ex.Sid, err)

@@ -68,6 +68,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	studioCalls := &flowCalls{} // set up once the engine exists
 	// record-call widgets record through the engine, set once it exists.
 	studioRecorder := &flowRecorder{accountSID: cfg.Account.SID}
+	studioMessages := &flowMessenger{} // send-message widgets send through the messaging engine, set up below
 	studioFunctions := &functionURLs{} // run-function widgets naming a hosted function by SID
 	policy, err := outboundPolicy(cfg) // where webhooks, media and Studio HTTP widgets may connect
 	if err != nil {
@@ -78,6 +79,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Store:      studio.NewSQLStore(db),
 		Calls:      studioCalls,
 		Recordings: studioRecorder,
+		Messages:   studioMessages,
 		HTTPClient: policy.Client(0),
 		PublicURL:  cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: log,
 		FunctionURL: studioFunctions.url,
@@ -203,6 +205,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
+	msgs := newMessaging(cfg, db, flowSIDs, studioExec, studioMessages, policy.Client(0), log)
+	msgs.attachSIP(sipSrv)
+	defer msgs.start(ctx)()
 	calls := &callControl{ctx: ctx, engine: engine, store: db, cdr: cdr, journal: journal, accountSID: cfg.Account.SID, log: log}
 	defer calls.wait()
 	studioCalls.c = calls
@@ -220,6 +225,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:        log,
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: recordingsDir,
+		Messages:      msgs.svc,
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {
