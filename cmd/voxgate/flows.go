@@ -13,6 +13,7 @@ import (
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/studio"
 )
 
@@ -158,8 +159,8 @@ type flowRecorder struct {
 // StartCallRecording implements studio.CallRecorder.
 func (f *flowRecorder) StartCallRecording(ctx context.Context, callSID string, o studio.RecordingOptions) (studio.CallRecordingInfo, error) {
 	// A flow may record before its first TwiML answers the call: OnAnswer.
-	rec, err := f.engine.StartCallRecording(callSID, ivr.CallRecordingOptions{
-		Channels: o.Channels, Trim: o.Trim, Source: ivr.SourceStartCallRecordingAPI, OnAnswer: true,
+	rec, err := f.engine.StartCallRecording(callSID, recording.Options{
+		Channels: o.Channels, Trim: o.Trim, Source: recording.SourceStartCallRecordingAPI, OnAnswer: true,
 		StatusCallback: o.StatusCallback, StatusCallbackMethod: o.StatusCallbackMethod, StatusCallbackEvents: o.StatusCallbackEvents,
 	})
 	if err != nil {
@@ -170,14 +171,14 @@ func (f *flowRecorder) StartCallRecording(ctx context.Context, callSID string, o
 
 // StopCallRecording implements studio.CallRecorder.
 func (f *flowRecorder) StopCallRecording(ctx context.Context, callSID string) (studio.CallRecordingInfo, error) {
-	rec, err := f.engine.UpdateCallRecording(callSID, ivr.CurrentRecording, ivr.RecordingStopped, false)
+	rec, err := f.engine.UpdateCallRecording(callSID, recording.Current, recording.StatusStopped, false)
 	if err != nil {
 		return studio.CallRecordingInfo{}, fmt.Errorf("stop recording call %s: %w", callSID, err)
 	}
 	return f.info(rec), nil
 }
 
-func (f *flowRecorder) info(r ivr.CallRecording) studio.CallRecordingInfo {
+func (f *flowRecorder) info(r recording.State) studio.CallRecordingInfo {
 	return studio.CallRecordingInfo{
 		AccountSid: f.accountSID, Sid: r.SID, CallSid: r.CallSID, Status: r.Status, Source: r.Source,
 		Channels: r.Channels, StartTime: r.StartTime, Duration: r.Duration,

@@ -21,6 +21,7 @@ import (
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/tts"
 	"github.com/voxgate/voxgate/queue"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
 	"github.com/voxgate/voxgate/studio"
@@ -100,10 +101,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		WebhookTimeout: cfg.WebhookTimeout.D(),
 		UserAgent:      "Voxgate/" + version,
 		Logger:         log,
-		RecordingsDir:  recordingsDir,
-		PublicURL:      cfg.HTTP.PublicURL,
+		Recorder: recording.New(recording.Config{Dir: recordingsDir, PublicURL: cfg.HTTP.PublicURL,
+			AccountSID: cfg.Account.SID, Saved: cdr.recording}),
 		Events:         events,
-		RecordingSaved: cdr.recording,
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
