@@ -115,17 +115,13 @@ func (c chainedFlows) FlowForContact(ctx context.Context, sid, contact string) (
 
 // flowCalls places the calls of make-outgoing-call widgets and redirects
 // calls back into flows (studio.CallControl) with the REST API's call
-// machinery. Its callControl is set once the engine exists, before the
-// HTTP server starts.
+// machinery.
 type flowCalls struct{ c *callControl }
 
 // PlaceCall implements studio.CallControl: an outbound-api call with the
 // SID the executor chose, whose answer URL and status callback are the
 // flow's.
 func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error {
-	if f.c == nil {
-		return errors.New("the gateway is not ready to place calls")
-	}
 	p := api.CreateCallParams{
 		To: oc.To, From: oc.From, URL: oc.URL, Method: "POST",
 		StatusCallback: oc.StatusCallback, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"},
@@ -143,14 +139,10 @@ func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error
 // RedirectCall implements studio.CallControl with the engine's live
 // redirect (as the REST API's Calls update with Twiml).
 func (f *flowCalls) RedirectCall(ctx context.Context, callSID string, doc []byte) error {
-	if f.c == nil {
-		return errors.New("the gateway is not ready to steer calls")
-	}
 	return f.c.engine.RedirectTwiML(callSID, string(doc))
 }
 
 // flowRecorder runs the record-call widgets of flows with the call engine.
-// Its engine is set once the engine exists (the executor is made first).
 type flowRecorder struct {
 	engine     *ivr.Engine
 	accountSID string
