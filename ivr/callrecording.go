@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/voxgate/voxgate/ivr/webhook"
@@ -31,9 +32,14 @@ func (s *session) attach(call Call) {
 		return // no recordings
 	}
 	recs := s.cfg.Recorder.NewCall(recording.CallConfig{
-		CallSID: s.info.SID, Tap: tap, CallbackBase: s.app.VoiceURL, Logger: s.log,
-		Notify: func(req webhook.Request, after <-chan struct{}) <-chan struct{} {
-			return s.e.sendCallbackAfter(s.web, req, after)
+		CallSID: s.info.SID, Tap: tap, Logger: s.log,
+		Notify: func(target, method string, p url.Values, after <-chan struct{}) <-chan struct{} {
+			abs, err := webhook.ResolveURL(s.app.VoiceURL, target)
+			if err != nil {
+				s.log.Warn("ivr: RecordingStatusCallback URL", "error", err)
+				return after
+			}
+			return s.e.sendCallbackAfter(s.web, webhook.Request{URL: abs, Method: method, Params: p}, after)
 		},
 	})
 	s.mu.Lock()

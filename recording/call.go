@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
 )
 
@@ -22,8 +22,7 @@ type Options struct {
 	// Trim removes leading and trailing silence when the recording ends.
 	Trim bool
 	// StatusCallback is the URL told about the recording's events, with
-	// StatusCallbackMethod (default POST); a relative one is resolved
-	// against CallConfig.CallbackBase.
+	// StatusCallbackMethod (default POST), by CallConfig.Notify.
 	StatusCallback       string
 	StatusCallbackMethod string
 	// StatusCallbackEvents are in-progress, completed and absent
@@ -73,10 +72,12 @@ type State struct {
 	Track     string
 }
 
-// Notifier sends a recording status callback in the background once the
-// one before it has been sent (after is closed; nil: at once), and returns
-// a channel closed once req has been delivered or given up on.
-type Notifier func(req webhook.Request, after <-chan struct{}) <-chan struct{}
+// Notifier sends a recording status callback, params to the URL target
+// (as the application gave it: relative to the call's voice URL, maybe)
+// with method, in the background once the one before it has been sent
+// (after is closed; nil: at once). It returns a channel closed once the
+// callback has been delivered or given up on.
+type Notifier func(target, method string, params url.Values, after <-chan struct{}) <-chan struct{}
 
 // CallConfig describes the call a Call records.
 type CallConfig struct {
@@ -86,10 +87,7 @@ type CallConfig struct {
 	Tap *media.Tap
 	// Notify sends the recordings' status callbacks.
 	Notify Notifier
-	// CallbackBase resolves relative status callback URLs (the call's
-	// voice URL).
-	CallbackBase string
-	Logger       *slog.Logger
+	Logger *slog.Logger
 }
 
 // Call is one call's whole-call recordings (Twilio's "Call Recordings":

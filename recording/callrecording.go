@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
 )
 
@@ -85,15 +84,9 @@ func (r *callRecording) report(status string, dur time.Duration, path string, no
 	if !notify || r.opts.StatusCallback == "" || !Subscribed(r.opts.StatusCallbackEvents, status) || r.c.cfg.Notify == nil {
 		return
 	}
-	target, err := webhook.ResolveURL(r.c.cfg.CallbackBase, r.opts.StatusCallback)
-	if err != nil {
-		r.log.Warn("recording: RecordingStatusCallback URL", "error", err)
-		return
-	}
 	// In order: a short recording's completed must not overtake its
 	// in-progress.
-	r.lastCallback = r.c.cfg.Notify(webhook.Request{URL: target, Method: r.opts.StatusCallbackMethod,
-		Params: r.c.r.Params(rec, status)}, r.lastCallback)
+	r.lastCallback = r.c.cfg.Notify(r.opts.StatusCallback, r.opts.StatusCallbackMethod, r.c.r.Params(rec, status), r.lastCallback)
 }
 
 // pause stops recording until resume.
