@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +33,7 @@ type File struct {
 	tmp      string
 
 	mu      sync.Mutex
-	file    *os.File
+	file    *bufferedFile
 	wav     *audio.WAVWriter
 	frames  int
 	voiced  span
@@ -58,7 +59,8 @@ func (r *Recorder) Create(channels int, silenceTimeout time.Duration) (*File, er
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
-	w, err := audio.NewWAVWriterChannels(f, media.SampleRate, channels)
+	buf := &bufferedFile{f: f, buf: bufio.NewWriterSize(f, 32<<10)}
+	w, err := audio.NewWAVWriterChannels(buf, media.SampleRate, channels)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -66,7 +68,7 @@ func (r *Recorder) Create(channels int, silenceTimeout time.Duration) (*File, er
 	}
 	return &File{
 		SID: recSID, Start: r.cfg.Clock.Now(),
-		r: r, channels: channels, tmp: f.Name(), file: f, wav: w,
+		r: r, channels: channels, tmp: f.Name(), file: buf, wav: w,
 		voiced:  span{first: -1, last: -1},
 		limit:   int(silenceTimeout / media.FrameDuration),
 		silence: make(chan struct{}, 1),
@@ -150,6 +152,27 @@ func (f *File) Discard() {
 	_, _ = f.Close()
 	os.Remove(f.tmp)
 }
+
+// bufferedFile lets the WAV writer write through a large buffer, so that
+// the goroutines that feed a recording (a leg's receive loop, a pacer)
+// seldom wait for a write to the disk, and still seek back to patch the
+// header (flushing first).
+type bufferedFile struct {
+	f   *os.File
+	buf *bufio.Writer
+}
+
+func (b *bufferedFile) Write(p []byte) (int, error) { return b.buf.Write(p) }
+
+func (b *bufferedFile) Seek(offset int64, whence int) (int64, error) {
+	if err := b.buf.Flush(); err != nil {
+		return 0, err
+	}
+	return b.f.Seek(offset, whence)
+}
+
+// Close flushes the buffer and closes the file.
+func (b *bufferedFile) Close() error { return errors.Join(b.buf.Flush(), b.f.Close()) }
 
 // frameRMS is the root mean square of a frame's samples.
 func frameRMS(p []int16) int {
