@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 // DefaultErrorMessage is what a caller hears when the execution fails.
@@ -68,25 +70,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	return l
 }
-
-// Clock tells the time (tests use a fake one).
-type Clock interface {
-	Now() time.Time
-}
-
-// TimerClock is a Clock that also runs timers. When Options.Clock
-// implements it, add-twiml-redirect timeouts run on it (tests use a fake
-// one); otherwise they run on time.AfterFunc.
-type TimerClock interface {
-	Clock
-	// AfterFunc calls f in its own goroutine after d; stop cancels it and
-	// reports whether it did so before f was called.
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // OutgoingCall is the call a make-outgoing-call widget asks the gateway to
 // place. When answered, the call requests URL (POST) for its TwiML; its
@@ -163,8 +146,9 @@ type Options struct {
 	// without a call); without it send-to-flex takes failedToEnqueue.
 	Handoff ConversationHandoff
 	Limits  Limits
-	// Clock tells the time (default: the system clock); see TimerClock.
-	Clock  Clock
+	// Clock tells the time and runs add-twiml-redirect timeouts (default:
+	// the system clock).
+	Clock  clock.Clock
 	Logger *slog.Logger
 	// NewSid makes sids (default sid.New); tests may make them predictable.
 	NewSid func(prefix string) string
@@ -205,7 +189,7 @@ func NewExecutor(opts Options) *Executor {
 		opts.ErrorMessage = DefaultErrorMessage
 	}
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.Real
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -298,11 +282,7 @@ func (x *Executor) armTimer(ex *Execution) {
 	if stop := x.timers[sid]; stop != nil {
 		stop()
 	}
-	if tc, ok := x.opts.Clock.(TimerClock); ok {
-		x.timers[sid] = tc.AfterFunc(d, fire)
-	} else {
-		x.timers[sid] = time.AfterFunc(d, fire).Stop
-	}
+	x.timers[sid] = x.opts.Clock.AfterFunc(d, fire)
 }
 
 // disarmTimer stops an execution's timer, if any.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/voxgate/voxgate/recording"
 	"io"
 	"log/slog"
 	"sync"
@@ -148,7 +149,7 @@ func TestCDRCloseDrains(t *testing.T) {
 	fs.set(1_000_000, false) // fails until Close's retries
 	w.event(callEvent(callSID, "completed", time.Now().UTC()))
 	recSID := sid.New(sid.Recording)
-	w.recording(ivr.Recording{SID: recSID, CallSID: callSID, Status: "completed", Duration: 2 * time.Second, Channels: 1, Path: "/x.wav"})
+	w.recording(recording.Recording{SID: recSID, CallSID: callSID, Status: "completed", Duration: 2 * time.Second, Channels: 1, Path: "/x.wav"})
 	fs.set(2, false)
 	w.Close()
 	if c, err := fs.Store.GetCall(context.Background(), callSID); err != nil || c.Status != store.CallCompleted {
