@@ -130,4 +130,16 @@ var migrations = []migration{
 			UNIQUE (flow_sid, identity)
 		) STRICT`,
 	}},
+	{version: 6, name: "placeholder 6", stmts: nil}, // placeholder: replaced on merge
+	{version: 7, name: "placeholder 7", stmts: nil}, // placeholder: replaced on merge
+	{version: 8, name: "taskrouter resources", stmts: []string{
+		`CREATE TABLE taskrouter_records (
+			sid           TEXT PRIMARY KEY,
+			workspace_sid TEXT NOT NULL,
+			kind          TEXT NOT NULL,
+			body          BLOB NOT NULL,
+			date_updated  INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX taskrouter_records_by_workspace ON taskrouter_records (workspace_sid, kind)`,
+	}},
 }

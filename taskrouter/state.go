@@ -1,0 +1,135 @@
+package taskrouter
+
+import (
+	"slices"
+
+	"github.com/voxgate/voxgate/taskrouter/expr"
+)
+
+// workspace is a Workspace and everything in it.
+type workspace struct {
+	Workspace
+	activities   map[string]*Activity
+	channels     map[string]*TaskChannel // by SID
+	channelNames map[string]*TaskChannel // by unique name
+	workers      map[string]*worker
+	queues       map[string]*queue
+	workflows    map[string]*workflow
+	tasks        map[string]*task
+	reservations map[string]*reservation
+	events       []Event // oldest first, at most Options.EventsKept
+}
+
+func newWorkspace(w Workspace) *workspace {
+	return &workspace{
+		Workspace:  w,
+		activities: map[string]*Activity{}, channels: map[string]*TaskChannel{}, channelNames: map[string]*TaskChannel{},
+		workers: map[string]*worker{}, queues: map[string]*queue{}, workflows: map[string]*workflow{},
+		tasks: map[string]*task{}, reservations: map[string]*reservation{},
+	}
+}
+
+// worker is a Worker with its parsed attributes and current load.
+type worker struct {
+	Worker
+	attrs  map[string]any
+	queues []*queue        // queues whose target_workers it matches
+	load   map[string]int  // task channel unique name → tasks reserved, assigned or wrapping
+	tasks  map[string]bool // task SIDs it holds (reserved, assigned, wrapping)
+}
+
+// queue is a TaskQueue with its workers and its waiting tasks in order.
+type queue struct {
+	TaskQueue
+	target  *expr.Expr // nil: nobody (empty target_workers)
+	workers map[string]*worker
+	pending []*task // pending tasks, best first
+}
+
+// workflow is a Workflow with its parsed configuration.
+type workflow struct {
+	Workflow
+	routing *routing
+}
+
+// task is a Task with its parsed attributes and routing state.
+type task struct {
+	Task
+	attrs    map[string]any
+	queue    *queue      // the queue it waits in (pending) or was reserved from
+	target   routeTarget // the current target
+	prio     int         // effective priority (target priority overrides)
+	gen      uint64      // routing generation, bumps on every move
+	refused  map[string]bool
+	res      *reservation // the live (pending or accepted) reservation
+	onAccept []func(Assignment)
+	onEnd    []func(status, reason string)
+}
+
+// reservation is a Reservation with its task and worker.
+type reservation struct {
+	Reservation
+	task   *task
+	worker *worker
+}
+
+// before reports whether a is served before b in queue q.
+func (q *queue) before(a, b *task) bool {
+	if a.prio != b.prio {
+		return a.prio > b.prio
+	}
+	if !a.VirtualStart.Equal(b.VirtualStart) {
+		if q.TaskOrder == "LIFO" {
+			return a.VirtualStart.After(b.VirtualStart)
+		}
+		return a.VirtualStart.Before(b.VirtualStart)
+	}
+	if q.TaskOrder == "LIFO" {
+		return a.Seq > b.Seq
+	}
+	return a.Seq < b.Seq
+}
+
+// insert puts t in the pending list at its place.
+func (q *queue) insert(t *task) {
+	i, _ := slices.BinarySearchFunc(q.pending, t, func(e, t *task) int {
+		if q.before(e, t) {
+			return -1
+		}
+		return 1
+	})
+	q.pending = slices.Insert(q.pending, i, t)
+}
+
+// remove takes t out of the pending list.
+func (q *queue) remove(t *task) {
+	i, _ := slices.BinarySearchFunc(q.pending, t, func(e, t *task) int {
+		if e == t {
+			return 0
+		}
+		if q.before(e, t) {
+			return -1
+		}
+		return 1
+	})
+	if i < len(q.pending) && q.pending[i] == t {
+		q.pending = slices.Delete(q.pending, i, i+1)
+		return
+	}
+	if j := slices.Index(q.pending, t); j >= 0 { // not where the order says: sort keys changed
+		q.pending = slices.Delete(q.pending, j, j+1)
+	}
+}
+
+// matches reports whether w fits the queue's target_workers.
+func (q *queue) matches(w *worker) bool {
+	return q.target != nil && q.target.Eval(expr.Env{Bare: w.attrs, Worker: w.attrs})
+}
+
+// position is t's 1-based place in its queue, 0 when not waiting.
+func (q *queue) position(t *task) int {
+	if i := slices.Index(q.pending, t); i >= 0 {
+		return i + 1
+	}
+	return 0
+}
