@@ -99,6 +99,9 @@ type Options struct {
 	// executions, steps) with the same credentials; nil makes it answer
 	// 501.
 	Flows *FlowControl
+	// TaskRouter serves TaskRouter v1 (/v1/Workspaces…, package
+	// taskrouter) behind the same Basic credentials; nil: not served.
+	TaskRouter http.Handler
 }
 
 // NewHandler returns the gateway's HTTP handler.
@@ -135,6 +138,11 @@ func NewHandler(opts Options) http.Handler {
 	}
 	mux.Handle("/"+apiVersion+"/", newRestAPI(opts))
 	mux.Handle("/"+v2Version+"/", newV2API(opts))
+	if opts.TaskRouter != nil {
+		guarded := (&restAPI{opts: opts, log: opts.Logger}).guard(opts.TaskRouter)
+		mux.Handle("/v1/Workspaces", guarded)
+		mux.Handle("/v1/Workspaces/", guarded)
+	}
 	return mux
 }
 

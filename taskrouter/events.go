@@ -2,10 +2,14 @@ package taskrouter
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -124,9 +128,10 @@ func (r *Router) resData(ws *workspace, res *reservation) map[string]any {
 // queue is full, callbacks are dropped (and logged) rather than blocking
 // routing.
 type callbacker struct {
-	ch     chan callback
-	client *http.Client
-	log    *slog.Logger
+	ch        chan callback
+	client    *http.Client
+	log       *slog.Logger
+	authToken string // signs callbacks (X-Twilio-Signature); "" = unsigned
 }
 
 type callback struct {
@@ -137,8 +142,8 @@ type callback struct {
 // callbackQueue bounds undelivered event callbacks.
 const callbackQueue = 10000
 
-func newCallbacker(ctx context.Context, client *http.Client, log *slog.Logger, wg *sync.WaitGroup) *callbacker {
-	c := &callbacker{ch: make(chan callback, callbackQueue), client: client, log: log}
+func newCallbacker(ctx context.Context, client *http.Client, log *slog.Logger, authToken string, wg *sync.WaitGroup) *callbacker {
+	c := &callbacker{ch: make(chan callback, callbackQueue), client: client, log: log, authToken: authToken}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -171,6 +176,9 @@ func (c *callbacker) deliver(ctx context.Context, cb callback) {
 		return
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.authToken != "" {
+		req.Header.Set("X-Twilio-Signature", signature(c.authToken, cb.url, cb.form))
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.log.Warn("taskrouter: event callback", "url", cb.url, "event_type", cb.form.Get("EventType"), "error", err)
@@ -180,4 +188,26 @@ func (c *callbacker) deliver(ctx context.Context, cb callback) {
 	if resp.StatusCode >= 300 {
 		c.log.Warn("taskrouter: event callback refused", "url", cb.url, "event_type", cb.form.Get("EventType"), "status", resp.StatusCode)
 	}
+}
+
+// signature is Twilio's X-Twilio-Signature for a POST: HMAC-SHA1 of the
+// URL followed by every parameter name and value in name order.
+func signature(token, u string, form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(u)
+	for _, k := range keys {
+		vals := append([]string(nil), form[k]...)
+		sort.Strings(vals)
+		for _, v := range vals {
+			b.WriteString(k + v)
+		}
+	}
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }

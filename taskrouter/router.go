@@ -47,6 +47,9 @@ func (wallClock) Now() time.Time { return time.Now() }
 type Options struct {
 	// AccountSID is reported in every resource.
 	AccountSID string
+	// AuthToken signs event callbacks (X-Twilio-Signature); "" leaves
+	// them unsigned.
+	AuthToken string
 	// Store persists resources (store.SQLite); nil keeps them in memory.
 	Store Store
 	// Clock is the time source; with a Clock set, timers are not run by a
@@ -107,7 +110,7 @@ func New(ctx context.Context, opts Options) (*Router, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	r.callbacks = newCallbacker(runCtx, opts.HTTPClient, r.log, &r.done)
+	r.callbacks = newCallbacker(runCtx, opts.HTTPClient, r.log, opts.AuthToken, &r.done)
 	if opts.Store != nil {
 		r.journal = newJournal(opts.Store, r.log)
 		if err := r.load(ctx); err != nil {

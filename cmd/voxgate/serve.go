@@ -48,6 +48,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer db.Close()
+	tr, err := newTaskRouter(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
@@ -194,6 +199,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:        log,
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: recordingsDir,
+		TaskRouter:    tr.Handler(),
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {
