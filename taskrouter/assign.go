@@ -140,14 +140,7 @@ func (r *Router) availableIn(q *queue) int {
 	return n
 }
 
-func (r *Router) activityAvailable(w *worker) bool {
-	ws := r.bySID[w.SID]
-	if ws == nil {
-		return false
-	}
-	a := ws.activities[w.ActivitySID]
-	return a != nil && a.Available
-}
+func (r *Router) activityAvailable(w *worker) bool { return w.avail }
 
 // canTake reports whether w may be reserved t now.
 func (r *Router) canTake(ws *workspace, w *worker, t *task) bool {
@@ -208,21 +201,33 @@ func (r *Router) tryWorker(ws *workspace, w *worker) {
 	for r.activityAvailable(w) {
 		var best *task
 		for _, q := range w.queues {
-			for _, t := range q.pending {
-				if best != nil && !r.servedBefore(ws, t, best) {
-					break // the rest of this queue comes after best
-				}
-				if r.canTake(ws, w, t) {
-					best = t
-					break
-				}
-			}
+			best = r.bestIn(ws, w, q, best)
 		}
 		if best == nil {
 			return
 		}
 		r.reserve(ws, best, w)
 	}
+}
+
+// bestIn returns the first task of q that w can take if it is served
+// before best (else best), looking only at channels where w has room.
+func (r *Router) bestIn(ws *workspace, w *worker, q *queue, best *task) *task {
+	for name, list := range q.pending {
+		if ch := w.Channels[name]; ch == nil || !ch.Available || w.load[name] >= ch.Capacity {
+			continue
+		}
+		for _, t := range list {
+			if best != nil && !r.servedBefore(ws, t, best) {
+				break // the rest of this list comes after best
+			}
+			if r.canTake(ws, w, t) {
+				best = t
+				break
+			}
+		}
+	}
+	return best
 }
 
 // servedBefore orders tasks of different queues: priority, then age as
@@ -256,6 +261,8 @@ func (r *Router) reserve(ws *workspace, t *task, w *worker) {
 	}, task: t, worker: w}
 	ws.reservations[res.SID] = res
 	r.bySID[res.SID] = ws
+	t.resvs = append(t.resvs, res)
+	w.resvs = append(w.resvs, res)
 	t.res, t.AssignmentStatus, t.Updated = res, TaskReserved, now
 	w.load[t.TaskChannelUniqueName]++
 	w.tasks[t.SID] = true
@@ -399,6 +406,7 @@ func (r *Router) setActivity(ws *workspace, w *worker, activitySID string, offer
 	was := r.activityAvailable(w)
 	now := r.now()
 	w.ActivitySID, w.StatusChanged, w.Updated = activitySID, now, now
+	w.avail = ws.activities[activitySID].Available
 	if !was && r.activityAvailable(w) && len(w.tasks) == 0 {
 		w.IdleSince = now
 	}

@@ -1,6 +1,7 @@
 package taskrouter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -241,7 +242,10 @@ func (r *Router) restore(rec store.TaskRouterRecord) error {
 		if t == nil || w == nil {
 			return fmt.Errorf("reservation of a missing task or worker")
 		}
-		ws.reservations[res.SID] = &reservation{Reservation: res, task: t, worker: w}
+		rv := &reservation{Reservation: res, task: t, worker: w}
+		ws.reservations[res.SID] = rv
+		t.resvs = append(t.resvs, rv) // records load in any order: resume sorts
+		w.resvs = append(w.resvs, rv)
 		r.seq = max(r.seq, res.Seq)
 	default:
 		return fmt.Errorf("unknown kind %q", rec.Kind)
@@ -253,7 +257,14 @@ func (r *Router) restore(rec store.TaskRouterRecord) error {
 // resume re-links tasks, reservations and workers after a load and
 // restarts routing; r.mu held.
 func (r *Router) resume() {
+	bySeq := func(a, b *reservation) int { return cmp.Compare(a.Seq, b.Seq) }
 	for _, ws := range r.workspaces {
+		for _, t := range ws.tasks {
+			slices.SortFunc(t.resvs, bySeq)
+		}
+		for _, w := range ws.workers {
+			slices.SortFunc(w.resvs, bySeq)
+		}
 		for _, res := range ws.reservations {
 			t := res.task
 			switch res.Status {

@@ -340,7 +340,7 @@ type TaskQueueView struct {
 }
 
 func (r *Router) queueView(q *queue) TaskQueueView {
-	return TaskQueueView{TaskQueue: q.TaskQueue, Waiting: len(q.pending), AvailableWorkers: r.availableIn(q), Workers: len(q.workers)}
+	return TaskQueueView{TaskQueue: q.TaskQueue, Waiting: q.waiting, AvailableWorkers: r.availableIn(q), Workers: len(q.workers)}
 }
 
 // TaskQueue returns one queue.
@@ -415,7 +415,7 @@ func (r *Router) DeleteTaskQueue(wsSID, sid string) error {
 	if q == nil {
 		return errNotFound("TaskQueue", sid)
 	}
-	if len(q.pending) > 0 {
+	if q.waiting > 0 {
 		return errConflict("Tasks are waiting in this queue")
 	}
 	for _, wf := range ws.workflows {

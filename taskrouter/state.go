@@ -36,6 +36,8 @@ type worker struct {
 	queues []*queue        // queues whose target_workers it matches
 	load   map[string]int  // task channel unique name → tasks reserved, assigned or wrapping
 	tasks  map[string]bool // task SIDs it holds (reserved, assigned, wrapping)
+	resvs  []*reservation  // every reservation it was offered, oldest first
+	avail  bool            // its activity is an available one (activities never change availability)
 }
 
 // queue is a TaskQueue with its workers and its waiting tasks in order.
@@ -43,7 +45,8 @@ type queue struct {
 	TaskQueue
 	target  *expr.Expr // nil: nobody (empty target_workers)
 	workers map[string]*worker
-	pending []*task // pending tasks, best first
+	pending map[string][]*task // task channel unique name → pending tasks, best first
+	waiting int                // pending tasks on every channel
 }
 
 // workflow is a Workflow with its parsed configuration.
@@ -61,7 +64,8 @@ type task struct {
 	prio     int         // effective priority (target priority overrides)
 	gen      uint64      // routing generation, bumps on every move
 	refused  map[string]bool
-	res      *reservation // the live (pending or accepted) reservation
+	res      *reservation   // the live (pending or accepted) reservation
+	resvs    []*reservation // every reservation of the task, oldest first
 	onAccept []func(Assignment)
 	onEnd    []func(status, reason string)
 }
@@ -90,20 +94,26 @@ func (q *queue) before(a, b *task) bool {
 	return a.Seq < b.Seq
 }
 
-// insert puts t in the pending list at its place.
+// insert puts t in its channel's pending list at its place.
 func (q *queue) insert(t *task) {
-	i, _ := slices.BinarySearchFunc(q.pending, t, func(e, t *task) int {
+	if q.pending == nil {
+		q.pending = map[string][]*task{}
+	}
+	list := q.pending[t.TaskChannelUniqueName]
+	i, _ := slices.BinarySearchFunc(list, t, func(e, t *task) int {
 		if q.before(e, t) {
 			return -1
 		}
 		return 1
 	})
-	q.pending = slices.Insert(q.pending, i, t)
+	q.pending[t.TaskChannelUniqueName] = slices.Insert(list, i, t)
+	q.waiting++
 }
 
-// remove takes t out of the pending list.
+// remove takes t out of its pending list (if it is there).
 func (q *queue) remove(t *task) {
-	i, _ := slices.BinarySearchFunc(q.pending, t, func(e, t *task) int {
+	list := q.pending[t.TaskChannelUniqueName]
+	i, _ := slices.BinarySearchFunc(list, t, func(e, t *task) int {
 		if e == t {
 			return 0
 		}
@@ -112,24 +122,16 @@ func (q *queue) remove(t *task) {
 		}
 		return 1
 	})
-	if i < len(q.pending) && q.pending[i] == t {
-		q.pending = slices.Delete(q.pending, i, i+1)
-		return
+	if i >= len(list) || list[i] != t {
+		i = slices.Index(list, t) // not where the order says: sort keys changed
 	}
-	if j := slices.Index(q.pending, t); j >= 0 { // not where the order says: sort keys changed
-		q.pending = slices.Delete(q.pending, j, j+1)
+	if i >= 0 {
+		q.pending[t.TaskChannelUniqueName] = slices.Delete(list, i, i+1)
+		q.waiting--
 	}
 }
 
 // matches reports whether w fits the queue's target_workers.
 func (q *queue) matches(w *worker) bool {
 	return q.target != nil && q.target.Eval(expr.Env{Bare: w.attrs, Worker: w.attrs})
-}
-
-// position is t's 1-based place in its queue, 0 when not waiting.
-func (q *queue) position(t *task) int {
-	if i := slices.Index(q.pending, t); i >= 0 {
-		return i + 1
-	}
-	return 0
 }

@@ -308,12 +308,11 @@ func (r *Router) DeleteTask(wsSID, sid string) error {
 	delete(ws.tasks, sid)
 	delete(r.bySID, sid)
 	var gone []string
-	for s, res := range ws.reservations {
-		if res.TaskSID == sid {
-			delete(ws.reservations, s)
-			delete(r.bySID, s)
-			gone = append(gone, s)
-		}
+	for _, res := range t.resvs {
+		delete(ws.reservations, res.SID)
+		delete(r.bySID, res.SID)
+		gone = append(gone, res.SID)
+		res.worker.resvs = slices.DeleteFunc(res.worker.resvs, func(x *reservation) bool { return x == res })
 	}
 	r.forget(append(gone, sid)...)
 	return nil
@@ -345,8 +344,9 @@ func (r *Router) Reservation(wsSID, sid string) (Reservation, error) {
 	return res.Reservation, nil
 }
 
-// Reservations lists the reservations of a task or of a worker (one of
-// taskSID, workerSID), oldest first; status filters.
+// Reservations lists the reservations of a task or of a worker (taskSID
+// or workerSID; both: the task's for that worker), oldest first; status
+// filters.
 func (r *Router) Reservations(wsSID, taskSID, workerSID, status string) ([]Reservation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -354,20 +354,27 @@ func (r *Router) Reservations(wsSID, taskSID, workerSID, status string) ([]Reser
 	if err != nil {
 		return nil, err
 	}
-	if taskSID != "" && ws.tasks[taskSID] == nil {
-		return nil, errNotFound("Task", taskSID)
-	}
-	if workerSID != "" && ws.workers[workerSID] == nil {
-		return nil, errNotFound("Worker", workerSID)
+	var from []*reservation
+	switch {
+	case taskSID != "":
+		t := ws.tasks[taskSID]
+		if t == nil {
+			return nil, errNotFound("Task", taskSID)
+		}
+		from = t.resvs
+	case workerSID != "":
+		w := ws.workers[workerSID]
+		if w == nil {
+			return nil, errNotFound("Worker", workerSID)
+		}
+		from = w.resvs
 	}
 	var out []Reservation
-	for _, res := range ws.reservations {
-		if (taskSID == "" || res.TaskSID == taskSID) && (workerSID == "" || res.WorkerSID == workerSID) &&
-			(status == "" || res.Status == status) {
+	for _, res := range from {
+		if (workerSID == "" || res.WorkerSID == workerSID) && (status == "" || res.Status == status) {
 			out = append(out, res.Reservation)
 		}
 	}
-	slices.SortFunc(out, func(a, b Reservation) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
 

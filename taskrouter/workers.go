@@ -91,6 +91,8 @@ func (r *Router) CreateWorker(wsSID string, p WorkerParams) (WorkerView, error) 
 
 // addWorker indexes a worker; r.mu held.
 func (r *Router) addWorker(ws *workspace, w *worker) {
+	a := ws.activities[w.ActivitySID]
+	w.avail = a != nil && a.Available
 	for _, c := range ws.channels {
 		r.ensureWorkerChannel(w, c)
 	}
