@@ -48,11 +48,12 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer db.Close()
-	tr, err := newTaskRouter(ctx, cfg, db, log)
+	tr, trDefaults, err := newTaskRouter(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
 	defer tr.Close()
+	_ = trDefaults // the agent desktop maps agents to these workers
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
