@@ -50,6 +50,18 @@ type Config struct {
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
 	DefaultApp App `yaml:"default_app"`
+	// WebChat configures the chat widget at /webchat (TaskRouter).
+	WebChat WebChat `yaml:"webchat"`
+}
+
+// WebChat routes the /webchat widget's conversations into TaskRouter.
+type WebChat struct {
+	// Workflow is the WW SID chats are routed through; default: the
+	// default workspace's "Voxgate queues" workflow.
+	Workflow string `yaml:"workflow"`
+	// Queue is set as the chat task's "queue" attribute, which the
+	// default workflow routes on (default "": the Everyone queue).
+	Queue string `yaml:"queue"`
 }
 
 // SIP configures signalling.
@@ -361,6 +373,9 @@ func (c Config) Validate() error {
 		if (t.InboundUsername == "") != (t.InboundPassword == "") {
 			bad(key+".inbound_password", "inbound_username and inbound_password go together")
 		}
+	}
+	if w := c.WebChat.Workflow; w != "" && !regexp.MustCompile(`^WW[0-9a-fA-F]{32}$`).MatchString(w) {
+		bad("webchat.workflow", "%q is not a workflow SID (WW + 32 hex digits)", w)
 	}
 	ids := map[string]bool{}
 	for i, a := range c.Agents {

@@ -32,6 +32,29 @@ type Options struct {
 	PublicIP netip.Addr
 	// Logger receives the handler's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Desk, when set, adds the TaskRouter desktop to the page: the
+	// agent's reservations on every channel, chat conversations and
+	// activity (see "desk" and "task" in the protocol).
+	Desk TaskDesk
+}
+
+// TaskDesk opens agents' TaskRouter desktops (package desk, adapted).
+type TaskDesk interface {
+	Open(agentID string) (DeskSession, error)
+}
+
+// DeskSession is one agent's open desktop.
+type DeskSession interface {
+	// Changed fires when Snapshot may show something new.
+	Changed() <-chan struct{}
+	// Snapshot is the desktop's state, sent to the page as is (a JSON
+	// object with "type":"desk").
+	Snapshot() (any, error)
+	// Do carries out an action: accept, reject, wrap, complete, say
+	// (body), activity (activity name).
+	Do(action, reservationSID, body, activity string) error
+	// Close ends the session.
+	Close()
 }
 
 //go:embed assets
@@ -44,6 +67,7 @@ type handler struct {
 	publicIP netip.Addr
 	log      *slog.Logger
 	mux      *http.ServeMux
+	desk     TaskDesk
 }
 
 // account is an AgentAccount with its secret's digest, so that secrets of
@@ -66,6 +90,7 @@ func NewHandler(opts Options) http.Handler {
 		publicIP: opts.PublicIP,
 		log:      opts.Logger,
 		mux:      http.NewServeMux(),
+		desk:     opts.Desk,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -82,6 +107,7 @@ func NewHandler(opts Options) http.Handler {
 	h.mux.Handle("GET /agent/{$}", http.RedirectHandler("../agent", http.StatusMovedPermanently))
 	h.mux.Handle("GET /agent/agent.js", serveAsset(static, "agent.js"))
 	h.mux.Handle("GET /agent/agent.css", serveAsset(static, "agent.css"))
+	h.mux.Handle("GET /agent/agent-tasks.js", serveAsset(static, "agent-tasks.js"))
 	h.mux.HandleFunc("GET /agent/ws", h.serveWebSocket)
 	return h
 }

@@ -53,7 +53,6 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return err
 	}
 	defer tr.Close()
-	_ = trDefaults // the agent desktop maps agents to these workers
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
 	flows := studio.NewMemoryFlows()
 	flowSIDs, err := loadFlows(cfg, flows)
@@ -207,7 +206,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := http.NewServeMux()
-	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log})
+	chats, agentDesk := newDesk(tr, trDefaults, cfg, log)
+	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: publicIP, Logger: log, Desk: agentDesk})
+	chatWidget := chats.Handler()
+	mux.Handle("/webchat", chatWidget)
+	mux.Handle("/webchat/", chatWidget)
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", studioExec.Handler())

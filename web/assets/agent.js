@@ -119,7 +119,12 @@
     signedout(msg) {
       showStatus(msg.reason, true);
     },
+    desk(msg) {
+      state.desk = msg;
+      if (window.voxgateDesk) window.voxgateDesk.render(msg);
+    },
   };
+  state.send = send;
 
   function offerIs(id) { return state.offer && state.offer.id === id; }
   function callSettingUp(id) { return state.call && state.call.offerId === id && !state.call.startedAt; }
