@@ -47,6 +47,11 @@ type ContactParams struct {
 	// Facts are extra attributes merged under Attributes (for chats:
 	// conversation_sid, channelType, …).
 	Facts map[string]any
+	// Live, for a contact held in this process's memory other than a
+	// call (a web chat: "chat CH…"), has the task canceled when the
+	// gateway restarts. Leave it empty for contacts that survive a
+	// restart (a stored SMS conversation).
+	Live string
 }
 
 // ContactTask is a task created for a live contact. Wait for its
@@ -89,7 +94,10 @@ func (r *Router) CreateContactTask(p ContactParams) (*ContactTask, error) {
 	if channel == "" && p.CallSID != "" {
 		channel = "voice"
 	}
-	tp := TaskParams{WorkflowSID: &p.WorkflowSID, Attributes: &s, Priority: p.Priority, CallSID: p.CallSID}
+	tp := TaskParams{WorkflowSID: &p.WorkflowSID, Attributes: &s, Priority: p.Priority, Live: p.Live}
+	if p.CallSID != "" {
+		tp.Live = "call " + p.CallSID
+	}
 	if p.Timeout > 0 {
 		tp.Timeout = &p.Timeout
 	}

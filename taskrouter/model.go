@@ -157,10 +157,11 @@ type Task struct {
 	QueueEntered          time.Time `json:"task_queue_entered_date"`
 	Created               time.Time `json:"date_created"`
 	Updated               time.Time `json:"date_updated"`
-	// CallSID is the live call on this gateway the task stands for (Send
-	// To Flex, <Enqueue workflowSid>): when the gateway restarts the call
-	// is gone and the waiting task is canceled.
-	CallSID string `json:"call_sid,omitempty"`
+	// Live names the contact in this process's memory the task stands
+	// for ("call CA…" for Send To Flex and <Enqueue workflowSid>, "chat
+	// CH…" for web chat): when the gateway restarts that contact is gone
+	// and the task is canceled (or wrapped, when assigned).
+	Live string `json:"live,omitempty"`
 }
 
 // Reservation offers a task to a worker.

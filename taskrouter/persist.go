@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -301,12 +302,16 @@ func (r *Router) resumeTask(ws *workspace, t *task) {
 	if t.queue == nil {
 		t.queue = ws.queues[t.TaskQueueSID]
 	}
-	if t.CallSID != "" {
+	if t.Live != "" {
+		reason := RestartReason
+		if !strings.HasPrefix(t.Live, "call ") {
+			reason = "Gateway restarted: the " + t.Live + " ended"
+		}
 		switch t.AssignmentStatus {
 		case TaskPending, TaskReserved:
-			r.cancelTask(ws, t, RestartReason)
+			r.cancelTask(ws, t, reason)
 		case TaskAssigned:
-			r.wrapTask(ws, t, RestartReason)
+			r.wrapTask(ws, t, reason)
 		}
 		return
 	}

@@ -17,9 +17,9 @@ type TaskParams struct {
 	// AssignmentStatus (update only): canceled, wrapping or completed.
 	AssignmentStatus *string
 	Reason           *string
-	// CallSID binds the task to a live call on this gateway (internal:
-	// CreateCallTask).
-	CallSID string
+	// Live binds the task to a contact held in this process (internal:
+	// CreateContactTask); see Task.Live.
+	Live string
 }
 
 // TaskView is a task with its live figures.
@@ -76,7 +76,7 @@ func (r *Router) newTask(p TaskParams) (*task, error) {
 	if err != nil {
 		return nil, errInvalid("Attributes must be a JSON object: %v", err)
 	}
-	t := &task{Task: Task{Attributes: attrsJSON, Timeout: DefaultTaskTimeout, AssignmentStatus: TaskPending, CallSID: p.CallSID}, attrs: attrs}
+	t := &task{Task: Task{Attributes: attrsJSON, Timeout: DefaultTaskTimeout, AssignmentStatus: TaskPending, Live: p.Live}, attrs: attrs}
 	set(&t.Priority, p.Priority)
 	set(&t.Timeout, p.Timeout)
 	if t.Priority < 0 {

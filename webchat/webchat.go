@@ -129,7 +129,7 @@ func (s *Service) Start(name string) (*Conversation, error) {
 	for k, v := range s.opts.Attributes {
 		facts[k] = v
 	}
-	ct, err := s.opts.Tasks.CreateContactTask(taskrouter.ContactParams{WorkflowSID: s.opts.WorkflowSID, Channel: "chat", Facts: facts})
+	ct, err := s.opts.Tasks.CreateContactTask(taskrouter.ContactParams{WorkflowSID: s.opts.WorkflowSID, Channel: "chat", Facts: facts, Live: "chat " + c.SID})
 	if err != nil {
 		return nil, err
 	}
