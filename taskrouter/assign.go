@@ -362,6 +362,7 @@ func (r *Router) finishTask(ws *workspace, t *task, status, reason string) {
 	now := r.now()
 	t.AssignmentStatus, t.Reason, t.Updated = status, reason, now
 	r.dirty(ws, t.SID)
+	r.schedule(deadline{at: now.Add(r.opts.FinishedRetention), kind: dlForget, sid: t.SID})
 	if res := t.res; res != nil {
 		switch {
 		case status == TaskCompleted:

@@ -49,6 +49,7 @@ const (
 	MaxReservationTimeout     = 86400
 	MaxAttributesBytes        = 16384 // task and worker attributes JSON
 	DefaultEventsKept         = 10000 // events kept per workspace, newest first
+	DefaultFinishedRetention  = 24 * time.Hour
 )
 
 // Workspace is the container of every other resource.

@@ -287,6 +287,7 @@ func (r *Router) resume() {
 // resumeTask puts one loaded task back where it was; r.mu held.
 func (r *Router) resumeTask(ws *workspace, t *task) {
 	if finished(t.AssignmentStatus) {
+		r.schedule(deadline{at: t.Updated.Add(r.opts.FinishedRetention), kind: dlForget, sid: t.SID})
 		return
 	}
 	wf := ws.workflows[t.WorkflowSID]

@@ -65,6 +65,10 @@ type Options struct {
 	// PublicURL is the gateway's base URL, for resource links ("" = the
 	// request's host).
 	PublicURL string
+	// FinishedRetention is how long a completed or canceled task (and
+	// its reservations) is kept before it is deleted (default
+	// DefaultFinishedRetention).
+	FinishedRetention time.Duration
 }
 
 // Router owns every TaskRouter resource. Create it with New, end it with
@@ -92,6 +96,9 @@ type Router struct {
 func New(ctx context.Context, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.FinishedRetention <= 0 {
+		opts.FinishedRetention = DefaultFinishedRetention
 	}
 	if opts.EventsKept <= 0 {
 		opts.EventsKept = DefaultEventsKept
@@ -187,6 +194,7 @@ const (
 	dlReservation = iota // reservation timeout
 	dlTarget             // workflow target timeout
 	dlTTL                // task TTL
+	dlForget             // a finished task's retention ended
 )
 
 type deadline struct {
@@ -235,6 +243,10 @@ func (r *Router) fire(d deadline) {
 	case dlTarget:
 		if t := ws.tasks[d.sid]; t != nil && t.gen == d.gen && (t.AssignmentStatus == TaskPending || t.AssignmentStatus == TaskReserved) {
 			r.targetTimedOut(ws, t)
+		}
+	case dlForget:
+		if t := ws.tasks[d.sid]; t != nil && finished(t.AssignmentStatus) {
+			r.dropTask(ws, t)
 		}
 	case dlTTL:
 		if t := ws.tasks[d.sid]; t != nil && (t.AssignmentStatus == TaskPending || t.AssignmentStatus == TaskReserved) {

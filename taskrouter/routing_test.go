@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -308,5 +309,31 @@ func TestBadExpressionsRefusedWithPosition(t *testing.T) {
 	cfg = `{"task_routing":{"filters":[],"default_filter":{"queue":"WQ00000000000000000000000000000000"}}}`
 	if _, err = r.CreateWorkflow(ws, WorkflowParams{FriendlyName: ptr("f"), Configuration: &cfg}); err == nil {
 		t.Error("unknown queue accepted")
+	}
+}
+
+// TestFinishedTasksForgotten: a finished task and its reservations are
+// deleted once the retention has passed.
+func TestFinishedTasksForgotten(t *testing.T) {
+	r, clock := newTestRouter(t, Options{FinishedRetention: time.Hour})
+	ws := must[Workspace](t)(r.CreateWorkspace(WorkspaceParams{FriendlyName: ptr("w"), Template: "FIFO"})).SID
+	w := must[WorkerView](t)(r.CreateWorker(ws, WorkerParams{FriendlyName: ptr("a"), ActivitySID: ptr(activityByName(t, r, ws, "Available"))}))
+	task := must[TaskView](t)(r.CreateTask(ws, TaskParams{}))
+	res := must[[]Reservation](t)(r.Reservations(ws, task.SID, "", ResPending))[0]
+	must[Reservation](t)(r.UpdateReservation(ws, res.SID, ReservationParams{Status: ResAccepted}))
+	must[TaskView](t)(r.UpdateTask(ws, task.SID, TaskParams{AssignmentStatus: ptr(TaskCompleted)}))
+	advance(r, clock, 59*time.Minute)
+	if _, err := r.Task(ws, task.SID); err != nil {
+		t.Fatalf("task forgotten too early: %v", err)
+	}
+	advance(r, clock, 2*time.Minute)
+	if _, err := r.Task(ws, task.SID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("finished task still there: %v", err)
+	}
+	if _, err := r.Reservation(ws, res.SID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("its reservation still there: %v", err)
+	}
+	if got := must[[]Reservation](t)(r.Reservations(ws, "", w.SID, "")); len(got) != 0 {
+		t.Errorf("worker still lists %d reservations", len(got))
 	}
 }

@@ -305,6 +305,13 @@ func (r *Router) DeleteTask(wsSID, sid string) error {
 		r.finishTask(ws, t, TaskCanceled, "Task deleted")
 	}
 	r.emit(ws, "task.deleted", "task", t.SID, "Task "+t.SID+" deleted", r.taskData(ws, t))
+	r.dropTask(ws, t)
+	return nil
+}
+
+// dropTask forgets a finished task and its reservations; r.mu held.
+func (r *Router) dropTask(ws *workspace, t *task) {
+	sid := t.SID
 	delete(ws.tasks, sid)
 	delete(r.bySID, sid)
 	var gone []string
@@ -315,7 +322,6 @@ func (r *Router) DeleteTask(wsSID, sid string) error {
 		res.worker.resvs = slices.DeleteFunc(res.worker.resvs, func(x *reservation) bool { return x == res })
 	}
 	r.forget(append(gone, sid)...)
-	return nil
 }
 
 // ReservationParams answer a reservation.
