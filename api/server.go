@@ -32,6 +32,9 @@
 //	Flows/{FW}/Executions/{FN}     GET, POST Status=ended, DELETE
 //	Flows/{FW}/Executions/{FN}/Context, /Steps, /Steps/{FT}, /Steps/{FT}/Context  GET
 //
+// TaskRouter v1 (/v1/Workspaces…, package taskrouter) is mounted when
+// Options.TaskRouter is set, behind the same credentials.
+//
 // Records come from Options.Store. Live actions go through the controllers
 // the gateway wires in (CallControl, QueueControl); without one, those
 // endpoints answer HTTP 501 with code 20503. Errors are Twilio's error JSON

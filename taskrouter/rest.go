@@ -33,7 +33,17 @@ func (r *Router) Handler() http.Handler {
 	a := &restAPI{r: r}
 	mux := http.NewServeMux()
 	p := RESTPrefix
+	allowed := map[string][]string{} // path → methods, for 405 answers
 	handle := func(pattern string, h func(w http.ResponseWriter, req *http.Request) error) {
+		if method, path, ok := strings.Cut(pattern, " "); ok {
+			if allowed[path] == nil {
+				mux.HandleFunc(path, func(w http.ResponseWriter, req *http.Request) {
+					w.Header().Set("Allow", strings.Join(allowed[path], ", "))
+					a.writeError(w, &Error{Status: http.StatusMethodNotAllowed, Code: 20004, Message: "Method not allowed"})
+				})
+			}
+			allowed[path] = append(allowed[path], method)
+		}
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
 			if err := req.ParseForm(); err != nil {
 				a.writeError(w, errInvalid("Malformed form body: %v", err))
