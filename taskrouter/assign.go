@@ -274,6 +274,9 @@ func (r *Router) reserve(ws *workspace, t *task, w *worker) {
 	r.log.Debug("taskrouter: reserved", "task_sid", t.SID, "worker_sid", w.SID, "reservation_sid", res.SID, "queue_sid", t.queue.SID)
 	r.emit(ws, "reservation.created", "reservation", res.SID, "Reservation "+res.SID+" created for "+w.FriendlyName, r.resData(ws, res))
 	r.notify(w.SID, "reservation.created", res)
+	if wf != nil && wf.AssignmentCallbackURL != "" {
+		r.assignmentCallback(ws, wf, res)
+	}
 }
 
 // release frees the capacity t held on w.

@@ -87,9 +87,11 @@ type Router struct {
 	callbacks  *callbacker
 	subs       map[string]map[*Subscription]struct{} // worker SID → desktop subscriptions
 
-	wake   chan struct{}
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	wake        chan struct{}
+	runCtx      context.Context // ends with Close
+	assignSlots chan struct{}   // bounds assignment callbacks in flight
+	cancel      context.CancelFunc
+	done        sync.WaitGroup
 }
 
 // New makes a Router and loads what opts.Store holds.
@@ -116,7 +118,8 @@ func New(ctx context.Context, opts Options) (*Router, error) {
 		subs: map[string]map[*Subscription]struct{}{}, wake: make(chan struct{}, 1),
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	r.cancel, r.runCtx = cancel, runCtx
+	r.assignSlots = make(chan struct{}, maxAssignmentCallbacks)
 	r.callbacks = newCallbacker(runCtx, opts.HTTPClient, r.log, opts.AuthToken, &r.done)
 	if opts.Store != nil {
 		r.journal = newJournal(opts.Store, r.log)

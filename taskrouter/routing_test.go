@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -335,5 +338,51 @@ func TestFinishedTasksForgotten(t *testing.T) {
 	}
 	if got := must[[]Reservation](t)(r.Reservations(ws, "", w.SID, "")); len(got) != 0 {
 		t.Errorf("worker still lists %d reservations", len(got))
+	}
+}
+
+// TestAssignmentCallback: the workflow's assignment callback gets each
+// reservation (signed) and its JSON answer is carried out: reject for
+// the first worker, accept for the second.
+func TestAssignmentCallback(t *testing.T) {
+	got := make(chan url.Values, 10)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_ = req.ParseForm()
+		if req.Header.Get("X-Twilio-Signature") != signature("0123456789abcdef0123456789abcdef", "http://"+req.Host+req.URL.Path, req.PostForm) {
+			http.Error(w, "bad signature", http.StatusForbidden)
+			return
+		}
+		got <- req.PostForm
+		if req.PostForm.Get("WorkerName") == "first" {
+			fmt.Fprint(w, `{"instruction":"reject"}`)
+			return
+		}
+		fmt.Fprint(w, `{"instruction":"accept"}`)
+	}))
+	defer app.Close()
+	r, clock := newTestRouter(t, Options{AuthToken: "0123456789abcdef0123456789abcdef"})
+	ws := must[Workspace](t)(r.CreateWorkspace(WorkspaceParams{FriendlyName: ptr("w"), Template: "FIFO"})).SID
+	avail := activityByName(t, r, ws, "Available")
+	wf := must[[]Workflow](t)(r.Workflows(ws, ""))[0]
+	must[Workflow](t)(r.UpdateWorkflow(ws, wf.SID, WorkflowParams{AssignmentCallbackURL: ptr(app.URL + "/assign")}))
+	for _, name := range []string{"first", "second"} {
+		must[WorkerView](t)(r.CreateWorker(ws, WorkerParams{FriendlyName: ptr(name), ActivitySID: &avail}))
+		clock.Advance(time.Second)
+	}
+	task := must[TaskView](t)(r.CreateTask(ws, TaskParams{Attributes: ptr(`{"a":1}`)}))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if tv, _ := r.Task(ws, task.SID); tv.AssignmentStatus == TaskAssigned {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res := must[[]Reservation](t)(r.Reservations(ws, task.SID, "", ""))
+	if len(res) != 2 || res[0].Status != ResRejected || res[0].WorkerName != "first" || res[1].Status != ResAccepted || res[1].WorkerName != "second" {
+		t.Fatalf("reservations %+v", res)
+	}
+	first := <-got
+	if first.Get("TaskSid") != task.SID || first.Get("ReservationSid") != res[0].SID || first.Get("TaskAttributes") != `{"a":1}` || first.Get("WorkflowSid") != wf.SID {
+		t.Errorf("callback form %v", first)
 	}
 }
