@@ -210,6 +210,20 @@ func (r *Router) restore(rec store.TaskRouterRecord) error {
 			return err
 		}
 		ws.workflows[wf.SID] = &workflow{Workflow: wf, routing: rt}
+	case PrefixWorker, PrefixTask, PrefixReservation:
+		if err := r.restoreWork(ws, rec); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown kind %q", rec.Kind)
+	}
+	r.bySID[rec.SID] = ws
+	return nil
+}
+
+// restoreWork adds a stored worker, task or reservation; r.mu held.
+func (r *Router) restoreWork(ws *workspace, rec store.TaskRouterRecord) error {
+	switch rec.Kind {
 	case PrefixWorker:
 		var wk Worker
 		if err := json.Unmarshal(rec.Body, &wk); err != nil {
@@ -248,10 +262,7 @@ func (r *Router) restore(rec store.TaskRouterRecord) error {
 		t.resvs = append(t.resvs, rv) // records load in any order: resume sorts
 		w.resvs = append(w.resvs, rv)
 		r.seq = max(r.seq, res.Seq)
-	default:
-		return fmt.Errorf("unknown kind %q", rec.Kind)
 	}
-	r.bySID[rec.SID] = ws
 	return nil
 }
 
