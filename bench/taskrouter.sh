@@ -6,7 +6,8 @@
 #                                    and a new task arrives)
 #   BenchmarkTaskToReservation       task creation → reservation, in process, with 10,000 tasks
 #                                    waiting and 1,000 free workers: p50 and p99
-#   BenchmarkRESTTaskToReservation   the same through POST …/Tasks over loopback HTTP
+#   BenchmarkRESTTaskToReservation   the same through POST …/Tasks over loopback HTTP (1,000 free workers)
+#   BenchmarkRESTTaskToReservationSQLite   … with the SQLite store behind the router
 #
 #   bench/taskrouter.sh                 # 5000 operations each
 #   BENCHTIME=20000x bench/taskrouter.sh

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/voxgate/voxgate/store"
 )
 
 // benchSetup is a workspace with 10 skills: a queue per skill, a workflow
@@ -25,8 +27,12 @@ type benchSetup struct {
 const benchSkills = 10
 
 func newBenchSetup(b *testing.B, workers int) *benchSetup {
+	return newBenchSetupWith(b, workers, Options{Clock: newFakeClock(), EventsKept: 1000})
+}
+
+func newBenchSetupWith(b *testing.B, workers int, opts Options) *benchSetup {
 	b.Helper()
-	r, err := New(b.Context(), Options{Clock: newFakeClock(), EventsKept: 1000})
+	r, err := New(b.Context(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -204,7 +210,22 @@ func BenchmarkTaskToReservation(b *testing.B) {
 // the REST API (POST …/Tasks over loopback HTTP): the 201 response already
 // says "reserved", so its round trip bounds the time to reservation.
 func BenchmarkRESTTaskToReservation(b *testing.B) {
-	s := newBenchSetup(b, 1000)
+	benchREST(b, newBenchSetup(b, 1000))
+}
+
+// BenchmarkRESTTaskToReservationSQLite is the same with the gateway's
+// SQLite store behind the router (written behind, every 50 ms) and the
+// wall clock.
+func BenchmarkRESTTaskToReservationSQLite(b *testing.B) {
+	db, err := store.Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	benchREST(b, newBenchSetupWith(b, 1000, Options{Store: db, EventsKept: 1000}))
+}
+
+func benchREST(b *testing.B, s *benchSetup) {
 	for _, w := range s.workers {
 		if _, err := s.r.UpdateWorker(s.ws, w, WorkerParams{ActivitySID: &s.available}); err != nil {
 			b.Fatal(err)
