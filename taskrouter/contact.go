@@ -218,3 +218,24 @@ func (r *Router) notify(workerSID, typ string, res *reservation) {
 		}
 	}
 }
+
+// Requeue puts an assigned task back in line when its delivery failed
+// (the agent's phone did not answer): the reservation is canceled, the
+// worker is not offered the task again, and Wait can be called again for
+// the next assignment.
+func (c *ContactTask) Requeue(reason string) error {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	ws, t, err := c.r.task(c.WorkspaceSID, c.SID)
+	if err != nil {
+		return err
+	}
+	res := t.res
+	if t.AssignmentStatus != TaskAssigned || res == nil {
+		return errConflict("Task %s is %s, not assigned", t.SID, t.AssignmentStatus)
+	}
+	c.r.log.Info("taskrouter: delivery failed, task back in line", "task_sid", t.SID, "worker_sid", res.WorkerSID, "reason", reason)
+	t.onAccept = append(t.onAccept, func(a Assignment) { c.accepted <- a })
+	c.r.endReservation(ws, res, ResCanceled, "")
+	return nil
+}

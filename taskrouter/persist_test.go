@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/voxgate/voxgate/store"
 )
@@ -90,5 +91,39 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 	if _, err := r2.Workspace(ws); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleted workspace: %v", err)
+	}
+}
+
+// TestContactRequeue: a call task whose delivery failed goes to the next
+// worker, and Wait returns the new assignment.
+func TestContactRequeue(t *testing.T) {
+	r, clock := newTestRouter(t, Options{})
+	ws := must[Workspace](t)(r.CreateWorkspace(WorkspaceParams{FriendlyName: ptr("w"), Template: "FIFO"})).SID
+	avail := activityByName(t, r, ws, "Available")
+	wf := must[[]Workflow](t)(r.Workflows(ws, ""))[0].SID
+	for _, n := range []string{"a", "b"} {
+		must[WorkerView](t)(r.CreateWorker(ws, WorkerParams{FriendlyName: ptr(n), ActivitySID: &avail, Attributes: ptr(`{"contact_uri":"client:` + n + `"}`)}))
+		clock.Advance(time.Second)
+	}
+	ct, err := r.CreateContactTask(ContactParams{WorkflowSID: wf, CallSID: "CA00000000000000000000000000000002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"client:a", "client:b"} {
+		res := must[[]Reservation](t)(r.Reservations(ws, ct.SID, "", ResPending))
+		must[Reservation](t)(r.UpdateReservation(ws, res[0].SID, ReservationParams{Status: ResAccepted}))
+		a, err := ct.Wait(context.Background())
+		if err != nil || a.To != want {
+			t.Fatalf("assignment %d: %+v, %v", i, a, err)
+		}
+		if i == 0 {
+			if err := ct.Requeue("no answer"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ct.Cancel("caller hung up") // assigned: wraps
+	if tv := must[TaskView](t)(r.Task(ws, ct.SID)); tv.AssignmentStatus != TaskWrapping {
+		t.Errorf("after the call: %s", tv.AssignmentStatus)
 	}
 }

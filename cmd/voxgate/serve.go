@@ -112,6 +112,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
+		Services:       []any{tr}, // <Enqueue workflowSid>: TaskRouter
 	})
 	defer engine.Close()
 	studioRecorder.engine = engine
