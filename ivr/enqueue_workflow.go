@@ -27,6 +27,11 @@ func init() {
 		func(v *twiml.Enqueue) verb { return &workflowEnqueueVerb{v: v} })
 }
 
+// TaskHeader names the task on the call to its worker: a SIP header, and
+// an attribute of a browser agent's call offer (its desktop answers the
+// call of a task it accepted by itself).
+const TaskHeader = "X-Voxgate-Task"
+
 // defaultAgentRing is how long an accepted task's agent phone rings.
 const defaultAgentRing = 30 * time.Second
 
@@ -177,7 +182,8 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 		from = s.info.From
 	}
 	stopMusic := v.playWhileRinging(s)
-	child, err := s.cfg.Dialer.Dial(s.ctx, DialRequest{CallSID: sid.New(sid.Call), ParentSID: s.info.SID, To: a.To, From: from, Timeout: ring})
+	child, err := s.cfg.Dialer.Dial(s.ctx, DialRequest{CallSID: sid.New(sid.Call), ParentSID: s.info.SID, To: a.To, From: from, Timeout: ring,
+		Headers: map[string]string{TaskHeader: v.task.SID}})
 	stopMusic()
 	if err != nil {
 		if s.ctx.Err() != nil {

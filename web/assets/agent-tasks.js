@@ -94,7 +94,15 @@
     }
   }
 
+  // expectsCall reports whether an incoming call offer delivers a voice
+  // task the agent accepted (the gateway names it in X-Voxgate-Task).
+  function expectsCall(offer) {
+    const taskSid = offer && offer.attributes && offer.attributes['X-Voxgate-Task'];
+    const desk = agent.desk;
+    return Boolean(taskSid && desk && desk.tasks.some((t) => t.taskSid === taskSid && t.channel === 'voice' && t.reservationStatus === 'accepted'));
+  }
+
   $('activity').addEventListener('change', (e) => act('activity', undefined, { activity: e.target.value }));
-  window.voxgateDesk = { render };
+  window.voxgateDesk = { render, expectsCall };
   if (agent.desk) render(agent.desk);
 })();

@@ -78,6 +78,12 @@
     offer(msg) {
       state.offer = { ...msg.offer, receivedAt: performance.now() };
       renderOffer();
+      // The call of a voice task the agent has just accepted on the
+      // desktop is answered at once, as Flex does.
+      if (window.voxgateDesk && window.voxgateDesk.expectsCall(state.offer)) {
+        accept();
+        return;
+      }
       startRinging();
     },
     withdrawn(msg) {
