@@ -40,7 +40,9 @@ type DefaultIDs struct {
 // it (else to Everyone), and a worker per agent (attributes contact_uri
 // client:ID, full_name, queues, routing.skills). It runs at every start:
 // what exists is kept (found by name) and brought in line with the
-// configuration, so SIDs stay stable across restarts.
+// configuration, so SIDs stay stable across restarts. The agents' workers
+// start in the workspace's default activity (Offline): no agent page is
+// open yet, and signing in makes them available.
 func (r *Router) EnsureDefaults(d Defaults) (DefaultIDs, error) {
 	ids := DefaultIDs{Queues: map[string]string{}, Workers: map[string]string{}}
 	ws, err := r.ensureWorkspace()
@@ -145,6 +147,15 @@ func (r *Router) ensureWorker(ws string, a DefaultAgent) (string, error) {
 	if len(list) == 0 {
 		w, err := r.CreateWorker(ws, WorkerParams{FriendlyName: &a.ID, Attributes: &s})
 		return w.SID, err
+	}
+	if w := list[0]; w.Available {
+		ws0, err := r.Workspace(ws)
+		if err != nil {
+			return "", err
+		}
+		if _, err := r.UpdateWorker(ws, w.SID, WorkerParams{ActivitySID: &ws0.DefaultActivitySID}); err != nil {
+			return "", err
+		}
 	}
 	var have map[string]any
 	_ = json.Unmarshal([]byte(list[0].Attributes), &have)

@@ -58,6 +58,9 @@ func TestEnsureDefaults(t *testing.T) {
 		t.Errorf("SIDs changed across restarts: %+v then %+v", ids, ids2)
 	}
 	w := must[WorkerView](t)(r2.Worker(ids.WorkspaceSID, ids.Workers["alice"]))
+	if w.Available {
+		t.Error("an agent's worker is available after a restart, before its page signed in")
+	}
 	var attrs map[string]any
 	_ = json.Unmarshal([]byte(w.Attributes), &attrs)
 	if q, _ := attrs["queues"].([]any); len(q) != 2 || attrs["contact_uri"] != "client:alice" {
