@@ -83,7 +83,7 @@ func (r *Router) placeInQueue(ws *workspace, t *task, wf *workflow, filter, inde
 		name = wf.routing.filters[filter].name
 	}
 	data := r.taskData(ws, t)
-	data["filter_friendly_name"] = name
+	data.filter = name
 	r.emit(ws, "workflow.target-matched", "workflow", wf.SID, "Task "+t.SID+" matched a target of "+wf.FriendlyName, data)
 	if old != nil && old != q {
 		r.emit(ws, "task-queue.moved", "taskqueue", q.SID, "Task "+t.SID+" moved to "+q.FriendlyName, r.taskData(ws, t))

@@ -17,10 +17,10 @@ import (
 )
 
 // emit records an event and queues its callback. r.mu held.
-func (r *Router) emit(ws *workspace, typ, resourceType, resourceSID, desc string, data map[string]any) {
+func (r *Router) emit(ws *workspace, typ, resourceType, resourceSID, desc string, data *eventData) {
 	ev := Event{
 		SID: newSID(PrefixEvent), WorkspaceSID: ws.SID, EventType: typ, ResourceType: resourceType,
-		ResourceSID: resourceSID, Description: desc, Data: data, Date: r.now(), Source: "twilio",
+		ResourceSID: resourceSID, Description: desc, data: data, Date: r.now(), Source: "twilio",
 	}
 	ev.ActorType, ev.ActorSID = "workspace", ws.SID
 	if len(ws.events) >= 2*r.opts.EventsKept { // drop the oldest half at once: amortized O(1)
@@ -62,7 +62,7 @@ func (r *Router) callbackForm(ws *workspace, ev Event) url.Values {
 	f.Set("EventDescription", ev.Description)
 	f.Set("Timestamp", fmt.Sprint(ev.Date.Unix()))
 	f.Set("TimestampMs", fmt.Sprint(ev.Date.UnixMilli()))
-	for k, v := range ev.Data {
+	for k, v := range ev.data.fields() {
 		f.Set(pascal(k), fmt.Sprint(v))
 	}
 	return f
@@ -81,46 +81,114 @@ func pascal(snake string) string {
 	return b.String()
 }
 
-// taskData is a task's fields as events carry them.
-func (r *Router) taskData(ws *workspace, t *task) map[string]any {
-	d := map[string]any{
-		"task_sid": t.SID, "task_attributes": t.Attributes, "task_assignment_status": t.AssignmentStatus,
-		"task_priority": t.prio, "task_age": int(r.now().Sub(t.Created).Seconds()), "task_channel_sid": t.TaskChannelSID,
-		"task_channel_unique_name": t.TaskChannelUniqueName, "task_queue_sid": t.TaskQueueSID,
-		"task_date_created": t.Created.Unix(), "workflow_sid": t.WorkflowSID, "task_timeout": t.Timeout,
+// eventData is what an event carries, kept as plain fields (cheap to
+// record on every change) and turned into Twilio's event_data map only
+// when read or posted.
+type eventData struct {
+	hasTask, hasWorker bool
+	task               taskSnap
+	worker             workerSnap
+	resSID, resStatus  string
+	filter             string // workflow.target-matched: the filter's name
+}
+
+type taskSnap struct {
+	sid, attrs, status, channelSID, channelName, queueSID, queueName, workflowSID, workflowName, reason string
+	prio, age, timeout                                                                                  int
+	created                                                                                             int64
+}
+
+type workerSnap struct{ sid, name, attrs, activitySID, activityName string }
+
+// fields is the event_data map (snake_case keys).
+func (d *eventData) fields() map[string]any {
+	m := map[string]any{}
+	if d == nil {
+		return m
 	}
+	if t := d.task; d.hasTask {
+		m["task_sid"], m["task_attributes"], m["task_assignment_status"] = t.sid, t.attrs, t.status
+		m["task_priority"], m["task_age"], m["task_timeout"], m["task_date_created"] = t.prio, t.age, t.timeout, t.created
+		m["task_channel_sid"], m["task_channel_unique_name"], m["task_queue_sid"] = t.channelSID, t.channelName, t.queueSID
+		m["workflow_sid"] = t.workflowSID
+		for k, v := range map[string]string{"task_queue_name": t.queueName, "workflow_name": t.workflowName, "task_canceled_reason": t.reason} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+	}
+	if w := d.worker; d.hasWorker {
+		m["worker_sid"], m["worker_name"], m["worker_attributes"], m["worker_activity_sid"] = w.sid, w.name, w.attrs, w.activitySID
+		if w.activityName != "" {
+			m["worker_activity_name"] = w.activityName
+		}
+	}
+	if d.resSID != "" {
+		m["reservation_sid"], m["reservation_status"] = d.resSID, d.resStatus
+	}
+	if d.filter != "" {
+		m["filter_friendly_name"] = d.filter
+	}
+	return m
+}
+
+// get returns one of the SIDs events are filtered by.
+func (d *eventData) get(key string) string {
+	if d == nil {
+		return ""
+	}
+	switch key {
+	case "task_sid":
+		return d.task.sid
+	case "worker_sid":
+		return d.worker.sid
+	case "workflow_sid":
+		return d.task.workflowSID
+	case "task_queue_sid":
+		return d.task.queueSID
+	case "reservation_sid":
+		return d.resSID
+	case "task_channel_unique_name":
+		return d.task.channelName
+	case "task_channel_sid":
+		return d.task.channelSID
+	}
+	return ""
+}
+
+// taskData is a task's fields as events carry them.
+func (r *Router) taskData(ws *workspace, t *task) *eventData {
+	d := &eventData{hasTask: true}
+	d.task = taskSnap{sid: t.SID, attrs: t.Attributes, status: t.AssignmentStatus, channelSID: t.TaskChannelSID,
+		channelName: t.TaskChannelUniqueName, queueSID: t.TaskQueueSID, workflowSID: t.WorkflowSID, reason: t.Reason,
+		prio: t.prio, age: int(r.now().Sub(t.Created).Seconds()), timeout: t.Timeout, created: t.Created.Unix()}
 	if t.queue != nil {
-		d["task_queue_name"] = t.queue.FriendlyName
+		d.task.queueName = t.queue.FriendlyName
 	}
 	if wf := ws.workflows[t.WorkflowSID]; wf != nil {
-		d["workflow_name"] = wf.FriendlyName
-	}
-	if t.Reason != "" {
-		d["task_canceled_reason"] = t.Reason
+		d.task.workflowName = wf.FriendlyName
 	}
 	return d
+}
+
+func (r *Router) workerSnap(ws *workspace, w *worker) workerSnap {
+	s := workerSnap{sid: w.SID, name: w.FriendlyName, attrs: w.Attributes, activitySID: w.ActivitySID}
+	if a := ws.activities[w.ActivitySID]; a != nil {
+		s.activityName = a.FriendlyName
+	}
+	return s
 }
 
 // workerData is a worker's fields as events carry them.
-func (r *Router) workerData(ws *workspace, w *worker) map[string]any {
-	d := map[string]any{
-		"worker_sid": w.SID, "worker_name": w.FriendlyName, "worker_attributes": w.Attributes,
-		"worker_activity_sid": w.ActivitySID,
-	}
-	if a := ws.activities[w.ActivitySID]; a != nil {
-		d["worker_activity_name"] = a.FriendlyName
-	}
-	return d
+func (r *Router) workerData(ws *workspace, w *worker) *eventData {
+	return &eventData{hasWorker: true, worker: r.workerSnap(ws, w)}
 }
 
 // resData is a reservation's, its task's and its worker's fields.
-func (r *Router) resData(ws *workspace, res *reservation) map[string]any {
+func (r *Router) resData(ws *workspace, res *reservation) *eventData {
 	d := r.taskData(ws, res.task)
-	for k, v := range r.workerData(ws, res.worker) {
-		d[k] = v
-	}
-	d["reservation_sid"] = res.SID
-	d["reservation_status"] = res.Status
+	d.hasWorker, d.worker = true, r.workerSnap(ws, res.worker)
+	d.resSID, d.resStatus = res.SID, res.Status
 	return d
 }
 

@@ -189,9 +189,10 @@ type Event struct {
 	ActorType    string         `json:"actor_type"`
 	ActorSID     string         `json:"actor_sid"`
 	Description  string         `json:"description"`
-	Data         map[string]any `json:"event_data"`
+	Data         map[string]any `json:"event_data"` // filled when read (Events, Event)
 	Date         time.Time      `json:"event_date"`
 	Source       string         `json:"source"`
+	data         *eventData
 }
 
 // decodeAttributes parses an attributes JSON object ("" is {}).

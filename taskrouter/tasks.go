@@ -441,7 +441,7 @@ func (r *Router) Events(wsSID string, f EventFilter) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := func(ev Event, k string) string { s, _ := ev.Data[k].(string); return s }
+	data := func(ev Event, k string) string { return ev.data.get(k) }
 	var out []Event
 	start := max(0, len(ws.events)-r.opts.EventsKept)
 	for i := len(ws.events) - 1; i >= start; i-- {
@@ -459,6 +459,7 @@ func (r *Router) Events(wsSID string, f EventFilter) ([]Event, error) {
 			!f.Until.IsZero() && ev.Date.After(f.Until):
 			continue
 		}
+		ev.Data = ev.data.fields()
 		out = append(out, ev)
 	}
 	return out, nil
@@ -473,8 +474,9 @@ func (r *Router) Event(wsSID, sid string) (Event, error) {
 		return Event{}, err
 	}
 	for i := len(ws.events) - 1; i >= 0; i-- {
-		if ws.events[i].SID == sid {
-			return ws.events[i], nil
+		if ev := ws.events[i]; ev.SID == sid {
+			ev.Data = ev.data.fields()
+			return ev, nil
 		}
 	}
 	return Event{}, errNotFound("Event", sid)
