@@ -132,7 +132,7 @@ func (r *Router) requeue(ws *workspace, t *task) {
 // availableIn counts the queue's workers in an available activity.
 func (r *Router) availableIn(q *queue) int {
 	n := 0
-	for _, w := range q.workers {
+	for _, w := range q.list() {
 		if r.activityAvailable(w) {
 			n++
 		}
@@ -167,7 +167,7 @@ func (r *Router) tryTask(ws *workspace, t *task) {
 		return
 	}
 	var best *worker
-	for _, w := range t.queue.workers {
+	for _, w := range t.queue.list() {
 		if r.canTake(ws, w, t) && (best == nil || r.preferred(w, best, t.target)) {
 			best = w
 		}
@@ -427,10 +427,10 @@ func (r *Router) refreshMembership(ws *workspace, w *worker) {
 	w.queues = w.queues[:0]
 	for _, q := range sortedQueues(ws) {
 		if q.matches(w) {
-			q.workers[w.SID] = w
+			q.join(w)
 			w.queues = append(w.queues, q)
 		} else {
-			delete(q.workers, w.SID)
+			q.leave(w.SID)
 		}
 	}
 }

@@ -45,6 +45,7 @@ type queue struct {
 	TaskQueue
 	target  *expr.Expr // nil: nobody (empty target_workers)
 	workers map[string]*worker
+	members []*worker          // workers as a slice, for fast scans; nil after a change (see list)
 	pending map[string][]*task // task channel unique name → pending tasks, best first
 	waiting int                // pending tasks on every channel
 }
@@ -128,6 +129,32 @@ func (q *queue) remove(t *task) {
 	if i >= 0 {
 		q.pending[t.TaskChannelUniqueName] = slices.Delete(list, i, i+1)
 		q.waiting--
+	}
+}
+
+// list returns the queue's workers as a slice (rebuilt after a change).
+func (q *queue) list() []*worker {
+	if q.members == nil || len(q.members) != len(q.workers) {
+		q.members = make([]*worker, 0, len(q.workers))
+		for _, w := range q.workers {
+			q.members = append(q.members, w)
+		}
+	}
+	return q.members
+}
+
+// join and leave change the queue's workers.
+func (q *queue) join(w *worker) {
+	if q.workers[w.SID] == nil {
+		q.workers[w.SID] = w
+		q.members = nil
+	}
+}
+
+func (q *queue) leave(sid string) {
+	if q.workers[sid] != nil {
+		delete(q.workers, sid)
+		q.members = nil
 	}
 }
 

@@ -219,7 +219,7 @@ func (r *Router) DeleteWorker(wsSID, sid string) error {
 		return errConflict("Worker %s still holds tasks", sid)
 	}
 	for _, q := range w.queues {
-		delete(q.workers, sid)
+		q.leave(sid)
 	}
 	delete(ws.workers, sid)
 	delete(r.bySID, sid)
