@@ -140,6 +140,9 @@ func (c *ContactTask) Wait(ctx context.Context) (Assignment, error) {
 // Cancel ends a task whose contact left before it was assigned (the
 // caller hung up); an assigned task goes to wrapping instead.
 func (c *ContactTask) Cancel(reason string) {
+	if c.r == nil {
+		return // not made by CreateContactTask
+	}
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
 	ws, t, err := c.r.task(c.WorkspaceSID, c.SID)

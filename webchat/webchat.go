@@ -14,8 +14,10 @@
 //
 // A conversation's token (128 random bits) is its visitor's secret.
 // Conversations live in memory; at most Options.MaxConversations are
-// kept (the oldest closed ones are forgotten first), each with at most
-// MaxMessages messages of at most MaxBody bytes.
+// kept (the oldest closed ones are forgotten first; forgetting an open one
+// cancels its task), each with at most MaxMessages messages of at most
+// MaxBody bytes. Starting a chat needs no credentials: put the gateway
+// behind a rate-limiting proxy if /webchat is public.
 //
 // Chats are routed straight into a TaskRouter workflow (Options.WorkflowSID)
 // with the attributes channelType "web", conversation_sid, name and from;
@@ -83,6 +85,7 @@ type Conversation struct {
 	Messages []Message `json:"messages"`
 	token    string
 	created  time.Time
+	task     interface{ Cancel(reason string) } // the conversation's task
 }
 
 // Service holds the conversations.
@@ -133,7 +136,7 @@ func (s *Service) Start(name string) (*Conversation, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.TaskSID = ct.SID
+	c.TaskSID, c.task = ct.SID, ct
 	s.mu.Lock()
 	s.prune()
 	s.convs[c.SID] = c
@@ -144,7 +147,8 @@ func (s *Service) Start(name string) (*Conversation, error) {
 	return c, nil
 }
 
-// prune forgets the oldest conversations beyond the limit, closed first; s.mu held.
+// prune forgets the oldest conversations beyond the limit, closed first,
+// canceling the task of one still open; s.mu held.
 func (s *Service) prune() {
 	for len(s.convs) >= s.opts.MaxConversations {
 		var victim *Conversation
@@ -155,6 +159,9 @@ func (s *Service) prune() {
 		}
 		delete(s.convs, victim.SID)
 		delete(s.byTask, victim.TaskSID)
+		if !victim.Closed && victim.task != nil {
+			victim.task.Cancel("web chat forgotten: too many conversations")
+		}
 	}
 }
 
