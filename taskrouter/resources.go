@@ -1,6 +1,9 @@
 package taskrouter
 
 import (
+	"cmp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -595,4 +598,70 @@ func reverse[T any](s []T) {
 	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
 		s[i], s[j] = s[j], s[i]
 	}
+}
+
+// WorkspaceStats are a workspace's live figures (RealTimeStatistics).
+type WorkspaceStats struct {
+	TasksByStatus     map[string]int
+	TasksByPriority   map[string]int // pending and reserved tasks by effective priority
+	TotalTasks        int            // tasks not completed or canceled
+	Activities        []ActivityCount
+	TotalWorkers      int
+	LongestWaitingAge int // seconds, of the oldest pending task
+	LongestWaitingSID string
+}
+
+// ActivityCount is how many workers are in an activity.
+type ActivityCount struct {
+	SID, FriendlyName string
+	Workers           int
+}
+
+// WorkspaceStatistics returns a workspace's live figures.
+func (r *Router) WorkspaceStatistics(wsSID string) (WorkspaceStats, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws, err := r.ws(wsSID)
+	if err != nil {
+		return WorkspaceStats{}, err
+	}
+	st := WorkspaceStats{TasksByStatus: map[string]int{}, TasksByPriority: map[string]int{}, TotalWorkers: len(ws.workers)}
+	for _, s := range []string{TaskPending, TaskReserved, TaskAssigned, TaskWrapping} {
+		st.TasksByStatus[s] = 0
+	}
+	now := r.now()
+	var oldest *task
+	for _, t := range ws.tasks {
+		if finished(t.AssignmentStatus) {
+			continue
+		}
+		st.TotalTasks++
+		st.TasksByStatus[t.AssignmentStatus]++
+		if t.AssignmentStatus == TaskPending || t.AssignmentStatus == TaskReserved {
+			st.TasksByPriority[strconv.Itoa(t.prio)]++
+		}
+		if t.AssignmentStatus == TaskPending && (oldest == nil || t.Seq < oldest.Seq) {
+			oldest = t
+		}
+	}
+	if oldest != nil {
+		st.LongestWaitingSID, st.LongestWaitingAge = oldest.SID, int(now.Sub(oldest.Created).Seconds())
+	}
+	counts := map[string]int{}
+	for _, w := range ws.workers {
+		counts[w.ActivitySID]++
+	}
+	for _, a := range sortedActivities(ws) {
+		st.Activities = append(st.Activities, ActivityCount{SID: a.SID, FriendlyName: a.FriendlyName, Workers: counts[a.SID]})
+	}
+	return st, nil
+}
+
+func sortedActivities(ws *workspace) []*Activity {
+	out := make([]*Activity, 0, len(ws.activities))
+	for _, a := range ws.activities {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *Activity) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.SID, b.SID)) })
+	return out
 }

@@ -29,6 +29,7 @@ const RESTPrefix = "/v1/Workspaces"
 //	Workspaces/{WS}/Tasks[/{WT}]                        GET, POST, DELETE
 //	Workspaces/{WS}/Tasks/{WT}/Reservations[/{WR}]      GET, POST
 //	Workspaces/{WS}/Events[/{EV}]                       GET
+//	Workspaces/{WS}/RealTimeStatistics, TaskQueues/{WQ}/RealTimeStatistics  GET
 func (r *Router) Handler() http.Handler {
 	a := &restAPI{r: r}
 	mux := http.NewServeMux()
@@ -59,6 +60,7 @@ func (r *Router) Handler() http.Handler {
 	handle("GET "+p+"/{ws}", a.fetchWorkspace)
 	handle("POST "+p+"/{ws}", a.updateWorkspace)
 	handle("DELETE "+p+"/{ws}", a.deleteWorkspace)
+	handle("GET "+p+"/{ws}/RealTimeStatistics", a.workspaceStatistics)
 	a.activityRoutes(handle, p+"/{ws}/Activities")
 	a.channelRoutes(handle, p+"/{ws}/TaskChannels")
 	a.workerRoutes(handle, p+"/{ws}/Workers")
@@ -307,4 +309,23 @@ func (a *restAPI) deleteWorkspace(w http.ResponseWriter, req *http.Request) erro
 // wsURL is the absolute URL of a workspace's sub-resource path.
 func (a *restAPI) wsURL(req *http.Request, ws string, parts ...string) string {
 	return a.base(req) + "/Workspaces/" + ws + "/" + strings.Join(parts, "/")
+}
+
+func (a *restAPI) workspaceStatistics(w http.ResponseWriter, req *http.Request) error {
+	st, err := a.r.WorkspaceStatistics(req.PathValue("ws"))
+	if err != nil {
+		return err
+	}
+	acts := make([]any, 0, len(st.Activities))
+	for _, c := range st.Activities {
+		acts = append(acts, map[string]any{"sid": c.SID, "friendly_name": c.FriendlyName, "workers": c.Workers})
+	}
+	ws := req.PathValue("ws")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account_sid": a.r.opts.AccountSID, "workspace_sid": ws, "activity_statistics": acts,
+		"longest_task_waiting_age": st.LongestWaitingAge, "longest_task_waiting_sid": nullIfEmpty(st.LongestWaitingSID),
+		"tasks_by_priority": st.TasksByPriority, "tasks_by_status": st.TasksByStatus, "total_tasks": st.TotalTasks,
+		"total_workers": st.TotalWorkers, "url": a.wsURL(req, ws, "RealTimeStatistics"),
+	})
+	return nil
 }

@@ -94,6 +94,10 @@ func TestTwilioGoTaskRouter(t *testing.T) {
 	if err != nil || len(events) < 5 || events[0].EventDate == nil || events[0].EventDateMs == nil {
 		t.Fatalf("events %d, %v", len(events), err)
 	}
+	stats, err := api.FetchWorkspaceRealTimeStatistics(*ws.Sid, nil)
+	if err != nil || stats.TotalWorkers != 1 || stats.TotalTasks != 0 || stats.ActivityStatistics == nil || len(*stats.ActivityStatistics) != 4 {
+		t.Fatalf("statistics %+v, %v", stats, err)
+	}
 	if _, err := api.FetchTask(*ws.Sid, "WT00000000000000000000000000000000"); err == nil {
 		t.Error("unknown task fetched")
 	} else if e, ok := err.(*client.TwilioRestError); !ok || e.Code != 20404 || e.Status != 404 {
