@@ -55,7 +55,7 @@ func (r *Router) assignmentCallback(ws *workspace, wf *workflow, res *reservatio
 		switch {
 		case !ok || in.Instruction == "":
 			return
-		case !strings.Contains(" accept reject dequeue call redirect ", " "+in.Instruction+" "):
+		case !strings.Contains(" accept reject dequeue call redirect conference ", " "+in.Instruction+" "):
 			r.log.Warn("taskrouter: assignment callback: unsupported instruction", "reservation_sid", resSID, "instruction", in.Instruction)
 			return
 		}

@@ -19,7 +19,8 @@ type Assignment struct {
 	TaskSID, ReservationSID, WorkerSID string
 	// Instruction: "dequeue" (bridge the waiting caller to To), "call"
 	// (a new call to To running URL), "redirect" (run URL on the call),
-	// or "" (plain accept; for a call it means dequeue).
+	// "conference" (here: bridged as dequeue), or "" (plain accept; for a
+	// call it means dequeue).
 	Instruction string
 	To, From    string // dequeue/call: the worker's contact URI, the caller ID
 	URL         string // call/redirect: TwiML to run

@@ -572,13 +572,18 @@ func reservationParams(req *http.Request) (ReservationParams, error) {
 		if in.URL == "" {
 			return p, errInvalid("CallUrl is required for the call instruction")
 		}
+	case "conference":
+		// Flex's default: here a two-party bridge of the caller and the
+		// worker (To, else its contact_uri); no conference features.
+		in.To, in.From = f.Get("To"), f.Get("From")
+		in.Timeout, _ = formInt(f, "Timeout", 0)
 	case "redirect":
 		in.URL = f.Get("RedirectUrl")
 		if in.URL == "" {
 			return p, errInvalid("RedirectUrl is required for the redirect instruction")
 		}
 	default:
-		return p, errInvalid("Instruction %q is not supported here (accept, reject, dequeue, call, redirect)", in.Instruction)
+		return p, errInvalid("Instruction %q is not supported here (accept, reject, dequeue, call, redirect, conference)", in.Instruction)
 	}
 	if p.WorkerActivitySID == "" {
 		p.WorkerActivitySID = f.Get("PostWorkActivitySid")
