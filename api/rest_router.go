@@ -171,6 +171,19 @@ func (a *restAPI) authenticated(r *http.Request) bool {
 	return userOK&passOK == 1
 }
 
+// guard serves h to requests with the account's Basic credentials and
+// answers others 401 with Twilio's error JSON.
+func (a *restAPI) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.authenticated(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+			writeError(w, a.log, &Error{Status: http.StatusUnauthorized, Code: 20003, Message: "Authenticate"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // notFound is Twilio's 404 for the request's path.
 func notFound(r *http.Request) *Error {
 	return &Error{Status: http.StatusNotFound, Code: 20404,

@@ -56,6 +56,8 @@ type Config struct {
 	OutboundHTTP OutboundHTTP `yaml:"outbound_http"`
 	// Functions configures hosted Twilio Functions and Assets.
 	Functions Functions `yaml:"functions"`
+	// WebChat configures the chat widget at /webchat (TaskRouter).
+	WebChat WebChat `yaml:"webchat"`
 }
 
 // Messaging configures SMS: opt-out keywords and the send queue.
@@ -100,6 +102,16 @@ type Functions struct {
 	Workers    int      `yaml:"workers"`   // warm processes per deployment (default 2)
 	MemoryMB   int      `yaml:"memory_mb"` // heap cap per process (default 256)
 	Timeout    Duration `yaml:"timeout"`   // per execution (default 10s, as Twilio)
+}
+
+// WebChat routes the /webchat widget's conversations into TaskRouter.
+type WebChat struct {
+	// Workflow is the WW SID chats are routed through; default: the
+	// default workspace's "Voxgate queues" workflow.
+	Workflow string `yaml:"workflow"`
+	// Queue is set as the chat task's "queue" attribute, which the
+	// default workflow routes on (default "": the Everyone queue).
+	Queue string `yaml:"queue"`
 }
 
 // SIP configures signalling.
@@ -475,6 +487,9 @@ func (c Config) Validate() error {
 			bad(key+".inbound_password", "inbound_username and inbound_password go together")
 		}
 		checkTrunkMessaging(key, t, bad)
+	}
+	if w := c.WebChat.Workflow; w != "" && !regexp.MustCompile(`^WW[0-9a-fA-F]{32}$`).MatchString(w) {
+		bad("webchat.workflow", "%q is not a workflow SID (WW + 32 hex digits)", w)
 	}
 	ids := map[string]bool{}
 	for i, a := range c.Agents {

@@ -192,4 +192,14 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
 	}},
+	{version: 8, name: "taskrouter resources", stmts: []string{
+		`CREATE TABLE taskrouter_records (
+			sid           TEXT PRIMARY KEY,
+			workspace_sid TEXT NOT NULL,
+			kind          TEXT NOT NULL,
+			body          BLOB NOT NULL,
+			date_updated  INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX taskrouter_records_by_workspace ON taskrouter_records (workspace_sid, kind)`,
+	}},
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
 	"github.com/voxgate/voxgate/studio"
+	"github.com/voxgate/voxgate/taskrouter"
 	"github.com/voxgate/voxgate/web"
 
 	"github.com/voxgate/voxgate/recording"
@@ -68,21 +69,23 @@ func makeStorageDirs(root string) (storageDirs, error) {
 
 // gateway is Voxgate's parts, wired by build.
 type gateway struct {
-	cfg      config.Config
-	log      *slog.Logger
-	metrics  *gatewayMetrics
-	sip      *sip.Server
-	publicIP netip.Addr
-	engine   *ivr.Engine
-	flows    *studio.Executor
-	flowSIDs map[string]string // flow file -> FlowSid
-	apiFlows store.FlowStore   // /v2/Flows: flows made with the API and the config's flows
-	messages *gatewayMessaging
-	policy   *netpolicy.Policy // where webhooks, media and Studio HTTP widgets may connect
-	protect  *protectionMetrics
-	mux      *http.ServeMux
-	http     http.Handler
-	closers  []func() // run last first by close
+	cfg        config.Config
+	log        *slog.Logger
+	metrics    *gatewayMetrics
+	sip        *sip.Server
+	publicIP   netip.Addr
+	engine     *ivr.Engine
+	flows      *studio.Executor
+	flowSIDs   map[string]string // flow file -> FlowSid
+	apiFlows   store.FlowStore   // /v2/Flows: flows made with the API and the config's flows
+	messages   *gatewayMessaging
+	policy     *netpolicy.Policy // where webhooks, media and Studio HTTP widgets may connect
+	protect    *protectionMetrics
+	mux        *http.ServeMux
+	http       http.Handler
+	taskRouter *taskrouter.Router
+	trDefaults taskrouter.DefaultIDs
+	closers    []func() // run last first by close
 }
 
 // build makes the gateway's parts in dependency order: each is made from
@@ -110,6 +113,12 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 		Logger:       log,
 	})
 	g.closers = append(g.closers, queues.Close)
+	tr, trDefaults, err := newTaskRouter(ctx, cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { _ = tr.Close() })
+	g.taskRouter, g.trDefaults = tr, trDefaults
 	g.metrics = newGatewayMetrics(queues, log)
 	g.protect = newProtectionMetrics(g.metrics.m.Registry())
 	if g.sip, g.publicIP, err = newSIPServer(cfg, g.metrics, g.protect, log); err != nil {
@@ -122,6 +131,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
+		services: []any{tr}, // <Enqueue workflowSid>: TaskRouter
 	}); err != nil {
 		return nil, err
 	}
@@ -199,7 +209,8 @@ type engineParts struct {
 	events         func(ivr.Event)
 	metrics        *gatewayMetrics
 	recordingSaved func(recording.Recording)
-	httpClient     *netpolicy.Policy // the outbound HTTP policy for webhooks and media
+	httpClient     *netpolicy.Policy
+	services       []any // ivr.Config.Services // the outbound HTTP policy for webhooks and media
 }
 
 // newEngine makes the call engine with its services: speech, media
@@ -229,6 +240,7 @@ func newEngine(cfg config.Config, dirs storageDirs, log *slog.Logger, p enginePa
 		Queues:         p.queues,
 		WebhookObserve: p.metrics.webhookDone,
 		HTTPClient:     p.httpClient.Client(0),
+		Services:       p.services,
 	}), nil
 }
 
@@ -303,13 +315,19 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		Logger:        g.log,
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: dirs.recordings,
+		TaskRouter:    g.taskRouter.Handler(),
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := g.mux
-	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log, SignInThrottled: g.protect.throttled.Inc})
+	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, cfg, g.log)
+	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
+		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
+	chatWidget := chats.Handler()
+	mux.Handle("/webchat", chatWidget)
+	mux.Handle("/webchat/", chatWidget)
 	mux.Handle("/agent", agentPage)
 	mux.Handle("/agent/", agentPage)
 	mux.Handle("/studio/", g.flows.Handler())
