@@ -20,6 +20,7 @@ deps-test:
 	scripts/install-deps.sh test
 	npm --prefix e2e/sdk install --no-audit --no-fund --loglevel=error
 	npm --prefix web/e2e install --no-audit --no-fund --loglevel=error
+	npm --prefix messaging/smpp/testdata/smsc install --no-audit --no-fund --loglevel=error
 	npm --prefix functions/runtime install --no-audit --no-fund --loglevel=error
 	npm --prefix functions/oracle install --no-audit --no-fund --loglevel=error
 	npm --prefix console/e2e install --no-audit --no-fund --loglevel=error
@@ -43,6 +44,12 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./twiml/
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./messaging/smpp/
+	$(GO) test -run '^$$' -fuzz FuzzGSM7 -fuzztime $(FUZZTIME) ./messaging/
+	$(GO) test -run '^$$' -fuzz FuzzRequestHeaders -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzDigestCredentials -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzRTPLegHandlePacket -fuzztime $(FUZZTIME) ./media/
+	$(GO) test -run '^$$' -fuzz FuzzCheckTo -fuzztime $(FUZZTIME) ./api/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/

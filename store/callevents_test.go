@@ -40,7 +40,7 @@ func TestCallEvents(t *testing.T) {
 	if err := s.AddCallEvent(ctx, CallEvent{Kind: "x"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("no call sid: %v, want ErrInvalid", err)
 	}
-	n, err := s.DeleteCallEventsBefore(ctx, clock.now().Add(time.Hour))
+	n, err := s.DeleteCallEventsBefore(ctx, clock.Now().Add(time.Hour))
 	if err != nil || n != 4 {
 		t.Errorf("delete: %d, %v; want 4", n, err)
 	}

@@ -34,24 +34,26 @@ func newConsoleWiring(ctx context.Context, db *store.SQLite, log *slog.Logger) *
 }
 
 // engine adds the recorder to the engine's config: its logger (warnings
-// and errors with Twilio codes), its webhook transport (each request and
-// response) and its call events (status changes).
+// and errors with Twilio codes) and its webhook transport (each request
+// and response). A nil c leaves cfg as it is.
 func (c *consoleWiring) engine(cfg ivr.Config) ivr.Config {
-	cfg.Logger = slog.New(c.rec.LogHandler(cfg.Logger.Handler()))
+	if c == nil {
+		return cfg
+	}
+	if cfg.Logger != nil {
+		cfg.Logger = slog.New(c.rec.LogHandler(cfg.Logger.Handler()))
+	}
 	var base http.RoundTripper
 	if cfg.HTTPClient != nil {
 		base = cfg.HTTPClient.Transport
 	}
 	cfg.HTTPClient = &http.Client{Transport: c.rec.Transport(base)}
-	events := cfg.Events
-	cfg.Events = func(ev ivr.Event) {
-		c.rec.Status(ev.Info.SID, ev.Status, ev.At)
-		if events != nil {
-			events(ev)
-		}
-	}
 	return cfg
 }
+
+// status records a call's status change (subscribed to the engine's call
+// events).
+func (c *consoleWiring) status(ev ivr.Event) { c.rec.Status(ev.Info.SID, ev.Status, ev.At) }
 
 // mount serves the console at /console.
 func (c *consoleWiring) mount(mux *http.ServeMux, cfg config.Config, db *store.SQLite, apiHandler http.Handler, queues *queue.Manager, log *slog.Logger) {

@@ -1,9 +1,10 @@
-package ivr
+package recording
 
 import (
 	"sync"
 	"time"
 
+	"github.com/voxgate/voxgate/clock"
 	"github.com/voxgate/voxgate/media"
 )
 
@@ -16,13 +17,13 @@ const maxMixLag = 5
 // no RTP) and writes silence for it, so the recording keeps real time.
 const mixGap = (maxMixLag + 2) * media.FrameDuration
 
-// mixer records both directions of a call into one stream: frames from
+// Mixer records both directions of a call into one stream: frames from
 // side A and side B (on two goroutines: a leg's receive loop and a pacer)
 // are paired in arrival order and either summed into one mono frame or,
 // for a stereo mixer, interleaved into a two-channel frame (A left, B
 // right). Once warmed up it does not allocate: frame buffers are reused
 // and the pending queues never grow past maxMixLag+1.
-type mixer struct {
+type Mixer struct {
 	mu     sync.Mutex
 	out    media.Sink
 	stereo bool
@@ -36,39 +37,39 @@ type mixer struct {
 	// A clocked mixer (clock != nil) fills gaps where neither side sent
 	// anything with silence: t0 is when frame 0 was due, last when the
 	// last frame arrived.
-	clock    Clock
+	clock    clock.Clock
 	t0, last time.Time
 }
 
-// newMixer returns a mono mixer with no clock (for <Dial record>, which
-// sets stereo for its -dual values).
-func newMixer(out media.Sink) *mixer {
-	return &mixer{out: out, mix: make([]int16, 2*media.FrameSamples)}
-}
-
-// newCallMixer returns a clocked mixer starting now: mono, or stereo
-// with side A on the left channel and side B on the right.
-func newCallMixer(out media.Sink, stereo bool, clock Clock) *mixer {
-	m := newMixer(out)
-	m.stereo, m.clock = stereo, clock
-	m.t0 = clock.Now()
-	m.last = m.t0
+// NewMixer returns a mixer writing to out: mono, or stereo with side A on
+// the left channel and side B on the right. With a clock it fills gaps in
+// which neither side sends anything with silence, from now on; without
+// one (a bridge's recording, whose sides never pause) it does not.
+func NewMixer(out media.Sink, stereo bool, clk clock.Clock) *Mixer {
+	m := &Mixer{out: out, stereo: stereo, mix: make([]int16, 2*media.FrameSamples), clock: clk}
+	if clk != nil {
+		m.t0 = clk.Now()
+		m.last = m.t0
+	}
 	return m
 }
 
-// sides returns the two sinks to use as the bridge's TapA and TapB.
-func (m *mixer) sides() (media.Sink, media.Sink) {
-	return mixSide{m, 0}, mixSide{m, 1}
+// Sides returns the sinks of side A and side B (as a bridge's TapA and
+// TapB, say).
+func (m *Mixer) Sides() (a, b media.Sink) {
+	return &mixSide{m, 0}, &mixSide{m, 1}
 }
 
 type mixSide struct {
-	m    *mixer
+	m    *Mixer
 	side int
 }
 
-func (s mixSide) WriteFrame(p []int16) error { return s.m.write(s.side, p) }
+func (s *mixSide) WriteFrame(p []int16) error { return s.m.Write(s.side, p) }
 
-func (m *mixer) write(side int, p []int16) error {
+// Write hands one frame of side (0 for A, 1 for B) to the mixer. Once the
+// output failed it returns that error, and Finish does too.
+func (m *Mixer) Write(side int, p []int16) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -116,7 +117,7 @@ func popFront(q [][]int16) [][]int16 {
 }
 
 // emit writes one mixed frame and recycles its inputs.
-func (m *mixer) emit(a, b []int16) {
+func (m *Mixer) emit(a, b []int16) {
 	n := max(len(a), len(b))
 	if need := 2 * n; cap(m.mix) < need { // frames are FrameSamples long: never after the first
 		m.mix = make([]int16, need)
@@ -157,7 +158,7 @@ func (m *mixer) emit(a, b []int16) {
 }
 
 // put writes one output frame.
-func (m *mixer) put(frame []int16) {
+func (m *Mixer) put(frame []int16) {
 	if m.err == nil {
 		m.err = m.out.WriteFrame(frame)
 		m.frames++
@@ -165,7 +166,7 @@ func (m *mixer) put(frame []int16) {
 }
 
 // drain writes every pending frame, each side's alone.
-func (m *mixer) drain() {
+func (m *Mixer) drain() {
 	for _, f := range m.a {
 		m.emit(f, nil)
 	}
@@ -179,7 +180,7 @@ func (m *mixer) drain() {
 
 // fillTo writes silent frames until the output reaches the frame due at
 // now. The caller holds mu and has drained the queues.
-func (m *mixer) fillTo(now time.Time) {
+func (m *Mixer) fillTo(now time.Time) {
 	due := int(now.Sub(m.t0) / media.FrameDuration)
 	if m.frames >= due {
 		return
@@ -195,9 +196,9 @@ func (m *mixer) fillTo(now time.Time) {
 	}
 }
 
-// rebase makes now the time of the next frame: time that passed since
+// Rebase makes now the time of the next frame: time that passed since
 // the last frame is not a gap (a pause that skips).
-func (m *mixer) rebase(now time.Time) {
+func (m *Mixer) Rebase(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	pending := max(len(m.a), len(m.b))
@@ -205,25 +206,17 @@ func (m *mixer) rebase(now time.Time) {
 	m.last = now
 }
 
-// received returns how many frames each side delivered.
-func (m *mixer) received() (a, b int) {
+// Received returns how many frames each side delivered.
+func (m *Mixer) Received() (a, b int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.in[0], m.in[1]
 }
 
-// flush writes what is still pending.
-func (m *mixer) flush() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.drain()
-	return m.err
-}
-
-// finish writes what is still pending and, for a clocked mixer that
+// Finish writes what is still pending and, for a clocked mixer that
 // wrote anything, silence up to now when fillTail is set (the call ended
 // in a gap). It returns how many frames were written.
-func (m *mixer) finish(fillTail bool) (int, error) {
+func (m *Mixer) Finish(fillTail bool) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.drain()
