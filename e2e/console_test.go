@@ -37,7 +37,8 @@ const consoleFlow = `{
 // real gateway. It signs in, draws a flow created with the v2 API (every
 // widget and labelled arrow), moves a widget, adds and connects another,
 // publishes (read back through the API), shows the path a SIPp call took
-// through the new revision, plays the call's recording on the call page
+// through the new revision, lists a message and shows its page, plays
+// the call's recording on the call page
 // and shows the call's webhook exchanges in its timeline; the live board
 // shows a SIPp caller waiting in a queue, offered to an agent signed in
 // on the agent page. Screenshots of
@@ -58,7 +59,8 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		return 200, "text/xml", `<Response><Enqueue>support</Enqueue></Response>`
 	})
-	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML + "default_app:\n  voice_url: " + a.url("/queue") + "\n"})
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML + "default_app:\n  voice_url: " + a.url("/queue") + "\n" +
+		fmt.Sprintf("trunks:\n  - name: sms\n    host: 127.0.0.1:%d\n    messaging: sip\n", freePort(t))})
 	code, flow := v2(t, g, "POST", "Flows", url.Values{"FriendlyName": {"console test"}, "Status": {"published"}, "Definition": {consoleFlow}})
 	if code != 201 {
 		t.Fatalf("create flow: %d %v", code, flow)
@@ -66,6 +68,12 @@ func TestConsoleInChromium(t *testing.T) {
 	flowSID := flow["sid"].(string)
 	// The number's webhook hands the call to the flow.
 	a.twiml("/voice", `<Response><Redirect>`+g.httpURL+`/studio/`+flowSID+`</Redirect></Response>`)
+
+	// A message, for the Messages list (its SIP MESSAGE trunk has nobody listening).
+	code, msg := restPost(t, g, "Messages.json", url.Values{"To": {"+15550009999"}, "From": {"+15550001000"}, "Body": {"Hello from the console test"}})
+	if code != 201 {
+		t.Fatalf("create message: %d %v", code, msg)
+	}
 
 	shots := os.Getenv("CONSOLE_SCREENSHOTS") // default e2e/artifacts/console (git-ignored), kept after the run
 	if shots == "" {
@@ -166,6 +174,12 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if !strings.Contains(path.StepContext, "widgets") && !strings.Contains(path.StepContext, "flow") {
 		t.Errorf("step context not shown: %q", path.StepContext)
+	}
+
+	var message struct{ Body, Facts string }
+	read("MESSAGE ", &message)
+	if message.Body != "Hello from the console test" || !strings.Contains(message.Facts, "+15550009999") {
+		t.Errorf("message page: %+v (created %v)", message, msg)
 	}
 
 	var played struct {

@@ -6,6 +6,7 @@
 //	PUBLISHED {json}  a widget moved, one added and connected, published
 //	                  (then waits for a line on stdin: a call has run)
 //	PATH {json}       the latest execution's highlighted widgets and arrows
+//	MESSAGE {json}    the messages list and a message's page
 //	PLAYED {json}     the call page's recording played
 //	AGENT_READY       an agent is Available (then waits for a line: a caller
 //	                  is coming to the queue)
@@ -148,6 +149,16 @@ async function main() {
     await page.goto(`${base}/calls`);
     await page.waitForSelector('table tbody tr td a.sid');
     await snap(page, '06-calls');
+    // Messages: the list and one message's page.
+    await page.click('header nav a:has-text("Messages")');
+    await page.waitForSelector('table tbody tr td a.sid');
+    await snap(page, '06-messages');
+    await page.click('table tbody tr td a.sid');
+    await page.waitForSelector('#message-body');
+    await snap(page, '06-message');
+    console.log(`MESSAGE ${JSON.stringify({ body: await page.textContent('#message-body'), facts: await page.textContent('dl.facts') })}`);
+    await page.goto(`${base}/calls`);
+    await page.waitForSelector('table tbody tr td a.sid');
     await page.click('table tbody tr td a.sid');
     await page.waitForSelector('#timeline');
     await page.waitForSelector('.recordings audio');

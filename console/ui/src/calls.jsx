@@ -99,7 +99,7 @@ const messagesResource = {
     { name: 'DateSent>=', label: 'Sent on or after', type: 'date' },
   ],
   columns: [
-    { label: 'Message', cell: (m) => <span className="sid">{m.sid}</span> },
+    { label: 'Message', cell: (m) => <Link to={`/console/messages/${m.sid}`} className="sid">{m.sid}</Link> },
     { label: 'Status', cell: (m) => <span className={statusClass(m.status)}>{m.status}</span> },
     { label: 'Direction', cell: (m) => m.direction },
     { label: 'From', cell: (m) => m.from },
@@ -107,6 +107,7 @@ const messagesResource = {
     { label: 'Body', cell: (m) => m.body },
     { label: 'Sent', cell: (m) => fmtTime(m.date_sent || m.date_created) },
     { label: 'Error', cell: (m) => (m.error_code ? `${m.error_code} ${m.error_message || ''}` : '') },
+    { label: 'Segments', cell: (m) => m.num_segments },
   ],
 };
 
@@ -201,6 +202,38 @@ export function CallPage({ sid }) {
           <ul>{children.map((c) => <li key={c.sid}><Link to={`/console/calls/${c.sid}`} className="sid">{c.sid}</Link> {c.to} <span className={statusClass(c.status)}>{c.status}</span></li>)}</ul>
         </aside>
       </div>
+    </main>
+  );
+}
+
+// MessagePage shows one message: its facts, body and error with Twilio's
+// code and the link to its meaning.
+export function MessagePage({ sid }) {
+  const [m, setM] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let stop = false;
+    const load = () => api.rest(api.accountPath(`/Messages/${sid}.json`)).then((x) => !stop && setM(x), (e) => !stop && setError(e.message));
+    load();
+    const t = setInterval(load, 3000);
+    return () => { stop = true; clearInterval(t); };
+  }, [sid]);
+  if (error) return <main><p className="error">{error}</p></main>;
+  if (!m) return <main><p>Loading…</p></main>;
+  return (
+    <main className="message">
+      <p><Link to="/console/messages">← Messages</Link></p>
+      <h1>Message <span className="sid">{sid}</span></h1>
+      <dl className="facts">
+        <dt>Status</dt><dd><span className={statusClass(m.status)}>{m.status}</span></dd>
+        <dt>Direction</dt><dd>{m.direction}</dd>
+        <dt>From</dt><dd>{m.from}</dd><dt>To</dt><dd>{m.to}</dd>
+        <dt>Created</dt><dd>{fmtTime(m.date_created)}</dd><dt>Sent</dt><dd>{fmtTime(m.date_sent)}</dd>
+        <dt>Segments</dt><dd>{m.num_segments}</dd><dt>Media</dt><dd>{m.num_media}</dd>
+        {m.error_code && <><dt>Error</dt><dd><b className="bad">{m.error_code}</b> {m.error_message} <a href={`https://www.twilio.com/docs/errors/${m.error_code}`} target="_blank" rel="noreferrer">Twilio error {m.error_code}</a></dd></>}
+      </dl>
+      <h2>Body</h2>
+      <pre className="body" id="message-body">{m.body}</pre>
     </main>
   );
 }

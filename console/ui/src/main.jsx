@@ -2,7 +2,7 @@ import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import * as api from './api.js';
 import { Link, navigate, usePath } from './router.jsx';
-import { CallsPage, CallPage, MessagesPage } from './calls.jsx';
+import { CallsPage, CallPage, MessagesPage, MessagePage } from './calls.jsx';
 import { FlowsPage } from './flows.jsx';
 import { FlowCanvasPage } from './canvas.jsx';
 import { BoardPage } from './board.jsx';
@@ -60,6 +60,7 @@ function Page({ path }) {
   let m;
   if ((m = p.match(/^\/console\/calls\/(CA[0-9a-f]{32})$/))) return <CallPage sid={m[1]} />;
   if ((m = p.match(/^\/console\/flows\/(FW[0-9a-f]{32})$/))) return <FlowCanvasPage sid={m[1]} />;
+  if ((m = p.match(/^\/console\/messages\/((?:SM|MM)[0-9a-f]{32})$/))) return <MessagePage sid={m[1]} />;
   if (p === '/console/flows') return <FlowsPage />;
   if (p === '/console/board') return <BoardPage />;
   if (p === '/console/messages') return <MessagesPage />;
