@@ -176,6 +176,13 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("step context not shown: %q", path.StepContext)
 	}
 
+	var rev1 canvas
+	read("REVISION ", &rev1)
+	slices.Sort(rev1.Widgets)
+	if !slices.Equal(rev1.Widgets, []string{"Trigger", "hello", "rec", "sorry"}) || rev1.Arrows != 3 {
+		t.Errorf("revision 1 drawn with widgets %v and %d arrows, want the original 4 and 3", rev1.Widgets, rev1.Arrows)
+	}
+
 	var message struct{ Body, Facts string }
 	read("MESSAGE ", &message)
 	if message.Body != "Hello from the console test" || !strings.Contains(message.Facts, "+15550009999") {

@@ -6,6 +6,7 @@
 //	PUBLISHED {json}  a widget moved, one added and connected, published
 //	                  (then waits for a line on stdin: a call has run)
 //	PATH {json}       the latest execution's highlighted widgets and arrows
+//	REVISION {json}   revision 1 drawn again
 //	MESSAGE {json}    the messages list and a message's page
 //	PLAYED {json}     the call page's recording played
 //	AGENT_READY       an agent is Available (then waits for a line: a caller
@@ -144,6 +145,11 @@ async function main() {
     const stepContext = await page.textContent('#exec-panel pre.context');
     await snap(page, '05-flow-execution');
     console.log(`PATH ${JSON.stringify({ ...(await canvas(page)), execution: fn, stepContext: stepContext.slice(0, 400) })}`);
+
+    // An older revision is drawn as it was.
+    await page.selectOption('#revision', '1');
+    await page.waitForFunction(() => !document.querySelector('.react-flow__node[data-id="say_play_1"]'));
+    console.log(`REVISION ${JSON.stringify(await canvas(page))}`);
 
     // The calls list, the call page and its recording.
     await page.goto(`${base}/calls`);
