@@ -85,7 +85,8 @@ type gateway struct {
 	http       http.Handler
 	taskRouter *taskrouter.Router
 	trDefaults taskrouter.DefaultIDs
-	closers    []func() // run last first by close
+	desk       deskParts // the desktop's conversations: web chat and SMS handed to Flex
+	closers    []func()  // run last first by close
 }
 
 // build makes the gateway's parts in dependency order: each is made from
@@ -149,6 +150,8 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	// Studio's messaging flows: the executor is made first, the messenger
 	// is given the engine once it exists.
 	messenger := &flowMessenger{}
+	g.desk = newDeskParts(tr, messenger, log)
+	g.closers = append(g.closers, g.desk.sms.Close)
 	if err := g.buildFlows(cfg, db, calls, messenger, fns); err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	g.closers = append(g.closers, recoverAtStart(ctx, cfg, db, dirs.recordings, g.flows, journal, g.policy.Client(0), log)) // before any call is taken
 	g.closers = append(g.closers, startRetention(cfg, db, log))                                                             // storage.retention
 	events.subscribe(endFlowExecutions(g.flows, cdr))
-	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, messenger, g.policy.Client(0), log)
+	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
 	g.http = g.httpHandler(db, calls, queues, dirs)
@@ -264,6 +267,7 @@ func (g *gateway) buildFlows(cfg config.Config, db *store.SQLite, calls *callCon
 		Calls:       &flowCalls{c: calls},
 		Recordings:  &flowRecorder{engine: calls.engine, accountSID: cfg.Account.SID},
 		Messages:    messenger,
+		Handoff:     g.desk.sms, // send-to-flex in messaging flows
 		HTTPClient:  g.policy.Client(0),
 		FunctionURL: (&functionURLs{m: fns}).url,
 		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: g.log,
@@ -322,7 +326,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := g.mux
-	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, cfg, g.log)
+	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.log)
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
 		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
 	chatWidget := chats.Handler()
