@@ -117,17 +117,17 @@ var ErrServerClosed = errors.New("mediastream: the server closed the stream")
 
 // Stream is one live media stream. Its methods are safe for concurrent use.
 type Stream struct {
-	cfg    Config
-	sid    string
-	url    string
-	log    *slog.Logger
-	stats  *Stats
-	conn   *websocket.Conn
-	out    *outQueue
-	play   *playout // nil unless bidirectional
-	in     *trackClock // nil when the inbound track is not streamed
-	outb   *trackClock // nil when the outbound track is not streamed
-	begin  time.Time   // when start was sent: media timestamps count from it
+	cfg   Config
+	sid   string
+	url   string
+	log   *slog.Logger
+	stats *Stats
+	conn  *websocket.Conn
+	out   *outQueue
+	play  *playout    // nil unless bidirectional
+	in    *trackClock // nil when the inbound track is not streamed
+	outb  *trackClock // nil when the outbound track is not streamed
+	begin time.Time   // when start was sent: media timestamps count from it
 
 	ctx      context.Context
 	cancel   context.CancelFunc
