@@ -133,11 +133,13 @@ func (s *Stream) encode(b []byte, m *outMsg, seq uint64) []byte {
 	return appendMedia(b, seq, s.sid, m.track, m.chunk, m.ts, m.audio[:])
 }
 
-// write sends one text message; watch fails the stream when a write
-// takes longer than WriteTimeout.
+// write sends one text message. It passes no cancellable context (with
+// one the library allocates a context.AfterFunc per message): watch
+// closes the connection when a write takes longer than WriteTimeout, and
+// the stream's end closes it too.
 func (s *Stream) write(b []byte) error {
 	s.writeStart.Store(time.Now().UnixNano())
-	err := s.conn.Write(s.ctx, websocket.MessageText, b)
+	err := s.conn.Write(context.Background(), websocket.MessageText, b)
 	s.writeStart.Store(0)
 	return err
 }
@@ -235,6 +237,7 @@ func (s *Stream) watch(call context.Context) {
 		case now := <-tick.C:
 			if began := s.writeStart.Load(); began != 0 && now.Sub(time.Unix(0, began)) > s.cfg.WriteTimeout {
 				s.setErr(&Error{Code: CodeConnectionTimeout, Err: errors.New("the server stopped reading: a write hung for " + s.cfg.WriteTimeout.String())})
+				s.conn.CloseNow() // unblocks the write
 			}
 		}
 	}
