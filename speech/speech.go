@@ -37,6 +37,9 @@ type Result struct {
 	// one (Twilio's Confidence parameter is optional too).
 	Confidence    float64
 	HasConfidence bool
+	// DroppedFrames counts audio the recognizer could not take in time
+	// (a slow external server).
+	DroppedFrames int
 }
 
 // Partial is an interim result, for partialResultCallback.
