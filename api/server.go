@@ -99,6 +99,9 @@ type Options struct {
 	// executions, steps) with the same credentials; nil makes it answer
 	// 501.
 	Flows *FlowControl
+	// Streams starts and stops media streams on live calls
+	// (Calls/{Sid}/Streams); nil makes those endpoints answer 501.
+	Streams StreamControl
 }
 
 // NewHandler returns the gateway's HTTP handler.
