@@ -50,6 +50,9 @@ type Config struct {
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
 	DefaultApp App `yaml:"default_app"`
+	// Streams and Speech configure media streams and speech recognition.
+	Streams Streams `yaml:"streams"`
+	Speech  Speech  `yaml:"speech"`
 }
 
 // SIP configures signalling.
@@ -210,6 +213,8 @@ func Default() Config {
 		Log:            Log{Level: "info", Format: "text"},
 		WebhookTimeout: Duration(15 * time.Second),
 		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
+		Streams:        defaultStreams(),
+		Speech:         defaultSpeech(),
 	}
 }
 
@@ -384,6 +389,7 @@ func (c Config) Validate() error {
 		checkApp(key, n.App, true)
 	}
 	checkApp("default_app", c.DefaultApp, false)
+	errs = append(errs, c.validateStreams()...)
 	return errors.Join(errs...)
 }
 

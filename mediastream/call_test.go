@@ -151,25 +151,25 @@ func TestRegistryForksAndStops(t *testing.T) {
 	leg := newFakeLeg(nil)
 	reg := &Registry{MaxForksPerCall: 2}
 	ctx := t.Context()
-	if _, err := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL()}); !errors.Is(err, ErrCallNotLive) {
+	if _, err := reg.StartFork(testCall, Config{URL: ts.wsURL()}); !errors.Is(err, ErrCallNotLive) {
 		t.Fatalf("fork before the call = %v", err)
 	}
-	reg.CallStarted(testCall, func(ctx context.Context, cfg Config) (*Stream, error) {
+	reg.CallStarted(testCall, func(cfg Config) (*Stream, error) {
 		cfg.CallSID, cfg.AccountSID = testCall, testAccount
 		return Fork(ctx, leg, cfg)
 	})
-	a, err := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL(), Name: "a"})
+	a, err := reg.StartFork(testCall, Config{URL: ts.wsURL(), Name: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL(), Name: "a"}); !errors.Is(err, ErrNameInUse) {
+	if _, err := reg.StartFork(testCall, Config{URL: ts.wsURL(), Name: "a"}); !errors.Is(err, ErrNameInUse) {
 		t.Errorf("a second stream named a = %v", err)
 	}
-	b, err := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL()})
+	b, err := reg.StartFork(testCall, Config{URL: ts.wsURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL()}); !errors.Is(err, ErrTooMany) {
+	if _, err := reg.StartFork(testCall, Config{URL: ts.wsURL()}); !errors.Is(err, ErrTooMany) {
 		t.Errorf("a third fork = %v", err)
 	}
 	if _, err := reg.Stop(testCall, "nope"); !errors.Is(err, ErrNoStream) {
@@ -191,7 +191,7 @@ func TestRegistryForksAndStops(t *testing.T) {
 	if _, err := reg.Stop(testCall, bidi.SID()); !errors.Is(err, ErrBidirectional) {
 		t.Errorf("REST stop of a Connect stream = %v", err)
 	}
-	c, _ := reg.StartFork(ctx, testCall, Config{URL: ts.wsURL(), Name: "c"})
+	c, _ := reg.StartFork(testCall, Config{URL: ts.wsURL(), Name: "c"})
 	reg.StopForks(testCall, "")
 	<-c.Done()
 	select {

@@ -1,7 +1,6 @@
 package mediastream
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,9 +20,9 @@ var (
 )
 
 // ForkFunc starts a one-way stream on a live call; the engine provides it
-// (typically Fork on the call's leg with the call's context, SIDs and an
-// OnEvent that sends the status callback).
-type ForkFunc func(ctx context.Context, cfg Config) (*Stream, error)
+// (typically Fork on the call's leg with the call's context, filling in
+// the call's SIDs and an OnEvent that sends cfg.StatusCallback).
+type ForkFunc func(cfg Config) (*Stream, error)
 
 // Registry knows the streams of live calls, so <Stop><Stream> and the REST
 // API can find them by SID or name. It is safe for concurrent use.
@@ -68,7 +67,7 @@ func (r *Registry) CallEnded(callSID string) {
 // StartFork starts a one-way stream on a live call (the REST API and
 // <Start><Stream>): ErrCallNotLive, ErrTooMany, ErrNameInUse, or the
 // stream's *Error.
-func (r *Registry) StartFork(ctx context.Context, callSID string, cfg Config) (*Stream, error) {
+func (r *Registry) StartFork(callSID string, cfg Config) (*Stream, error) {
 	r.mu.Lock()
 	c := r.calls[callSID]
 	var err error
@@ -84,7 +83,7 @@ func (r *Registry) StartFork(ctx context.Context, callSID string, cfg Config) (*
 	if err != nil {
 		return nil, err
 	}
-	s, err := c.fork(ctx, cfg)
+	s, err := c.fork(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,10 @@ type Config struct {
 	AccountSID, CallSID string
 	// AuthToken signs the handshake (X-Twilio-Signature); "" = unsigned.
 	AuthToken string
+	// StatusCallback and StatusCallbackMethod are the stream's
+	// statusCallback: the stream does not send it itself (the engine's
+	// webhook client does, from OnEvent), it only carries them.
+	StatusCallback, StatusCallbackMethod string
 	// OnEvent receives the stream's status events (stream-started,
 	// stream-stopped, stream-error), in order, from the stream's own
 	// goroutines. It must not block for long.

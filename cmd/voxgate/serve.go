@@ -181,7 +181,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it
+	streams := newMediaStreams(cfg, gm.m) // wire_streams.go
 	apiHandler := api.NewHandler(api.Options{
+		Streams:       streams,
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
