@@ -181,7 +181,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it
-	streams := newMediaStreams(cfg, gm.m) // wire_streams.go
+	// Media streams and speech recognition: wire_streams.go.
+	streams := newMediaStreams(cfg, gm.m)
 	apiHandler := api.NewHandler(api.Options{
 		Streams:       streams,
 		AuthToken:     cfg.Account.AuthToken,
