@@ -32,6 +32,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./twiml/
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/
+	$(GO) test -run '^$$' -fuzz FuzzParseInbound -fuzztime $(FUZZTIME) ./mediastream/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/

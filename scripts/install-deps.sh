@@ -4,8 +4,8 @@
 #   scripts/install-deps.sh test   plus the real peers the tests drive
 set -euo pipefail
 
-runtime_pkgs=(espeak-ng)
-test_pkgs=(espeak-ng sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium)
+runtime_pkgs=(espeak-ng pocketsphinx pocketsphinx-en-us)
+test_pkgs=(espeak-ng pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;
