@@ -1,13 +1,18 @@
 // Command mediastreams holds many concurrent bidirectional media streams
 // against a local WebSocket server and prints loss and latency figures.
 //
-// One driver goroutine plays the part of the calls' media: every 20 ms it
-// hands each stream a caller frame (WriteInbound, as the RTP receive path
-// does) and takes a frame of the server's audio (ReadFrame, as the pacer
-// does). The server (in this process, on loopback) checks that every
-// stream's chunks arrive complete and in order, measures the time from
-// WriteInbound to the frame arriving, sends each stream a second of audio
-// and a mark every second, and counts the mark echoes.
+// By default (-rtp) every stream is a <Connect><Stream> on a real RTP leg
+// (media.RTPLeg on its own loopback UDP socket, paced by a shared
+// media.Scheduler as in the gateway): a peer socket sends each leg one
+// PCMU packet every 20 ms and receives what the legs send back. The
+// server (in this process, on loopback) checks that every stream's chunks
+// arrive complete and in order, measures the time from the RTP packet
+// being sent to its media frame arriving, sends each stream a second of
+// audio and a mark every second, and counts the mark echoes; the peer
+// counts the packets carrying that audio.
+//
+// With -rtp=false one driver goroutine feeds the streams directly
+// (WriteInbound, ReadFrame), measuring the streams alone.
 //
 //	go run ./bench/mediastreams -streams 1000 -duration 30s
 package main
@@ -43,13 +48,14 @@ import (
 const ring = 512
 
 type bench struct {
-	sentAt [][ring]atomic.Int64 // unix ns of WriteInbound, by stream and chunk
-	lat    latencies
-	lost   atomic.Int64 // chunks missing or out of order at the server
-	got    atomic.Int64 // media frames received
-	marks  atomic.Int64 // mark echoes received
-	played atomic.Int64 // frames of server audio the driver took
-	audio  atomic.Int64 // frames of server audio sent
+	sentAt    [][ring]atomic.Int64 // unix ns of WriteInbound, by stream and chunk
+	lat       latencies
+	lost      atomic.Int64 // chunks missing or out of order at the server
+	got       atomic.Int64 // media frames received
+	marks     atomic.Int64 // mark echoes received
+	played    atomic.Int64 // frames of server audio the driver took
+	audio     atomic.Int64 // frames of server audio sent
+	connected atomic.Int64 // streams whose start arrived
 }
 
 type latencies struct {
@@ -62,6 +68,7 @@ func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.
 func main() {
 	streams := flag.Int("streams", 1000, "concurrent bidirectional streams")
 	duration := flag.Duration("duration", 30*time.Second, "how long to hold them")
+	useRTP := flag.Bool("rtp", true, "run each stream as a <Connect> on a real RTP leg fed over loopback UDP")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
@@ -76,24 +83,45 @@ func main() {
 
 	stats := &mediastream.Stats{}
 	ctx, hangUp := context.WithCancel(context.Background())
-	all := make([]*mediastream.Stream, *streams)
-	began := time.Now()
-	for i := range all {
-		s, err := mediastream.Start(ctx, mediastream.Config{
+	cfgs := make([]mediastream.Config, *streams)
+	for i := range cfgs {
+		cfgs[i] = mediastream.Config{
 			URL: "ws://" + ln.Addr().String() + "/", Bidirectional: true, Stats: stats,
 			CallSID: fmt.Sprintf("CA%032x", i), AccountSID: "AC00000000000000000000000000000001",
 			Parameters: []twiml.Parameter{{Name: "i", Value: strconv.Itoa(i)}},
-		})
-		if err != nil {
-			log.Fatalf("stream %d: %v", i, err)
 		}
-		all[i] = s
 	}
-	fmt.Printf("%d streams connected in %v\n", *streams, time.Since(began).Round(time.Millisecond))
+	began := time.Now()
+	var (
+		all   []*mediastream.Stream
+		calls *rtpCalls
+		wg    *sync.WaitGroup
+	)
+	if *useRTP {
+		calls = newRTPCalls(*streams)
+		var started []chan *mediastream.Stream
+		wg, started = calls.connect(ctx, cfgs)
+		waitConnected(&b.connected, *streams)
+		_ = started
+	} else {
+		for i := range cfgs {
+			s, err := mediastream.Start(ctx, cfgs[i])
+			if err != nil {
+				log.Fatalf("stream %d: %v", i, err)
+			}
+			all = append(all, s)
+		}
+	}
+	fmt.Printf("%d streams connected in %v (rtp legs: %v)\n", *streams, time.Since(began).Round(time.Millisecond), *useRTP)
 
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	frames := b.drive(all, *duration)
+	var frames int
+	if *useRTP {
+		frames = calls.drive(b, *duration)
+	} else {
+		frames = b.drive(all, *duration)
+	}
 	var ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	goroutines := runtime.NumGoroutine()
@@ -102,7 +130,19 @@ func main() {
 	for _, s := range all {
 		<-s.Done()
 	}
+	if *useRTP {
+		wg.Wait()
+		fmt.Printf("RTP legs sent the peer %d packets, %d of them carrying the server's audio\n", calls.packets.Load(), calls.heard.Load())
+		calls.close()
+	}
 	b.report(*streams, frames, stats, cpu(ru1)-cpu(ru0), *duration, goroutines)
+}
+
+// waitConnected waits until n streams have sent start.
+func waitConnected(c *atomic.Int64, n int) {
+	for c.Load() < int64(n) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func cpu(ru syscall.Rusage) time.Duration {
@@ -198,6 +238,7 @@ func (b *bench) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			sid = m.StreamSid
 			idx, _ = strconv.Atoi(m.Start.CustomParameters["i"])
+			b.connected.Add(1)
 		}
 	}
 }
@@ -241,9 +282,9 @@ func (b *bench) report(streams, ticks int, stats *mediastream.Stats, cpuUsed, d 
 	fmt.Printf("streams %d, %v, %d ticks of 20 ms\n", streams, d, ticks)
 	fmt.Printf("caller frames: sent %d, received %d, dropped by the gateway %d, missing at the server %d\n",
 		streams*ticks, b.got.Load(), stats.FramesDropped.Load(), b.lost.Load())
-	fmt.Printf("latency WriteInbound → server: p50 %v  p99 %v  p99.9 %v  max %v (%d frames)\n",
+	fmt.Printf("latency (RTP packet sent, or WriteInbound with -rtp=false) → media frame at the server: p50 %v  p99 %v  p99.9 %v  max %v (%d frames)\n",
 		pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(0.999).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond), len(lat))
-	fmt.Printf("server audio: %d frames sent, %d played; marks echoed %d\n", b.audio.Load(), b.played.Load(), b.marks.Load())
+	fmt.Printf("server audio: %d frames sent, %d played by the driver (-rtp=false); marks echoed %d\n", b.audio.Load(), b.played.Load(), b.marks.Load())
 	fmt.Printf("CPU %.0f%% of one core (gateway side and server side together); goroutines %d\n",
 		100*cpuUsed.Seconds()/d.Seconds(), goroutines)
 }
