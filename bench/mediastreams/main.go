@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -69,6 +70,7 @@ func main() {
 	streams := flag.Int("streams", 1000, "concurrent bidirectional streams")
 	duration := flag.Duration("duration", 30*time.Second, "how long to hold them")
 	useRTP := flag.Bool("rtp", true, "run each stream as a <Connect> on a real RTP leg fed over loopback UDP")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the held period to this file")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
@@ -114,6 +116,14 @@ func main() {
 	}
 	fmt.Printf("%d streams connected in %v (rtp legs: %v)\n", *streams, time.Since(began).Round(time.Millisecond), *useRTP)
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	var frames int
@@ -124,6 +134,7 @@ func main() {
 	}
 	var ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	pprof.StopCPUProfile()
 	goroutines := runtime.NumGoroutine()
 	time.Sleep(500 * time.Millisecond) // the last frames in flight
 	hangUp()
