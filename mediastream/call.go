@@ -12,27 +12,34 @@ type sinkFunc func(p []int16)
 
 func (f sinkFunc) WriteFrame(p []int16) error { f(p); return nil }
 
-// Connect runs <Connect><Stream> on leg: it dials the server, streams what
-// the caller says, sends their keypresses, plays what the server sends
-// back, and returns when the stream ends — the server closed it (Err is
-// ErrServerClosed), it failed (an *Error), or ctx ended (the call hung up).
-// The engine then requests <Connect action> or runs the next verb. A
-// stream that cannot be opened returns its *Error at once.
-//
-// cfg.Bidirectional is forced on. The caller's digits are taken from
-// leg.DTMF() for the duration.
+// Connect runs <Connect><Stream> on leg: Start (bidirectional), then
+// Serve. A stream that cannot be opened returns its *Error at once;
+// otherwise Connect returns when the stream has ended, with the stream
+// (its Err says why) and the leg's error if the leg failed.
 func Connect(ctx context.Context, leg media.Leg, cfg Config) (*Stream, error) {
 	cfg.Bidirectional = true
 	s, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	return s, s.Serve(ctx, leg)
+}
+
+// Serve connects a bidirectional stream to leg until the stream ends —
+// the server closed it (Err is ErrServerClosed), it failed (an *Error),
+// or ctx ended (the call hung up) —, then stops it: it streams what the
+// caller says, sends their keypresses (taken from leg.DTMF() meanwhile),
+// and plays what the server sends. The engine then requests <Connect
+// action> or runs the next verb. It returns the leg's error, if the leg
+// failed other than by closing.
+func (s *Stream) Serve(ctx context.Context, leg media.Leg) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
 		case <-s.Done():
 		case <-leg.Done():
+		case <-ctx.Done():
 		}
 		cancel()
 	}()
@@ -53,15 +60,15 @@ func Connect(ctx context.Context, leg media.Leg, cfg Config) (*Stream, error) {
 			}
 		}
 	}()
-	err = leg.Play(ctx, s)
+	err := leg.Play(ctx, s)
 	cancel()
 	<-recorded
 	<-digitsDone
 	s.Stop()
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, media.ErrLegClosed) {
-		return s, err
+		return err
 	}
-	return s, nil
+	return nil
 }
 
 // Fork runs a one-way stream (<Start><Stream>, the REST API) of leg's
@@ -89,4 +96,22 @@ func Fork(ctx context.Context, leg media.Leg, cfg Config) (*Stream, error) {
 		}()
 	}
 	return s, nil
+}
+
+// InboundSink is the stream's inbound track as a media.Sink (for a tap
+// on the call's audio), nil when the track is not streamed.
+func (s *Stream) InboundSink() media.Sink {
+	if s.in == nil {
+		return nil
+	}
+	return sinkFunc(s.WriteInbound)
+}
+
+// OutboundSink is the stream's outbound track as a media.Sink (what the
+// gateway plays to the caller), nil when the track is not streamed.
+func (s *Stream) OutboundSink() media.Sink {
+	if s.outb == nil {
+		return nil
+	}
+	return sinkFunc(s.WriteOutbound)
 }
