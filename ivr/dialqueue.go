@@ -26,16 +26,25 @@ func (l *sharedLeg) Release() { l.once.Do(func() { close(l.released) }) }
 // Announcement is the <Queue url> document for the dequeued caller.
 func (l *sharedLeg) Announcement() (url, method string) { return l.url, l.method }
 
-// dialQueue runs <Dial><Queue>: take the front caller of the queue
+func init() {
+	registerDialNoun(func(d *twiml.Dial, q *twiml.Queue) verb { return &dialQueueVerb{d: d, q: q} })
+}
+
+// dialQueueVerb runs <Dial><Queue>: take the front caller of the queue
 // (waiting up to the Dial timeout for one) and stay connected to it until
 // either side hangs up.
-func (s *session) dialQueue(d *twiml.Dial, q *twiml.Queue) (next, error) {
-	if s.e.cfg.Queues == nil {
+type dialQueueVerb struct {
+	d *twiml.Dial
+	q *twiml.Queue
+}
+
+func (v *dialQueueVerb) run(s *session) (next, error) {
+	if s.cfg.Queues == nil {
 		return next{}, &verbError{code: 12400, err: errors.New("<Dial><Queue>: this gateway has no queues configured")}
 	}
-	lent := &sharedLeg{Leg: s.call.Leg(), method: q.Method, released: make(chan struct{})}
-	if q.URL != "" {
-		u, err := s.resolve(q.URL)
+	lent := &sharedLeg{Leg: s.leg(), method: v.q.Method, released: make(chan struct{})}
+	if v.q.URL != "" {
+		u, err := s.resolve(v.q.URL)
 		if err != nil {
 			return next{}, err
 		}
@@ -44,32 +53,38 @@ func (s *session) dialQueue(d *twiml.Dial, q *twiml.Queue) (next, error) {
 			lent.method = http.MethodPost
 		}
 	}
-	deadline := s.e.cfg.Clock.After(time.Duration(d.Timeout) * time.Second)
-	var member queue.MemberInfo
-	for {
-		m, err := s.e.cfg.Queues.TakeFront(q.QueueName, s.info.SID, lent)
-		if err == nil {
-			member = m
-			break
-		}
-		if !errors.Is(err, queue.ErrNoCaller) {
-			s.log.Warn("ivr: <Dial><Queue> failed", "queue", q.QueueName, "error", err)
-			return s.dialDone(d, "failed", "", 0, false)
-		}
-		select {
-		case <-s.e.cfg.Clock.After(500 * time.Millisecond):
-		case <-deadline:
-			return s.dialDone(d, "no-answer", "", 0, false)
-		case <-s.ctx.Done():
-			return s.dialDone(d, "canceled", "", 0, false)
-		}
+	member, status := v.take(s, lent)
+	if status != "" {
+		return dialAction(s, v.d, status, "", 0, false, nil)
 	}
-	s.log.Info("ivr: dequeued a caller", "queue", q.QueueName, "member_sid", member.CallSID, "waited", member.Wait.Round(time.Second).String())
-	start := s.e.cfg.Clock.Now()
+	s.log.Info("ivr: dequeued a caller", "queue", v.q.QueueName, "member_sid", member.CallSID, "waited", member.Wait.Round(time.Second).String())
+	start := s.now()
 	select {
 	case <-lent.released:
 	case <-s.ctx.Done():
 	}
-	talk := s.e.cfg.Clock.Now().Sub(start)
-	return s.dialDone(d, "completed", member.CallSID, talk, true)
+	return dialAction(s, v.d, "completed", member.CallSID, s.now().Sub(start), true, nil)
+}
+
+// take dequeues the queue's front caller, lending it lent, waiting up to
+// the Dial timeout for one. Without one it returns the DialCallStatus.
+func (v *dialQueueVerb) take(s *session, lent *sharedLeg) (queue.MemberInfo, string) {
+	deadline := s.after(time.Duration(v.d.Timeout) * time.Second)
+	for {
+		m, err := s.cfg.Queues.TakeFront(v.q.QueueName, s.info.SID, lent)
+		if err == nil {
+			return m, ""
+		}
+		if !errors.Is(err, queue.ErrNoCaller) {
+			s.log.Warn("ivr: <Dial><Queue> failed", "queue", v.q.QueueName, "error", err)
+			return m, "failed"
+		}
+		select {
+		case <-s.after(500 * time.Millisecond):
+		case <-deadline:
+			return m, "no-answer"
+		case <-s.ctx.Done():
+			return m, "canceled"
+		}
+	}
 }

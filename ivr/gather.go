@@ -9,79 +9,36 @@ import (
 	"github.com/voxgate/voxgate/twiml"
 )
 
-// gather runs <Gather> (twiml-voice.md §2.4): nested prompts with barge-in
-// on the first key, a timeout that starts after the prompts and restarts
-// after every key, finishOnKey and numDigits.
-func (s *session) gather(g *twiml.Gather) (next, error) {
+func init() { registerVerb(func(v *twiml.Gather) verb { return &gatherVerb{g: v} }) }
+
+// gatherVerb runs <Gather> (twiml-voice.md §2.4) for DTMF: nested prompts
+// with barge-in on the first key, a timeout that starts after the prompts
+// and restarts after every key, finishOnKey and numDigits.
+type gatherVerb struct {
+	g             *twiml.Gather
+	digits        []byte
+	finishedOnKey string
+}
+
+func (v *gatherVerb) run(s *session) (next, error) {
+	g := v.g
 	if !g.Input.DTMF() {
 		return next{}, &verbError{code: 12200, err: errors.New(`<Gather input="speech"> is not supported by Voxgate yet (use input="dtmf")`)}
 	}
 	if g.Input.Speech() {
 		s.log.Warn(`ivr: <Gather input="dtmf speech">: speech is not supported yet; collecting DTMF only`)
 	}
-	digitsCh := s.call.Leg().DTMF()
-	// No type-ahead: keys pressed before the Gather started do not count.
-drain:
-	for {
-		select {
-		case <-digitsCh:
-		default:
-			break drain
-		}
+	s.drainDigits()
+	if err := v.collect(s); err != nil {
+		return next{}, err
 	}
-
-	promptCtx, stopPrompts := context.WithCancel(s.ctx)
-	finished := make(chan error, 1)
-	go func() { finished <- s.prompts(promptCtx, g.Children) }()
-	promptsDone := finished // nil once received
-	defer func() {
-		stopPrompts()
-		if promptsDone != nil {
-			<-promptsDone
-		}
-	}()
-
-	timeout := time.Duration(g.Timeout) * time.Second
-	var timer <-chan time.Time // nil until the prompts end or a key arrives
-	var digits []byte
-	finishedOnKey := ""
-	prompting := true
-collect:
-	for {
-		select {
-		case <-s.ctx.Done():
-			return next{}, s.stopped()
-		case err := <-promptsDone:
-			promptsDone = nil
-			prompting = false
-			if errors.Is(err, errHangup) || errors.Is(err, errInterrupted) {
-				return next{}, err
-			}
-			timer = s.e.cfg.Clock.After(timeout)
-		case <-timer:
-			break collect
-		case d := <-digitsCh:
-			if prompting {
-				stopPrompts() // barge-in: the first key stops all remaining prompts
-			}
-			if g.FinishOnKey != "" && string(d.Key) == g.FinishOnKey {
-				finishedOnKey = g.FinishOnKey
-				break collect
-			}
-			digits = append(digits, d.Key)
-			if g.NumDigits > 0 && len(digits) >= g.NumDigits {
-				break collect
-			}
-			timer = s.e.cfg.Clock.After(timeout)
-		}
-	}
-	s.log.Info("ivr: gather done", "digits", string(digits), "finished_on_key", finishedOnKey)
-	if len(digits) == 0 && !g.ActionOnEmptyResult {
+	s.log.Info("ivr: gather done", "digits", string(v.digits), "finished_on_key", v.finishedOnKey)
+	if len(v.digits) == 0 && !g.ActionOnEmptyResult {
 		return next{}, nil // empty input: the next verb
 	}
 	req, err := s.actionRequest(g.Action, g.Method, map[string]string{
-		"Digits":        string(digits),
-		"FinishedOnKey": finishedOnKey,
+		"Digits":        string(v.digits),
+		"FinishedOnKey": v.finishedOnKey,
 		"msg":           "Gather End",
 	})
 	if err != nil {
@@ -90,8 +47,53 @@ collect:
 	return next{req: req}, nil
 }
 
+// collect plays the prompts and takes keys until the input is complete.
+func (v *gatherVerb) collect(s *session) error {
+	g := v.g
+	promptCtx, stopPrompts := context.WithCancel(s.ctx)
+	finished := make(chan error, 1)
+	go func() { finished <- prompts(promptCtx, s, g.Children) }()
+	promptsDone := finished // nil once received
+	defer func() {
+		stopPrompts()
+		if promptsDone != nil {
+			<-promptsDone
+		}
+	}()
+	timeout := time.Duration(g.Timeout) * time.Second
+	var timer <-chan time.Time // nil until the prompts end or a key arrives
+	prompting := true
+	for {
+		select {
+		case <-s.ctx.Done():
+			return s.stopped()
+		case err := <-promptsDone:
+			promptsDone, prompting = nil, false
+			if errors.Is(err, errHangup) || errors.Is(err, errInterrupted) {
+				return err
+			}
+			timer = s.after(timeout)
+		case <-timer:
+			return nil
+		case d := <-s.leg().DTMF():
+			if prompting {
+				stopPrompts() // barge-in: the first key stops all remaining prompts
+			}
+			if g.FinishOnKey != "" && string(d.Key) == g.FinishOnKey {
+				v.finishedOnKey = g.FinishOnKey
+				return nil
+			}
+			v.digits = append(v.digits, d.Key)
+			if g.NumDigits > 0 && len(v.digits) >= g.NumDigits {
+				return nil
+			}
+			timer = s.after(timeout)
+		}
+	}
+}
+
 // prompts plays a Gather's nested Say/Play/Pause in order until ctx ends.
-func (s *session) prompts(ctx context.Context, verbs []twiml.Verb) error {
+func prompts(ctx context.Context, s *session, verbs []twiml.Verb) error {
 	for _, v := range verbs {
 		if ctx.Err() != nil {
 			return nil
@@ -99,12 +101,12 @@ func (s *session) prompts(ctx context.Context, verbs []twiml.Verb) error {
 		var err error
 		switch v := v.(type) {
 		case *twiml.Say:
-			err = s.sayCtx(ctx, v.Text, v.Voice, v.Language, v.Loop)
+			err = s.say(ctx, v.Text, v.Voice, v.Language, v.Loop)
 		case *twiml.Play:
-			err = s.playCtx(ctx, v)
+			err = s.play(ctx, v)
 		case *twiml.Pause:
 			select {
-			case <-s.e.cfg.Clock.After(time.Duration(v.Length) * time.Second):
+			case <-s.after(time.Duration(v.Length) * time.Second):
 			case <-ctx.Done():
 			}
 		default:

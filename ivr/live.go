@@ -86,7 +86,7 @@ func (e *Engine) Hangup(callSID string) error {
 	}
 	s.log.Info("ivr: hang up requested")
 	s.mu.Lock()
-	cancelDial := s.dialCancel
+	cancelDial := s.cancelRinging
 	s.mu.Unlock()
 	if cancelDial != nil {
 		cancelDial() // still ringing: cancel the outbound call

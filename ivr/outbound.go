@@ -28,7 +28,7 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 	dialCtx, cancelDial := context.WithCancel(ctx)
 	defer cancelDial()
 	s.callCtx = dialCtx
-	s.dialCancel = cancelDial
+	s.cancelRinging = cancelDial
 	e.live.add(s)
 	defer e.live.remove(info.SID)
 
@@ -54,7 +54,7 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 	tap := newTapCall(call)
 	tap.answer()
 	s.mu.Lock()
-	s.call, s.tap, s.dialCancel = tap, tap, nil
+	s.call, s.tap, s.cancelRinging = tap, tap, nil
 	s.mu.Unlock()
 	s.answered, s.answeredAt, s.status = true, e.cfg.Clock.Now(), "in-progress"
 	s.log.Info("ivr: outbound call answered", "to", info.To)

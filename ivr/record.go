@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,154 +44,159 @@ type Recording struct {
 // beep is the tone played before <Record>.
 func beep() media.Source { return audio.NewTone([]float64{1000}, 0.5, 400*time.Millisecond) }
 
-// record runs <Record> (twiml-voice.md §2.5).
-func (s *session) record(r *twiml.Record) (next, error) {
-	dir := s.e.cfg.RecordingsDir
-	if dir == "" {
-		return next{}, &verbError{code: 12400, err: errors.New("<Record>: no recordings directory configured")}
-	}
-	if r.Transcribe {
-		s.log.Warn(`ivr: <Record transcribe="true">: transcription is not supported; recording without it`)
-	}
-	digitsCh := s.call.Leg().DTMF()
-drain:
-	for {
-		select {
-		case <-digitsCh:
-		default:
-			break drain
-		}
-	}
-	if r.PlayBeep {
-		if err := s.call.Leg().Play(s.ctx, beep()); err != nil {
-			return next{}, s.mediaErr(err)
-		}
-	}
+func init() { registerVerb(func(v *twiml.Record) verb { return &recordVerb{r: v} }) }
 
-	recSID := sid.New(sid.Recording)
-	tmp, err := os.CreateTemp(dir, ".rec-"+recSID+"-*.wav")
-	if err != nil {
-		return next{}, &verbError{code: 12400, err: fmt.Errorf("<Record>: %w", err)}
-	}
-	defer os.Remove(tmp.Name()) // gone once renamed; cleans up on failure
-	sink, err := newRecordSink(tmp, r.Timeout)
-	if err != nil {
-		tmp.Close()
-		return next{}, &verbError{code: 12400, err: err}
-	}
-	start := s.e.cfg.Clock.Now()
-	s.recordingStatus(r, recSID, "in-progress", 0, start)
+// recordVerb runs <Record> (twiml-voice.md §2.5): the caller's audio into
+// a WAV file until silence, maxLength, a finishOnKey key or the hang-up,
+// then the action with the recording.
+type recordVerb struct {
+	r      *twiml.Record
+	sid    string
+	tmp    string // the file being written, renamed when saved
+	sink   *recordSink
+	start  time.Time
+	digits string // the key that ended the recording, or "hangup"
+	hungUp bool
+}
 
-	recCtx, stopRec := context.WithCancel(s.ctx)
-	recDone := make(chan error, 1)
-	go func() { recDone <- s.call.Leg().Record(recCtx, sink) }()
-
-	digits := ""
-	maxLen := s.e.cfg.Clock.After(time.Duration(r.MaxLength) * time.Second)
-	hungUp := false
-wait:
-	for {
-		select {
-		case <-s.ctx.Done():
-			if !s.over() {
-				// A live redirect abandons the recording without its action.
-				stopRec()
-				<-recDone
-				_, _, _ = sink.finish()
-				return next{}, errInterrupted
-			}
-			hungUp, digits = true, "hangup"
-			break wait
-		case <-maxLen:
-			break wait
-		case <-sink.silence:
-			break wait
-		case d := <-digitsCh:
-			if strings.IndexByte(r.FinishOnKey, d.Key) >= 0 {
-				digits = string(d.Key)
-				break wait
-			}
-		}
+func (v *recordVerb) run(s *session) (next, error) {
+	if err := v.begin(s); err != nil {
+		return next{}, err
 	}
-	stopRec()
-	<-recDone
-	frames, voiced, err := sink.finish()
+	defer os.Remove(v.tmp) // gone once renamed; cleans up on failure
+	if err := v.capture(s); err != nil {
+		return next{}, err
+	}
+	frames, voiced, err := v.sink.finish()
 	if err != nil {
-		return next{}, &verbError{code: 12400, err: fmt.Errorf("<Record>: write %s: %w", tmp.Name(), err)}
+		return next{}, &verbError{code: 12400, err: fmt.Errorf("<Record>: write %s: %w", v.tmp, err)}
 	}
 	if frames == 0 {
 		// Nothing was received at all: fall through to the next verb (the
 		// classic "I did not receive a recording" <Say>).
-		s.log.Info("ivr: record: no audio received", "recording_sid", recSID)
-		s.recordingStatus(r, recSID, "absent", 0, start)
-		if hungUp {
+		s.log.Info("ivr: record: no audio received", "recording_sid", v.sid)
+		v.status(s, "absent", 0)
+		if v.hungUp {
 			return next{}, errHangup
 		}
 		return next{}, nil
 	}
-	duration := time.Duration(frames) * media.FrameDuration
-	final := filepath.Join(dir, recSID+".wav")
-	if r.Trim == twiml.TrimSilence && voiced.last >= voiced.first && voiced.first >= 0 {
-		err = trimWAV(tmp.Name(), final, voiced.first, voiced.last+1)
-	} else {
-		err = os.Rename(tmp.Name(), final)
-	}
+	duration, err := v.save(s, frames, voiced)
 	if err != nil {
-		return next{}, &verbError{code: 12400, err: fmt.Errorf("<Record>: save: %w", err)}
+		return next{}, err
 	}
-	trimmed := duration
-	if r.Trim == twiml.TrimSilence && voiced.first >= 0 {
-		trimmed = time.Duration(voiced.last+1-voiced.first) * media.FrameDuration
-	}
-	s.log.Info("ivr: recording saved", "recording_sid", recSID, "duration", duration.String(), "digits", digits, "path", final)
-	if s.e.cfg.RecordingSaved != nil {
-		s.e.cfg.RecordingSaved(Recording{SID: recSID, CallSID: s.info.SID, Path: final, Duration: trimmed, StartTime: start, Source: "RecordVerb", Channels: 1})
-	}
-	s.recordingStatus(r, recSID, "completed", trimmed, start)
-
 	extra := map[string]string{
-		"RecordingUrl":      s.recordingURL(recSID),
+		"RecordingUrl":      s.recordingURL(v.sid),
 		"RecordingDuration": strconv.Itoa(int(duration.Round(time.Second) / time.Second)),
-		"RecordingSid":      recSID,
-		"Digits":            digits,
+		"RecordingSid":      v.sid,
+		"Digits":            v.digits,
 	}
-	if hungUp {
+	if v.hungUp {
 		// The action is still requested (CallStatus=completed); its TwiML is ignored.
-		s.status = "completed"
-		req, err := s.actionRequest(r.Action, r.Method, extra)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(s.callCtx), s.e.cfg.WebhookTimeout)
-			defer cancel()
-			if _, err := s.web.Fetch(ctx, *req); err != nil {
-				s.log.Warn("ivr: record action after hangup failed", "error_code", errorCode(err), "error", err)
-			}
-		}
+		s.informAction(v.r.Action, v.r.Method, extra)
 		return next{}, errHangup
 	}
-	req, err := s.actionRequest(r.Action, r.Method, extra)
+	req, err := s.actionRequest(v.r.Action, v.r.Method, extra)
 	if err != nil {
 		return next{}, err
 	}
 	return next{req: req}, nil
 }
 
-// recordingURL is where the recording is served (no extension = WAV).
-func (s *session) recordingURL(recSID string) string {
-	return fmt.Sprintf("%s/2010-04-01/Accounts/%s/Recordings/%s", strings.TrimRight(s.e.cfg.PublicURL, "/"), s.e.cfg.AccountSID, recSID)
-}
-
-// recordingStatus sends recordingStatusCallback for event when subscribed.
-func (s *session) recordingStatus(r *twiml.Record, recSID, event string, dur time.Duration, start time.Time) {
-	if r.RecordingStatusCallback == "" {
-		return
+// begin plays the beep and opens the file.
+func (v *recordVerb) begin(s *session) error {
+	dir := s.cfg.RecordingsDir
+	if dir == "" {
+		return &verbError{code: 12400, err: errors.New("<Record>: no recordings directory configured")}
 	}
-	subscribed := false
-	for _, e := range r.RecordingStatusCallbackEvents {
-		if e == event {
-			subscribed = true
+	if v.r.Transcribe {
+		s.log.Warn(`ivr: <Record transcribe="true">: transcription is not supported; recording without it`)
+	}
+	s.drainDigits()
+	if v.r.PlayBeep {
+		if err := s.leg().Play(s.ctx, beep()); err != nil {
+			return s.mediaErr(err)
 		}
 	}
-	if !subscribed {
+	v.sid = sid.New(sid.Recording)
+	tmp, err := os.CreateTemp(dir, ".rec-"+v.sid+"-*.wav")
+	if err != nil {
+		return &verbError{code: 12400, err: fmt.Errorf("<Record>: %w", err)}
+	}
+	v.tmp = tmp.Name()
+	if v.sink, err = newRecordSink(tmp, v.r.Timeout); err != nil {
+		tmp.Close()
+		os.Remove(v.tmp)
+		return &verbError{code: 12400, err: err}
+	}
+	v.start = s.now()
+	v.status(s, "in-progress", 0)
+	return nil
+}
+
+// capture records until silence, maxLength, a finishOnKey key or the
+// hang-up. A live redirect abandons the recording (errInterrupted).
+func (v *recordVerb) capture(s *session) error {
+	recCtx, stopRec := context.WithCancel(s.ctx)
+	recDone := make(chan error, 1)
+	go func() { recDone <- s.leg().Record(recCtx, v.sink) }()
+	stop := sync.OnceFunc(func() { stopRec(); <-recDone })
+	defer stop()
+	maxLen := s.after(time.Duration(v.r.MaxLength) * time.Second)
+	for {
+		select {
+		case <-s.ctx.Done():
+			if !s.over() {
+				stop()
+				_, _, _ = v.sink.finish()
+				return errInterrupted
+			}
+			v.hungUp, v.digits = true, "hangup"
+			return nil
+		case <-maxLen:
+			return nil
+		case <-v.sink.silence:
+			return nil
+		case d := <-s.leg().DTMF():
+			if strings.IndexByte(v.r.FinishOnKey, d.Key) >= 0 {
+				v.digits = string(d.Key)
+				return nil
+			}
+		}
+	}
+}
+
+// save moves the finished file to its place (trimmed when asked) and
+// reports it. It returns the recording's untrimmed duration.
+func (v *recordVerb) save(s *session, frames int, voiced voicedSpan) (time.Duration, error) {
+	duration := time.Duration(frames) * media.FrameDuration
+	final := filepath.Join(s.cfg.RecordingsDir, v.sid+".wav")
+	trim := v.r.Trim == twiml.TrimSilence && voiced.first >= 0
+	var err error
+	if trim && voiced.last >= voiced.first {
+		err = trimWAV(v.tmp, final, voiced.first, voiced.last+1)
+	} else {
+		err = os.Rename(v.tmp, final)
+	}
+	if err != nil {
+		return 0, &verbError{code: 12400, err: fmt.Errorf("<Record>: save: %w", err)}
+	}
+	trimmed := duration
+	if trim {
+		trimmed = time.Duration(voiced.last+1-voiced.first) * media.FrameDuration
+	}
+	s.log.Info("ivr: recording saved", "recording_sid", v.sid, "duration", duration.String(), "digits", v.digits, "path", final)
+	if s.cfg.RecordingSaved != nil {
+		s.cfg.RecordingSaved(Recording{SID: v.sid, CallSID: s.info.SID, Path: final, Duration: trimmed, StartTime: v.start, Source: "RecordVerb", Channels: 1})
+	}
+	v.status(s, "completed", trimmed)
+	return duration, nil
+}
+
+// status sends recordingStatusCallback for event when subscribed.
+func (v *recordVerb) status(s *session, event string, dur time.Duration) {
+	r := v.r
+	if r.RecordingStatusCallback == "" || !slices.Contains(r.RecordingStatusCallbackEvents, event) {
 		return
 	}
 	target, err := s.resolve(r.RecordingStatusCallback)
@@ -198,8 +204,13 @@ func (s *session) recordingStatus(r *twiml.Record, recSID, event string, dur tim
 		s.log.Warn("ivr: recordingStatusCallback URL", "error", err)
 		return
 	}
-	p := s.recordingParams(Recording{SID: recSID, Duration: dur, StartTime: start, Source: "RecordVerb"}, event)
+	p := s.recordingParams(Recording{SID: v.sid, Duration: dur, StartTime: v.start, Source: "RecordVerb"}, event)
 	s.e.sendCallback(s.web, webhook.Request{URL: target, Method: r.RecordingStatusCallbackMethod, Params: p})
+}
+
+// recordingURL is where the recording is served (no extension = WAV).
+func (s *session) recordingURL(recSID string) string {
+	return fmt.Sprintf("%s/2010-04-01/Accounts/%s/Recordings/%s", strings.TrimRight(s.cfg.PublicURL, "/"), s.cfg.AccountSID, recSID)
 }
 
 // voicedSpan is the first and last frame index with sound (-1: none).
@@ -343,7 +354,7 @@ func trimWAV(src, dst string, from, to int) error {
 // recordingParams are the parameters of a recordingStatusCallback.
 func (s *session) recordingParams(r Recording, event string) url.Values {
 	p := url.Values{}
-	p.Set("AccountSid", s.e.cfg.AccountSID)
+	p.Set("AccountSid", s.cfg.AccountSID)
 	p.Set("CallSid", s.info.SID)
 	p.Set("RecordingSid", r.SID)
 	p.Set("RecordingUrl", s.recordingURL(r.SID))
