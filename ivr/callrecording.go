@@ -205,7 +205,8 @@ func (t *tapCall) find(recSID string) *callRecording {
 type tapLeg struct {
 	media.Leg
 	listeners atomic.Pointer[[]*callRecording] // recordings of what is sent; replaced, never changed
-	mu        sync.Mutex                       // serialises changes of listeners
+	sinks     atomic.Pointer[[]media.Sink]     // other listeners (media streams, see forkAudio); replaced, never changed
+	mu        sync.Mutex                       // serialises changes of listeners and sinks
 }
 
 // Play implements media.Leg: src is played through a tee.
@@ -248,6 +249,14 @@ func (t *teeSource) ReadFrame(p []int16) (int, error) {
 			}
 			for _, r := range *rs {
 				r.write(1, p)
+			}
+		}
+		if ss := t.leg.sinks.Load(); ss != nil && len(*ss) > 0 {
+			if n < len(p) {
+				clear(p[n:])
+			}
+			for _, sink := range *ss {
+				_ = sink.WriteFrame(p)
 			}
 		}
 	}

@@ -92,6 +92,7 @@ func (s *session) answer() error {
 	s.answeredAt = s.cfg.Clock.Now()
 	s.status = "in-progress"
 	s.markInProgress()
+	s.answeredStreams()
 	s.notifyStatus("answered")
 	s.emit("in-progress", 0)
 	return nil

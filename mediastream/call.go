@@ -99,12 +99,13 @@ func Fork(ctx context.Context, leg media.Leg, cfg Config) (*Stream, error) {
 }
 
 // InboundSink is the stream's inbound track as a media.Sink (for a tap
-// on the call's audio), nil when the track is not streamed.
+// on the call's audio), nil when the track is not streamed. Sinks are
+// pointers, so taps can compare them.
 func (s *Stream) InboundSink() media.Sink {
 	if s.in == nil {
 		return nil
 	}
-	return sinkFunc(s.WriteInbound)
+	return &trackSink{s: s, t: s.in}
 }
 
 // OutboundSink is the stream's outbound track as a media.Sink (what the
@@ -113,5 +114,16 @@ func (s *Stream) OutboundSink() media.Sink {
 	if s.outb == nil {
 		return nil
 	}
-	return sinkFunc(s.WriteOutbound)
+	return &trackSink{s: s, t: s.outb}
+}
+
+// trackSink feeds one track of a stream.
+type trackSink struct {
+	s *Stream
+	t *trackClock
+}
+
+func (k *trackSink) WriteFrame(p []int16) error {
+	k.s.writeTrack(k.t, p)
+	return nil
 }

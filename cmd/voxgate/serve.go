@@ -91,7 +91,10 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	gm := newGatewayMetrics(queues, log)
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
+	// Media streams and speech recognition: wire_streams.go.
+	streams := newMediaStreams(cfg, gm.m)
 	engine := ivr.NewEngine(ivr.Config{
+		Services:       streams.services(),
 		AccountSID:     cfg.Account.SID,
 		AuthToken:      cfg.Account.AuthToken,
 		Speaker:        speaker,
@@ -181,8 +184,6 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	defer calls.wait()
 	studioCalls.c = calls
 	defer studioExec.Close() // before calls.wait: no flow places a call after it
-	// Media streams and speech recognition: wire_streams.go.
-	streams := newMediaStreams(cfg, gm.m)
 	apiHandler := api.NewHandler(api.Options{
 		Streams:       streams,
 		AuthToken:     cfg.Account.AuthToken,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/ivr"
 	"github.com/voxgate/voxgate/mediastream"
 	"github.com/voxgate/voxgate/metrics"
 	"github.com/voxgate/voxgate/speech"
@@ -87,4 +88,9 @@ func apiStreamError(err error) error {
 		return &api.StreamError{Message: err.Error()}
 	}
 	return err
+}
+
+// services are the engine's services for the stream and speech verbs.
+func (s *mediaStreams) services() []any {
+	return []any{&ivr.MediaStreams{Registry: s.registry, Base: s.streamConfig(mediastream.Config{})}, s.recognizer}
 }

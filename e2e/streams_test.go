@@ -1,0 +1,297 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/rtp"
+	"github.com/zaf/g711"
+)
+
+// mediaServer is an app's Media Streams WebSocket server: it records every
+// message with its arrival time, and runs script on each connection (to
+// send audio, marks, close).
+type mediaServer struct {
+	t      *testing.T
+	srv    *httptest.Server
+	script func(c *websocket.Conn, streamSid string, s *mediaServer)
+	mu     sync.Mutex
+	msgs   []streamMsg
+	hdr    http.Header
+	closed chan struct{} // closed when a connection ends
+}
+
+type streamMsg struct {
+	m  map[string]any
+	at time.Time
+}
+
+func newMediaServer(t *testing.T, script func(c *websocket.Conn, streamSid string, s *mediaServer)) *mediaServer {
+	s := &mediaServer{t: t, script: script, closed: make(chan struct{}, 8)}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *mediaServer) url() string { return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/media" }
+
+func (s *mediaServer) serve(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer func() { s.closed <- struct{}{} }()
+	c.SetReadLimit(1 << 20)
+	s.mu.Lock()
+	s.hdr = r.Header.Clone()
+	s.mu.Unlock()
+	started := false
+	for {
+		_, data, err := c.Read(context.Background())
+		if err != nil {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			s.t.Errorf("stream message is not JSON: %q", data)
+			continue
+		}
+		s.mu.Lock()
+		s.msgs = append(s.msgs, streamMsg{m, time.Now()})
+		s.mu.Unlock()
+		if m["event"] == "start" && !started && s.script != nil {
+			started = true
+			go s.script(c, m["streamSid"].(string), s)
+		}
+	}
+}
+
+// events returns the messages of one kind (all with "").
+func (s *mediaServer) events(kind string) []streamMsg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []streamMsg
+	for _, m := range s.msgs {
+		if kind == "" || m.m["event"] == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// track decodes the media of one track ("inbound", "outbound") to audio.
+func (s *mediaServer) track(name string) []float64 {
+	var out []float64
+	for _, m := range s.events("media") {
+		media := m.m["media"].(map[string]any)
+		if media["track"] != name {
+			continue
+		}
+		b, _ := base64.StdEncoding.DecodeString(media["payload"].(string))
+		for _, c := range b {
+			out = append(out, float64(g711.DecodeUlawFrame(c))/32768)
+		}
+	}
+	return out
+}
+
+func wsSend(c *websocket.Conn, v any) error {
+	b, _ := json.Marshal(v)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.Write(ctx, websocket.MessageText, b)
+}
+
+// ulaw encodes audio as μ-law.
+func ulaw(x []float64) []byte {
+	out := make([]byte, len(x))
+	for i, v := range x {
+		out[i] = g711.EncodeUlawFrame(int16(max(-32768, min(32767, v*32768))))
+	}
+	return out
+}
+
+// speak sends pcm to wherever the gateway's RTP comes from, as PCMU, once
+// it comes, after delay; silence before and after, until stop closes.
+func (p *rtpPeer) speak(t *testing.T, pcm []float64, delay time.Duration, stop <-chan struct{}) {
+	t.Helper()
+	go func() {
+		var dst *net.UDPAddr
+		for range 500 {
+			if dst = p.source(); dst != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if dst == nil {
+			return
+		}
+		silence := int(delay / (20 * time.Millisecond))
+		seq, ts := uint16(1), uint32(0)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			payload := make([]byte, 160)
+			for j := range payload {
+				k := (i-silence)*160 + j
+				v := 0.0
+				if k >= 0 && k < len(pcm) {
+					v = pcm[k]
+				}
+				payload[j] = g711.EncodeUlawFrame(int16(v * 32767))
+			}
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: ts, SSRC: 0x5eed}, Payload: payload}
+			raw, _ := pkt.Marshal()
+			if _, err := p.conn.WriteToUDP(raw, dst); err != nil {
+				return
+			}
+			seq++
+			ts += 160
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
+// TestMediaStreamConnect: <Connect><Stream> on a SIPp call. The app's
+// server hears what the caller says (compared with what was sent), sends a
+// spoken reply that the caller hears (compared with espeak-ng's
+// rendering), gets its mark back once the reply has played, then closes
+// the stream; <Connect action> runs next and hangs up.
+func TestMediaStreamConnect(t *testing.T) {
+	callerSays := reference(t, "en-us", "I would like to speak to somebody about my order")
+	reply := reference(t, "en-us", "Sure, I can help you with your order today")
+	var markSent time.Time
+	ms := newMediaServer(t, func(c *websocket.Conn, sid string, s *mediaServer) {
+		audio := ulaw(reply)
+		for _, cut := range [][2]int{{0, 1000}, {1000, 4333}, {4333, len(audio)}} {
+			if err := wsSend(c, map[string]any{"event": "media", "streamSid": sid, "media": map[string]any{"payload": base64.StdEncoding.EncodeToString(audio[cut[0]:cut[1]])}}); err != nil {
+				return
+			}
+		}
+		markSent = time.Now()
+		wsSend(c, map[string]any{"event": "mark", "streamSid": sid, "mark": map[string]any{"name": "reply-done"}})
+		// Hang on until the caller has finished speaking, then end the stream.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) && (len(s.events("mark")) == 0 || len(s.track("inbound")) < len(callerSays)+16000) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close(websocket.StatusNormalClosure, "done")
+	})
+	a := newApp(t)
+	a.twiml("/voice", fmt.Sprintf(`<Response><Connect action="/after"><Stream url=%q><Parameter name="who" value="e2e"/></Stream></Connect><Say>not reached</Say></Response>`, ms.url()))
+	a.twiml("/after", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), voiceMethod: "POST", extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	peer.speak(t, callerSays, 500*time.Millisecond, stop)
+	if msg := <-g.waitingCaller(t, peer, "caller: ", 60*time.Second); msg != "" {
+		t.Fatal(msg)
+	}
+
+	voice := a.requests("/voice")
+	if len(voice) != 1 {
+		t.Fatalf("voice requests: %d", len(voice))
+	}
+	starts := ms.events("start")
+	if len(starts) != 1 {
+		t.Fatalf("start messages: %d", len(starts))
+	}
+	start := starts[0].m["start"].(map[string]any)
+	if start["callSid"] != voice[0].Form.Get("CallSid") || fmt.Sprint(start["customParameters"]) != "map[who:e2e]" || fmt.Sprint(start["tracks"]) != "[inbound]" {
+		t.Errorf("start = %v", start)
+	}
+	if corr, _ := xcorrPeak(ms.track("inbound"), callerSays); corr < 0.9 {
+		t.Errorf("the server's inbound audio correlates %.3f with what the caller said, want >= 0.9", corr)
+	}
+	heard := decode(peer.packets(), 0)
+	if corr, _ := xcorrPeak(heard, reply); corr < 0.9 {
+		t.Errorf("the caller's audio correlates %.3f with the server's reply, want >= 0.9", corr)
+	}
+	marks := ms.events("mark")
+	if len(marks) != 1 || marks[0].m["mark"].(map[string]any)["name"] != "reply-done" {
+		t.Fatalf("mark echoes: %v", marks)
+	}
+	playTime := time.Duration(len(reply)) * time.Second / 8000
+	if waited := marks[0].at.Sub(markSent); waited < playTime-200*time.Millisecond {
+		t.Errorf("the mark came back %v after it was sent, before its %v of audio could have played", waited, playTime)
+	}
+	a.waitRequests(t, "/after", 1, 5*time.Second)
+	if got := a.requests("/after")[0].Form.Get("CallSid"); got != voice[0].Form.Get("CallSid") {
+		t.Errorf("Connect action CallSid %q", got)
+	}
+}
+
+// TestGatherSpeech: <Gather input="speech" hints> hears a caller say one of
+// the hints (espeak-ng speech sent as PCMU) and posts SpeechResult.
+func TestGatherSpeech(t *testing.T) {
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Gather input="speech" hints="sales, support, billing" speechTimeout="auto" timeout="6" action="/heard"><Say>Which department would you like?</Say></Gather><Say>We did not hear you.</Say></Response>`)
+	a.twiml("/heard", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), voiceMethod: "POST", extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	peer.speak(t, reference(t, "en-us", "billing"), 2500*time.Millisecond, stop)
+	if msg := <-g.waitingCaller(t, peer, "caller: ", 60*time.Second); msg != "" {
+		t.Fatal(msg)
+	}
+	heard := a.waitRequests(t, "/heard", 1, 5*time.Second)
+	if got := heard[0].Form.Get("SpeechResult"); got != "billing" {
+		t.Errorf("SpeechResult = %q, want billing (form %v)", got, heard[0].Form)
+	}
+}
+
+// TestStartStreamForksBothTracks: <Start><Stream track="both_tracks">
+// forks the call while <Say> plays; the server gets the caller on the
+// inbound track and the Say on the outbound one; <Stop><Stream> stops it
+// with a stop message, and the status callbacks report it.
+func TestStartStreamForksBothTracks(t *testing.T) {
+	said := "This call is being streamed to a robot"
+	ms := newMediaServer(t, nil)
+	a := newApp(t)
+	a.handle("/streamstatus", func(webhookRequest) (int, string, string) { return 204, "text/plain", "" })
+	a.twiml("/voice", fmt.Sprintf(`<Response><Start><Stream name="fork" url=%q track="both_tracks" statusCallback="/streamstatus"/></Start><Say>%s</Say><Stop><Stream name="fork"/></Stop><Pause length="1"/><Hangup/></Response>`, ms.url(), said))
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), voiceMethod: "POST", extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	callerSays := reference(t, "en-us", "hello hello")
+	peer.speak(t, callerSays, 300*time.Millisecond, stop)
+	if msg := <-g.waitingCaller(t, peer, "caller: ", 60*time.Second); msg != "" {
+		t.Fatal(msg)
+	}
+	select {
+	case <-ms.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the stream never connected or never ended (%d messages)", len(ms.events("")))
+	}
+	if corr, _ := xcorrPeak(ms.track("outbound"), reference(t, "en-us", said)); corr < 0.9 {
+		t.Errorf("the outbound track correlates %.3f with the Say, want >= 0.9", corr)
+	}
+	if corr, _ := xcorrPeak(ms.track("inbound"), callerSays); corr < 0.9 {
+		t.Errorf("the inbound track correlates %.3f with the caller, want >= 0.9", corr)
+	}
+	all := ms.events("")
+	if last := all[len(all)-1].m; last["event"] != "stop" {
+		t.Errorf("the last message is %v, want stop", last["event"])
+	}
+	cbs := a.waitRequests(t, "/streamstatus", 2, 5*time.Second)
+	if cbs[0].Form.Get("StreamEvent") != "stream-started" || cbs[1].Form.Get("StreamEvent") != "stream-stopped" || cbs[0].Form.Get("StreamName") != "fork" {
+		t.Errorf("stream callbacks: %v / %v", cbs[0].Form, cbs[1].Form)
+	}
+}
