@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -293,5 +296,92 @@ func TestStartStreamForksBothTracks(t *testing.T) {
 	cbs := a.waitRequests(t, "/streamstatus", 2, 5*time.Second)
 	if cbs[0].Form.Get("StreamEvent") != "stream-started" || cbs[1].Form.Get("StreamEvent") != "stream-stopped" || cbs[0].Form.Get("StreamName") != "fork" {
 		t.Errorf("stream callbacks: %v / %v", cbs[0].Form, cbs[1].Form)
+	}
+}
+
+// TestStudioGatherSpeech: a Studio flow's gather-input-on-call takes its
+// speech transition when the caller says one of its hints; the HTTP widget
+// after it gets widgets.menu.SpeechResult.
+func TestStudioGatherSpeech(t *testing.T) {
+	a := newApp(t)
+	a.handle("/heard", func(webhookRequest) (int, string, string) { return 200, "application/json", `{}` })
+	flow := fmt.Sprintf(`{"description": "speech menu", "flags": {"allow_concurrent_calls": true}, "initial_state": "Trigger", "states": [
+	  {"name": "Trigger", "type": "trigger", "properties": {}, "transitions": [{"event": "incomingMessage"}, {"event": "incomingCall", "next": "menu"}, {"event": "incomingRequest"}]},
+	  {"name": "menu", "type": "gather-input-on-call", "properties": {"say": "Which department would you like?", "hints": "sales, support, billing", "speech_timeout": "auto", "timeout": 6},
+	   "transitions": [{"event": "keypress", "next": "bye"}, {"event": "speech", "next": "tell"}, {"event": "timeout", "next": "bye"}]},
+	  {"name": "tell", "type": "make-http-request", "properties": {"method": "GET", "content_type": "application/x-www-form-urlencoded;charset=utf-8", "url": "%s/heard?said={{widgets.menu.SpeechResult | url_encode}}"},
+	   "transitions": [{"event": "success", "next": "bye"}, {"event": "failed", "next": "bye"}]},
+	  {"name": "bye", "type": "say-play", "properties": {"say": "Goodbye."}, "transitions": [{"event": "audioComplete"}]}]}`, a.url(""))
+	path := filepath.Join(t.TempDir(), "speech.json")
+	if err := os.WriteFile(path, []byte(flow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, gatewayOpts{flow: path, extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	peer.speak(t, reference(t, "en-us", "support"), 2500*time.Millisecond, stop)
+	if msg := <-g.waitingCaller(t, peer, "caller: ", 60*time.Second); msg != "" {
+		t.Fatal(msg)
+	}
+	heard := a.waitRequests(t, "/heard", 1, 5*time.Second)
+	if got := heard[0].Form.Get("said"); got != "support" {
+		t.Errorf("the flow's HTTP widget got said=%q, want support", got)
+	}
+}
+
+// TestMediaStreamUnreachableAndREST: a <Connect><Stream> to a closed port
+// fails (31902 in the log) and the call goes on with the next verb; while
+// that verb plays, the REST API forks the call to a server by
+// Calls/{Sid}/Streams.json and stops it by name.
+func TestMediaStreamUnreachableAndREST(t *testing.T) {
+	closed := freePort(t)
+	ms := newMediaServer(t, nil)
+	a := newApp(t)
+	a.twiml("/voice", fmt.Sprintf(`<Response><Connect><Stream url="ws://127.0.0.1:%d/x"/></Connect><Say>The robot is away, please hold on.</Say><Pause length="6"/><Hangup/></Response>`, closed))
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), voiceMethod: "POST", extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	peer.speak(t, reference(t, "en-us", "hello, is anybody there"), 0, stop) // then silence: RTP all along
+	done := g.waitingCaller(t, peer, "caller: ", 60*time.Second)
+	callSid := a.waitRequests(t, "/voice", 1, 10*time.Second)[0].Form.Get("CallSid")
+	// Wait for the call's audio: the call is answered and in progress.
+	for i := 0; i < 100 && peer.source() == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	base := "Calls/" + callSid + "/Streams"
+	code, created := restPost(t, g, base+".json", url.Values{"Url": {ms.url()}, "Name": {"rest"}, "Parameter1.Name": {"via"}, "Parameter1.Value": {"rest"}})
+	if code != http.StatusCreated || created["name"] != "rest" || created["status"] != "in-progress" || created["call_sid"] != callSid {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	waitFor(t, "media from the REST stream", func() bool { return len(ms.events("media")) >= 25 })
+	code, stopped := restPost(t, g, base+"/rest.json", url.Values{"Status": {"stopped"}})
+	if code != http.StatusOK || stopped["status"] != "stopped" || stopped["sid"] != created["sid"] {
+		t.Errorf("stop: %d %v", code, stopped)
+	}
+	waitFor(t, "stop", func() bool { return len(ms.events("stop")) == 1 })
+	if p := ms.events("start")[0].m["start"].(map[string]any)["customParameters"]; fmt.Sprint(p) != "map[via:rest]" {
+		t.Errorf("customParameters %v", p)
+	}
+	if msg := <-done; msg != "" {
+		t.Fatal(msg)
+	}
+	if !strings.Contains(g.Logs(), "error_code=31902") {
+		t.Errorf("the log does not name error 31902 for the closed port")
+	}
+	if corr, _ := xcorrPeak(decode(peer.packets(), 0), reference(t, "en-us", "The robot is away, please hold on.")); corr < 0.9 {
+		t.Errorf("after the failed stream the caller heard something else than the next <Say> (correlation %.3f)", corr)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
