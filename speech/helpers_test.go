@@ -11,7 +11,7 @@ import (
 
 // say renders text with espeak-ng, as a phone would carry it: 8 kHz
 // μ-law (sox), decoded to PCM, with half a second of silence either side.
-func say(t *testing.T, text string) []int16 {
+func say(t testing.TB, text string) []int16 {
 	t.Helper()
 	dir := t.TempDir()
 	wav, ul := filepath.Join(dir, "say.wav"), filepath.Join(dir, "say.ul")
