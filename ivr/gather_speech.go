@@ -120,7 +120,7 @@ func (v *gatherSpeechVerb) collect(s *session, l *speech.Listener) (bool, error)
 		}
 	}()
 	timeout := time.Duration(g.Timeout) * time.Second
-	var timer <-chan time.Time
+	var timer, speechCap <-chan time.Time // cap: a wall-clock bound on speech, should the caller's RTP stop
 	prompting, speaking := true, false
 	started, partials := l.Started(), l.Partials()
 	var digits <-chan media.Digit
@@ -143,11 +143,14 @@ func (v *gatherSpeechVerb) collect(s *session, l *speech.Listener) (bool, error)
 			return false, nil
 		case <-started:
 			started, speaking, timer, digits = nil, true, nil, nil // speech first: keys are ignored
+			speechCap = s.after(time.Duration(g.MaxSpeechTime)*time.Second + v.speechTimeout() + speech.AutoSpeechTimeout)
 			if prompting && g.BargeIn {
 				stopPrompts()
 			}
 		case <-l.Ended():
 			return speaking, nil
+		case <-speechCap:
+			return true, nil
 		case p, ok := <-partials:
 			if !ok {
 				partials = nil
