@@ -126,7 +126,14 @@ func ulaw(x []float64) []byte {
 
 // speak sends pcm to wherever the gateway's RTP comes from, as PCMU, once
 // it comes, after delay; silence before and after, until stop closes.
-func (p *rtpPeer) speak(t *testing.T, pcm []float64, delay time.Duration, stop <-chan struct{}) {
+// timedKey is a key the caller presses (RFC 4733, payload type 101) at
+// a time after its RTP starts.
+type timedKey struct {
+	at  time.Duration
+	key byte
+}
+
+func (p *rtpPeer) speak(t *testing.T, pcm []float64, delay time.Duration, stop <-chan struct{}, keys ...timedKey) {
 	t.Helper()
 	go func() {
 		var dst *net.UDPAddr
@@ -143,7 +150,40 @@ func (p *rtpPeer) speak(t *testing.T, pcm []float64, delay time.Duration, stop <
 		seq, ts := uint16(1), uint32(0)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
+		keyAt := map[int]byte{}
+		for _, k := range keys {
+			keyAt[int(k.at/(20*time.Millisecond))] = k.key
+		}
+		event, eventTS, eventLeft := byte(0), uint32(0), 0
 		for i := 0; ; i++ {
+			if k, ok := keyAt[i]; ok {
+				event, eventTS, eventLeft = byte(strings.IndexByte("0123456789*#", k)), ts, 6
+			}
+			if eventLeft > 0 {
+				// 6 packets of one 120 ms event, the last three with the
+				// end bit (RFC 4733's retransmitted end).
+				n := 6 - eventLeft + 1
+				flags := byte(10) // volume
+				if n >= 4 {
+					flags |= 0x80
+				}
+				dur := uint16(160 * min(n, 4))
+				pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: seq, Timestamp: eventTS, SSRC: 0x5eed, Marker: n == 1},
+					Payload: []byte{event, flags, byte(dur >> 8), byte(dur)}}
+				raw, _ := pkt.Marshal()
+				if _, err := p.conn.WriteToUDP(raw, dst); err != nil {
+					return
+				}
+				eventLeft--
+				seq++
+				ts += 160
+				select {
+				case <-tick.C:
+				case <-stop:
+					return
+				}
+				continue
+			}
 			payload := make([]byte, 160)
 			for j := range payload {
 				k := (i-silence)*160 + j
@@ -189,7 +229,7 @@ func TestMediaStreamConnect(t *testing.T) {
 		wsSend(c, map[string]any{"event": "mark", "streamSid": sid, "mark": map[string]any{"name": "reply-done"}})
 		// Hang on until the caller has finished speaking, then end the stream.
 		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) && (len(s.events("mark")) == 0 || len(s.track("inbound")) < len(callerSays)+16000) {
+		for time.Now().Before(deadline) && (len(s.events("mark")) == 0 || len(s.events("dtmf")) == 0 || len(s.track("inbound")) < len(callerSays)+16000) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		c.Close(websocket.StatusNormalClosure, "done")
@@ -201,9 +241,12 @@ func TestMediaStreamConnect(t *testing.T) {
 	peer := newRTPPeer(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	peer.speak(t, callerSays, 500*time.Millisecond, stop)
-	if msg := <-g.waitingCaller(t, peer, "caller: ", 60*time.Second); msg != "" {
-		t.Fatal(msg)
+	// The caller speaks, then presses 5 (RFC 4733: telephone-event is
+	// offered).
+	peer.speak(t, callerSays, 500*time.Millisecond, stop, timedKey{at: 500*time.Millisecond + time.Duration(len(callerSays))*time.Second/8000 + 300*time.Millisecond, key: '5'})
+	code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0 101"}, 60*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d\n%s", code, out)
 	}
 
 	voice := a.requests("/voice")
@@ -232,6 +275,10 @@ func TestMediaStreamConnect(t *testing.T) {
 	playTime := time.Duration(len(reply)) * time.Second / 8000
 	if waited := marks[0].at.Sub(markSent); waited < playTime-200*time.Millisecond {
 		t.Errorf("the mark came back %v after it was sent, before its %v of audio could have played", waited, playTime)
+	}
+	dtmf := ms.events("dtmf")
+	if len(dtmf) != 1 || fmt.Sprint(dtmf[0].m["dtmf"]) != "map[digit:5 track:inbound_track]" {
+		t.Errorf("dtmf messages %v, want one for 5", dtmf)
 	}
 	a.waitRequests(t, "/after", 1, 5*time.Second)
 	if got := a.requests("/after")[0].Form.Get("CallSid"); got != voice[0].Form.Get("CallSid") {
