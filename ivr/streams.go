@@ -79,7 +79,7 @@ func (c *callStreams) config(s *session, st *twiml.Stream, bidi bool) (mediastre
 	cfg.URL = mediastream.WebSocketURL("", target)
 	var err error
 	cfg.Name, cfg.Track, cfg.Parameters, cfg.Bidirectional = st.StreamName, st.Track, st.Parameters, bidi
-	cfg.AccountSID, cfg.CallSID, cfg.Logger = s.cfg.AccountSID, c.callSID, s.log
+	cfg.AccountSID, cfg.CallSID, cfg.Logger = s.cfg.AccountSID, c.callSID, s.e.log // the stream adds call_sid
 	if st.StatusCallback != "" {
 		if cfg.StatusCallback, err = s.resolve(st.StatusCallback); err != nil {
 			return cfg, fmt.Errorf("stream statusCallback: %w", err)
@@ -112,7 +112,7 @@ func (c *callStreams) fork(cfg mediastream.Config) (*mediastream.Stream, error) 
 		cfg.OnEvent = c.callbacks(cfg.StatusCallback, cfg.StatusCallbackMethod)
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = c.s.log
+		cfg.Logger = c.s.e.log
 	}
 	cfg.AccountSID, cfg.CallSID, cfg.Bidirectional = c.s.cfg.AccountSID, c.callSID, false
 	st, err := mediastream.Start(c.s.callCtx, cfg)

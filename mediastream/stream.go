@@ -73,7 +73,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Stats are shared counters (may be nil).
 	Stats *Stats
-	// Logger; nil = slog.Default(). The stream adds callSid and streamSid.
+	// Logger; nil = slog.Default(). The stream adds call_sid and stream_sid.
 	Logger *slog.Logger
 	// QueueFrames bounds the frames waiting to be written to the server;
 	// default DefaultQueueFrames. When full, new frames are dropped.
@@ -160,7 +160,7 @@ type trackClock struct {
 func Start(ctx context.Context, cfg Config) (*Stream, error) {
 	cfg = withDefaults(cfg)
 	s := &Stream{cfg: cfg, sid: sid.New("MZ"), stats: cfg.Stats, stopReq: make(chan struct{}), done: make(chan struct{})}
-	s.log = cfg.Logger.With("callSid", cfg.CallSID, "streamSid", s.sid)
+	s.log = cfg.Logger.With("call_sid", cfg.CallSID, "stream_sid", s.sid)
 	u, err := streamURL(cfg.URL)
 	if err != nil {
 		return nil, s.failStart(err)
