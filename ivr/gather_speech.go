@@ -44,7 +44,9 @@ func (v *gatherSpeechVerb) run(s *session) (next, error) {
 			return next{}, &verbError{code: 12200, err: err}
 		}
 		s.log.Error("ivr: speech recognizer unavailable; collecting DTMF only", "error", err)
-		return (&gatherVerb{g: g}).run(s)
+		dtmfOnly := *g
+		dtmfOnly.Input = twiml.InputDTMF
+		return (&gatherVerb{g: &dtmfOnly}).run(s)
 	}
 	l := speech.NewListener(sess, speech.ListenerConfig{SpeechTimeout: v.speechTimeout(), MaxSpeechTime: time.Duration(g.MaxSpeechTime) * time.Second})
 	stopTap, err := forkAudio(s, l, nil)
