@@ -150,7 +150,7 @@ func (v *gatherSpeechVerb) collect(s *session, l *speech.Listener) (bool, error)
 				stopPrompts()
 			}
 		case <-l.Ended():
-			return speaking, nil
+			return true, nil // it ends only after speech (maybe before started was seen)
 		case <-speechCap:
 			return true, nil
 		case p, ok := <-partials:
