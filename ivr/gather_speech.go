@@ -150,6 +150,7 @@ func (v *gatherSpeechVerb) collect(s *session, l *speech.Listener) (bool, error)
 				stopPrompts()
 			}
 		case <-l.Ended():
+			v.drainPartials(s, partials)
 			return true, nil // it ends only after speech (maybe before started was seen)
 		case <-speechCap:
 			return true, nil
@@ -172,6 +173,22 @@ func (v *gatherSpeechVerb) collect(s *session, l *speech.Listener) (bool, error)
 				return false, nil
 			}
 			timer = s.after(timeout)
+		}
+	}
+}
+
+// drainPartials sends the interim results already delivered when speech
+// ended.
+func (v *gatherSpeechVerb) drainPartials(s *session, partials <-chan speech.Partial) {
+	for partials != nil {
+		select {
+		case p, ok := <-partials:
+			if !ok {
+				return
+			}
+			v.partial(s, p)
+		default:
+			return
 		}
 	}
 }
