@@ -113,7 +113,9 @@ func (s *Stream) writeLoop() {
 			seq++
 			buf = s.encode(buf[:0], &m, seq)
 			if err := s.write(buf); err != nil {
-				s.setErr(&Error{Code: CodeCloseError, Err: err})
+				// The socket is closed or broken: the reader says which
+				// (a close frame from the server, or an error).
+				s.conn.CloseNow()
 				return
 			}
 			if m.kind == outMedia {
