@@ -58,6 +58,9 @@ type Config struct {
 	Functions Functions `yaml:"functions"`
 	// WebChat configures the chat widget at /webchat (TaskRouter).
 	WebChat WebChat `yaml:"webchat"`
+	// Streams and Speech configure media streams and speech recognition.
+	Streams Streams `yaml:"streams"`
+	Speech  Speech  `yaml:"speech"`
 }
 
 // Messaging configures SMS: opt-out keywords and the send queue.
@@ -300,6 +303,8 @@ func Default() Config {
 		Messaging:      Messaging{OptOut: true, Workers: 32, ReassemblyTimeout: Duration(60 * time.Second)},
 		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
 			Timeout: Duration(10 * time.Second)},
+		Streams: defaultStreams(),
+		Speech:  defaultSpeech(),
 	}
 }
 
@@ -514,6 +519,7 @@ func (c Config) Validate() error {
 	}
 	checkApp("default_app", c.DefaultApp, false)
 	c.validateHardening(bad)
+	errs = append(errs, c.validateStreams()...)
 	return errors.Join(errs...)
 }
 

@@ -83,6 +83,7 @@ type gateway struct {
 	protect    *protectionMetrics
 	mux        *http.ServeMux
 	http       http.Handler
+	streams    *mediaStreams
 	taskRouter *taskrouter.Router
 	trDefaults taskrouter.DefaultIDs
 	desk       deskParts // the desktop's conversations: web chat and SMS handed to Flex
@@ -126,13 +127,14 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 		return nil, err
 	}
 	g.metrics.serving(g.sip)
+	g.streams = newMediaStreams(cfg, g.metrics.m) // media streams and speech recognition: wire_streams.go
 	events := &callEvents{}
 	events.subscribe(g.metrics.callEvent)
 	events.subscribe(cdr.event)
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: []any{tr}, // <Enqueue workflowSid>: TaskRouter
+		services: append([]any{tr}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; streams, speech
 	}); err != nil {
 		return nil, err
 	}
@@ -306,6 +308,7 @@ func (e *callEvents) publish(ev ivr.Event) {
 func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queue.Manager, dirs storageDirs) http.Handler {
 	cfg := g.cfg
 	apiHandler := api.NewHandler(api.Options{
+		Streams:       g.streams,
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
