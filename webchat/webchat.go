@@ -1,7 +1,8 @@
 // Package webchat is the gateway's web chat: an embeddable page a visitor
 // opens (no install: GET /webchat, or an <iframe> of it), whose
 // conversation becomes a TaskRouter chat task; the agent desktop shows the
-// task and the conversation and replies through Service.Post.
+// task and the conversation, and the agent replies through the shared
+// conversation.Store (the visitor long-polls for the replies).
 //
 // Routes (Service.Handler):
 //
