@@ -50,6 +50,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDigestCredentials -fuzztime $(FUZZTIME) ./sip/
 	$(GO) test -run '^$$' -fuzz FuzzRTPLegHandlePacket -fuzztime $(FUZZTIME) ./media/
 	$(GO) test -run '^$$' -fuzz FuzzCheckTo -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz FuzzParseInbound -fuzztime $(FUZZTIME) ./mediastream/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/

@@ -42,6 +42,8 @@ func newRestAPI(opts Options) *restAPI {
 		{pattern: split("Calls/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listCallRecordings, http.MethodPost: a.startCallRecording}},
 		{pattern: split("Calls/{}/Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchCallRecording,
 			http.MethodPost: a.updateCallRecording, http.MethodDelete: a.deleteCallRecording}},
+		{pattern: split("Calls/{}/Streams.json"), methods: map[string]restHandler{http.MethodPost: a.createStream}},
+		{pattern: split("Calls/{}/Streams/{}.json"), methods: map[string]restHandler{http.MethodPost: a.updateStream}},
 		{pattern: split("Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listRecordings}},
 		{pattern: split("Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchRecording, http.MethodDelete: a.deleteRecording}},
 		{pattern: split("Recordings/{}"), methods: mediaHandlers, media: true},

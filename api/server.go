@@ -107,6 +107,9 @@ type Options struct {
 	// TaskRouter serves TaskRouter v1 (/v1/Workspaces…, package
 	// taskrouter) behind the same Basic credentials; nil: not served.
 	TaskRouter http.Handler
+	// Streams starts and stops media streams on live calls
+	// (Calls/{Sid}/Streams); nil makes those endpoints answer 501.
+	Streams StreamControl
 }
 
 // NewHandler returns the gateway's HTTP handler.

@@ -58,6 +58,9 @@ type Config struct {
 	Functions Functions `yaml:"functions"`
 	// WebChat configures the chat widget at /webchat (TaskRouter).
 	WebChat WebChat `yaml:"webchat"`
+	// Streams and Speech configure media streams and speech recognition.
+	Streams Streams `yaml:"streams"`
+	Speech  Speech  `yaml:"speech"`
 	// Console configures the web console at /console.
 	Console Console `yaml:"console"`
 }
@@ -308,6 +311,8 @@ func Default() Config {
 		Messaging:      Messaging{OptOut: true, Workers: 32, ReassemblyTimeout: Duration(60 * time.Second)},
 		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
 			Timeout: Duration(10 * time.Second)},
+		Streams: defaultStreams(),
+		Speech:  defaultSpeech(),
 		Console: Console{SessionTTL: Duration(8 * time.Hour), ServiceLevel: Duration(20 * time.Second)},
 	}
 }
@@ -529,6 +534,7 @@ func (c Config) Validate() error {
 	}
 	checkApp("default_app", c.DefaultApp, false)
 	c.validateHardening(bad)
+	errs = append(errs, c.validateStreams()...)
 	return errors.Join(errs...)
 }
 

@@ -1,37 +1,45 @@
 // Package desk is the agent desktop's view of TaskRouter: a signed-in
 // agent's worker, its activity and its reservations on every channel, the
-// conversation of each chat task, and the actions the agent takes
+// conversation of each chat or SMS task (package conversation), and the actions the agent takes
 // (accept, reject, wrap up, complete, reply, change activity). Package web
 // carries it over the agent page's WebSocket.
 package desk
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/voxgate/voxgate/conversation"
 	"github.com/voxgate/voxgate/taskrouter"
-	"github.com/voxgate/voxgate/webchat"
 )
 
 // Desk opens agents' desktops on a workspace.
 type Desk struct {
 	router    *taskrouter.Router
-	chats     *webchat.Service // nil: no web chat
+	convs     *conversation.Store // nil: no conversations
 	workspace string
 	workers   map[string]string // agent ID → worker SID
 	log       *slog.Logger
 }
 
-// New makes a Desk for the agents mapped to workers of workspace.
-func New(r *taskrouter.Router, chats *webchat.Service, workspace string, workers map[string]string, log *slog.Logger) *Desk {
+// New makes a Desk for the agents mapped to workers of workspace; convs
+// holds the conversations of chat and SMS tasks (web chat, SMS handed to
+// Flex).
+func New(r *taskrouter.Router, convs *conversation.Store, workspace string, workers map[string]string, log *slog.Logger) *Desk {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Desk{router: r, chats: chats, workspace: workspace, workers: workers, log: log}
+	return &Desk{router: r, convs: convs, workspace: workspace, workers: workers, log: log}
 }
+
+// replyTimeout bounds the delivery of an agent's reply (an SMS is stored
+// and queued for its trunk within it).
+const replyTimeout = 10 * time.Second
 
 // ErrNoWorker: the agent has no TaskRouter worker.
 var ErrNoWorker = errors.New("desk: the agent has no worker")
@@ -66,8 +74,8 @@ func (s *Session) watch() {
 	defer s.done.Done()
 	for {
 		var chat <-chan struct{}
-		if s.d.chats != nil {
-			chat = s.d.chats.Changed()
+		if s.d.convs != nil {
+			chat = s.d.convs.Changed()
 		}
 		select {
 		case <-s.stop:
@@ -104,16 +112,16 @@ type Snapshot struct {
 
 // Task is one reservation the agent holds, with its task.
 type Task struct {
-	ReservationSID    string                `json:"reservationSid"`
-	ReservationStatus string                `json:"reservationStatus"`
-	TaskSID           string                `json:"taskSid"`
-	Channel           string                `json:"channel"`
-	AssignmentStatus  string                `json:"assignmentStatus"`
-	Queue             string                `json:"queue"`
-	Age               int                   `json:"age"`
-	Priority          int                   `json:"priority"`
-	Attributes        map[string]any        `json:"attributes"`
-	Conversation      *webchat.Conversation `json:"conversation,omitempty"`
+	ReservationSID    string                     `json:"reservationSid"`
+	ReservationStatus string                     `json:"reservationStatus"`
+	TaskSID           string                     `json:"taskSid"`
+	Channel           string                     `json:"channel"`
+	AssignmentStatus  string                     `json:"assignmentStatus"`
+	Queue             string                     `json:"queue"`
+	Age               int                        `json:"age"`
+	Priority          int                        `json:"priority"`
+	Attributes        map[string]any             `json:"attributes"`
+	Conversation      *conversation.Conversation `json:"conversation,omitempty"`
 }
 
 // Snapshot reads the worker's state now.
@@ -148,8 +156,8 @@ func (s *Session) Snapshot() (Snapshot, error) {
 		dt := Task{ReservationSID: res.SID, ReservationStatus: res.Status, TaskSID: t.SID, Channel: t.TaskChannelUniqueName,
 			AssignmentStatus: t.AssignmentStatus, Queue: t.QueueName, Age: t.Age, Priority: t.Priority}
 		_ = json.Unmarshal([]byte(t.Attributes), &dt.Attributes)
-		if s.d.chats != nil && res.Status != taskrouter.ResPending {
-			if c, ok := s.d.chats.ByTask(t.SID); ok {
+		if s.d.convs != nil && res.Status != taskrouter.ResPending {
+			if c, ok := s.d.convs.ByTask(t.SID); ok {
 				dt.Conversation = &c
 			}
 		}
@@ -177,8 +185,8 @@ func (s *Session) Do(req Request) error {
 		return fmt.Errorf("desk: no reservation %q for you", req.ReservationSID)
 	}
 	conv := ""
-	if s.d.chats != nil {
-		if c, ok := s.d.chats.ByTask(res.TaskSID); ok {
+	if s.d.convs != nil {
+		if c, ok := s.d.convs.ByTask(res.TaskSID); ok {
 			conv = c.SID
 		}
 	}
@@ -186,25 +194,27 @@ func (s *Session) Do(req Request) error {
 	case "accept":
 		_, err = r.UpdateReservation(ws, res.SID, taskrouter.ReservationParams{Status: taskrouter.ResAccepted})
 		if err == nil && conv != "" {
-			_, _ = s.d.chats.Post(conv, "system", s.agentID+" joined the chat")
+			_, _ = s.d.convs.Post(conv, conversation.AuthorSystem, s.agentID+" joined the chat")
 		}
 	case "reject":
 		_, err = r.UpdateReservation(ws, res.SID, taskrouter.ReservationParams{Status: taskrouter.ResRejected})
 	case "wrap":
 		_, err = r.UpdateTask(ws, res.TaskSID, taskrouter.TaskParams{AssignmentStatus: ptr(taskrouter.TaskWrapping)})
 		if err == nil && conv != "" {
-			s.d.chats.Close(conv, s.agentID+" left the chat")
+			s.d.convs.Close(conv, s.agentID+" left the chat")
 		}
 	case "complete":
 		_, err = r.UpdateTask(ws, res.TaskSID, taskrouter.TaskParams{AssignmentStatus: ptr(taskrouter.TaskCompleted)})
 		if err == nil && conv != "" {
-			s.d.chats.Close(conv, s.agentID+" left the chat")
+			s.d.convs.Close(conv, s.agentID+" left the chat")
 		}
 	case "say":
 		if conv == "" || res.Status != taskrouter.ResAccepted {
-			return errors.New("desk: accept the chat before replying")
+			return errors.New("desk: accept the conversation before replying")
 		}
-		_, err = s.d.chats.Post(conv, s.agentID, req.Body)
+		ctx, cancel := context.WithTimeout(context.Background(), replyTimeout)
+		_, err = s.d.convs.Reply(ctx, conv, s.agentID, req.Body)
+		cancel()
 	default:
 		return fmt.Errorf("desk: unknown action %q", req.Action)
 	}

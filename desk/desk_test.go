@@ -94,7 +94,7 @@ func TestWebChatThroughTheDesk(t *testing.T) {
 	chats := webchat.New(webchat.Options{Tasks: r, WorkflowSID: ids.WorkflowSID, Attributes: map[string]any{"queue": "support"}})
 	srv := httptest.NewServer(chats.Handler())
 	defer srv.Close()
-	d := New(r, chats, ids.WorkspaceSID, ids.Workers, nil)
+	d := New(r, chats.Store, ids.WorkspaceSID, ids.Workers, nil)
 	s, err := d.Open("alice")
 	if err != nil {
 		t.Fatal(err)

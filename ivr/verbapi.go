@@ -110,6 +110,7 @@ func (s *session) answer() error {
 	s.answeredAt = s.cfg.Clock.Now()
 	s.status = "in-progress"
 	s.answeredRecordings()
+	s.answeredStreams()
 	s.notifyStatus("answered")
 	s.emit("in-progress", 0)
 	return nil

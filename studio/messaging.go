@@ -34,8 +34,10 @@ type MessageSender interface {
 
 // ConversationHandoff hands a messaging conversation to a TaskRouter
 // workflow (send-to-flex in a messaging execution) and returns the task's
-// fields (sid, assignment_status, …). Nothing implements it yet: without
-// it send-to-flex takes failedToEnqueue.
+// fields (sid, assignment_status, …); attributes hold the widget's
+// (Liquid rendered) with channelType "sms", from (the contact) and to
+// (our number). Package smsdesk implements it; without one send-to-flex
+// takes failedToEnqueue. The execution ends once the task exists.
 type ConversationHandoff interface {
 	CreateTask(ctx context.Context, workflowSid, channel string, attributes map[string]any, priority, timeout int) (map[string]any, error)
 }
@@ -262,6 +264,10 @@ func (r *runner) messagingWidget(st *State) (event string, park bool, err error)
 // errNotRun: the widget cannot run here; it takes its failure transition.
 var errNotRun = errors.New("not run")
 
+// flexHandedOff is send-to-flex's event when a messaging conversation
+// became a task; the execution ends after it.
+const flexHandedOff = "callComplete"
+
 // flexWithoutCall runs send-to-flex in an execution with no call: the
 // conversation goes to TaskRouter (ConversationHandoff) and the execution
 // ends; without one it takes failedToEnqueue.
@@ -288,7 +294,8 @@ func (r *runner) flexWithoutCall(st *State) string {
 		return "failedToEnqueue"
 	}
 	setWidget(cx, st.Name, task)
-	return "callComplete"
+	r.log.Info("studio: conversation handed to Flex", "widget", st.Name, "task_sid", task["sid"])
+	return flexHandedOff
 }
 
 // lookupString reads a nested string from the context.

@@ -214,6 +214,15 @@ func (r *runner) follow(from *State, event, next string) ([]byte, error) {
 		case KindCall:
 			if st.Type == "send-to-flex" && r.ex.CallSid == "" && !r.hungUp {
 				from, event = st, r.flexWithoutCall(st) // a messaging conversation
+				if event == flexHandedOff {
+					// The conversation is Flex's now: the execution ends
+					// there, as on Twilio, whatever the transition says.
+					if err := r.step(fl, from, event, "", cx); err != nil {
+						return nil, err
+					}
+					r.end(describe("widget %q (%s) handed the conversation to Flex", st.Name, st.Type))
+					return twimlDocument(), nil
+				}
 				next = st.Next(event)
 				continue
 			}

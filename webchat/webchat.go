@@ -1,7 +1,8 @@
 // Package webchat is the gateway's web chat: an embeddable page a visitor
 // opens (no install: GET /webchat, or an <iframe> of it), whose
 // conversation becomes a TaskRouter chat task; the agent desktop shows the
-// task and the conversation and replies through Service.Post.
+// task and the conversation, and the agent replies through the shared
+// conversation.Store (the visitor long-polls for the replies).
 //
 // Routes (Service.Handler):
 //
@@ -13,10 +14,9 @@
 //	                                               long-polls up to 25 s for a message after index N
 //
 // A conversation's token (128 random bits) is its visitor's secret.
-// Conversations live in memory; at most Options.MaxConversations are
-// kept (the oldest closed ones are forgotten first; forgetting an open one
-// cancels its task), each with at most MaxMessages messages of at most
-// MaxBody bytes. Starting a chat needs no credentials: put the gateway
+// Conversations live in memory in a conversation.Store (its limits apply:
+// the oldest closed ones are forgotten first; forgetting an open one
+// cancels its task). Starting a chat needs no credentials: put the gateway
 // behind a rate-limiting proxy if /webchat is public.
 //
 // Chats are routed straight into a TaskRouter workflow (Options.WorkflowSID)
@@ -27,7 +27,6 @@ package webchat
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
@@ -37,19 +36,19 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/voxgate/voxgate/conversation"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/taskrouter"
 )
 
-// Limits.
+// Limits (those of package conversation).
 const (
-	DefaultMaxConversations = 1000
-	MaxMessages             = 500
-	MaxBody                 = 4096
+	DefaultMaxConversations = conversation.DefaultMaxConversations
+	MaxMessages             = conversation.MaxMessages
+	MaxBody                 = conversation.MaxBody
 	pollWait                = 25 * time.Second
 )
 
@@ -63,202 +62,81 @@ type Options struct {
 	Tasks       Tasks
 	WorkflowSID string         // where chats are routed
 	Attributes  map[string]any // extra task attributes (e.g. {"queue": "support"})
-	// MaxConversations kept in memory (default DefaultMaxConversations).
+	// Conversations holds the chats (shared with the agent desktop and
+	// the other channels); nil makes one keeping MaxConversations.
+	Conversations *conversation.Store
+	// MaxConversations kept in memory (default DefaultMaxConversations)
+	// when the Service makes its own store.
 	MaxConversations int
 	Logger           *slog.Logger
 }
 
-// Message is one line of a conversation.
-type Message struct {
-	Index  int       `json:"index"`
-	Author string    `json:"author"` // "visitor", an agent's identity, or "system"
-	Body   string    `json:"body"`
-	Date   time.Time `json:"date"`
-}
+// Message and Conversation are package conversation's.
+type (
+	Message      = conversation.Message
+	Conversation = conversation.Conversation
+)
 
-// Conversation is a visitor's chat.
-type Conversation struct {
-	SID      string    `json:"sid"`
-	Name     string    `json:"name"`
-	TaskSID  string    `json:"taskSid"`
-	Closed   bool      `json:"closed"`
-	Messages []Message `json:"messages"`
-	token    string
-	created  time.Time
-	task     interface{ Cancel(reason string) } // the conversation's task
-}
+// Errors.
+var (
+	ErrNoConversation = conversation.ErrNoConversation
+	ErrClosed         = conversation.ErrClosed
+	ErrTooLong        = conversation.ErrTooLong
+)
 
-// Service holds the conversations.
+// Service starts visitors' chats; their conversations live in the
+// conversation store it embeds (Post, Close, ByTask, Changed).
 type Service struct {
-	opts    Options
-	log     *slog.Logger
-	mu      sync.Mutex
-	convs   map[string]*Conversation
-	byTask  map[string]string
-	changed chan struct{} // closed and replaced on every change
+	*conversation.Store
+	opts Options
+	log  *slog.Logger
 }
 
 // New makes a Service.
 func New(opts Options) *Service {
-	if opts.MaxConversations <= 0 {
-		opts.MaxConversations = DefaultMaxConversations
+	if opts.Conversations == nil {
+		opts.Conversations = conversation.NewStore(opts.MaxConversations)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opts: opts, log: opts.Logger, convs: map[string]*Conversation{}, byTask: map[string]string{}, changed: make(chan struct{})}
+	return &Service{Store: opts.Conversations, opts: opts, log: opts.Logger}
 }
 
-// Errors.
-var (
-	ErrNoConversation = errors.New("webchat: no such conversation")
-	ErrClosed         = errors.New("webchat: the conversation is closed")
-	ErrTooLong        = errors.New("webchat: message too long or conversation full")
-)
+// Started is a visitor's new chat.
+type Started struct {
+	SID, TaskSID string
+	token        string
+}
 
 // Start opens a conversation for a visitor and creates its chat task.
-func (s *Service) Start(name string) (*Conversation, error) {
+func (s *Service) Start(name string) (Started, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "Visitor"
 	}
 	if utf8.RuneCountInString(name) > 100 {
-		return nil, ErrTooLong
+		return Started{}, ErrTooLong
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
-	c := &Conversation{SID: sid.New("CH"), Name: name, token: hex.EncodeToString(tok[:]), created: time.Now()}
+	c := Started{SID: sid.New("CH"), token: hex.EncodeToString(tok[:])}
 	facts := map[string]any{"channelType": "web", "conversation_sid": c.SID, "name": name, "from": name}
 	for k, v := range s.opts.Attributes {
 		facts[k] = v
 	}
 	ct, err := s.opts.Tasks.CreateContactTask(taskrouter.ContactParams{WorkflowSID: s.opts.WorkflowSID, Channel: "chat", Facts: facts, Live: "chat " + c.SID})
 	if err != nil {
-		return nil, err
+		return Started{}, err
 	}
-	c.TaskSID, c.task = ct.SID, ct
-	s.mu.Lock()
-	s.prune()
-	s.convs[c.SID] = c
-	s.byTask[c.TaskSID] = c.SID
-	s.appendLocked(c, "system", "Connecting you with an agent…")
-	s.mu.Unlock()
+	c.TaskSID = ct.SID
+	if err := s.Open(conversation.Params{SID: c.SID, Channel: "chat", Name: name, TaskSID: ct.SID, Task: ct, Token: c.token}); err != nil {
+		ct.Cancel("web chat not opened")
+		return Started{}, err
+	}
+	_, _ = s.Post(c.SID, conversation.AuthorSystem, "Connecting you with an agent…")
 	s.log.Info("webchat: conversation started", "conversation_sid", c.SID, "task_sid", c.TaskSID)
 	return c, nil
-}
-
-// prune forgets the oldest conversations beyond the limit, closed first,
-// canceling the task of one still open; s.mu held.
-func (s *Service) prune() {
-	for len(s.convs) >= s.opts.MaxConversations {
-		var victim *Conversation
-		for _, c := range s.convs {
-			if victim == nil || c.Closed && !victim.Closed || c.Closed == victim.Closed && c.created.Before(victim.created) {
-				victim = c
-			}
-		}
-		delete(s.convs, victim.SID)
-		delete(s.byTask, victim.TaskSID)
-		if !victim.Closed && victim.task != nil {
-			victim.task.Cancel("web chat forgotten: too many conversations")
-		}
-	}
-}
-
-// Post adds a message from author.
-func (s *Service) Post(convSID, author, body string) (Message, error) {
-	if len(body) > MaxBody || strings.TrimSpace(body) == "" {
-		return Message{}, ErrTooLong
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.convs[convSID]
-	switch {
-	case c == nil:
-		return Message{}, ErrNoConversation
-	case c.Closed:
-		return Message{}, ErrClosed
-	case len(c.Messages) >= MaxMessages:
-		return Message{}, ErrTooLong
-	}
-	return s.appendLocked(c, author, body), nil
-}
-
-func (s *Service) appendLocked(c *Conversation, author, body string) Message {
-	m := Message{Index: len(c.Messages), Author: author, Body: body, Date: time.Now().UTC()}
-	c.Messages = append(c.Messages, m)
-	s.notifyLocked()
-	return m
-}
-
-func (s *Service) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
-// Close ends a conversation (the agent completed its task).
-func (s *Service) Close(convSID, note string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.convs[convSID]; c != nil && !c.Closed {
-		if note != "" {
-			s.appendLocked(c, "system", note)
-		}
-		c.Closed = true
-		s.notifyLocked()
-	}
-}
-
-// ByTask returns the conversation of a chat task.
-func (s *Service) ByTask(taskSID string) (Conversation, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.convs[s.byTask[taskSID]]
-	if c == nil {
-		return Conversation{}, false
-	}
-	return s.copyLocked(c, 0), true
-}
-
-func (s *Service) copyLocked(c *Conversation, after int) Conversation {
-	out := *c
-	out.Messages = append([]Message(nil), c.Messages[min(max(after, 0), len(c.Messages)):]...)
-	return out
-}
-
-// Changed returns a channel closed at the next change of any conversation.
-func (s *Service) Changed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-
-// messagesAfter waits (up to ctx) until the conversation has a message at
-// index ≥ after or is closed.
-func (s *Service) messagesAfter(ctx context.Context, convSID string, after int) (Conversation, error) {
-	for {
-		s.mu.Lock()
-		c := s.convs[convSID]
-		if c == nil {
-			s.mu.Unlock()
-			return Conversation{}, ErrNoConversation
-		}
-		if len(c.Messages) > after || c.Closed {
-			out := s.copyLocked(c, after)
-			s.mu.Unlock()
-			return out, nil
-		}
-		ch := s.changed
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			s.mu.Lock()
-			out := s.copyLocked(c, after)
-			s.mu.Unlock()
-			return out, nil
-		}
-	}
 }
 
 //go:embed assets
@@ -313,13 +191,7 @@ func (s *Service) serveStart(w http.ResponseWriter, r *http.Request) {
 
 // authorized checks the conversation's token in constant time.
 func (s *Service) authorized(r *http.Request) bool {
-	s.mu.Lock()
-	c := s.convs[r.PathValue("sid")]
-	s.mu.Unlock()
-	if c == nil {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Chat-Token")), []byte(c.token)) == 1
+	return s.Authorized(r.PathValue("sid"), r.Header.Get("X-Chat-Token"))
 }
 
 func (s *Service) servePost(w http.ResponseWriter, r *http.Request) {
@@ -351,7 +223,7 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
 	ctx, cancel := context.WithTimeout(r.Context(), pollWait)
 	defer cancel()
-	c, err := s.messagesAfter(ctx, r.PathValue("sid"), after)
+	c, err := s.MessagesAfter(ctx, r.PathValue("sid"), after)
 	if err != nil {
 		jsonError(w, http.StatusNotFound, "no such conversation")
 		return

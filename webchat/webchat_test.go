@@ -53,7 +53,7 @@ func TestConversationRules(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got, err := s.messagesAfter(ctx, c.SID, 0)
+	got, err := s.MessagesAfter(ctx, c.SID, 0)
 	if err != nil || !got.Closed || got.Messages[len(got.Messages)-1].Body != "bye" {
 		t.Errorf("closed conversation %+v, %v", got, err)
 	}

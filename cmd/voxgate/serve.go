@@ -83,10 +83,12 @@ type gateway struct {
 	protect    *protectionMetrics
 	mux        *http.ServeMux
 	http       http.Handler
+	streams    *mediaStreams
 	taskRouter *taskrouter.Router
 	console    *consoleWiring // /console and its call events
 	trDefaults taskrouter.DefaultIDs
-	closers    []func() // run last first by close
+	desk       deskParts // the desktop's conversations: web chat and SMS handed to Flex
+	closers    []func()  // run last first by close
 }
 
 // build makes the gateway's parts in dependency order: each is made from
@@ -126,6 +128,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 		return nil, err
 	}
 	g.metrics.serving(g.sip)
+	g.streams = newMediaStreams(cfg, g.metrics.m) // media streams and speech recognition: wire_streams.go
 	events := &callEvents{}
 	events.subscribe(g.metrics.callEvent)
 	events.subscribe(cdr.event)
@@ -135,7 +138,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: []any{tr}, // <Enqueue workflowSid>: TaskRouter
+		services: append([]any{tr}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; streams, speech
 		console:  g.console,
 	}); err != nil {
 		return nil, err
@@ -154,6 +157,8 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	// Studio's messaging flows: the executor is made first, the messenger
 	// is given the engine once it exists.
 	messenger := &flowMessenger{}
+	g.desk = newDeskParts(tr, messenger, log)
+	g.closers = append(g.closers, g.desk.sms.Close)
 	if err := g.buildFlows(cfg, db, calls, messenger, fns); err != nil {
 		return nil, err
 	}
@@ -161,7 +166,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	g.closers = append(g.closers, recoverAtStart(ctx, cfg, db, dirs.recordings, g.flows, journal, g.policy.Client(0), log)) // before any call is taken
 	g.closers = append(g.closers, startRetention(cfg, db, log))                                                             // storage.retention
 	events.subscribe(endFlowExecutions(g.flows, cdr))
-	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, messenger, g.policy.Client(0), log)
+	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
 	g.http = g.httpHandler(db, calls, queues, dirs)
@@ -270,6 +275,7 @@ func (g *gateway) buildFlows(cfg config.Config, db *store.SQLite, calls *callCon
 		Calls:       &flowCalls{c: calls},
 		Recordings:  &flowRecorder{engine: calls.engine, accountSID: cfg.Account.SID},
 		Messages:    messenger,
+		Handoff:     g.desk.sms, // send-to-flex in messaging flows
 		HTTPClient:  g.policy.Client(0),
 		FunctionURL: (&functionURLs{m: fns}).url,
 		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: g.log,
@@ -308,6 +314,7 @@ func (e *callEvents) publish(ev ivr.Event) {
 func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queue.Manager, dirs storageDirs) http.Handler {
 	cfg := g.cfg
 	apiHandler := api.NewHandler(api.Options{
+		Streams:       g.streams,
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
@@ -328,7 +335,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := g.mux
-	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, cfg, g.log)
+	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.log)
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
 		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
 	chatWidget := chats.Handler()

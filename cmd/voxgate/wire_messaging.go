@@ -36,10 +36,12 @@ func (s *sipTransportSlot) SendMessage(ctx context.Context, m sip.OutboundMessag
 }
 
 // newMessaging builds the engine from the trunks with a messaging
-// transport and the numbers' sms_* keys; Studio flows run messages, and
+// transport and the numbers' sms_* keys; Studio flows run messages
+// (through inbound, which sends a conversation handed to Flex to the
+// desktop instead), and
 // webhooks and status callbacks go through httpClient (the outbound
 // HTTP policy).
-func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows *studio.Executor, sender *flowMessenger,
+func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]string, flows *studio.Executor, inbound messaging.FlowRunner, sender *flowMessenger,
 	httpClient *http.Client, log *slog.Logger) *gatewayMessaging {
 	g := &gatewayMessaging{flows: flows}
 	var transports []messaging.Transport
@@ -74,7 +76,7 @@ func newMessaging(cfg config.Config, db store.MessageStore, flowSIDs map[string]
 	}
 	g.svc = messaging.New(messaging.Options{
 		AccountSID: cfg.Account.SID, AuthToken: cfg.Account.AuthToken, PublicURL: cfg.HTTP.PublicURL,
-		Store: db, Transports: transports, Flows: flows, Workers: cfg.Messaging.Workers, HTTPClient: httpClient,
+		Store: db, Transports: transports, Flows: inbound, Workers: cfg.Messaging.Workers, HTTPClient: httpClient,
 		Failed: func(ctx context.Context, m store.Message) {
 			if err := flows.MessageFailed(ctx, m.SID, m.Status, m.ErrorCode); err != nil {
 				log.Error("messaging: telling Studio a message failed", "message_sid", m.SID, "error", err)

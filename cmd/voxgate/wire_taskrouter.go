@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/conversation"
 	"github.com/voxgate/voxgate/desk"
 	"github.com/voxgate/voxgate/store"
 	"github.com/voxgate/voxgate/taskrouter"
@@ -40,8 +41,9 @@ func newTaskRouter(ctx context.Context, cfg config.Config, db *store.SQLite, log
 }
 
 // newDesk makes the web chat service (/webchat) and the agents'
-// TaskRouter desktop on the default workspace.
-func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, cfg config.Config, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
+// TaskRouter desktop on the default workspace; convs holds the
+// conversations of both (web chats and SMS handed to Flex).
+func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
 	wf := cfg.WebChat.Workflow
 	if wf == "" {
 		wf = ids.WorkflowSID
@@ -50,8 +52,8 @@ func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, cfg config.Config
 	if cfg.WebChat.Queue != "" {
 		attrs["queue"] = cfg.WebChat.Queue
 	}
-	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Logger: log.With("component", "webchat")})
-	return chats, deskAdapter{desk.New(tr, chats, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
+	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Conversations: convs, Logger: log.With("component", "webchat")})
+	return chats, deskAdapter{desk.New(tr, convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
 }
 
 // deskAdapter fits *desk.Desk to web.TaskDesk.

@@ -1,5 +1,6 @@
-// Voxgate agent desktop: TaskRouter reservations on every channel, chat
-// conversations, wrap-up and complete. Draws the "desk" messages the
+// Voxgate agent desktop: TaskRouter reservations on every channel, the
+// conversations of chat and SMS tasks (the contact writes as "visitor" on
+// web chat, "contact" on SMS), wrap-up and complete. Draws the "desk" messages the
 // gateway sends (see package web, doc.go) and sends "task" requests.
 'use strict';
 
@@ -39,7 +40,7 @@
     const c = t.conversation;
     const list = el('ol', { class: 'messages' });
     for (const m of c.messages) {
-      list.append(el('li', { class: 'msg ' + (m.author === 'visitor' ? 'visitor' : m.author === 'system' ? 'system' : 'agent'), dataset: { author: m.author } },
+      list.append(el('li', { class: 'msg ' + (m.author === 'visitor' || m.author === 'contact' ? 'visitor' : m.author === 'system' ? 'system' : 'agent'), dataset: { author: m.author } },
         (m.author === 'system' ? '' : m.author + ': ') + m.body));
     }
     const box = el('div', { class: 'conversation', dataset: { conversation: c.sid } }, list);
