@@ -104,6 +104,12 @@ func flowParams(c Conversation, m Message) url.Values {
 	}
 }
 
+// IsVisitor reports whether address is a web chat visitor's identity
+// (see Identity).
+func IsVisitor(address string) bool {
+	return strings.HasPrefix(address, "webchat_") && sid.Valid("CH", "CH"+strings.TrimPrefix(address, "webchat_"))
+}
+
 // IsChat reports whether a flow's channel address (flow.channel.address,
 // a send-message widget's from) is an open web chat in convs.
 func IsChat(convs *conversation.Store, address string) bool {

@@ -65,6 +65,9 @@ func TestWebchatFlowUntilHandoff(t *testing.T) {
 	if !IsChat(convs, c.SID) || IsChat(convs, "+15550001111") {
 		t.Error("IsChat")
 	}
+	if !IsVisitor(Identity(c.SID)) || IsVisitor("+15550001111") || IsVisitor("webchat_x") {
+		t.Error("IsVisitor")
+	}
 	if err := convs.Attach(c.SID, "WT1", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,11 @@ func (g *gateway) webchatFlow() chatFlow {
 func isFlowSID(f string) bool { return strings.HasPrefix(f, "FW") && len(f) == 34 }
 
 // channelMessenger sends a Studio widget's message on its channel: to
-// the web chat when the flow's channel address (the widget's from) is an
-// open chat conversation, else as SMS through the messaging engine.
+// the web chat when the flow's channel address (the widget's from) is a
+// chat conversation or the widget writes to a visitor, else as SMS
+// through the messaging engine. A chat that is gone (closed, forgotten,
+// or lost in a restart while its execution waited for a reply) fails the
+// widget with 81011; nothing goes out as SMS.
 type channelMessenger struct {
 	sms   studio.MessageSender
 	convs *conversation.Store
@@ -44,7 +47,7 @@ type channelMessenger struct {
 
 // SendMessage implements studio.MessageSender.
 func (c channelMessenger) SendMessage(ctx context.Context, m studio.OutgoingMessage) (map[string]any, error) {
-	if webchat.IsChat(c.convs, m.From) {
+	if webchat.IsChat(c.convs, m.From) || webchat.IsVisitor(m.To) {
 		return webchat.SendFlowMessage(c.convs, m.From, m.To, m.Body)
 	}
 	return c.sms.SendMessage(ctx, m)
