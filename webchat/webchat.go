@@ -63,8 +63,8 @@ type Tasks interface {
 // Options configure a Service.
 type Options struct {
 	Tasks       Tasks
-	WorkflowSID string         // where chats are routed
-	Attributes  map[string]any // extra task attributes (e.g. {"queue": "support"})
+	WorkflowSID string         // where chats are routed (without a FlowSID)
+	Attributes  map[string]any // extra task attributes (e.g. {"queue": "support"}; without a FlowSID)
 	// Conversations holds the chats (shared with the agent desktop and
 	// the other channels); nil makes one keeping MaxConversations.
 	Conversations *conversation.Store
