@@ -1,8 +1,6 @@
 package taskrouter
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +59,7 @@ func (r *Router) Activities(wsSID string) ([]Activity, error) {
 	if err != nil {
 		return nil, err
 	}
-	return oldestFirst(ws.activities, func(a Activity) (time.Time, string) { return a.Created, a.SID }), nil
+	return copies(sortedActivities(ws)), nil
 }
 
 // UpdateActivity renames an activity.
@@ -160,7 +158,7 @@ func (r *Router) TaskChannels(wsSID string) ([]TaskChannel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return oldestFirst(ws.channels, func(c TaskChannel) (time.Time, string) { return c.Created, c.SID }), nil
+	return copies(oldestFirst(ws.channels, func(c *TaskChannel) (time.Time, string) { return c.Created, c.SID })), nil
 }
 
 // UpdateTaskChannel renames a channel or switches channel-optimized routing.
@@ -600,10 +598,5 @@ func (r *Router) WorkspaceStatistics(wsSID string) (WorkspaceStats, error) {
 }
 
 func sortedActivities(ws *workspace) []*Activity {
-	out := make([]*Activity, 0, len(ws.activities))
-	for _, a := range ws.activities {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *Activity) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.SID, b.SID)) })
-	return out
+	return oldestFirst(ws.activities, func(a *Activity) (time.Time, string) { return a.Created, a.SID })
 }

@@ -199,14 +199,27 @@ func (r *Router) dropWorkspace(ws *workspace) {
 	r.forget(sids...)
 }
 
-// oldestFirst copies a map's records, oldest first, then by SID.
-func oldestFirst[T any](m map[string]*T, key func(T) (time.Time, string)) []T {
-	out := make([]T, 0, len(m))
+// oldestFirst lists a map's records by creation time, oldest first, then
+// by SID.
+func oldestFirst[T any](m map[string]*T, key func(*T) (time.Time, string)) []*T {
+	out := make([]*T, 0, len(m))
 	for _, x := range m {
-		out = append(out, *x)
+		out = append(out, x)
 	}
-	newestFirst(out, key)
-	reverse(out)
+	slices.SortFunc(out, func(a, b *T) int {
+		ta, sa := key(a)
+		tb, sb := key(b)
+		return cmp.Or(ta.Compare(tb), cmp.Compare(sa, sb))
+	})
+	return out
+}
+
+// copies copies the records ps points to.
+func copies[T any](ps []*T) []T {
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
 	return out
 }
 
