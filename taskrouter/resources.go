@@ -476,13 +476,11 @@ func (r *Router) Workflows(wsSID, friendlyName string) ([]Workflow, error) {
 		return nil, err
 	}
 	var out []Workflow
-	for _, wf := range ws.workflows {
+	for _, wf := range oldestFirst(ws.workflows, func(w *workflow) (time.Time, string) { return w.Created, w.SID }) {
 		if friendlyName == "" || wf.FriendlyName == friendlyName {
 			out = append(out, wf.Workflow)
 		}
 	}
-	newestFirst(out, func(w Workflow) (time.Time, string) { return w.Created, w.SID })
-	reverse(out)
 	return out, nil
 }
 
