@@ -46,33 +46,33 @@ func (m *Manager) APIHandler() http.Handler {
 	h("GET "+s+"/{svc}", fetch(m, m.serviceOf, m.serviceJSON))
 	h("POST "+s+"/{svc}", m.updateService)
 	h("DELETE "+s+"/{svc}", m.deleteService)
-	h("GET "+s+"/{svc}/Environments", m.listEnvironments)
+	h("GET "+s+"/{svc}/Environments", list(m, "environments", m.serviceOf, m.environmentsOf))
 	h("POST "+s+"/{svc}/Environments", m.createEnvironment)
 	h("GET "+s+"/{svc}/Environments/{env}", fetch(m, m.environment, m.envJSON))
 	h("DELETE "+s+"/{svc}/Environments/{env}", m.deleteEnvironment)
-	h("GET "+s+"/{svc}/Environments/{env}/Variables", m.listVariables)
+	h("GET "+s+"/{svc}/Environments/{env}/Variables", list(m, "variables", m.environment, m.variablesOf))
 	h("POST "+s+"/{svc}/Environments/{env}/Variables", m.createVariable)
 	h("GET "+s+"/{svc}/Environments/{env}/Variables/{v}", fetch(m, m.variable, m.variableJSON))
 	h("POST "+s+"/{svc}/Environments/{env}/Variables/{v}", m.updateVariable)
 	h("DELETE "+s+"/{svc}/Environments/{env}/Variables/{v}", m.deleteVariable)
-	h("GET "+s+"/{svc}/Environments/{env}/Deployments", m.listDeployments)
+	h("GET "+s+"/{svc}/Environments/{env}/Deployments", list(m, "deployments", m.environment, m.deploymentsOf))
 	h("POST "+s+"/{svc}/Environments/{env}/Deployments", m.createDeployment)
 	h("GET "+s+"/{svc}/Environments/{env}/Deployments/{d}", fetch(m, m.deployment, m.deploymentJSON))
 	h("GET "+s+"/{svc}/Environments/{env}/Logs", m.listLogs)
 	h("GET "+s+"/{svc}/Environments/{env}/Logs/{log}", m.fetchLog)
 	for _, kind := range []string{kindFunction, kindAsset} {
 		base := s + "/{svc}/" + collection(kind)
-		h("GET "+base, m.listResources(kind))
+		h("GET "+base, list(m, strings.ToLower(collection(kind)), m.serviceOf, m.resourcesOf(kind)))
 		h("POST "+base, m.createResource(kind))
 		h("GET "+base+"/{res}", fetch(m, m.resourceOf(kind), m.resourceJSON))
 		h("POST "+base+"/{res}", m.updateResource(kind))
 		h("DELETE "+base+"/{res}", m.deleteResource(kind))
-		h("GET "+base+"/{res}/Versions", m.listVersions(kind))
+		h("GET "+base+"/{res}/Versions", list(m, versionsKey(kind), m.resourceOf(kind), m.versionsOf))
 		h("POST "+base+"/{res}/Versions", m.uploadVersion(kind))
 		h("GET "+base+"/{res}/Versions/{ver}", fetch(m, m.versionOf(kind), m.versionJSON))
 	}
 	h("GET "+s+"/{svc}/Functions/{res}/Versions/{ver}/Content", m.fetchVersionContent)
-	h("GET "+s+"/{svc}/Builds", m.listBuilds)
+	h("GET "+s+"/{svc}/Builds", list(m, "builds", m.serviceOf, m.buildsOf))
 	h("POST "+s+"/{svc}/Builds", m.createBuild)
 	h("GET "+s+"/{svc}/Builds/{b}", fetch(m, m.build1, m.buildJSON))
 	h("DELETE "+s+"/{svc}/Builds/{b}", m.deleteBuild)
@@ -161,15 +161,22 @@ func (m *Manager) writeList(w http.ResponseWriter, r *http.Request, key string, 
 	return nil
 }
 
-// list writes one page of the items found under the read lock.
-func (m *Manager) list(w http.ResponseWriter, r *http.Request, key string, find func() ([]map[string]any, error)) error {
-	m.mu.RLock()
-	items, err := find()
-	m.mu.RUnlock()
-	if err != nil {
-		return err
+// list answers a GET of the collection key: under the read lock, parent
+// resolves what the request's path names and members lists what it holds.
+func list[P any](m *Manager, key string, parent func(*http.Request) (P, error), members func(P) []map[string]any) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		m.mu.RLock()
+		p, err := parent(r)
+		var items []map[string]any
+		if err == nil {
+			items = members(p)
+		}
+		m.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		return m.writeList(w, r, key, items)
 	}
-	return m.writeList(w, r, key, items)
 }
 
 // listed is the JSON of the values of mp that keep accepts, oldest first
@@ -268,10 +275,11 @@ func (m *Manager) serviceOf(r *http.Request) (*Service, error) {
 }
 
 func (m *Manager) listServices(w http.ResponseWriter, r *http.Request) error {
-	return m.list(w, r, "services", func() ([]map[string]any, error) {
-		all := func(*Service) bool { return true }
-		return listed(m.services, func(s *Service) time.Time { return s.DateCreated }, all, m.serviceJSON), nil
-	})
+	m.mu.RLock()
+	all := func(*Service) bool { return true }
+	items := listed(m.services, func(s *Service) time.Time { return s.DateCreated }, all, m.serviceJSON)
+	m.mu.RUnlock()
+	return m.writeList(w, r, "services", items)
 }
 
 var uniqueNamePattern = func(s string) bool {
@@ -468,15 +476,10 @@ func (m *Manager) environment(r *http.Request) (*Environment, error) {
 	return e, err
 }
 
-func (m *Manager) listEnvironments(w http.ResponseWriter, r *http.Request) error {
-	return m.list(w, r, "environments", func() ([]map[string]any, error) {
-		s, _, err := m.scope(r)
-		if err != nil {
-			return nil, err
-		}
-		return listed(m.envs, func(e *Environment) time.Time { return e.DateCreated },
-			func(e *Environment) bool { return e.ServiceSID == s.SID }, m.envJSON), nil
-	})
+// environmentsOf is the JSON of a service's environments (caller holds m.mu).
+func (m *Manager) environmentsOf(s *Service) []map[string]any {
+	return listed(m.envs, func(e *Environment) time.Time { return e.DateCreated },
+		func(e *Environment) bool { return e.ServiceSID == s.SID }, m.envJSON)
 }
 
 func (m *Manager) createEnvironment(w http.ResponseWriter, r *http.Request) error {
@@ -553,15 +556,10 @@ func (m *Manager) variableJSON(v *Variable) map[string]any {
 		"url": m.serviceURL(v.ServiceSID) + "/Environments/" + v.EnvironmentSID + "/Variables/" + v.SID}
 }
 
-func (m *Manager) listVariables(w http.ResponseWriter, r *http.Request) error {
-	return m.list(w, r, "variables", func() ([]map[string]any, error) {
-		e, err := m.environment(r)
-		if err != nil {
-			return nil, err
-		}
-		return listed(m.variables, func(v *Variable) time.Time { return v.DateCreated },
-			func(v *Variable) bool { return v.EnvironmentSID == e.SID }, m.variableJSON), nil
-	})
+// variablesOf is the JSON of an environment's variables (caller holds m.mu).
+func (m *Manager) variablesOf(e *Environment) []map[string]any {
+	return listed(m.variables, func(v *Variable) time.Time { return v.DateCreated },
+		func(v *Variable) bool { return v.EnvironmentSID == e.SID }, m.variableJSON)
 }
 
 func checkVariable(key, value string) error {
@@ -695,15 +693,10 @@ func (m *Manager) deploymentJSON(d *Deployment) map[string]any {
 		"url": m.serviceURL(d.ServiceSID) + "/Environments/" + d.EnvironmentSID + "/Deployments/" + d.SID}
 }
 
-func (m *Manager) listDeployments(w http.ResponseWriter, r *http.Request) error {
-	return m.list(w, r, "deployments", func() ([]map[string]any, error) {
-		e, err := m.environment(r)
-		if err != nil {
-			return nil, err
-		}
-		return listed(m.deployments, func(d *Deployment) time.Time { return d.DateCreated },
-			func(d *Deployment) bool { return d.EnvironmentSID == e.SID }, m.deploymentJSON), nil
-	})
+// deploymentsOf is the JSON of an environment's deployments (caller holds m.mu).
+func (m *Manager) deploymentsOf(e *Environment) []map[string]any {
+	return listed(m.deployments, func(d *Deployment) time.Time { return d.DateCreated },
+		func(d *Deployment) bool { return d.EnvironmentSID == e.SID }, m.deploymentJSON)
 }
 
 // createDeployment makes a completed build live in the environment once
@@ -776,12 +769,8 @@ func (m *Manager) deployment(r *http.Request) (*Deployment, error) {
 
 func (m *Manager) resourceJSON(x *Resource) map[string]any {
 	u := m.serviceURL(x.ServiceSID) + "/" + collection(x.Kind) + "/" + x.SID
-	link := "asset_versions"
-	if x.Kind == kindFunction {
-		link = "function_versions"
-	}
 	return map[string]any{"sid": x.SID, "account_sid": m.opts.AccountSID, "service_sid": x.ServiceSID, "friendly_name": x.FriendlyName,
-		"date_created": iso(x.DateCreated), "date_updated": iso(x.DateUpdated), "url": u, "links": map[string]string{link: u + "/Versions"}}
+		"date_created": iso(x.DateCreated), "date_updated": iso(x.DateUpdated), "url": u, "links": map[string]string{versionsKey(x.Kind): u + "/Versions"}}
 }
 
 // resourceOf resolves {svc} and {res} of a kind (caller holds m.mu).
@@ -801,16 +790,12 @@ func (m *Manager) resource(r *http.Request, kind string) (*Resource, error) {
 	return x, nil
 }
 
-func (m *Manager) listResources(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return m.list(w, r, strings.ToLower(collection(kind)), func() ([]map[string]any, error) {
-			s, _, err := m.scope(r)
-			if err != nil {
-				return nil, err
-			}
-			return listed(m.resources, func(x *Resource) time.Time { return x.DateCreated },
-				func(x *Resource) bool { return x.ServiceSID == s.SID && x.Kind == kind }, m.resourceJSON), nil
-		})
+// resourcesOf lists the JSON of a service's functions or assets (caller
+// holds m.mu).
+func (m *Manager) resourcesOf(kind string) func(*Service) []map[string]any {
+	return func(s *Service) []map[string]any {
+		return listed(m.resources, func(x *Resource) time.Time { return x.DateCreated },
+			func(x *Resource) bool { return x.ServiceSID == s.SID && x.Kind == kind }, m.resourceJSON)
 	}
 }
 
@@ -898,21 +883,19 @@ func (m *Manager) versionJSON(v *Version) map[string]any {
 	return out
 }
 
-func (m *Manager) listVersions(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		key := "asset_versions"
-		if kind == kindFunction {
-			key = "function_versions"
-		}
-		return m.list(w, r, key, func() ([]map[string]any, error) {
-			x, err := m.resource(r, kind)
-			if err != nil {
-				return nil, err
-			}
-			return listed(m.versions, func(v *Version) time.Time { return v.DateCreated },
-				func(v *Version) bool { return v.ResourceSID == x.SID }, m.versionJSON), nil
-		})
+// versionsKey names a function's or an asset's versions (list key and link).
+func versionsKey(kind string) string {
+	if kind == kindFunction {
+		return "function_versions"
 	}
+	return "asset_versions"
+}
+
+// versionsOf is the JSON of a function's or an asset's versions (caller
+// holds m.mu).
+func (m *Manager) versionsOf(x *Resource) []map[string]any {
+	return listed(m.versions, func(v *Version) time.Time { return v.DateCreated },
+		func(v *Version) bool { return v.ResourceSID == x.SID }, m.versionJSON)
 }
 
 // uploadVersion stores a new Version from a multipart upload (fields Path
@@ -1049,15 +1032,10 @@ func (m *Manager) build1(r *http.Request) (*Build, error) {
 	return b, nil
 }
 
-func (m *Manager) listBuilds(w http.ResponseWriter, r *http.Request) error {
-	return m.list(w, r, "builds", func() ([]map[string]any, error) {
-		s, _, err := m.scope(r)
-		if err != nil {
-			return nil, err
-		}
-		return listed(m.builds, func(b *Build) time.Time { return b.DateCreated },
-			func(b *Build) bool { return b.ServiceSID == s.SID }, m.buildJSON), nil
-	})
+// buildsOf is the JSON of a service's builds (caller holds m.mu).
+func (m *Manager) buildsOf(s *Service) []map[string]any {
+	return listed(m.builds, func(b *Build) time.Time { return b.DateCreated },
+		func(b *Build) bool { return b.ServiceSID == s.SID }, m.buildJSON)
 }
 
 func (m *Manager) createBuild(w http.ResponseWriter, r *http.Request) error {
