@@ -362,48 +362,19 @@ func (m *Manager) deleteService(w http.ResponseWriter, r *http.Request) error {
 		m.mu.Unlock()
 		return err
 	}
-	var sids []string
+	sids := dropWhere(m.envs, func(e *Environment) bool { return e.ServiceSID == s.SID })
 	var retired []*liveEnv
-	del := func(owned bool, sid string) bool {
-		if owned {
-			sids = append(sids, sid)
-		}
-		return owned
-	}
-	for k, v := range m.envs {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.envs, k)
-			if l := m.live[k]; l != nil {
-				retired = append(retired, l)
-				delete(m.live, k)
-			}
+	for _, k := range sids {
+		if l := m.live[k]; l != nil {
+			retired = append(retired, l)
+			delete(m.live, k)
 		}
 	}
-	for k, v := range m.resources {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.resources, k)
-		}
-	}
-	for k, v := range m.versions {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.versions, k)
-		}
-	}
-	for k, v := range m.builds {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.builds, k)
-		}
-	}
-	for k, v := range m.deployments {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.deployments, k)
-		}
-	}
-	for k, v := range m.variables {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.variables, k)
-		}
-	}
+	sids = append(sids, dropWhere(m.resources, func(x *Resource) bool { return x.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.versions, func(v *Version) bool { return v.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.builds, func(b *Build) bool { return b.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.deployments, func(d *Deployment) bool { return d.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.variables, func(v *Variable) bool { return v.ServiceSID == s.SID })...)
 	delete(m.services, s.SID)
 	sids = append(sids, s.SID)
 	m.mu.Unlock()
@@ -524,18 +495,8 @@ func (m *Manager) deleteEnvironment(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	sids := []string{e.SID}
-	for k, v := range m.variables {
-		if v.EnvironmentSID == e.SID {
-			delete(m.variables, k)
-			sids = append(sids, k)
-		}
-	}
-	for k, v := range m.deployments {
-		if v.EnvironmentSID == e.SID {
-			delete(m.deployments, k)
-			sids = append(sids, k)
-		}
-	}
+	sids = append(sids, dropWhere(m.variables, func(v *Variable) bool { return v.EnvironmentSID == e.SID })...)
+	sids = append(sids, dropWhere(m.deployments, func(d *Deployment) bool { return d.EnvironmentSID == e.SID })...)
 	delete(m.envs, e.SID)
 	l := m.live[e.SID]
 	delete(m.live, e.SID)
@@ -1099,6 +1060,19 @@ func (m *Manager) deleteBuild(w http.ResponseWriter, r *http.Request) error {
 	m.forget(r.Context(), b.SID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// dropWhere deletes the values of mp that match and returns their keys
+// (the SIDs).
+func dropWhere[T any](mp map[string]*T, match func(*T) bool) []string {
+	var sids []string
+	for k, v := range mp {
+		if match(v) {
+			delete(mp, k)
+			sids = append(sids, k)
+		}
+	}
+	return sids
 }
 
 // sortedBy lists a map's values oldest first (then by key, the SID).
