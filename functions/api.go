@@ -43,40 +43,40 @@ func (m *Manager) APIHandler() http.Handler {
 	const s = "/v1/Services"
 	h("GET "+s, m.listServices)
 	h("POST "+s, m.createService)
-	h("GET "+s+"/{svc}", m.fetchService)
+	h("GET "+s+"/{svc}", fetch(m, m.serviceOf, m.serviceJSON))
 	h("POST "+s+"/{svc}", m.updateService)
 	h("DELETE "+s+"/{svc}", m.deleteService)
-	h("GET "+s+"/{svc}/Environments", m.listEnvironments)
+	h("GET "+s+"/{svc}/Environments", list(m, "environments", m.serviceOf, m.environmentsOf))
 	h("POST "+s+"/{svc}/Environments", m.createEnvironment)
-	h("GET "+s+"/{svc}/Environments/{env}", m.fetchEnvironment)
+	h("GET "+s+"/{svc}/Environments/{env}", fetch(m, m.environment, m.envJSON))
 	h("DELETE "+s+"/{svc}/Environments/{env}", m.deleteEnvironment)
-	h("GET "+s+"/{svc}/Environments/{env}/Variables", m.listVariables)
+	h("GET "+s+"/{svc}/Environments/{env}/Variables", list(m, "variables", m.environment, m.variablesOf))
 	h("POST "+s+"/{svc}/Environments/{env}/Variables", m.createVariable)
-	h("GET "+s+"/{svc}/Environments/{env}/Variables/{v}", m.fetchVariable)
+	h("GET "+s+"/{svc}/Environments/{env}/Variables/{v}", fetch(m, m.variable, m.variableJSON))
 	h("POST "+s+"/{svc}/Environments/{env}/Variables/{v}", m.updateVariable)
 	h("DELETE "+s+"/{svc}/Environments/{env}/Variables/{v}", m.deleteVariable)
-	h("GET "+s+"/{svc}/Environments/{env}/Deployments", m.listDeployments)
+	h("GET "+s+"/{svc}/Environments/{env}/Deployments", list(m, "deployments", m.environment, m.deploymentsOf))
 	h("POST "+s+"/{svc}/Environments/{env}/Deployments", m.createDeployment)
-	h("GET "+s+"/{svc}/Environments/{env}/Deployments/{d}", m.fetchDeployment)
+	h("GET "+s+"/{svc}/Environments/{env}/Deployments/{d}", fetch(m, m.deployment, m.deploymentJSON))
 	h("GET "+s+"/{svc}/Environments/{env}/Logs", m.listLogs)
 	h("GET "+s+"/{svc}/Environments/{env}/Logs/{log}", m.fetchLog)
 	for _, kind := range []string{kindFunction, kindAsset} {
 		base := s + "/{svc}/" + collection(kind)
-		h("GET "+base, m.listResources(kind))
+		h("GET "+base, list(m, strings.ToLower(collection(kind)), m.serviceOf, m.resourcesOf(kind)))
 		h("POST "+base, m.createResource(kind))
-		h("GET "+base+"/{res}", m.fetchResource(kind))
+		h("GET "+base+"/{res}", fetch(m, m.resourceOf(kind), m.resourceJSON))
 		h("POST "+base+"/{res}", m.updateResource(kind))
 		h("DELETE "+base+"/{res}", m.deleteResource(kind))
-		h("GET "+base+"/{res}/Versions", m.listVersions(kind))
+		h("GET "+base+"/{res}/Versions", list(m, versionsKey(kind), m.resourceOf(kind), m.versionsOf))
 		h("POST "+base+"/{res}/Versions", m.uploadVersion(kind))
-		h("GET "+base+"/{res}/Versions/{ver}", m.fetchVersion(kind))
+		h("GET "+base+"/{res}/Versions/{ver}", fetch(m, m.versionOf(kind), m.versionJSON))
 	}
 	h("GET "+s+"/{svc}/Functions/{res}/Versions/{ver}/Content", m.fetchVersionContent)
-	h("GET "+s+"/{svc}/Builds", m.listBuilds)
+	h("GET "+s+"/{svc}/Builds", list(m, "builds", m.serviceOf, m.buildsOf))
 	h("POST "+s+"/{svc}/Builds", m.createBuild)
-	h("GET "+s+"/{svc}/Builds/{b}", m.fetchBuild)
+	h("GET "+s+"/{svc}/Builds/{b}", fetch(m, m.build1, m.buildJSON))
 	h("DELETE "+s+"/{svc}/Builds/{b}", m.deleteBuild)
-	h("GET "+s+"/{svc}/Builds/{b}/Status", m.fetchBuildStatus)
+	h("GET "+s+"/{svc}/Builds/{b}/Status", fetch(m, m.build1, m.buildStatusJSON))
 	return mux
 }
 
@@ -161,6 +161,59 @@ func (m *Manager) writeList(w http.ResponseWriter, r *http.Request, key string, 
 	return nil
 }
 
+// list answers a GET of the collection key: under the read lock, parent
+// resolves what the request's path names and members lists what it holds.
+func list[P any](m *Manager, key string, parent func(*http.Request) (P, error), members func(P) []map[string]any) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		m.mu.RLock()
+		p, err := parent(r)
+		var items []map[string]any
+		if err == nil {
+			items = members(p)
+		}
+		m.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		return m.writeList(w, r, key, items)
+	}
+}
+
+// listed is the JSON of the values of mp that keep accepts, oldest first
+// (caller holds m.mu).
+func listed[T any](mp map[string]*T, created func(*T) time.Time, keep func(*T) bool, toJSON func(*T) map[string]any) []map[string]any {
+	var items []map[string]any
+	for _, x := range sortedBy(mp, created) {
+		if keep(x) {
+			items = append(items, toJSON(x))
+		}
+	}
+	return items
+}
+
+// fetch answers a GET of the one item find resolves, under the read lock.
+func fetch[T any](m *Manager, find func(*http.Request) (*T, error), toJSON func(*T) map[string]any) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		x, err := find(r)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, toJSON(x))
+		return nil
+	}
+}
+
+// friendlyName is a request's required FriendlyName.
+func friendlyName(f url.Values) (string, error) {
+	name := f.Get("FriendlyName")
+	if name == "" || utf8.RuneCountInString(name) > 255 {
+		return "", badRequest("FriendlyName is required (up to 255 characters)")
+	}
+	return name, nil
+}
+
 // form parses a request's parameters (form or multipart).
 func form(r *http.Request) (url.Values, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
@@ -212,12 +265,19 @@ func (m *Manager) service(key string) *Service {
 	return nil
 }
 
+// serviceOf resolves {svc} (caller holds m.mu).
+func (m *Manager) serviceOf(r *http.Request) (*Service, error) {
+	s := m.service(r.PathValue("svc"))
+	if s == nil {
+		return nil, notFound(r.URL.Path)
+	}
+	return s, nil
+}
+
 func (m *Manager) listServices(w http.ResponseWriter, r *http.Request) error {
 	m.mu.RLock()
-	var items []map[string]any
-	for _, s := range sortedBy(m.services, func(s *Service) time.Time { return s.DateCreated }) {
-		items = append(items, m.serviceJSON(s))
-	}
+	all := func(*Service) bool { return true }
+	items := listed(m.services, func(s *Service) time.Time { return s.DateCreated }, all, m.serviceJSON)
 	m.mu.RUnlock()
 	return m.writeList(w, r, "services", items)
 }
@@ -236,12 +296,13 @@ func (m *Manager) createService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	un, fn := f.Get("UniqueName"), f.Get("FriendlyName")
+	un := f.Get("UniqueName")
 	if !uniqueNamePattern(un) || len(un) > 50 || strings.HasPrefix(un, prefixService) && len(un) == 34 {
 		return badRequest("UniqueName is required: up to 50 letters, digits, - or _")
 	}
-	if fn == "" || utf8.RuneCountInString(fn) > 255 {
-		return badRequest("FriendlyName is required (up to 255 characters)")
+	fn, err := friendlyName(f)
+	if err != nil {
+		return err
 	}
 	creds, err := parseBool(f, "IncludeCredentials", true)
 	if err != nil {
@@ -266,27 +327,16 @@ func (m *Manager) createService(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (m *Manager) fetchService(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	s := m.service(r.PathValue("svc"))
-	if s == nil {
-		return notFound(r.URL.Path)
-	}
-	writeJSON(w, http.StatusOK, m.serviceJSON(s))
-	return nil
-}
-
 func (m *Manager) updateService(w http.ResponseWriter, r *http.Request) error {
 	f, err := form(r)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
-	s := m.service(r.PathValue("svc"))
-	if s == nil {
+	s, err := m.serviceOf(r)
+	if err != nil {
 		m.mu.Unlock()
-		return notFound(r.URL.Path)
+		return err
 	}
 	creds, err1 := parseBool(f, "IncludeCredentials", s.IncludeCredentials)
 	ui, err2 := parseBool(f, "UiEditable", s.UIEditable)
@@ -307,53 +357,24 @@ func (m *Manager) updateService(w http.ResponseWriter, r *http.Request) error {
 
 func (m *Manager) deleteService(w http.ResponseWriter, r *http.Request) error {
 	m.mu.Lock()
-	s := m.service(r.PathValue("svc"))
-	if s == nil {
+	s, err := m.serviceOf(r)
+	if err != nil {
 		m.mu.Unlock()
-		return notFound(r.URL.Path)
+		return err
 	}
-	var sids []string
+	sids := dropWhere(m.envs, func(e *Environment) bool { return e.ServiceSID == s.SID })
 	var retired []*liveEnv
-	del := func(owned bool, sid string) bool {
-		if owned {
-			sids = append(sids, sid)
-		}
-		return owned
-	}
-	for k, v := range m.envs {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.envs, k)
-			if l := m.live[k]; l != nil {
-				retired = append(retired, l)
-				delete(m.live, k)
-			}
+	for _, k := range sids {
+		if l := m.live[k]; l != nil {
+			retired = append(retired, l)
+			delete(m.live, k)
 		}
 	}
-	for k, v := range m.resources {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.resources, k)
-		}
-	}
-	for k, v := range m.versions {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.versions, k)
-		}
-	}
-	for k, v := range m.builds {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.builds, k)
-		}
-	}
-	for k, v := range m.deployments {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.deployments, k)
-		}
-	}
-	for k, v := range m.variables {
-		if del(v.ServiceSID == s.SID, k) {
-			delete(m.variables, k)
-		}
-	}
+	sids = append(sids, dropWhere(m.resources, func(x *Resource) bool { return x.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.versions, func(v *Version) bool { return v.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.builds, func(b *Build) bool { return b.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.deployments, func(d *Deployment) bool { return d.ServiceSID == s.SID })...)
+	sids = append(sids, dropWhere(m.variables, func(v *Variable) bool { return v.ServiceSID == s.SID })...)
 	delete(m.services, s.SID)
 	sids = append(sids, s.SID)
 	m.mu.Unlock()
@@ -420,22 +441,16 @@ func (m *Manager) scope(r *http.Request) (*Service, *Environment, error) {
 	return s, e, nil
 }
 
-func (m *Manager) listEnvironments(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	s, _, err := m.scope(r)
-	var items []map[string]any
-	if err == nil {
-		for _, e := range sortedBy(m.envs, func(e *Environment) time.Time { return e.DateCreated }) {
-			if e.ServiceSID == s.SID {
-				items = append(items, m.envJSON(e))
-			}
-		}
-	}
-	m.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	return m.writeList(w, r, "environments", items)
+// environment resolves {svc} and {env} (caller holds m.mu).
+func (m *Manager) environment(r *http.Request) (*Environment, error) {
+	_, e, err := m.scope(r)
+	return e, err
+}
+
+// environmentsOf is the JSON of a service's environments (caller holds m.mu).
+func (m *Manager) environmentsOf(s *Service) []map[string]any {
+	return listed(m.envs, func(e *Environment) time.Time { return e.DateCreated },
+		func(e *Environment) bool { return e.ServiceSID == s.SID }, m.envJSON)
 }
 
 func (m *Manager) createEnvironment(w http.ResponseWriter, r *http.Request) error {
@@ -472,37 +487,16 @@ func (m *Manager) createEnvironment(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (m *Manager) fetchEnvironment(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, e, err := m.scope(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m.envJSON(e))
-	return nil
-}
-
 func (m *Manager) deleteEnvironment(w http.ResponseWriter, r *http.Request) error {
 	m.mu.Lock()
-	_, e, err := m.scope(r)
+	e, err := m.environment(r)
 	if err != nil {
 		m.mu.Unlock()
 		return err
 	}
 	sids := []string{e.SID}
-	for k, v := range m.variables {
-		if v.EnvironmentSID == e.SID {
-			delete(m.variables, k)
-			sids = append(sids, k)
-		}
-	}
-	for k, v := range m.deployments {
-		if v.EnvironmentSID == e.SID {
-			delete(m.deployments, k)
-			sids = append(sids, k)
-		}
-	}
+	sids = append(sids, dropWhere(m.variables, func(v *Variable) bool { return v.EnvironmentSID == e.SID })...)
+	sids = append(sids, dropWhere(m.deployments, func(d *Deployment) bool { return d.EnvironmentSID == e.SID })...)
 	delete(m.envs, e.SID)
 	l := m.live[e.SID]
 	delete(m.live, e.SID)
@@ -523,22 +517,10 @@ func (m *Manager) variableJSON(v *Variable) map[string]any {
 		"url": m.serviceURL(v.ServiceSID) + "/Environments/" + v.EnvironmentSID + "/Variables/" + v.SID}
 }
 
-func (m *Manager) listVariables(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	_, e, err := m.scope(r)
-	var items []map[string]any
-	if err == nil {
-		for _, v := range sortedBy(m.variables, func(v *Variable) time.Time { return v.DateCreated }) {
-			if v.EnvironmentSID == e.SID {
-				items = append(items, m.variableJSON(v))
-			}
-		}
-	}
-	m.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	return m.writeList(w, r, "variables", items)
+// variablesOf is the JSON of an environment's variables (caller holds m.mu).
+func (m *Manager) variablesOf(e *Environment) []map[string]any {
+	return listed(m.variables, func(v *Variable) time.Time { return v.DateCreated },
+		func(v *Variable) bool { return v.EnvironmentSID == e.SID }, m.variableJSON)
 }
 
 func checkVariable(key, value string) error {
@@ -564,7 +546,7 @@ func (m *Manager) createVariable(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.mu.Lock()
-	_, e, err := m.scope(r)
+	e, err := m.environment(r)
 	if err != nil {
 		m.mu.Unlock()
 		return err
@@ -603,7 +585,7 @@ func (m *Manager) reload(ctx context.Context, envSID string) error {
 }
 
 func (m *Manager) variable(r *http.Request) (*Variable, error) {
-	_, e, err := m.scope(r)
+	e, err := m.environment(r)
 	if err != nil {
 		return nil, err
 	}
@@ -612,17 +594,6 @@ func (m *Manager) variable(r *http.Request) (*Variable, error) {
 		return nil, notFound(r.URL.Path)
 	}
 	return v, nil
-}
-
-func (m *Manager) fetchVariable(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	v, err := m.variable(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m.variableJSON(v))
-	return nil
 }
 
 func (m *Manager) updateVariable(w http.ResponseWriter, r *http.Request) error {
@@ -683,22 +654,10 @@ func (m *Manager) deploymentJSON(d *Deployment) map[string]any {
 		"url": m.serviceURL(d.ServiceSID) + "/Environments/" + d.EnvironmentSID + "/Deployments/" + d.SID}
 }
 
-func (m *Manager) listDeployments(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	_, e, err := m.scope(r)
-	var items []map[string]any
-	if err == nil {
-		for _, d := range sortedBy(m.deployments, func(d *Deployment) time.Time { return d.DateCreated }) {
-			if d.EnvironmentSID == e.SID {
-				items = append(items, m.deploymentJSON(d))
-			}
-		}
-	}
-	m.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	return m.writeList(w, r, "deployments", items)
+// deploymentsOf is the JSON of an environment's deployments (caller holds m.mu).
+func (m *Manager) deploymentsOf(e *Environment) []map[string]any {
+	return listed(m.deployments, func(d *Deployment) time.Time { return d.DateCreated },
+		func(d *Deployment) bool { return d.EnvironmentSID == e.SID }, m.deploymentJSON)
 }
 
 // createDeployment makes a completed build live in the environment once
@@ -754,31 +713,30 @@ func (m *Manager) createDeployment(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (m *Manager) fetchDeployment(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, e, err := m.scope(r)
+// deployment resolves {svc}, {env} and {d} (caller holds m.mu).
+func (m *Manager) deployment(r *http.Request) (*Deployment, error) {
+	e, err := m.environment(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d := m.deployments[r.PathValue("d")]
 	if d == nil || d.EnvironmentSID != e.SID {
-		return notFound(r.URL.Path)
+		return nil, notFound(r.URL.Path)
 	}
-	writeJSON(w, http.StatusOK, m.deploymentJSON(d))
-	return nil
+	return d, nil
 }
 
 // ---- Functions and Assets
 
 func (m *Manager) resourceJSON(x *Resource) map[string]any {
 	u := m.serviceURL(x.ServiceSID) + "/" + collection(x.Kind) + "/" + x.SID
-	link := "asset_versions"
-	if x.Kind == kindFunction {
-		link = "function_versions"
-	}
 	return map[string]any{"sid": x.SID, "account_sid": m.opts.AccountSID, "service_sid": x.ServiceSID, "friendly_name": x.FriendlyName,
-		"date_created": iso(x.DateCreated), "date_updated": iso(x.DateUpdated), "url": u, "links": map[string]string{link: u + "/Versions"}}
+		"date_created": iso(x.DateCreated), "date_updated": iso(x.DateUpdated), "url": u, "links": map[string]string{versionsKey(x.Kind): u + "/Versions"}}
+}
+
+// resourceOf resolves {svc} and {res} of a kind (caller holds m.mu).
+func (m *Manager) resourceOf(kind string) func(*http.Request) (*Resource, error) {
+	return func(r *http.Request) (*Resource, error) { return m.resource(r, kind) }
 }
 
 func (m *Manager) resource(r *http.Request, kind string) (*Resource, error) {
@@ -793,23 +751,12 @@ func (m *Manager) resource(r *http.Request, kind string) (*Resource, error) {
 	return x, nil
 }
 
-func (m *Manager) listResources(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		m.mu.RLock()
-		s, _, err := m.scope(r)
-		var items []map[string]any
-		if err == nil {
-			for _, x := range sortedBy(m.resources, func(x *Resource) time.Time { return x.DateCreated }) {
-				if x.ServiceSID == s.SID && x.Kind == kind {
-					items = append(items, m.resourceJSON(x))
-				}
-			}
-		}
-		m.mu.RUnlock()
-		if err != nil {
-			return err
-		}
-		return m.writeList(w, r, strings.ToLower(collection(kind)), items)
+// resourcesOf lists the JSON of a service's functions or assets (caller
+// holds m.mu).
+func (m *Manager) resourcesOf(kind string) func(*Service) []map[string]any {
+	return func(s *Service) []map[string]any {
+		return listed(m.resources, func(x *Resource) time.Time { return x.DateCreated },
+			func(x *Resource) bool { return x.ServiceSID == s.SID && x.Kind == kind }, m.resourceJSON)
 	}
 }
 
@@ -819,9 +766,9 @@ func (m *Manager) createResource(kind string) func(w http.ResponseWriter, r *htt
 		if err != nil {
 			return err
 		}
-		name := f.Get("FriendlyName")
-		if name == "" || utf8.RuneCountInString(name) > 255 {
-			return badRequest("FriendlyName is required (up to 255 characters)")
+		name, err := friendlyName(f)
+		if err != nil {
+			return err
 		}
 		m.mu.Lock()
 		s, _, err := m.scope(r)
@@ -840,28 +787,15 @@ func (m *Manager) createResource(kind string) func(w http.ResponseWriter, r *htt
 	}
 }
 
-func (m *Manager) fetchResource(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		m.mu.RLock()
-		defer m.mu.RUnlock()
-		x, err := m.resource(r, kind)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, m.resourceJSON(x))
-		return nil
-	}
-}
-
 func (m *Manager) updateResource(kind string) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		f, err := form(r)
 		if err != nil {
 			return err
 		}
-		name := f.Get("FriendlyName")
-		if name == "" || utf8.RuneCountInString(name) > 255 {
-			return badRequest("FriendlyName is required (up to 255 characters)")
+		name, err := friendlyName(f)
+		if err != nil {
+			return err
 		}
 		m.mu.Lock()
 		x, err := m.resource(r, kind)
@@ -910,28 +844,19 @@ func (m *Manager) versionJSON(v *Version) map[string]any {
 	return out
 }
 
-func (m *Manager) listVersions(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		m.mu.RLock()
-		x, err := m.resource(r, kind)
-		var items []map[string]any
-		if err == nil {
-			for _, v := range sortedBy(m.versions, func(v *Version) time.Time { return v.DateCreated }) {
-				if v.ResourceSID == x.SID {
-					items = append(items, m.versionJSON(v))
-				}
-			}
-		}
-		m.mu.RUnlock()
-		if err != nil {
-			return err
-		}
-		key := "asset_versions"
-		if kind == kindFunction {
-			key = "function_versions"
-		}
-		return m.writeList(w, r, key, items)
+// versionsKey names a function's or an asset's versions (list key and link).
+func versionsKey(kind string) string {
+	if kind == kindFunction {
+		return "function_versions"
 	}
+	return "asset_versions"
+}
+
+// versionsOf is the JSON of a function's or an asset's versions (caller
+// holds m.mu).
+func (m *Manager) versionsOf(x *Resource) []map[string]any {
+	return listed(m.versions, func(v *Version) time.Time { return v.DateCreated },
+		func(v *Version) bool { return v.ResourceSID == x.SID }, m.versionJSON)
 }
 
 // uploadVersion stores a new Version from a multipart upload (fields Path
@@ -1000,17 +925,9 @@ func uploadedContent(r *http.Request, f url.Values) ([]byte, error) {
 	return nil, badRequest("Content is required (a file in a multipart/form-data upload)")
 }
 
-func (m *Manager) fetchVersion(kind string) func(w http.ResponseWriter, r *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		m.mu.RLock()
-		defer m.mu.RUnlock()
-		v, err := m.version(r, kind)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, m.versionJSON(v))
-		return nil
-	}
+// versionOf resolves {svc}, {res} and {ver} of a kind (caller holds m.mu).
+func (m *Manager) versionOf(kind string) func(*http.Request) (*Version, error) {
+	return func(r *http.Request) (*Version, error) { return m.version(r, kind) }
 }
 
 func (m *Manager) version(r *http.Request, kind string) (*Version, error) {
@@ -1076,22 +993,10 @@ func (m *Manager) build1(r *http.Request) (*Build, error) {
 	return b, nil
 }
 
-func (m *Manager) listBuilds(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	s, _, err := m.scope(r)
-	var items []map[string]any
-	if err == nil {
-		for _, b := range sortedBy(m.builds, func(b *Build) time.Time { return b.DateCreated }) {
-			if b.ServiceSID == s.SID {
-				items = append(items, m.buildJSON(b))
-			}
-		}
-	}
-	m.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	return m.writeList(w, r, "builds", items)
+// buildsOf is the JSON of a service's builds (caller holds m.mu).
+func (m *Manager) buildsOf(s *Service) []map[string]any {
+	return listed(m.builds, func(b *Build) time.Time { return b.DateCreated },
+		func(b *Build) bool { return b.ServiceSID == s.SID }, m.buildJSON)
 }
 
 func (m *Manager) createBuild(w http.ResponseWriter, r *http.Request) error {
@@ -1127,27 +1032,9 @@ func (m *Manager) createBuild(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (m *Manager) fetchBuild(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, err := m.build1(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m.buildJSON(b))
-	return nil
-}
-
-func (m *Manager) fetchBuildStatus(w http.ResponseWriter, r *http.Request) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, err := m.build1(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"sid": b.SID, "account_sid": m.opts.AccountSID, "service_sid": b.ServiceSID,
-		"status": b.Status, "url": m.serviceURL(b.ServiceSID) + "/Builds/" + b.SID + "/Status"})
-	return nil
+func (m *Manager) buildStatusJSON(b *Build) map[string]any {
+	return map[string]any{"sid": b.SID, "account_sid": m.opts.AccountSID, "service_sid": b.ServiceSID,
+		"status": b.Status, "url": m.serviceURL(b.ServiceSID) + "/Builds/" + b.SID + "/Status"}
 }
 
 func (m *Manager) deleteBuild(w http.ResponseWriter, r *http.Request) error {
@@ -1173,6 +1060,19 @@ func (m *Manager) deleteBuild(w http.ResponseWriter, r *http.Request) error {
 	m.forget(r.Context(), b.SID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// dropWhere deletes the values of mp that match and returns their keys
+// (the SIDs).
+func dropWhere[T any](mp map[string]*T, match func(*T) bool) []string {
+	var sids []string
+	for k, v := range mp {
+		if match(v) {
+			delete(mp, k)
+			sids = append(sids, k)
+		}
+	}
+	return sids
 }
 
 // sortedBy lists a map's values oldest first (then by key, the SID).

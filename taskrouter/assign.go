@@ -2,7 +2,6 @@ package taskrouter
 
 import (
 	"cmp"
-	"slices"
 	"time"
 
 	"github.com/voxgate/voxgate/taskrouter/expr"
@@ -437,14 +436,7 @@ func (r *Router) refreshMembership(ws *workspace, w *worker) {
 
 // sortedQueues lists the workspace's queues oldest first (stable).
 func sortedQueues(ws *workspace) []*queue {
-	qs := make([]*queue, 0, len(ws.queues))
-	for _, q := range ws.queues {
-		qs = append(qs, q)
-	}
-	slices.SortFunc(qs, func(a, b *queue) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.SID, b.SID))
-	})
-	return qs
+	return oldestFirst(ws.queues, func(q *queue) (time.Time, string) { return q.Created, q.SID })
 }
 
 func lookupPath(m map[string]any, p []string) any {

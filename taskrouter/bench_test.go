@@ -173,11 +173,7 @@ func BenchmarkTaskToReservation(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, w := range s.workers {
-		if _, err := s.r.UpdateWorker(s.ws, w, WorkerParams{ActivitySID: &s.available}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s.allAvailable(b)
 	if n := len(s.r.mustPending(b, s.ws)); n != 10000 {
 		b.Fatalf("%d waiting, want 10000", n)
 	}
@@ -193,17 +189,10 @@ func BenchmarkTaskToReservation(b *testing.B) {
 		}
 		lat = append(lat, d)
 		b.StopTimer()
-		if _, err := s.r.UpdateReservation(s.ws, t.ReservationSID, ReservationParams{Status: ResAccepted}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.r.UpdateTask(s.ws, t.SID, TaskParams{AssignmentStatus: ptr(TaskCompleted)}); err != nil {
-			b.Fatal(err)
-		}
+		s.finish(b, t.ReservationSID, t.SID)
 		b.StartTimer()
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	reportLatency(b, lat)
 }
 
 // BenchmarkRESTTaskToReservation is BenchmarkTaskToReservation through
@@ -226,11 +215,7 @@ func BenchmarkRESTTaskToReservationSQLite(b *testing.B) {
 }
 
 func benchREST(b *testing.B, s *benchSetup) {
-	for _, w := range s.workers {
-		if _, err := s.r.UpdateWorker(s.ws, w, WorkerParams{ActivitySID: &s.available}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s.allAvailable(b)
 	srv := httptest.NewServer(s.r.Handler())
 	defer srv.Close()
 	client := srv.Client()
@@ -261,14 +246,33 @@ func benchREST(b *testing.B, s *benchSetup) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.r.UpdateReservation(s.ws, tv.ReservationSID, ReservationParams{Status: ResAccepted}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.r.UpdateTask(s.ws, t.SID, TaskParams{AssignmentStatus: ptr(TaskCompleted)}); err != nil {
-			b.Fatal(err)
-		}
+		s.finish(b, tv.ReservationSID, t.SID)
 		b.StartTimer()
 	}
+	reportLatency(b, lat)
+}
+
+// allAvailable puts every worker in the Available activity.
+func (s *benchSetup) allAvailable(b *testing.B) {
+	for _, w := range s.workers {
+		if _, err := s.r.UpdateWorker(s.ws, w, WorkerParams{ActivitySID: &s.available}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// finish accepts a task's reservation and completes the task.
+func (s *benchSetup) finish(b *testing.B, resSID, taskSID string) {
+	if _, err := s.r.UpdateReservation(s.ws, resSID, ReservationParams{Status: ResAccepted}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.r.UpdateTask(s.ws, taskSID, TaskParams{AssignmentStatus: ptr(TaskCompleted)}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// reportLatency reports the p50 and p99 of lat.
+func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")

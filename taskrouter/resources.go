@@ -1,8 +1,6 @@
 package taskrouter
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,13 +44,9 @@ func (r *Router) CreateActivity(wsSID, name string, available bool) (Activity, e
 func (r *Router) Activity(wsSID, sid string) (Activity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	_, a, err := lookup(r, wsSID, "Activity", sid, (*workspace).activity)
 	if err != nil {
 		return Activity{}, err
-	}
-	a := ws.activities[sid]
-	if a == nil {
-		return Activity{}, errNotFound("Activity", sid)
 	}
 	return *a, nil
 }
@@ -65,26 +59,16 @@ func (r *Router) Activities(wsSID string) ([]Activity, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Activity, 0, len(ws.activities))
-	for _, a := range ws.activities {
-		out = append(out, *a)
-	}
-	newestFirst(out, func(a Activity) (time.Time, string) { return a.Created, a.SID })
-	reverse(out)
-	return out, nil
+	return copies(sortedActivities(ws)), nil
 }
 
 // UpdateActivity renames an activity.
 func (r *Router) UpdateActivity(wsSID, sid, name string) (Activity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, a, err := lookup(r, wsSID, "Activity", sid, (*workspace).activity)
 	if err != nil {
 		return Activity{}, err
-	}
-	a := ws.activities[sid]
-	if a == nil {
-		return Activity{}, errNotFound("Activity", sid)
 	}
 	if name != "" {
 		a.FriendlyName, a.Updated = name, r.now()
@@ -97,12 +81,9 @@ func (r *Router) UpdateActivity(wsSID, sid, name string) (Activity, error) {
 func (r *Router) DeleteActivity(wsSID, sid string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, _, err := lookup(r, wsSID, "Activity", sid, (*workspace).activity)
 	if err != nil {
 		return err
-	}
-	if ws.activities[sid] == nil {
-		return errNotFound("Activity", sid)
 	}
 	if ws.DefaultActivitySID == sid || ws.TimeoutActivitySID == sid {
 		return errConflict("The activity is the workspace's default or timeout activity")
@@ -162,13 +143,9 @@ func (ws *workspace) channel(sidOrName string) *TaskChannel {
 func (r *Router) TaskChannel(wsSID, sid string) (TaskChannel, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	_, c, err := lookup(r, wsSID, "TaskChannel", sid, (*workspace).channel)
 	if err != nil {
 		return TaskChannel{}, err
-	}
-	c := ws.channel(sid)
-	if c == nil {
-		return TaskChannel{}, errNotFound("TaskChannel", sid)
 	}
 	return *c, nil
 }
@@ -181,26 +158,16 @@ func (r *Router) TaskChannels(wsSID string) ([]TaskChannel, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]TaskChannel, 0, len(ws.channels))
-	for _, c := range ws.channels {
-		out = append(out, *c)
-	}
-	newestFirst(out, func(c TaskChannel) (time.Time, string) { return c.Created, c.SID })
-	reverse(out)
-	return out, nil
+	return copies(oldestFirst(ws.channels, func(c *TaskChannel) (time.Time, string) { return c.Created, c.SID })), nil
 }
 
 // UpdateTaskChannel renames a channel or switches channel-optimized routing.
 func (r *Router) UpdateTaskChannel(wsSID, sid string, friendlyName *string, optimized *bool) (TaskChannel, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, c, err := lookup(r, wsSID, "TaskChannel", sid, (*workspace).channel)
 	if err != nil {
 		return TaskChannel{}, err
-	}
-	c := ws.channel(sid)
-	if c == nil {
-		return TaskChannel{}, errNotFound("TaskChannel", sid)
 	}
 	set(&c.FriendlyName, friendlyName)
 	set(&c.ChannelOptimizedRouting, optimized)
@@ -213,13 +180,9 @@ func (r *Router) UpdateTaskChannel(wsSID, sid string, friendlyName *string, opti
 func (r *Router) DeleteTaskChannel(wsSID, sid string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, c, err := lookup(r, wsSID, "TaskChannel", sid, (*workspace).channel)
 	if err != nil {
 		return err
-	}
-	c := ws.channel(sid)
-	if c == nil {
-		return errNotFound("TaskChannel", sid)
 	}
 	for _, t := range ws.tasks {
 		if t.TaskChannelSID == c.SID && !finished(t.AssignmentStatus) {
@@ -350,13 +313,9 @@ func (r *Router) queueView(q *queue) TaskQueueView {
 func (r *Router) TaskQueue(wsSID, sid string) (TaskQueueView, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	_, q, err := lookup(r, wsSID, "TaskQueue", sid, (*workspace).queue)
 	if err != nil {
 		return TaskQueueView{}, err
-	}
-	q := ws.queues[sid]
-	if q == nil {
-		return TaskQueueView{}, errNotFound("TaskQueue", sid)
 	}
 	return r.queueView(q), nil
 }
@@ -382,13 +341,9 @@ func (r *Router) TaskQueues(wsSID, friendlyName string) ([]TaskQueueView, error)
 func (r *Router) UpdateTaskQueue(wsSID, sid string, p QueueParams) (TaskQueue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, q, err := lookup(r, wsSID, "TaskQueue", sid, (*workspace).queue)
 	if err != nil {
 		return TaskQueue{}, err
-	}
-	q := ws.queues[sid]
-	if q == nil {
-		return TaskQueue{}, errNotFound("TaskQueue", sid)
 	}
 	if err := r.checkQueue(ws, p); err != nil {
 		return TaskQueue{}, err
@@ -410,13 +365,9 @@ func (r *Router) UpdateTaskQueue(wsSID, sid string, p QueueParams) (TaskQueue, e
 func (r *Router) DeleteTaskQueue(wsSID, sid string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, q, err := lookup(r, wsSID, "TaskQueue", sid, (*workspace).queue)
 	if err != nil {
 		return err
-	}
-	q := ws.queues[sid]
-	if q == nil {
-		return errNotFound("TaskQueue", sid)
 	}
 	if q.waiting > 0 {
 		return errConflict("Tasks are waiting in this queue")
@@ -509,13 +460,9 @@ func applyWorkflow(wf *Workflow, p WorkflowParams) {
 func (r *Router) Workflow(wsSID, sid string) (Workflow, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	_, wf, err := lookup(r, wsSID, "Workflow", sid, (*workspace).workflow)
 	if err != nil {
 		return Workflow{}, err
-	}
-	wf := ws.workflows[sid]
-	if wf == nil {
-		return Workflow{}, errNotFound("Workflow", sid)
 	}
 	return wf.Workflow, nil
 }
@@ -529,13 +476,11 @@ func (r *Router) Workflows(wsSID, friendlyName string) ([]Workflow, error) {
 		return nil, err
 	}
 	var out []Workflow
-	for _, wf := range ws.workflows {
+	for _, wf := range oldestFirst(ws.workflows, func(w *workflow) (time.Time, string) { return w.Created, w.SID }) {
 		if friendlyName == "" || wf.FriendlyName == friendlyName {
 			out = append(out, wf.Workflow)
 		}
 	}
-	newestFirst(out, func(w Workflow) (time.Time, string) { return w.Created, w.SID })
-	reverse(out)
 	return out, nil
 }
 
@@ -544,13 +489,9 @@ func (r *Router) Workflows(wsSID, friendlyName string) ([]Workflow, error) {
 func (r *Router) UpdateWorkflow(wsSID, sid string, p WorkflowParams) (Workflow, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, wf, err := lookup(r, wsSID, "Workflow", sid, (*workspace).workflow)
 	if err != nil {
 		return Workflow{}, err
-	}
-	wf := ws.workflows[sid]
-	if wf == nil {
-		return Workflow{}, errNotFound("Workflow", sid)
 	}
 	rt, err := r.checkWorkflow(ws, p)
 	if err != nil {
@@ -576,12 +517,9 @@ func (r *Router) UpdateWorkflow(wsSID, sid string, p WorkflowParams) (Workflow, 
 func (r *Router) DeleteWorkflow(wsSID, sid string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, _, err := lookup(r, wsSID, "Workflow", sid, (*workspace).workflow)
 	if err != nil {
 		return err
-	}
-	if ws.workflows[sid] == nil {
-		return errNotFound("Workflow", sid)
 	}
 	for _, t := range ws.tasks {
 		if t.WorkflowSID == sid && !finished(t.AssignmentStatus) {
@@ -658,10 +596,5 @@ func (r *Router) WorkspaceStatistics(wsSID string) (WorkspaceStats, error) {
 }
 
 func sortedActivities(ws *workspace) []*Activity {
-	out := make([]*Activity, 0, len(ws.activities))
-	for _, a := range ws.activities {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *Activity) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.SID, b.SID)) })
-	return out
+	return oldestFirst(ws.activities, func(a *Activity) (time.Time, string) { return a.Created, a.SID })
 }

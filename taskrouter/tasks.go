@@ -133,15 +133,7 @@ func (r *Router) Task(wsSID, sid string) (TaskView, error) {
 }
 
 func (r *Router) task(wsSID, sid string) (*workspace, *task, error) {
-	ws, err := r.ws(wsSID)
-	if err != nil {
-		return nil, nil, err
-	}
-	t := ws.tasks[sid]
-	if t == nil {
-		return nil, nil, errNotFound("Task", sid)
-	}
-	return ws, t, nil
+	return lookup(r, wsSID, "Task", sid, (*workspace).task)
 }
 
 // TaskFilter narrows Tasks; zero fields match everything.
@@ -339,13 +331,9 @@ type ReservationParams struct {
 func (r *Router) Reservation(wsSID, sid string) (Reservation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	_, res, err := lookup(r, wsSID, "Reservation", sid, (*workspace).reservation)
 	if err != nil {
 		return Reservation{}, err
-	}
-	res := ws.reservations[sid]
-	if res == nil {
-		return Reservation{}, errNotFound("Reservation", sid)
 	}
 	return res.Reservation, nil
 }
@@ -389,13 +377,9 @@ func (r *Router) Reservations(wsSID, taskSID, workerSID, status string) ([]Reser
 func (r *Router) UpdateReservation(wsSID, sid string, p ReservationParams) (Reservation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, err := r.ws(wsSID)
+	ws, res, err := lookup(r, wsSID, "Reservation", sid, (*workspace).reservation)
 	if err != nil {
 		return Reservation{}, err
-	}
-	res := ws.reservations[sid]
-	if res == nil {
-		return Reservation{}, errNotFound("Reservation", sid)
 	}
 	if p.WorkerActivitySID != "" && ws.activities[p.WorkerActivitySID] == nil {
 		return Reservation{}, errInvalid("WorkerActivitySid %s is not an activity of this workspace", p.WorkerActivitySID)

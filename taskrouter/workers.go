@@ -113,15 +113,7 @@ func (r *Router) Worker(wsSID, sid string) (WorkerView, error) {
 }
 
 func (r *Router) worker(wsSID, sid string) (*workspace, *worker, error) {
-	ws, err := r.ws(wsSID)
-	if err != nil {
-		return nil, nil, err
-	}
-	w := ws.workers[sid]
-	if w == nil {
-		return nil, nil, errNotFound("Worker", sid)
-	}
-	return ws, w, nil
+	return lookup(r, wsSID, "Worker", sid, (*workspace).worker)
 }
 
 // WorkerFilter narrows Workers; zero fields match everything.
@@ -268,13 +260,9 @@ func (r *Router) UpdateWorkerChannel(wsSID, workerSID, channel string, capacity 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, w, err := r.worker(wsSID, workerSID)
+	ws, w, name, c, err := r.workerChannel(wsSID, workerSID, channel)
 	if err != nil {
 		return WorkerChannelView{}, err
-	}
-	name, c := w.channel(ws, channel)
-	if c == nil {
-		return WorkerChannelView{}, errNotFound("WorkerChannel", channel)
 	}
 	set(&c.Capacity, capacity)
 	set(&c.Available, available)
@@ -288,15 +276,25 @@ func (r *Router) UpdateWorkerChannel(wsSID, workerSID, channel string, capacity 
 func (r *Router) WorkerChannel(wsSID, workerSID, channel string) (WorkerChannelView, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws, w, err := r.worker(wsSID, workerSID)
+	_, w, name, c, err := r.workerChannel(wsSID, workerSID, channel)
 	if err != nil {
 		return WorkerChannelView{}, err
 	}
+	return channelView(w, name, c), nil
+}
+
+// workerChannel finds a worker and one of its channels (by WC SID, TC SID
+// or unique name); r.mu held.
+func (r *Router) workerChannel(wsSID, workerSID, channel string) (*workspace, *worker, string, *WorkerChannel, error) {
+	ws, w, err := r.worker(wsSID, workerSID)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
 	name, c := w.channel(ws, channel)
 	if c == nil {
-		return WorkerChannelView{}, errNotFound("WorkerChannel", channel)
+		return nil, nil, "", nil, errNotFound("WorkerChannel", channel)
 	}
-	return channelView(w, name, c), nil
+	return ws, w, name, c, nil
 }
 
 func (w *worker) channel(ws *workspace, key string) (string, *WorkerChannel) {

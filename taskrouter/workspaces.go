@@ -120,6 +120,29 @@ func (r *Router) ws(sid string) (*workspace, error) {
 	return ws, nil
 }
 
+// lookup finds workspace wsSID and, in it, what find returns for sid, or
+// a not-found error naming kind; r.mu held.
+func lookup[T any](r *Router, wsSID, kind, sid string, find func(ws *workspace, sid string) *T) (*workspace, *T, error) {
+	ws, err := r.ws(wsSID)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := find(ws, sid)
+	if x == nil {
+		return nil, nil, errNotFound(kind, sid)
+	}
+	return ws, x, nil
+}
+
+// Finders by SID for lookup (ws.channel also takes a unique name); r.mu held.
+
+func (ws *workspace) activity(sid string) *Activity       { return ws.activities[sid] }
+func (ws *workspace) queue(sid string) *queue             { return ws.queues[sid] }
+func (ws *workspace) workflow(sid string) *workflow       { return ws.workflows[sid] }
+func (ws *workspace) task(sid string) *task               { return ws.tasks[sid] }
+func (ws *workspace) worker(sid string) *worker           { return ws.workers[sid] }
+func (ws *workspace) reservation(sid string) *reservation { return ws.reservations[sid] }
+
 // Workspaces lists workspaces, newest first; friendlyName filters.
 func (r *Router) Workspaces(friendlyName string) []Workspace {
 	r.mu.Lock()
@@ -174,6 +197,30 @@ func (r *Router) dropWorkspace(ws *workspace) {
 	}
 	delete(r.workspaces, ws.SID)
 	r.forget(sids...)
+}
+
+// oldestFirst lists a map's records by creation time, oldest first, then
+// by SID.
+func oldestFirst[T any](m map[string]*T, key func(*T) (time.Time, string)) []*T {
+	out := make([]*T, 0, len(m))
+	for _, x := range m {
+		out = append(out, x)
+	}
+	slices.SortFunc(out, func(a, b *T) int {
+		ta, sa := key(a)
+		tb, sb := key(b)
+		return cmp.Or(ta.Compare(tb), cmp.Compare(sa, sb))
+	})
+	return out
+}
+
+// copies copies the records ps points to.
+func copies[T any](ps []*T) []T {
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
 }
 
 // newestFirst sorts records by creation time, newest first, then SID.

@@ -14,31 +14,10 @@
 // PNG of each stage of the page.
 'use strict';
 
-const { chromium } = require('playwright-core');
-
-const env = (name, fallback) => {
-  const v = process.env[name] || fallback;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
-
-async function snap(page, name) {
-  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${name}.png`, fullPage: true });
-}
+const { env, snap, mediaArgs, launch } = require('./agent_browser');
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${env('MIC_WAV')}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launch([...mediaArgs, `--use-file-for-fake-audio-capture=${env('MIC_WAV')}`]);
   try {
     const page = await browser.newPage();
     page.on('console', (m) => console.error(`page console: ${m.text()}`));

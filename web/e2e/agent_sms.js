@@ -10,36 +10,15 @@
 // (default /usr/bin/chromium); SCREENSHOT_DIR, when set, gets PNGs.
 'use strict';
 
-const { chromium } = require('playwright-core');
-
-const env = (name, fallback) => {
-  const v = process.env[name] || fallback;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
-
-async function snap(page, name) {
-  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${name}.png`, fullPage: true });
-}
+const { env, snap, launch, watchErrors, signInAvailable, run } = require('./agent_browser');
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const out = {};
   try {
     const agent = await browser.newPage();
-    agent.on('pageerror', (e) => console.error(`agent page error: ${e.message}`));
-    await agent.goto(env('BASE') + '/agent');
-    await agent.waitForSelector('#signin', { state: 'visible' });
-    await agent.fill('#signin input[name=id]', env('AGENT_ID'));
-    await agent.fill('#signin input[name=secret]', env('AGENT_SECRET'));
-    await agent.click('#signin button[type=submit]');
-    await agent.waitForSelector('#tasks', { state: 'visible' });
-    await agent.click('#presence');
-    await agent.waitForFunction(() => document.getElementById('activity').value === 'Available');
+    watchErrors(agent, 'agent');
+    await signInAvailable(agent);
 
     const pending = '.task[data-channel=sms][data-status=pending]';
     await agent.waitForSelector(pending, { timeout: 20000 });
@@ -69,7 +48,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e && e.stack ? e.stack : e);
-  process.exit(1);
-});
+run(main);
