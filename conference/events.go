@@ -1,0 +1,118 @@
+package conference
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// notifyQueue is how many events a room's callbacks may lag behind; more
+// are dropped (and logged).
+const notifyQueue = 256
+
+// notifier delivers a room's status callbacks in order, on a goroutine of
+// its own that ends once the room has ended and the queue is drained.
+type notifier struct {
+	r   *Room
+	q   chan callbackReq
+	seq int
+}
+
+type callbackReq struct {
+	url, method string
+	params      url.Values
+}
+
+func newNotifier(r *Room) *notifier {
+	n := &notifier{r: r, q: make(chan callbackReq, notifyQueue)}
+	r.m.wg.Go(func() {
+		for req := range n.q {
+			if r.m.opts.Notify == nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			r.m.opts.Notify(ctx, req.url, req.method, req.params)
+			cancel()
+		}
+	})
+	return n
+}
+
+// close ends the notifier once its queue is drained (owner only).
+func (n *notifier) close() { close(n.q) }
+
+// eventShort maps StatusCallbackEvent values to the statusCallbackEvent
+// names that subscribe to them.
+func eventShort(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "conference-"):
+		return strings.TrimPrefix(kind, "conference-")
+	case strings.HasPrefix(kind, "participant-un"):
+		return strings.TrimPrefix(kind, "participant-un")
+	case strings.HasPrefix(kind, "participant-"):
+		return strings.TrimPrefix(kind, "participant-")
+	case strings.HasPrefix(kind, "announcement-"):
+		return "announcement"
+	}
+	return kind
+}
+
+// event queues the status callback for kind (owner only), when the room's
+// callback subscribes to it. p is the participant it is about (nil for the
+// room's own events).
+func (r *Room) event(kind string, p *Participant) {
+	cb := r.callback
+	if cb.URL == "" || !slices.Contains(cb.Events, eventShort(kind)) {
+		return
+	}
+	r.notify.seq++
+	v := url.Values{}
+	v.Set("AccountSid", r.account)
+	v.Set("ConferenceSid", r.sid)
+	v.Set("FriendlyName", r.name)
+	v.Set("StatusCallbackEvent", kind)
+	v.Set("SequenceNumber", strconv.Itoa(r.notify.seq))
+	v.Set("Timestamp", time.Now().UTC().Format(time.RFC1123Z))
+	if p != nil {
+		v.Set("CallSid", p.callSID)
+		v.Set("Muted", strconv.FormatBool(p.muted))
+		v.Set("Hold", strconv.FormatBool(p.hold))
+		v.Set("Coaching", strconv.FormatBool(p.coaching))
+		v.Set("EndConferenceOnExit", strconv.FormatBool(p.opts.EndConferenceOnExit))
+		v.Set("StartConferenceOnEnter", strconv.FormatBool(p.opts.StartConferenceOnEnter))
+		if p.label != "" {
+			v.Set("ParticipantLabel", p.label)
+		}
+		if p.coaching {
+			v.Set("CallSidToCoach", p.coachSID)
+		}
+	}
+	if kind == "conference-end" {
+		v.Set("ReasonConferenceEnded", r.reasonCode())
+		v.Set("Reason", r.reason)
+		if r.endingSID != "" {
+			v.Set("CallSidEndingConference", r.endingSID)
+		}
+	}
+	select {
+	case r.notify.q <- callbackReq{url: cb.URL, method: cb.Method, params: v}:
+	default:
+		r.log.Warn("conference: status callback dropped: the queue is full", "event", kind)
+	}
+}
+
+// reasonCode is Twilio's ReasonConferenceEnded for the room's end.
+func (r *Room) reasonCode() string {
+	switch {
+	case strings.HasPrefix(r.reason, "Participant with End"):
+		return "participant-with-end-conference-on-exit-left"
+	case strings.HasPrefix(r.reason, "Last participant"):
+		return "last-participant-left"
+	case strings.HasPrefix(r.reason, "Conference ended via API"):
+		return "conference-ended-via-api"
+	}
+	return "last-participant-kicked"
+}
