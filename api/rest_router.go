@@ -50,6 +50,7 @@ func newRestAPI(opts Options) *restAPI {
 		{pattern: split("Queues/{}/Members.json"), methods: map[string]restHandler{http.MethodGet: a.listMembers}},
 		{pattern: split("Queues/{}/Members/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchMember, http.MethodPost: a.dequeueMember}},
 	}
+	a.routes = append(a.routes, a.conferenceRoutes()...)
 	return a
 }
 

@@ -46,6 +46,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/voxgate/voxgate/conference"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -99,6 +100,9 @@ type Options struct {
 	// executions, steps) with the same credentials; nil makes it answer
 	// 501.
 	Flows *FlowControl
+	// Conferences are the live conference rooms, for the Conferences and
+	// Participants API; nil makes those endpoints answer 501.
+	Conferences *conference.Manager
 }
 
 // NewHandler returns the gateway's HTTP handler.

@@ -91,7 +91,10 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	gm := newGatewayMetrics(queues, log)
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
-	engine := ivr.NewEngine(ivr.Config{
+	var engine *ivr.Engine
+	conferences := newConferences(cfg.Account.AuthToken, "Voxgate/"+version, &engine, log)
+	defer conferences.Close()
+	engine = ivr.NewEngine(ivr.Config{
 		AccountSID:     cfg.Account.SID,
 		AuthToken:      cfg.Account.AuthToken,
 		Speaker:        speaker,
@@ -107,6 +110,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Dialer:         dialer,
 		Queues:         queues,
 		WebhookObserve: gm.webhookDone,
+		Services:       []any{conferences},
 	})
 	defer engine.Close()
 	studioRecorder.engine = engine
@@ -195,6 +199,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:        log,
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: recordingsDir,
+		Conferences:   conferences,
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {

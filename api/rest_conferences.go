@@ -1,0 +1,411 @@
+package api
+
+// The Conferences and Participants resources (twiml-voice.md §4.5), served
+// from the live rooms of a conference.Manager.
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/voxgate/voxgate/conference"
+	"github.com/voxgate/voxgate/sid"
+	"github.com/voxgate/voxgate/store"
+)
+
+// conferenceRoutes are the Conferences and Participants endpoints.
+func (a *restAPI) conferenceRoutes() []route {
+	return []route{
+		{pattern: split("Conferences.json"), methods: map[string]restHandler{http.MethodGet: a.listConferences}},
+		{pattern: split("Conferences/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchConference, http.MethodPost: a.updateConference}},
+		{pattern: split("Conferences/{}/Participants.json"), methods: map[string]restHandler{http.MethodGet: a.listParticipants, http.MethodPost: a.createParticipant}},
+		{pattern: split("Conferences/{}/Participants/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchParticipant,
+			http.MethodPost: a.updateParticipant, http.MethodDelete: a.deleteParticipant}},
+	}
+}
+
+// conferenceJSON is Twilio's conference resource.
+type conferenceJSON struct {
+	SID                     string            `json:"sid"`
+	AccountSID              string            `json:"account_sid"`
+	FriendlyName            string            `json:"friendly_name"`
+	Status                  string            `json:"status"`
+	Region                  string            `json:"region"`
+	DateCreated             *string           `json:"date_created"`
+	DateUpdated             *string           `json:"date_updated"`
+	APIVersion              string            `json:"api_version"`
+	ReasonConferenceEnded   *string           `json:"reason_conference_ended"`
+	CallSIDEndingConference *string           `json:"call_sid_ending_conference"`
+	URI                     string            `json:"uri"`
+	SubresourceURIs         map[string]string `json:"subresource_uris"`
+}
+
+// participantJSON is Twilio's participant resource.
+type participantJSON struct {
+	AccountSID             string  `json:"account_sid"`
+	CallSID                string  `json:"call_sid"`
+	ConferenceSID          string  `json:"conference_sid"`
+	Label                  *string `json:"label"`
+	CallSIDToCoach         *string `json:"call_sid_to_coach"`
+	Coaching               bool    `json:"coaching"`
+	Muted                  bool    `json:"muted"`
+	Hold                   bool    `json:"hold"`
+	StartConferenceOnEnter bool    `json:"start_conference_on_enter"`
+	EndConferenceOnExit    bool    `json:"end_conference_on_exit"`
+	Status                 string  `json:"status"`
+	QueueTime              *string `json:"queue_time"`
+	DateCreated            *string `json:"date_created"`
+	DateUpdated            *string `json:"date_updated"`
+	URI                    string  `json:"uri"`
+}
+
+func (a *restAPI) toConferenceJSON(c conference.Info) conferenceJSON {
+	base := a.accountPath() + "/Conferences/" + c.SID
+	return conferenceJSON{
+		SID: c.SID, AccountSID: c.AccountSID, FriendlyName: c.FriendlyName, Status: c.Status, Region: "us1",
+		DateCreated: rfc2822(c.Created), DateUpdated: rfc2822(c.Updated), APIVersion: apiVersion,
+		ReasonConferenceEnded: nullable(c.ReasonEnded), CallSIDEndingConference: nullable(c.CallSIDEnding),
+		URI:             base + ".json",
+		SubresourceURIs: map[string]string{"participants": base + "/Participants.json", "recordings": base + "/Recordings.json"},
+	}
+}
+
+func (a *restAPI) toParticipantJSON(p conference.ParticipantInfo, status string) participantJSON {
+	coach := ""
+	if p.Coaching {
+		coach = p.CallSIDToCoach
+	}
+	return participantJSON{
+		AccountSID: a.opts.AccountSID, CallSID: p.CallSID, ConferenceSID: p.ConferenceSID,
+		Label: nullable(p.Label), CallSIDToCoach: nullable(coach), Coaching: p.Coaching,
+		Muted: p.Muted, Hold: p.Hold, StartConferenceOnEnter: p.StartConferenceOnEnter,
+		EndConferenceOnExit: p.EndConferenceOnExit, Status: status,
+		DateCreated: rfc2822(p.Created), DateUpdated: rfc2822(p.Updated),
+		URI: a.accountPath() + "/Conferences/" + p.ConferenceSID + "/Participants/" + p.CallSID + ".json",
+	}
+}
+
+// requireConferences answers 501 without a conference manager.
+func (a *restAPI) requireConferences() error {
+	if a.opts.Conferences == nil {
+		return &Error{Status: http.StatusNotImplemented, Code: codeInternal, Message: "Conferences are not configured on this gateway"}
+	}
+	return nil
+}
+
+// getRoom finds the room named by a path id: 404 for an unknown one or
+// another account's.
+func (a *restAPI) getRoom(r *http.Request, confSID string) (*conference.Room, error) {
+	if err := a.requireConferences(); err != nil {
+		return nil, err
+	}
+	room, ok := a.opts.Conferences.Room(confSID)
+	if !ok || room.Info().AccountSID != a.opts.AccountSID {
+		return nil, notFound(r)
+	}
+	return room, nil
+}
+
+// listConferences serves GET Conferences.json (FriendlyName, Status,
+// DateCreated and DateUpdated filters).
+func (a *restAPI) listConferences(w http.ResponseWriter, r *http.Request, _ []string) error {
+	if err := a.requireConferences(); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p, err := parsePage(q)
+	if err != nil {
+		return err
+	}
+	created, err := timeFilter(q, "DateCreated")
+	if err != nil {
+		return err
+	}
+	updated, err := timeFilter(q, "DateUpdated")
+	if err != nil {
+		return err
+	}
+	name, status := q.Get("FriendlyName"), q.Get("Status")
+	var all []conferenceJSON
+	for _, c := range a.opts.Conferences.Rooms(a.opts.AccountSID) {
+		if (name != "" && c.FriendlyName != name) || (status != "" && c.Status != status) ||
+			!created.Contains(c.Created) || !updated.Contains(c.Updated) {
+			continue
+		}
+		all = append(all, a.toConferenceJSON(c))
+	}
+	out, next := pageOf(all, p)
+	listPage(w, r, "conferences", out, len(out), p, next)
+	return nil
+}
+
+// pageOf cuts page p out of all (offset tokens "PA<start>").
+func pageOf[T any](all []T, p pageRequest) ([]T, store.PageToken) {
+	start := p.page * p.size
+	if tok, ok := strings.CutPrefix(string(p.token), "PA"); ok {
+		if n, err := strconv.Atoi(tok); err == nil && n >= 0 {
+			start = n
+		}
+	}
+	start = min(start, len(all))
+	end := min(start+p.size, len(all))
+	var next store.PageToken
+	if end < len(all) {
+		next = store.PageToken(fmt.Sprintf("PA%d", end))
+	}
+	return append(make([]T, 0, end-start), all[start:end]...), next
+}
+
+// fetchConference serves GET Conferences/{Sid}.json.
+func (a *restAPI) fetchConference(w http.ResponseWriter, r *http.Request, ids []string) error {
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.toConferenceJSON(room.Info()))
+	return nil
+}
+
+// updateConference serves POST Conferences/{Sid}.json: Status=completed
+// ends it; AnnounceUrl plays to everyone.
+func (a *restAPI) updateConference(w http.ResponseWriter, r *http.Request, ids []string) error {
+	form, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	if u := form.Get("AnnounceUrl"); u != "" {
+		if err := absoluteURL("AnnounceUrl", u); err != nil {
+			return err
+		}
+		method, err := httpMethod("AnnounceMethod", form.Get("AnnounceMethod"))
+		if err != nil {
+			return err
+		}
+		if err := room.Announce(r.Context(), u, method); err != nil && !errors.Is(err, conference.ErrEnded) {
+			return badRequest(codeInvalidURL, "AnnounceUrl: %v", err)
+		}
+	}
+	switch st := form.Get("Status"); st {
+	case "":
+	case conference.StatusCompleted:
+		if err := room.End("Conference ended via API", ""); err != nil && !errors.Is(err, conference.ErrEnded) {
+			return err
+		}
+		<-room.Done()
+	default:
+		return badRequest(codeUnsupportedParam, "Status must be completed, not %q", st)
+	}
+	writeJSON(w, http.StatusOK, a.toConferenceJSON(room.Info()))
+	return nil
+}
+
+// listParticipants serves GET Conferences/{Sid}/Participants.json
+// (Muted, Hold and Coaching filters).
+func (a *restAPI) listParticipants(w http.ResponseWriter, r *http.Request, ids []string) error {
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p, err := parsePage(q)
+	if err != nil {
+		return err
+	}
+	var all []participantJSON
+	for _, part := range room.Participants() {
+		if !boolFilter(q, "Muted", part.Muted) || !boolFilter(q, "Hold", part.Hold) || !boolFilter(q, "Coaching", part.Coaching) {
+			continue
+		}
+		all = append(all, a.toParticipantJSON(part, "connected"))
+	}
+	out, next := pageOf(all, p)
+	listPage(w, r, "participants", out, len(out), p, next)
+	return nil
+}
+
+// boolFilter reports whether v passes the list filter name (absent: any).
+func boolFilter(q url.Values, name string, v bool) bool {
+	f := q.Get(name)
+	return f == "" || strings.EqualFold(f, strconv.FormatBool(v))
+}
+
+// fetchParticipant serves GET Conferences/{Sid}/Participants/{CallSid|Label}.json.
+func (a *restAPI) fetchParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	part, err := room.Participant(ids[1])
+	if err != nil {
+		return notFound(r)
+	}
+	writeJSON(w, http.StatusOK, a.toParticipantJSON(part, "connected"))
+	return nil
+}
+
+// updateParticipant serves POST Conferences/{Sid}/Participants/{CallSid|Label}.json:
+// Muted, Hold, HoldUrl, HoldMethod, AnnounceUrl, AnnounceMethod, Coaching,
+// CallSidToCoach, BeepOnExit.
+func (a *restAPI) updateParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
+	form, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	var u conference.Update
+	for _, b := range []struct {
+		name string
+		dst  **bool
+	}{{"Muted", &u.Muted}, {"Hold", &u.Hold}, {"Coaching", &u.Coaching}, {"BeepOnExit", &u.BeepOnExit}} {
+		if form.Get(b.name) == "" {
+			continue
+		}
+		v, err := parseBool(b.name, form.Get(b.name), false)
+		if err != nil {
+			return err
+		}
+		*b.dst = &v
+	}
+	if _, ok := form["CallSidToCoach"]; ok {
+		c := form.Get("CallSidToCoach")
+		u.CallSIDToCoach = &c
+	}
+	for _, f := range []struct{ name, method string }{{"HoldUrl", "HoldMethod"}, {"AnnounceUrl", "AnnounceMethod"}} {
+		if v := form.Get(f.name); v != "" {
+			if err := absoluteURL(f.name, v); err != nil {
+				return err
+			}
+		}
+		if _, err := httpMethod(f.method, form.Get(f.method)); err != nil {
+			return err
+		}
+	}
+	u.HoldURL, u.HoldMethod = form.Get("HoldUrl"), form.Get("HoldMethod")
+	u.AnnounceURL, u.AnnounceMethod = form.Get("AnnounceUrl"), form.Get("AnnounceMethod")
+	part, err := room.UpdateParticipant(r.Context(), ids[1], u)
+	switch {
+	case errors.Is(err, conference.ErrNotFound):
+		return notFound(r)
+	case err != nil:
+		return badRequest(codeInvalidURL, "%v", err)
+	}
+	writeJSON(w, http.StatusOK, a.toParticipantJSON(part, "connected"))
+	return nil
+}
+
+// deleteParticipant serves DELETE Conferences/{Sid}/Participants/{CallSid|Label}.json.
+func (a *restAPI) deleteParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
+	room, err := a.getRoom(r, ids[0])
+	if err != nil {
+		return err
+	}
+	if err := room.RemoveParticipant(ids[1]); err != nil {
+		return notFound(r)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// createParticipant serves POST Conferences/{Sid|FriendlyName}/Participants.json:
+// an outbound call (From, To, Timeout, StatusCallback…) whose TwiML joins
+// the conference with the participant's parameters (Label, Muted, Beep,
+// StartConferenceOnEnter, EndConferenceOnExit, WaitUrl, WaitMethod,
+// MaxParticipants, Coaching, CallSidToCoach, ConferenceStatusCallback…).
+func (a *restAPI) createParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
+	if err := a.requireConferences(); err != nil {
+		return err
+	}
+	if a.opts.Calls == nil {
+		return &Error{Status: http.StatusNotImplemented, Code: codeInternal, Message: "Placing calls is not configured on this gateway"}
+	}
+	form, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	name, confSID := ids[0], ""
+	if sid.Valid(conference.SIDPrefix, ids[0]) {
+		room, err := a.getRoom(r, ids[0])
+		if err != nil {
+			return err
+		}
+		info := room.Info()
+		if info.Status == conference.StatusCompleted {
+			return badRequest(codeConflict, "Conference %s has ended", ids[0])
+		}
+		name, confSID = info.FriendlyName, info.SID
+	}
+	call := url.Values{"Twiml": {participantTwiML(name, form)}}
+	for _, k := range []string{"To", "From", "Timeout", "StatusCallback", "StatusCallbackMethod"} {
+		if v := form.Get(k); v != "" {
+			call.Set(k, v)
+		}
+	}
+	call["StatusCallbackEvent"] = form["StatusCallbackEvent"]
+	params, err := parseCreateCall(call)
+	if err != nil {
+		return err
+	}
+	params.AccountSID = a.opts.AccountSID
+	c, err := a.opts.Calls.Create(r.Context(), params)
+	if err != nil {
+		return fmt.Errorf("create participant call to %s: %w", params.To, err)
+	}
+	muted, _ := strconv.ParseBool(form.Get("Muted"))
+	coaching, _ := strconv.ParseBool(form.Get("Coaching"))
+	start, err := strconv.ParseBool(form.Get("StartConferenceOnEnter"))
+	if err != nil {
+		start = true
+	}
+	end, _ := strconv.ParseBool(form.Get("EndConferenceOnExit"))
+	out := a.toParticipantJSON(conference.ParticipantInfo{
+		CallSID: c.SID, ConferenceSID: confSID, Label: form.Get("Label"), Muted: muted, Coaching: coaching,
+		CallSIDToCoach: form.Get("CallSidToCoach"), StartConferenceOnEnter: start, EndConferenceOnExit: end,
+		Created: c.DateCreated, Updated: c.DateUpdated,
+	}, "queued")
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// participantTwiML is the document that joins a participant's call to the
+// conference called name with the REST parameters in form.
+func participantTwiML(name string, form url.Values) string {
+	attrs := []struct{ param, attr string }{
+		{"Label", "participantLabel"}, {"Muted", "muted"}, {"Beep", "beep"},
+		{"StartConferenceOnEnter", "startConferenceOnEnter"}, {"EndConferenceOnExit", "endConferenceOnExit"},
+		{"WaitUrl", "waitUrl"}, {"WaitMethod", "waitMethod"}, {"MaxParticipants", "maxParticipants"},
+		{"ConferenceStatusCallback", "statusCallback"}, {"ConferenceStatusCallbackMethod", "statusCallbackMethod"},
+		{"JitterBufferSize", "jitterBufferSize"}, {"ConferenceRecord", "record"}, {"ConferenceTrim", "trim"},
+	}
+	var b strings.Builder
+	b.WriteString("<Response><Dial><Conference")
+	for _, at := range attrs {
+		if v, ok := form[at.param]; ok {
+			fmt.Fprintf(&b, " %s=%q", at.attr, xmlEscape(v[0]))
+		}
+	}
+	if ev := form["ConferenceStatusCallbackEvent"]; len(ev) > 0 {
+		fmt.Fprintf(&b, " statusCallbackEvent=%q", xmlEscape(strings.Join(ev, " ")))
+	}
+	if coaching, _ := strconv.ParseBool(form.Get("Coaching")); coaching {
+		fmt.Fprintf(&b, " coach=%q", xmlEscape(form.Get("CallSidToCoach")))
+	}
+	b.WriteString(">" + xmlEscape(name) + "</Conference></Dial></Response>")
+	return b.String()
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+
+	"github.com/voxgate/voxgate/conference"
+	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/ivr/webhook"
+)
+
+// newConferences makes the conference rooms behind <Dial><Conference> and
+// the Conferences API. engine is read when a hold or announce URL is
+// fetched: it is set once the engine exists (the engine needs the rooms).
+func newConferences(authToken, userAgent string, engine **ivr.Engine, log *slog.Logger) *conference.Manager {
+	callbacks := webhook.NewClient(webhook.Options{AuthToken: authToken, UserAgent: userAgent, Logger: log})
+	return conference.NewManager(conference.Options{
+		Notify: func(ctx context.Context, target, method string, params url.Values) {
+			_ = callbacks.Notify(ctx, webhook.Request{URL: target, Method: method, Params: params}) // logged by the client
+		},
+		Resolve: func(ctx context.Context, target, method string) ([]int16, error) {
+			return (*engine).ConferenceAudio(ctx, target, method)
+		},
+		HoldMusic: ivr.HoldMusic(),
+		Logger:    log,
+	})
+}
