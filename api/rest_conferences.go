@@ -111,29 +111,40 @@ func (a *restAPI) getRoom(r *http.Request, confSID string) (*conference.Room, er
 }
 
 // listConferences serves GET Conferences.json (FriendlyName, Status,
-// DateCreated and DateUpdated filters).
+// DateCreated and DateUpdated filters): the store's records, which
+// outlive restarts; the live rooms when there is no store.
 func (a *restAPI) listConferences(w http.ResponseWriter, r *http.Request, _ []string) error {
-	if err := a.requireConferences(); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	p, err := parsePage(q)
 	if err != nil {
 		return err
 	}
-	created, err := timeFilter(q, "DateCreated")
-	if err != nil {
+	f := store.ConferenceFilter{AccountSID: a.opts.AccountSID, FriendlyName: q.Get("FriendlyName"), Status: q.Get("Status")}
+	if f.DateCreated, err = timeFilter(q, "DateCreated"); err != nil {
 		return err
 	}
-	updated, err := timeFilter(q, "DateUpdated")
-	if err != nil {
+	if f.DateUpdated, err = timeFilter(q, "DateUpdated"); err != nil {
 		return err
 	}
-	name, status := q.Get("FriendlyName"), q.Get("Status")
+	if a.opts.Store != nil {
+		recs, next, err := a.opts.Store.ListConferences(r.Context(), f, p.storePage())
+		if err != nil {
+			return storeError(r, "list conferences", err)
+		}
+		out := make([]conferenceJSON, 0, len(recs))
+		for _, c := range recs {
+			out = append(out, a.toConferenceJSON(fromStoreConference(c)))
+		}
+		listPage(w, r, "conferences", out, len(out), p, next)
+		return nil
+	}
+	if err := a.requireConferences(); err != nil {
+		return err
+	}
 	var all []conferenceJSON
 	for _, c := range a.opts.Conferences.Rooms(a.opts.AccountSID) {
-		if (name != "" && c.FriendlyName != name) || (status != "" && c.Status != status) ||
-			!created.Contains(c.Created) || !updated.Contains(c.Updated) {
+		if (f.FriendlyName != "" && c.FriendlyName != f.FriendlyName) || (f.Status != "" && c.Status != f.Status) ||
+			!f.DateCreated.Contains(c.Created) || !f.DateUpdated.Contains(c.Updated) {
 			continue
 		}
 		all = append(all, a.toConferenceJSON(c))
@@ -141,6 +152,11 @@ func (a *restAPI) listConferences(w http.ResponseWriter, r *http.Request, _ []st
 	out, next := pageOf(all, p)
 	listPage(w, r, "conferences", out, len(out), p, next)
 	return nil
+}
+
+func fromStoreConference(c store.Conference) conference.Info {
+	return conference.Info{SID: c.SID, AccountSID: c.AccountSID, FriendlyName: c.FriendlyName, Status: c.Status,
+		Created: c.DateCreated, Updated: c.DateUpdated, ReasonEnded: c.ReasonEnded, CallSIDEnding: c.CallSIDEnding}
 }
 
 // pageOf cuts page p out of all (offset tokens "PA<start>").
@@ -160,13 +176,26 @@ func pageOf[T any](all []T, p pageRequest) ([]T, store.PageToken) {
 	return append(make([]T, 0, end-start), all[start:end]...), next
 }
 
-// fetchConference serves GET Conferences/{Sid}.json.
+// fetchConference serves GET Conferences/{Sid}.json: the live room, or
+// the store's record of an ended one.
 func (a *restAPI) fetchConference(w http.ResponseWriter, r *http.Request, ids []string) error {
-	room, err := a.getRoom(r, ids[0])
-	if err != nil {
-		return err
+	if a.opts.Conferences != nil {
+		if room, ok := a.opts.Conferences.Room(ids[0]); ok && room.Info().AccountSID == a.opts.AccountSID {
+			writeJSON(w, http.StatusOK, a.toConferenceJSON(room.Info()))
+			return nil
+		}
 	}
-	writeJSON(w, http.StatusOK, a.toConferenceJSON(room.Info()))
+	if a.opts.Store == nil || !sid.Valid(conference.SIDPrefix, ids[0]) {
+		return notFound(r)
+	}
+	c, err := a.opts.Store.GetConference(r.Context(), ids[0])
+	if err != nil {
+		return storeError(r, "get conference", err)
+	}
+	if c.AccountSID != a.opts.AccountSID {
+		return notFound(r)
+	}
+	writeJSON(w, http.StatusOK, a.toConferenceJSON(fromStoreConference(c)))
 	return nil
 }
 

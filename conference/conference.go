@@ -67,9 +67,9 @@ type Options struct {
 	Resolve func(ctx context.Context, target, method string) ([]int16, error)
 	// HoldMusic is the default hold music (nil: silence).
 	HoldMusic []int16
-	// Saved, when set, is told each room's state when it starts, changes
-	// status and ends (for the store).
-	Saved  func(Info)
+	// Saved, when set, is told each room's state when it is made, starts
+	// and ends (for the store), in order, on the same goroutine as Notify.
+	Saved  func(ctx context.Context, info Info)
 	Logger *slog.Logger
 }
 
@@ -157,6 +157,7 @@ func (m *Manager) room(account, name string) *Room {
 	r := newRoom(m, sid.New(SIDPrefix), account, name)
 	m.live[k] = r
 	m.bySID[r.sid] = r
+	r.notify.save(r.info)
 	m.wg.Go(r.own)
 	return r
 }

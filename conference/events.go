@@ -21,24 +21,40 @@ type notifier struct {
 	seq int
 }
 
+// callbackReq is one status callback, or a room state to save (info set).
 type callbackReq struct {
 	url, method string
 	params      url.Values
+	info        *Info
 }
 
 func newNotifier(r *Room) *notifier {
 	n := &notifier{r: r, q: make(chan callbackReq, notifyQueue)}
 	r.m.wg.Go(func() {
 		for req := range n.q {
-			if r.m.opts.Notify == nil {
-				continue
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			r.m.opts.Notify(ctx, req.url, req.method, req.params)
+			switch {
+			case req.info != nil:
+				r.m.opts.Saved(ctx, *req.info)
+			case r.m.opts.Notify != nil:
+				r.m.opts.Notify(ctx, req.url, req.method, req.params)
+			}
 			cancel()
 		}
 	})
 	return n
+}
+
+// save queues info for Options.Saved (owner only).
+func (n *notifier) save(info Info) {
+	if n.r.m.opts.Saved == nil {
+		return
+	}
+	select {
+	case n.q <- callbackReq{info: &info}:
+	default:
+		n.r.log.Warn("conference: saving the room's state dropped: the queue is full", "status", info.Status)
+	}
 }
 
 // close ends the notifier once its queue is drained (owner only).

@@ -60,9 +60,7 @@ func (r *Room) setInfo(f func(*Info)) {
 	r.info.Updated = time.Now()
 	info := r.info
 	r.infoMu.Unlock()
-	if r.m.opts.Saved != nil {
-		r.m.opts.Saved(info)
-	}
+	r.notify.save(info)
 }
 
 // do runs f on the owner goroutine and waits for it; ErrEnded when the

@@ -213,6 +213,12 @@ func TestConferenceFiveSIPp(t *testing.T) {
 	if r := evs[len(evs)-1].Form.Get("ReasonConferenceEnded"); r != "conference-ended-via-api" {
 		t.Errorf("ReasonConferenceEnded %q", r)
 	}
+	// The store keeps the record: listed as completed.
+	var cl confList
+	g.restJSON(t, "GET", "/Conferences.json?Status=completed", nil, &cl)
+	if len(cl.Conferences) != 1 || cl.Conferences[0].SID != confSID || cl.Conferences[0].FriendlyName != "five" {
+		t.Errorf("completed conferences: %+v", cl.Conferences)
+	}
 }
 
 // coachApp answers the conference's callers in turn: the agent, the

@@ -130,4 +130,20 @@ var migrations = []migration{
 			UNIQUE (flow_sid, identity)
 		) STRICT`,
 	}},
+	{version: 6, name: "placeholder: replaced on merge", stmts: nil}, // placeholder: replaced on merge
+	{version: 7, name: "placeholder: replaced on merge", stmts: nil}, // placeholder: replaced on merge
+	{version: 8, name: "placeholder: replaced on merge", stmts: nil}, // placeholder: replaced on merge
+	{version: 9, name: "conferences", stmts: []string{
+		`CREATE TABLE conferences (
+			sid             TEXT PRIMARY KEY,
+			account_sid     TEXT NOT NULL,
+			friendly_name   TEXT NOT NULL,
+			status          TEXT NOT NULL,
+			reason_ended    TEXT NOT NULL DEFAULT '',
+			call_sid_ending TEXT NOT NULL DEFAULT '',
+			date_created    INTEGER NOT NULL,
+			date_updated    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX conferences_by_account ON conferences (account_sid, date_created DESC, sid DESC)`,
+	}},
 }
