@@ -167,3 +167,7 @@ func (p *Participant) info() ParticipantInfo {
 		Created: p.joined, Updated: p.updated,
 	}
 }
+
+// Stats are the participant's jitter buffers' counters: in holds what its
+// leg received, out what the mixer made for it.
+func (p *Participant) Stats() (in, out media.JitterStats) { return p.in.Stats(), p.out.Stats() }

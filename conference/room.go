@@ -228,3 +228,13 @@ func (r *Room) leave(p *Participant) {
 		r.log.Warn("conference: leave", "error", err)
 	}
 }
+
+// LateTicks is how many times the room's owner fell more than 100 ms
+// behind and skipped frames (a sign of an overloaded machine).
+func (r *Room) LateTicks() int {
+	var n int
+	if r.do(func() { n = r.late }) != nil {
+		return 0
+	}
+	return n
+}
