@@ -69,8 +69,14 @@ type Options struct {
 	HoldMusic []int16
 	// Saved, when set, is told each room's state when it is made, starts
 	// and ends (for the store), in order, on the same goroutine as Notify.
-	Saved  func(ctx context.Context, info Info)
-	Logger *slog.Logger
+	Saved func(ctx context.Context, info Info)
+	// RecordingsDir is where conference recordings are written ("" = no
+	// recording); RecordingSaved is told each finished one (on the
+	// callbacks' goroutine) and RecordingURL makes its RecordingUrl.
+	RecordingsDir  string
+	RecordingSaved func(ctx context.Context, rec Recording)
+	RecordingURL   func(recordingSID string) string
+	Logger         *slog.Logger
 }
 
 // Manager holds the live rooms, by account and friendly name, and the

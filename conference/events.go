@@ -21,11 +21,13 @@ type notifier struct {
 	seq int
 }
 
-// callbackReq is one status callback, or a room state to save (info set).
+// callbackReq is one status callback, a room state to save (info set),
+// or another job (run set).
 type callbackReq struct {
 	url, method string
 	params      url.Values
 	info        *Info
+	run         func(context.Context)
 }
 
 func newNotifier(r *Room) *notifier {
@@ -34,6 +36,8 @@ func newNotifier(r *Room) *notifier {
 		for req := range n.q {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			switch {
+			case req.run != nil:
+				req.run(ctx)
 			case req.info != nil:
 				r.m.opts.Saved(ctx, *req.info)
 			case r.m.opts.Notify != nil:
@@ -113,10 +117,15 @@ func (r *Room) event(kind string, p *Participant) {
 			v.Set("CallSidEndingConference", r.endingSID)
 		}
 	}
+	r.notify.enqueue(callbackReq{url: cb.URL, method: cb.Method, params: v})
+}
+
+// enqueue queues req (owner only), dropping it when the queue is full.
+func (n *notifier) enqueue(req callbackReq) {
 	select {
-	case r.notify.q <- callbackReq{url: cb.URL, method: cb.Method, params: v}:
+	case n.q <- req:
 	default:
-		r.log.Warn("conference: status callback dropped: the queue is full", "event", kind)
+		n.r.log.Warn("conference: callback dropped: the queue is full", "url", req.url)
 	}
 }
 

@@ -20,10 +20,12 @@ type mixer struct {
 	callback  Callback // the first participant's status callback
 	late      int      // ticks too late to catch up
 
-	sum     [frame]int32
-	coaches []*Participant // this frame's audible coaches
-	beepAt  int            // next sample of the beep; len(beepTone) = none
-	room    media.Source   // an announcement to everyone (AnnounceUrl), nil when none
+	sum      [frame]int32
+	coaches  []*Participant // this frame's audible coaches
+	beepAt   int            // next sample of the beep; len(beepTone) = none
+	room     media.Source   // an announcement to everyone (AnnounceUrl), nil when none
+	rec      *recorder      // the room's recording, nil when not recording
+	recFirst *Participant   // the first participant, when it asked to record
 }
 
 // beep starts the enter/exit beep for everyone.
@@ -50,6 +52,9 @@ func (x *mixer) mix() {
 	}
 	var extra [frame]int32 // the beep and the room's announcement
 	x.addExtras(&extra)
+	if x.rec != nil {
+		x.rec.write(&x.sum, &extra)
+	}
 	for _, p := range x.parts {
 		p.render(x, &extra)
 	}

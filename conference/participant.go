@@ -33,6 +33,11 @@ type JoinOptions struct {
 	// Callback receives the room's events when this is its first
 	// participant.
 	Callback Callback
+	// Record records the room from its start (record-from-start) when
+	// this is its first participant; RecordingCallback is its
+	// recordingStatusCallback (events: completed).
+	Record            bool
+	RecordingCallback Callback
 	// JitterFrames is the depth of the leg's input buffer in 20 ms frames
 	// (0 = media.DefaultJitterFrames).
 	JitterFrames int

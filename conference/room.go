@@ -140,6 +140,9 @@ func (r *Room) add(p *Participant) error {
 	}
 	if len(r.parts) == 0 {
 		r.callback = p.opts.Callback // the first participant's settings
+		if p.opts.Record {
+			r.recFirst = p
+		}
 	}
 	r.parts = append(r.parts, p)
 	r.log.Info("conference: participant joined", "call_sid", p.callSID, "label", p.label, "participants", len(r.parts))
@@ -157,6 +160,10 @@ func (r *Room) add(p *Participant) error {
 // each other.
 func (r *Room) start() {
 	r.started = true
+	if r.recFirst != nil {
+		r.startRecording(r.recFirst)
+		r.recFirst = nil
+	}
 	r.setInfo(func(i *Info) { i.Status = StatusInProgress })
 	r.event("conference-start", nil)
 	r.log.Info("conference: started")
@@ -216,6 +223,7 @@ func (r *Room) endNow(reason, callSID string) {
 // finish marks the room completed (owner only); the owner loop then ends.
 func (r *Room) finish() {
 	r.over = true
+	r.stopRecording()
 	r.setInfo(func(i *Info) {
 		i.Status, i.ReasonEnded, i.CallSIDEnding = StatusCompleted, r.reason, r.endingSID
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/voxgate/voxgate/media/audio"
 	"github.com/zaf/g711"
 )
 
@@ -158,9 +159,10 @@ func hears(windows [][]float64, want, unwanted []int, lo float64) (bool, float64
 // and the conference's status callbacks come in order.
 func TestConferenceFiveSIPp(t *testing.T) {
 	a := newApp(t)
-	a.twiml("/voice", `<Response><Dial action="/after"><Conference beep="false" statusCallback="/conf-events" statusCallbackEvent="start end join leave">five</Conference></Dial></Response>`)
+	a.twiml("/voice", `<Response><Dial action="/after"><Conference beep="false" statusCallback="/conf-events" statusCallbackEvent="start end join leave" record="record-from-start" recordingStatusCallback="/rec">five</Conference></Dial></Response>`)
 	a.twiml("/after", `<Response><Hangup/></Response>`)
 	a.twiml("/conf-events", `<Response/>`)
+	a.twiml("/rec", `<Response/>`)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
 	freqs := []float64{500, 700, 900, 1100, 1300}
 	peers := make([]*rtpPeer, len(freqs))
@@ -213,6 +215,7 @@ func TestConferenceFiveSIPp(t *testing.T) {
 	if r := evs[len(evs)-1].Form.Get("ReasonConferenceEnded"); r != "conference-ended-via-api" {
 		t.Errorf("ReasonConferenceEnded %q", r)
 	}
+	checkConferenceRecording(t, g, a, confSID, freqs)
 	// The store keeps the record: listed as completed.
 	var cl confList
 	g.restJSON(t, "GET", "/Conferences.json?Status=completed", nil, &cl)
@@ -322,4 +325,47 @@ func runNode(t *testing.T, script string, env ...string) string {
 		t.Fatalf("%s: %v\n%s\n%s", script, err, out, stderr.String())
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// checkConferenceRecording: the recordingStatusCallback names a mono
+// recording of the conference whose audio has every participant's tone.
+func checkConferenceRecording(t *testing.T, g *gateway, a *app, confSID string, freqs []float64) {
+	t.Helper()
+	cb := a.waitRequests(t, "/rec", 1, 5*time.Second)[0].Form
+	recSID := cb.Get("RecordingSid")
+	if cb.Get("ConferenceSid") != confSID || cb.Get("RecordingStatus") != "completed" || cb.Get("RecordingChannels") != "1" {
+		t.Errorf("recording callback %v", cb)
+	}
+	var rec struct {
+		ConferenceSID string `json:"conference_sid"`
+		Channels      int
+	}
+	if code := g.restJSON(t, "GET", "/Recordings/"+recSID+".json", nil, &rec); code != 200 || rec.ConferenceSID != confSID {
+		t.Fatalf("recording %s: %d %+v", recSID, code, rec)
+	}
+	res, err := http.Get(cb.Get("RecordingUrl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	pcm, err := audio.DecodeWAV(body)
+	if err != nil {
+		t.Fatalf("recording media (%d, %d bytes): %v", res.StatusCode, len(body), err)
+	}
+	x := make([]float64, len(pcm))
+	for i, v := range pcm {
+		x[i] = float64(v) / 32768
+	}
+	best := make([]float64, len(freqs))
+	for i := 0; i+4000 <= len(x); i += 2000 {
+		for k, f := range freqs {
+			best[k] = math.Max(best[k], goertzelFraction(x[i:i+4000], f))
+		}
+	}
+	for k, b := range best {
+		if b < 0.1 {
+			t.Errorf("the recording lacks the %.0f Hz participant (best share %.3f)", freqs[k], b)
+		}
+	}
 }

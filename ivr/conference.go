@@ -47,10 +47,17 @@ func (v *conferenceVerb) run(s *session) (next, error) {
 			return next{}, err
 		}
 	}
+	recCB := conference.Callback{Method: c.RecordingStatusCallbackMethod, Events: c.RecordingStatusCallbackEvents}
+	if c.RecordingStatusCallback != "" {
+		if recCB.URL, err = s.resolve(c.RecordingStatusCallback); err != nil {
+			return next{}, err
+		}
+	}
 	p, err := rooms.Join(s.cfg.AccountSID, c.Room, conference.JoinOptions{
 		Leg: s.leg(), CallSID: s.info.SID, Label: c.ParticipantLabel, Muted: c.Muted, Beep: c.Beep,
 		StartConferenceOnEnter: c.StartConferenceOnEnter, EndConferenceOnExit: c.EndConferenceOnExit,
 		Coach: c.Coach, MaxParticipants: c.MaxParticipants, Wait: wait, Callback: cb,
+		Record: c.Record == "record-from-start", RecordingCallback: recCB,
 	})
 	if err != nil {
 		s.log.Warn("ivr: <Dial><Conference>: cannot join", "room", c.Room, "error", err)
@@ -111,8 +118,8 @@ func (v *conferenceVerb) logIgnored(s *session) {
 	if c.JitterBufferSize != "" {
 		s.log.Info("ivr: <Conference jitterBufferSize> ignored: Voxgate sizes its jitter buffers itself", "jitter_buffer_size", c.JitterBufferSize)
 	}
-	if c.Record != "" && c.Record != "do-not-record" {
-		s.log.Warn("ivr: <Conference record> is not supported yet: not recording", "record", c.Record)
+	if c.Record == "record-from-start" && c.Trim != "do-not-trim" {
+		s.log.Info("ivr: <Conference trim> ignored: the recording keeps its silence", "trim", c.Trim)
 	}
 	if c.EventCallbackURL != "" || c.Region != "" {
 		s.log.Info("ivr: <Conference eventCallbackUrl/region> ignored", "region", c.Region)

@@ -92,7 +92,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	events := gm.callEvents(cdrAndFlows)
 	dialer := &sipDialer{queues: queues} // its server is set once the SIP server exists
 	var engine *ivr.Engine
-	conferences := newConferences(cfg.Account.AuthToken, "Voxgate/"+version, db, &engine, log)
+	conferences := newConferences(&cfg, "Voxgate/"+version, recordingsDir, db, &engine, log)
 	defer conferences.Close()
 	engine = ivr.NewEngine(ivr.Config{
 		AccountSID:     cfg.Account.SID,

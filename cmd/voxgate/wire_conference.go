@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"github.com/voxgate/voxgate/config"
 	"log/slog"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/voxgate/voxgate/conference"
 	"github.com/voxgate/voxgate/ivr"
@@ -14,7 +18,8 @@ import (
 // newConferences makes the conference rooms behind <Dial><Conference> and
 // the Conferences API. engine is read when a hold or announce URL is
 // fetched: it is set once the engine exists (the engine needs the rooms).
-func newConferences(authToken, userAgent string, db store.Store, engine **ivr.Engine, log *slog.Logger) *conference.Manager {
+func newConferences(cfg *config.Config, userAgent, recordingsDir string, db store.Store, engine **ivr.Engine, log *slog.Logger) *conference.Manager {
+	authToken := cfg.Account.AuthToken
 	callbacks := webhook.NewClient(webhook.Options{AuthToken: authToken, UserAgent: userAgent, Logger: log})
 	return conference.NewManager(conference.Options{
 		Notify: func(ctx context.Context, target, method string, params url.Values) {
@@ -23,9 +28,14 @@ func newConferences(authToken, userAgent string, db store.Store, engine **ivr.En
 		Resolve: func(ctx context.Context, target, method string) ([]int16, error) {
 			return (*engine).ConferenceAudio(ctx, target, method)
 		},
-		HoldMusic: ivr.HoldMusic(),
-		Saved:     saveConference(db, log),
-		Logger:    log,
+		HoldMusic:      ivr.HoldMusic(),
+		Saved:          saveConference(db, log),
+		RecordingsDir:  recordingsDir,
+		RecordingSaved: saveConferenceRecording(db, log),
+		RecordingURL: func(recSID string) string {
+			return fmt.Sprintf("%s/2010-04-01/Accounts/%s/Recordings/%s", strings.TrimRight(cfg.HTTP.PublicURL, "/"), cfg.Account.SID, recSID)
+		},
+		Logger: log,
 	})
 }
 
@@ -38,6 +48,21 @@ func saveConference(db store.Store, log *slog.Logger) func(context.Context, conf
 		})
 		if err != nil {
 			log.Error("conference: saving the record failed", "conference_sid", c.SID, "error", err)
+		}
+	}
+}
+
+// saveConferenceRecording keeps a finished conference recording in the
+// store.
+func saveConferenceRecording(db store.Store, log *slog.Logger) func(context.Context, conference.Recording) {
+	return func(ctx context.Context, r conference.Recording) {
+		_, err := db.PutRecording(ctx, store.Recording{
+			SID: r.SID, AccountSID: r.AccountSID, CallSID: r.CallSID, ConferenceSID: r.ConferenceSID,
+			Status: store.RecordingCompleted, Source: "Conference", Channels: r.Channels,
+			Duration: int(r.Duration.Round(time.Second) / time.Second), StartTime: r.Start, Path: r.Path,
+		})
+		if err != nil {
+			log.Error("conference: saving the recording failed", "conference_sid", r.ConferenceSID, "recording_sid", r.SID, "error", err)
 		}
 	}
 }
