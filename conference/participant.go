@@ -52,7 +52,7 @@ type Callback struct {
 
 // outFrames is the depth of each participant's output buffer: the mixer
 // and the leg's pacer run on different clocks.
-const outFrames = 2
+const outFrames = 3
 
 // Participant is one leg in a room. Its mixing state belongs to the
 // room's owner.

