@@ -362,6 +362,9 @@ func (a *restAPI) createParticipant(w http.ResponseWriter, r *http.Request, ids 
 	if err != nil {
 		return err
 	}
+	if err := participantParams(form); err != nil {
+		return err
+	}
 	name, confSID := ids[0], ""
 	if sid.Valid(conference.SIDPrefix, ids[0]) {
 		room, err := a.getRoom(r, ids[0])
@@ -406,6 +409,36 @@ func (a *restAPI) createParticipant(w http.ResponseWriter, r *http.Request, ids 
 	return nil
 }
 
+// participantParams checks the participant parameters that become
+// <Conference> attributes, so a bad one is a 400 here rather than a
+// failed call later.
+func participantParams(form url.Values) error {
+	for _, name := range []string{"Muted", "StartConferenceOnEnter", "EndConferenceOnExit", "Coaching"} {
+		if _, err := parseBool(name, form.Get(name), false); err != nil {
+			return err
+		}
+	}
+	switch b := form.Get("Beep"); b {
+	case "", "true", "false", "onEnter", "onExit":
+	default:
+		return badRequest(codeUnsupportedParam, "Beep must be true, false, onEnter or onExit, not %q", b)
+	}
+	if c, _ := strconv.ParseBool(form.Get("Coaching")); c && !sid.Valid(sid.Call, form.Get("CallSidToCoach")) {
+		return badRequest(codeUnsupportedParam, "Coaching needs the CallSidToCoach of a call")
+	}
+	if v := form.Get("WaitUrl"); v != "" {
+		if err := absoluteURL("WaitUrl", v); err != nil {
+			return err
+		}
+	}
+	if v := form.Get("ConferenceStatusCallback"); v != "" {
+		if err := absoluteURL("ConferenceStatusCallback", v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // participantTwiML is the document that joins a participant's call to the
 // conference called name with the REST parameters in form.
 func participantTwiML(name string, form url.Values) string {
@@ -420,19 +453,20 @@ func participantTwiML(name string, form url.Values) string {
 	b.WriteString("<Response><Dial><Conference")
 	for _, at := range attrs {
 		if v, ok := form[at.param]; ok {
-			fmt.Fprintf(&b, " %s=%q", at.attr, xmlEscape(v[0]))
+			fmt.Fprintf(&b, ` %s="%s"`, at.attr, xmlEscape(v[0]))
 		}
 	}
 	if ev := form["ConferenceStatusCallbackEvent"]; len(ev) > 0 {
-		fmt.Fprintf(&b, " statusCallbackEvent=%q", xmlEscape(strings.Join(ev, " ")))
+		fmt.Fprintf(&b, ` statusCallbackEvent="%s"`, xmlEscape(strings.Join(ev, " ")))
 	}
 	if coaching, _ := strconv.ParseBool(form.Get("Coaching")); coaching {
-		fmt.Fprintf(&b, " coach=%q", xmlEscape(form.Get("CallSidToCoach")))
+		fmt.Fprintf(&b, ` coach="%s"`, xmlEscape(form.Get("CallSidToCoach")))
 	}
 	b.WriteString(">" + xmlEscape(name) + "</Conference></Dial></Response>")
 	return b.String()
 }
 
+// xmlEscape escapes s for XML text and double-quoted attributes.
 func xmlEscape(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
