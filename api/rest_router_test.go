@@ -64,11 +64,11 @@ func TestOtherAccountPathIsForbidden(t *testing.T) {
 func TestUnknownPathsAndMethods(t *testing.T) {
 	e := newEnv(t)
 	notFound := []string{
-		"Calls",             // no .json
-		"Calls.xml",         // legacy representation not served
-		"Applications.json", // not implemented
-		"Calls/CA123.json",  // malformed SID
-		"Calls/.json",       // empty SID
+		"Calls",            // no .json
+		"Calls.xml",        // legacy representation not served
+		"SigningKeys.json", // not implemented
+		"Calls/CA123.json", // malformed SID
+		"Calls/.json",      // empty SID
 		"Queues/QU1/Nope.json",
 		"/2010-04-01/Accounts/" + testAccount,
 		"/2010-04-01/Accounts/" + testAccount + ".json",
