@@ -168,14 +168,20 @@ func (m *Manager) room(account, name string) *Room {
 	return r
 }
 
-// roomEnded forgets r as live and remembers it as ended.
-func (m *Manager) roomEnded(r *Room) {
+// forgetLive stops finding r by its name: it is ending.
+func (m *Manager) forgetLive(r *Room) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := roomKey{r.account, r.name}
-	if m.live[k] == r {
+	if k := (roomKey{r.account, r.name}); m.live[k] == r {
 		delete(m.live, k)
 	}
+}
+
+// roomEnded forgets r as live and remembers it as ended.
+func (m *Manager) roomEnded(r *Room) {
+	m.forgetLive(r)
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.ended = append(m.ended, r.sid)
 	if len(m.ended) > keepEnded {
 		delete(m.bySID, m.ended[0])

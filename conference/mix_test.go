@@ -302,3 +302,24 @@ func TestRecordFromStart(t *testing.T) {
 		t.Errorf("the recording has %d, want everyone (300)", got)
 	}
 }
+
+// TestJoinWhileEnding: a join while a room is ending (its participants
+// still leaving) makes a new room at once.
+func TestJoinWhileEnding(t *testing.T) {
+	m := NewManager(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); m.Close() }()
+	old, err := m.Join("AC0", "r", JoinOptions{Leg: idleLeg{}, CallSID: "CAold", StartConferenceOnEnter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Room().End("test", ""); err != nil { // old has not left yet: it never ran
+		t.Fatal(err)
+	}
+	p, err := m.Join("AC0", "r", JoinOptions{Leg: idleLeg{}, CallSID: "CAnew"})
+	if err != nil || p.Room() == old.Room() {
+		t.Fatalf("join while ending: %v (same room: %v)", err, err == nil && p.Room() == old.Room())
+	}
+	go old.Run(ctx)
+	go p.Run(ctx)
+}

@@ -211,6 +211,7 @@ func (r *Room) endNow(reason, callSID string) {
 		return
 	}
 	r.ending, r.reason, r.endingSID = true, reason, callSID
+	r.m.forgetLive(r) // a join from now on makes a new room
 	if len(r.parts) == 0 {
 		r.finish()
 		return
