@@ -369,3 +369,85 @@ func checkConferenceRecording(t *testing.T, g *gateway, a *app, confSID string, 
 		}
 	}
 }
+
+// shareBetween is the best share of freq in 0.5 s windows of what peer
+// received between from and to, and the RMS of all of it.
+func shareBetween(peer *rtpPeer, from, to time.Time, freq float64) (best, level float64) {
+	var in []rtpPacket
+	for _, p := range peer.packets() {
+		if p.At.After(from) && p.At.Before(to) {
+			in = append(in, p)
+		}
+	}
+	x := decode(in, 0)
+	for i := 0; i+4000 <= len(x); i += 2000 {
+		best = math.Max(best, goertzelFraction(x[i:i+4000], freq))
+	}
+	return best, rms(x)
+}
+
+// TestConferenceWarmTransfer: a warm transfer built on the Participants
+// API. The caller is in a room with agent 1 (a SIPp UAS that echoes);
+// the caller is put on hold (hears hold music, is not heard) while agent
+// 2 (another echoing UAS) is added for the consult; the caller is taken
+// off hold and agent 1 leaves. The caller's call is never dropped and
+// hears agent 2 (its own tone echoed back through agent 2's leg).
+func TestConferenceWarmTransfer(t *testing.T) {
+	agent1 := calledParty(t, "uas_echo.xml", "-rtp_echo", "-mp", fmt.Sprint(freePort(t)))
+	agent2 := calledParty(t, "uas_echo.xml", "-rtp_echo", "-mp", fmt.Sprint(freePort(t)))
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Dial action="/after"><Conference beep="false" participantLabel="caller">xfer</Conference></Dial></Response>`)
+	a.twiml("/after", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	caller := newRTPPeer(t)
+	caller.talkTone(500, 6000, 35*time.Second)
+	done := g.waitingCaller(t, caller, "caller: ", 40*time.Second)
+	confSID, _ := g.waitParticipants(t, "xfer", 1, 15*time.Second)
+	parts := "/Conferences/" + confSID + "/Participants"
+	add := func(label string, port int) {
+		var p struct{ Status string }
+		form := url.Values{"To": {fmt.Sprintf("sip:%s@127.0.0.1:%d", label, port)}, "From": {"+15550002222"}, "Label": {label}, "Beep": {"false"}}
+		if code := g.restJSON(t, "POST", parts+".json", form, &p); code != 201 || p.Status != "queued" {
+			t.Fatalf("adding %s: %d %+v", label, code, p)
+		}
+	}
+	update := func(label string, form url.Values) {
+		if code := g.restJSON(t, "POST", parts+"/"+label+".json", form, nil); code != 200 {
+			t.Fatalf("updating %s: %d", label, code)
+		}
+	}
+	add("agent1", agent1)
+	g.waitParticipants(t, "xfer", 2, 15*time.Second)
+	time.Sleep(2 * time.Second)
+	holdFrom := time.Now()
+	update("caller", url.Values{"Hold": {"true"}})
+	add("agent2", agent2) // the consult: the agents talk, the caller hears music
+	g.waitParticipants(t, "xfer", 3, 15*time.Second)
+	time.Sleep(2 * time.Second)
+	holdTo := time.Now()
+	update("caller", url.Values{"Hold": {"false"}})
+	if code := g.restJSON(t, "DELETE", parts+"/agent1.json", nil, nil); code != 204 {
+		t.Fatalf("removing agent 1: %d", code)
+	}
+	g.waitParticipants(t, "xfer", 2, 10*time.Second)
+	afterFrom := time.Now()
+	time.Sleep(3 * time.Second)
+	afterTo := time.Now()
+	select {
+	case msg := <-done:
+		t.Fatalf("the caller's call ended during the transfer: %q", msg)
+	default:
+	}
+	if code := g.restJSON(t, "POST", "/Conferences/"+confSID+".json", url.Values{"Status": {"completed"}}, nil); code != 200 {
+		t.Fatalf("ending: %d", code)
+	}
+	if msg := <-done; msg != "" {
+		t.Error(msg)
+	}
+	if share, level := shareBetween(caller, holdFrom.Add(500*time.Millisecond), holdTo, 500); level < 0.01 || share > 0.05 {
+		t.Errorf("on hold the caller heard level %.3f with its own tone's share %.2f: want hold music only", level, share)
+	}
+	if share, _ := shareBetween(caller, afterFrom.Add(500*time.Millisecond), afterTo, 500); share < 0.5 {
+		t.Errorf("after the transfer the caller did not hear agent 2 (share of the echoed tone %.2f)", share)
+	}
+}
