@@ -70,6 +70,8 @@ func eventShort(kind string) string {
 	switch {
 	case strings.HasPrefix(kind, "conference-"):
 		return strings.TrimPrefix(kind, "conference-")
+	case strings.HasPrefix(kind, "participant-speech-"):
+		return "speaker"
 	case strings.HasPrefix(kind, "participant-un"):
 		return strings.TrimPrefix(kind, "participant-un")
 	case strings.HasPrefix(kind, "participant-"):

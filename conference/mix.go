@@ -26,6 +26,39 @@ type mixer struct {
 	room     media.Source   // an announcement to everyone (AnnounceUrl), nil when none
 	rec      *recorder      // the room's recording, nil when not recording
 	recFirst *Participant   // the first participant, when it asked to record
+	// speakerEvents is set when the room's callback asked for "speaker".
+	speakerEvents bool
+}
+
+// Speech detection for the speaker events: a participant starts speaking
+// after speechOnFrames loud frames in a row and stops after
+// speechOffFrames quiet ones; loud is a mean magnitude of speechLevel.
+const (
+	speechLevel     = 300 // about -40 dBFS
+	speechOnFrames  = 3   // 60 ms
+	speechOffFrames = 40  // 800 ms
+)
+
+// detectSpeech updates p's speaking state from this frame (owner only);
+// speechChanged tells the owner to send the event.
+func (p *Participant) detectSpeech() {
+	var sum int
+	for _, v := range p.got {
+		sum += max(int(v), -int(v))
+	}
+	loud := p.audible && sum/len(p.got) >= speechLevel
+	switch {
+	case loud && !p.speaking:
+		if p.run++; p.run >= speechOnFrames {
+			p.speaking, p.speechChanged, p.run = true, true, 0
+		}
+	case !loud && p.speaking:
+		if p.run++; p.run >= speechOffFrames {
+			p.speaking, p.speechChanged, p.run = false, true, 0
+		}
+	default:
+		p.run = 0
+	}
 }
 
 // beep starts the enter/exit beep for everyone.
@@ -40,6 +73,9 @@ func (x *mixer) mix() {
 	for _, p := range x.parts {
 		p.in.ReadFrame(p.got[:]) // never fails; silence when dry
 		p.audible = x.started && !p.muted && !p.hold
+		if x.speakerEvents {
+			p.detectSpeech()
+		}
 		switch {
 		case !p.audible:
 		case p.coaching:

@@ -73,6 +73,9 @@ type Participant struct {
 	holdMusic, wait       media.Source
 	announce              media.Source
 	audible               bool
+	speaking              bool // speech detected (speaker events)
+	speechChanged         bool // speaking changed this frame: send the event
+	run                   int  // frames in a row against the speaking state
 	got, mixed            [frame]int16
 	updated               time.Time
 }

@@ -100,6 +100,7 @@ func (r *Room) own() {
 			}
 			for ; mixed < due; mixed++ {
 				r.mix()
+				r.speechEvents()
 			}
 		}
 	}
@@ -140,6 +141,7 @@ func (r *Room) add(p *Participant) error {
 	}
 	if len(r.parts) == 0 {
 		r.callback = p.opts.Callback // the first participant's settings
+		r.speakerEvents = r.callback.URL != "" && slices.Contains(r.callback.Events, "speaker")
 		if p.opts.Record {
 			r.recFirst = p
 		}
@@ -154,6 +156,19 @@ func (r *Room) add(p *Participant) error {
 		r.beep()
 	}
 	return nil
+}
+
+// speechEvents sends the speaker events of the last frame (owner only).
+func (r *Room) speechEvents() {
+	if !r.speakerEvents {
+		return
+	}
+	for _, p := range r.parts {
+		if p.speechChanged {
+			p.speechChanged = false
+			r.event(map[bool]string{true: "participant-speech-start", false: "participant-speech-stop"}[p.speaking], p)
+		}
+	}
 }
 
 // start begins the conference: the waiting stop hearing music and hear
