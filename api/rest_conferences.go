@@ -22,6 +22,7 @@ func (a *restAPI) conferenceRoutes() []route {
 	return []route{
 		{pattern: split("Conferences.json"), methods: map[string]restHandler{http.MethodGet: a.listConferences}},
 		{pattern: split("Conferences/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchConference, http.MethodPost: a.updateConference}},
+		{pattern: split("Conferences/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listConferenceRecordings}},
 		{pattern: split("Conferences/{}/Participants.json"), methods: map[string]restHandler{http.MethodGet: a.listParticipants, http.MethodPost: a.createParticipant}},
 		{pattern: split("Conferences/{}/Participants/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchParticipant,
 			http.MethodPost: a.updateParticipant, http.MethodDelete: a.deleteParticipant}},
@@ -157,6 +158,22 @@ func (a *restAPI) listConferences(w http.ResponseWriter, r *http.Request, _ []st
 func fromStoreConference(c store.Conference) conference.Info {
 	return conference.Info{SID: c.SID, AccountSID: c.AccountSID, FriendlyName: c.FriendlyName, Status: c.Status,
 		Created: c.DateCreated, Updated: c.DateUpdated, ReasonEnded: c.ReasonEnded, CallSIDEnding: c.CallSIDEnding}
+}
+
+// listConferenceRecordings serves GET Conferences/{Sid}/Recordings.json:
+// the account's recordings with that ConferenceSid.
+func (a *restAPI) listConferenceRecordings(w http.ResponseWriter, r *http.Request, ids []string) error {
+	if !sid.Valid(conference.SIDPrefix, ids[0]) {
+		return notFound(r)
+	}
+	if got := r.URL.Query().Get("ConferenceSid"); got != "" && got != ids[0] {
+		return badRequest(codeUnsupportedParam, "ConferenceSid %s contradicts the path's conference %s", got, ids[0])
+	}
+	r = r.Clone(r.Context())
+	q := r.URL.Query()
+	q.Set("ConferenceSid", ids[0])
+	r.URL.RawQuery = q.Encode()
+	return a.listRecordingsOf(w, r, "")
 }
 
 // pageOf cuts page p out of all (offset tokens "PA<start>").

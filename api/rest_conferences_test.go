@@ -97,6 +97,21 @@ func TestConferencesAndParticipants(t *testing.T) {
 	}
 	expectError(t, e.do(http.MethodPost, path+"/Participants.json", url.Values{"To": {"sip:x@h"}, "From": {"+1"}, "Beep": {"loud"}}), 400, codeUnsupportedParam)
 
+	// Its recordings: those with its ConferenceSid.
+	if _, err := e.store.PutRecording(context.Background(), store.Recording{SID: "RE" + strings.Repeat("1", 32), AccountSID: testAccount,
+		ConferenceSID: room.SID(), Status: store.RecordingCompleted, Source: "Conference", Channels: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var recs struct {
+		Recordings []struct {
+			ConferenceSID string `json:"conference_sid"`
+		} `json:"recordings"`
+	}
+	decode(t, e.do(http.MethodGet, path+"/Recordings.json", nil), 200, &recs)
+	if len(recs.Recordings) != 1 || recs.Recordings[0].ConferenceSID != room.SID() {
+		t.Errorf("conference recordings %+v", recs)
+	}
+
 	// End it: completed, listed from the store.
 	decode(t, e.do(http.MethodPost, path+".json", url.Values{"Status": {"completed"}}), 200, &c)
 	if c.Status != "completed" || c.ReasonConferenceEnded == nil {
