@@ -41,42 +41,7 @@ func TestConferenceBrowserParticipant(t *testing.T) {
 	a.twiml("/after", `<Response><Hangup/></Response>`)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "agent_call.js")
-	cmd.Dir = "../web/e2e"
-	cmd.Env = append(os.Environ(), "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
-		"MIC_WAV="+mic, "LISTEN_MS=9000")
-	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(prefix string) string {
-		t.Helper()
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("agent_call.js ended before %q\n%s", prefix, stderr.String())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-time.After(45 * time.Second):
-				t.Fatalf("no %q from agent_call.js\n%s", prefix, stderr.String())
-			}
-		}
-	}
+	waitLine, stopPage := agentPage(t, g, mic)
 	waitLine("READY")
 
 	peer := newRTPPeer(t)
@@ -92,7 +57,7 @@ func TestConferenceBrowserParticipant(t *testing.T) {
 	connectedAt := len(peer.packets())
 	resLine := waitLine("RESULT ")
 	waitLine("ENDED")
-	_ = cmd.Wait()
+	stopPage()
 	if code := g.restJSON(t, "POST", "/Conferences/"+confSID+".json", url.Values{"Status": {"completed"}}, nil); code != 200 {
 		t.Fatalf("ending: %d", code)
 	}
@@ -121,4 +86,48 @@ func TestConferenceBrowserParticipant(t *testing.T) {
 	if own > 0.05 {
 		t.Errorf("the SIP caller heard its own tone (share %.3f)", own)
 	}
+}
+
+// agentPage runs web/e2e/agent_call.js (alice's agent page in headless
+// Chromium, mic playing the WAV mic) and returns a function that waits
+// for the line starting with prefix and one that waits for the script.
+func agentPage(t *testing.T, g *gateway, mic string) (waitLine func(prefix string) string, wait func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, "node", "agent_call.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
+		"MIC_WAV="+mic, "LISTEN_MS=9000")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine = func(prefix string) string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("agent_call.js ended before %q\n%s", prefix, stderr.String())
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-time.After(45 * time.Second):
+				t.Fatalf("no %q from agent_call.js\n%s", prefix, stderr.String())
+			}
+		}
+	}
+	return waitLine, func() { _ = cmd.Wait() }
 }
