@@ -241,6 +241,9 @@ func (a *restAPI) callRecording(r *http.Request, ids []string) (store.Recording,
 // fetchCallRecording serves GET Calls/{Sid}/Recordings/{Sid}.json.
 func (a *restAPI) fetchCallRecording(w http.ResponseWriter, r *http.Request, ids []string) error {
 	rec, err := a.callRecording(r, ids)
+	if err == nil {
+		err = hideDeleted(r, rec)
+	}
 	if err != nil {
 		return err
 	}

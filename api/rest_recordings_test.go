@@ -123,8 +123,22 @@ func TestDeleteRecording(t *testing.T) {
 	if _, err := os.Stat(keep.Path); err != nil {
 		t.Errorf("other recording's file: %v", err)
 	}
+	// Twilio: a deleted recording is 404, its metadata only on request.
+	e.putCall(store.Call{SID: callSID, AccountSID: testAccount, Status: store.CallCompleted})
+	var live recordingJSON
+	decode(t, e.do(http.MethodGet, "Calls/"+callSID+"/Recordings/"+keep.SID+".json", nil), http.StatusOK, &live)
+	for _, path := range []string{"Recordings/" + rec.SID + ".json", "Calls/" + callSID + "/Recordings/" + rec.SID + ".json"} {
+		var apiErr struct {
+			Code   int `json:"code"`
+			Status int `json:"status"`
+		}
+		decode(t, e.do(http.MethodGet, path, nil), http.StatusNotFound, &apiErr)
+		if apiErr.Code != 20404 || apiErr.Status != 404 {
+			t.Errorf("GET %s of a deleted recording: %+v, want 20404", path, apiErr)
+		}
+	}
 	var got recordingJSON
-	decode(t, e.do(http.MethodGet, "Recordings/"+rec.SID+".json", nil), http.StatusOK, &got)
+	decode(t, e.do(http.MethodGet, "Recordings/"+rec.SID+".json?IncludeSoftDeleted=true", nil), http.StatusOK, &got)
 	if got.Status != "deleted" {
 		t.Errorf("deleted recording status %q", got.Status)
 	}

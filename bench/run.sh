@@ -170,6 +170,7 @@ cat >voxgate.yaml <<EOF
 sip:
   listen: [udp:$IP:$SIP_PORT]
   public_ip: $IP
+  limits: {max_calls: 0, calls_per_second: 0, source_max_calls: 0, source_calls_per_second: 0}  # the bench finds the ceiling itself
 media:
   rtp_ports: $RTP_LO-$RTP_HI
   rtp_timeout: 60s
@@ -183,6 +184,8 @@ storage:
 log:
   level: warn
 webhook_timeout: 10s
+outbound_http:
+  allow: [$IP/32]             # the bench's web app
 $( [[ $PROFILE == 1 ]] && printf 'debug:\n  pprof_listen: %s:%s\n' "$IP" "$PPROF_PORT" )
 numbers:
   - {number: "1001", voice_url: "http://$IP:$APP_PORT/say-hangup"}

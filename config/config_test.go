@@ -117,3 +117,41 @@ func TestShippedConfigLoads(t *testing.T) {
 		t.Fatalf("configs/voxgate.yaml: %v", err)
 	}
 }
+
+func TestFunctionsConfig(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), []string{"VOXGATE_FUNCTIONS_WORKERS=4", "VOXGATE_FUNCTIONS_TIMEOUT=5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Functions
+	if f.RuntimeDir != "functions/runtime" || f.Node != "node" || f.NPM != "npm" || f.Workers != 4 || f.MemoryMB != 256 || f.Timeout.D() != 5*time.Second {
+		t.Errorf("functions config %+v", f)
+	}
+	for key, body := range map[string]string{
+		"functions.workers":   validYAML + "functions:\n  workers: 0\n",
+		"functions.memory_mb": validYAML + "functions:\n  memory_mb: 8\n",
+		"functions.timeout":   validYAML + "functions:\n  timeout: 0s\n",
+	} {
+		if _, err := Load(write(t, body), nil); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("bad %s: %v", key, err)
+		}
+	}
+}
+
+func TestConsoleConfig(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), []string{"VOXGATE_CONSOLE_SESSION_TTL=2h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Console; c.SessionTTL.D() != 2*time.Hour || c.ServiceLevel.D() != 20*time.Second {
+		t.Errorf("console config %+v", c)
+	}
+	for key, body := range map[string]string{
+		"console.session_ttl":   validYAML + "console:\n  session_ttl: 10s\n",
+		"console.service_level": validYAML + "console:\n  service_level: 0s\n",
+	} {
+		if _, err := Load(write(t, body), nil); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("bad %s: %v", key, err)
+		}
+	}
+}

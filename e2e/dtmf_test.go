@@ -590,6 +590,7 @@ use_rfc2833=0
 use_info=0
 [rtp]
 audio_rtp_port=%d
+bind_address=127.0.0.1
 [net]
 firewall_policy=0
 ipv6=0

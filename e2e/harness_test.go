@@ -103,6 +103,7 @@ type gatewayOpts struct {
 	// SIP on sipIP (instead of 127.0.0.1); sipExtra is added to its sip:
 	// section (indented lines).
 	netns, sipIP, sipExtra string
+	env                    []string // extra VOXGATE_… overrides (keys under sip: cannot go in extraYAML)
 }
 
 var rtpBase = struct {
@@ -148,6 +149,8 @@ storage:
 log:
   level: debug
 webhook_timeout: 3s
+outbound_http:
+  allow: [127.0.0.1/32] # the test apps; 127.0.0.2 stands for a private address the gateway must not reach
 numbers:
   - number: "+15550001000"
     voice_url: %[7]q
@@ -168,6 +171,9 @@ numbers:
 		g.cmd = exec.Command("ip", "netns", "exec", o.netns, voxgateBin, "serve", "--config", cfgPath)
 	}
 	g.cmd.Dir = g.dir
+	if len(o.env) > 0 {
+		g.cmd.Env = append(os.Environ(), o.env...)
+	}
 	out, _ := g.cmd.StdoutPipe()
 	g.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
 		g.mu.Lock()

@@ -3,9 +3,9 @@ package media
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
-	"sync"
 	"syscall"
 )
 
@@ -16,18 +16,17 @@ import (
 // leg a port that another leg's peer may use for RTCP.
 //
 // The pool keeps no list of ports in use: the operating system already
-// knows. Listen walks the range round-robin from where the previous call
-// stopped and binds the first even port it can; a port held by another leg
-// or by another process fails to bind and is skipped. Closing the returned
-// connection (RTPLeg.Close does) returns the port to the pool. Walking
-// round-robin also keeps a just-freed port out of use for as long as
-// possible, so late packets of an ended call rarely reach a new one.
+// knows. Listen starts at a random even port of the range and walks on
+// from there, binding the first even port it can; a port held by another
+// leg or by another process fails to bind and is skipped. Closing the
+// returned connection (RTPLeg.Close does) returns the port to the pool.
+// A random start keeps a call's port from being guessed from the previous
+// call's (against "RTP Bleed" style injection) and, in a range much larger
+// than the calls up, keeps a just-freed port out of use for a while, so
+// late packets of an ended call rarely reach a new one.
 type PortPool struct {
 	ip       netip.Addr
 	min, max int // first and last even port handed out
-
-	mu   sync.Mutex
-	next int // the even port Listen tries first
 }
 
 // NewPortPool returns a pool of the even ports in [min, max] on ip, each
@@ -46,25 +45,21 @@ func NewPortPool(ip netip.Addr, min, max int) (*PortPool, error) {
 	if first > last {
 		return nil, fmt.Errorf("media: port pool: range %d-%d holds no even port with its odd neighbour", min, max)
 	}
-	return &PortPool{ip: ip.Unmap(), min: first, max: last, next: first}, nil
+	return &PortPool{ip: ip.Unmap(), min: first, max: last}, nil
 }
 
 // Size is the number of RTP ports the pool can hand out.
 func (p *PortPool) Size() int { return (p.max-p.min)/2 + 1 }
 
-// Listen binds the next free even port of the range and returns the
-// connection. It fails when every port of the range is in use, or when
+// Listen binds a free even port of the range, chosen at random, and
+// returns the connection. It is safe for concurrent use. It fails when every port of the range is in use, or when
 // binding fails for a reason other than the port being taken (for example
 // an IP address the host does not have).
 func (p *PortPool) Listen() (*net.UDPConn, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for range p.Size() {
-		port := p.next
-		p.next += 2
-		if p.next > p.max {
-			p.next = p.min
-		}
+	size := p.Size()
+	start := rand.IntN(size)
+	for i := range size {
+		port := p.min + 2*((start+i)%size)
 		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
 		if err == nil {
 			return conn, nil

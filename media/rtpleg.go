@@ -63,9 +63,13 @@ type RTPConfig struct {
 	// owns it and closes it on Close, which returns the port to the pool.
 	Conn *net.UDPConn
 	// Remote is the far end's address from the SDP c= and m= lines.
-	// Symmetric RTP: once valid RTP arrives the leg sends to its source
-	// instead.
+	// Symmetric RTP: the leg sends there until it latches on the far
+	// end's real source (see RTPLeg), then to that source.
 	Remote netip.AddrPort
+	// SignalingAddr, when valid, is the address the call's SIP came from:
+	// RTP from it (a caller behind NAT whose SDP names a private address)
+	// may be latched on, as RTP from Remote's IP may.
+	SignalingAddr netip.Addr
 	// Codec is PCMU or PCMA; the zero Codec means PCMU.
 	Codec Codec
 	// EventPayloadType is the negotiated telephone-event payload type.
@@ -90,10 +94,14 @@ type RTPConfig struct {
 // NewRTPLeg, then call Start.
 //
 // It sends the negotiated codec and accepts PCMU and PCMA with any ptime
-// (10-60 ms in practice), cut into 20 ms frames. Before the far end's first
-// audio or telephone-event packet it sends to the SDP address; then it
-// latches on that packet's source and ignores every other source until
-// Update gives a new address. Received packets are decoded in arrival
+// (10-60 ms in practice), cut into 20 ms frames. It sends to the SDP
+// address until it latches on the far end's source, and then ignores
+// every other source until Update gives a new address. Against RTP
+// hijacking ("RTP Bleed"), it latches only on the SDP address itself (at
+// its first audio or telephone-event packet), or on another port of the
+// SDP's IP or of RTPConfig.SignalingAddr once latchPackets packets of one
+// stream arrive from it in sequence; until then their packets are
+// dropped. Packets from any other address are never heard nor answered. Received packets are decoded in arrival
 // order; duplicates and late packets are dropped, lost ones leave a gap
 // (there is no jitter buffer).
 type RTPLeg struct {
@@ -118,6 +126,8 @@ type RTPLeg struct {
 	sdpRemote netip.AddrPort // Remote as negotiated in SDP
 	remote    netip.AddrPort // where packets go: sdpRemote, or the latched source
 	latched   bool
+	sigAddr   netip.Addr     // RTPConfig.SignalingAddr, unmapped
+	candidate latchCandidate // a NAT source on its way to being latched
 	codec     Codec
 	eventPT   uint8
 	hold      bool
@@ -165,6 +175,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 		tsBase:     rand.Uint32(),
 		sdpRemote:  remote,
 		remote:     remote,
+		sigAddr:    cfg.SignalingAddr.Unmap(),
 		codec:      cfg.Codec,
 		eventPT:    cfg.EventPayloadType,
 		sched:      cfg.Scheduler,
@@ -216,6 +227,7 @@ func (l *RTPLeg) Update(remote netip.AddrPort, codec Codec, eventPT uint8) {
 		l.sdpRemote = remote
 		l.remote = remote
 		l.latched = false
+		l.candidate = latchCandidate{}
 	}
 	l.codec = codec
 	l.eventPT = eventPT

@@ -86,12 +86,9 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		l.mu.Unlock()
 		return // not the source we latched on
 	}
-	if !l.latched && (isAudio || isEvent) {
-		l.latched = true
-		if from != l.remote {
-			l.log.Info("rtp source latched", "sdp_remote", l.remote, "remote", from)
-			l.remote = from
-		}
+	if !l.latched && (isAudio || isEvent) && !l.latch(from) {
+		l.mu.Unlock()
+		return // not (yet) a source we may send to
 	}
 	l.mu.Unlock()
 
@@ -118,6 +115,47 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			l.log.Debug("ignoring rtp payload type", "pt", pt, "remote", from)
 		}
 	}
+}
+
+// latchPackets is how many packets of one stream, in sequence, a source
+// other than the SDP address must send before the leg latches on it.
+const latchPackets = 3
+
+// latchCandidate follows the one source that may become the latched one:
+// the last packet seen from it.
+type latchCandidate struct {
+	from netip.AddrPort
+	ssrc uint32
+	seq  uint16
+	n    int // packets in sequence so far
+}
+
+// latch decides whether the RTP packet in l.rx.hdr from from latches the
+// leg (see RTPLeg), and latches it when so. l.mu is held.
+func (l *RTPLeg) latch(from netip.AddrPort) bool {
+	if from == l.sdpRemote {
+		l.latched = true
+		return true
+	}
+	ip := from.Addr()
+	if ip != l.sdpRemote.Addr() && (!l.sigAddr.IsValid() || ip != l.sigAddr) {
+		return false // a third address: never
+	}
+	h := &l.rx.hdr
+	c := &l.candidate
+	if c.n > 0 && c.from == from && c.ssrc == h.SSRC && h.SequenceNumber == c.seq+1 {
+		c.n++
+	} else {
+		*c = latchCandidate{from: from, ssrc: h.SSRC, n: 1}
+	}
+	c.seq = h.SequenceNumber
+	if c.n < latchPackets {
+		return false
+	}
+	l.latched = true
+	l.remote = from
+	l.log.Info("rtp source latched", "sdp_remote", l.sdpRemote, "remote", from)
+	return true
 }
 
 // countReceived updates the receive statistics for the packet in rx.hdr

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -191,7 +192,15 @@ func TestRTPLegSymmetricLatching(t *testing.T) {
 		sink := &frameSink{}
 		errc := recordInto(ctx, lp.leg, sink)
 		time.Sleep(10 * time.Millisecond)
-		sendRTP(t, real, lp.leg.LocalAddr(), rtpHeader(0, 1, 0, 77), PCMU.Encode(nil, make([]int16, FrameSamples)))
+		// Another port of the SDP's IP (NAT) is latched on after
+		// latchPackets packets in sequence; the ones before are dropped.
+		for seq := range uint16(latchPackets) {
+			if lp.leg.Stats().Latched {
+				t.Fatalf("latched after %d packets, want %d", seq, latchPackets)
+			}
+			sendRTP(t, real, lp.leg.LocalAddr(), rtpHeader(0, 1+seq, 160*uint32(seq), 77), PCMU.Encode(nil, make([]int16, FrameSamples)))
+			time.Sleep(10 * time.Millisecond)
+		}
 		if _, err := readPacket(real, time.Second); err != nil {
 			t.Fatalf("after latching, packets must go to the source of the RTP: %v", err)
 		}
@@ -204,12 +213,14 @@ func TestRTPLegSymmetricLatching(t *testing.T) {
 		}
 		// Once latched, audio from anyone else is ignored.
 		received := lp.leg.Stats().PacketsReceived
-		sendRTP(t, intruder, lp.leg.LocalAddr(), rtpHeader(0, 1, 0, 66), PCMU.Encode(nil, make([]int16, FrameSamples)))
+		for seq := range uint16(5) {
+			sendRTP(t, intruder, lp.leg.LocalAddr(), rtpHeader(0, 1+seq, 0, 66), PCMU.Encode(nil, make([]int16, FrameSamples)))
+		}
 		time.Sleep(30 * time.Millisecond)
 		cancel()
 		<-errc
 		if _, n, _ := sink.Snapshot(); n != 1 {
-			t.Errorf("sink got %d frames, want only the latched source's 1", n)
+			t.Errorf("sink got %d frames, want only the latching packet's 1", n)
 		}
 		if st := lp.leg.Stats(); st.Remote != addrOf(real) || st.PacketsReceived != received {
 			t.Errorf("intruder changed things: %+v", st)
@@ -283,5 +294,64 @@ func FuzzRTPLegHandlePacket(f *testing.F) {
 	from := addrOf(conn)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		leg.handlePacket(b, from, time.Now())
+	})
+}
+
+// listenOn binds a UDP socket on ip (another loopback address stands for
+// another host).
+func listenOn(t *testing.T, ip string) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestRTPLegRefusesThirdAddress: RTP from an address that is neither the
+// SDP's IP nor the signalling address, even sent first and in sequence,
+// is neither heard nor answered ("RTP Bleed"); the caller's own RTP then
+// latches as usual. From the signalling address, it latches.
+func TestRTPLegRefusesThirdAddress(t *testing.T) {
+	forLegModes(t, func(t *testing.T, m legMode) {
+		lp := m.newLegPeer(t, func(c *RTPConfig) { c.SignalingAddr = netip.MustParseAddr("127.0.0.3") })
+		attacker := listenOn(t, "127.0.0.2")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sink := &frameSink{}
+		errc := recordInto(ctx, lp.leg, sink)
+		time.Sleep(10 * time.Millisecond)
+		for seq := range uint16(20) {
+			sendRTP(t, attacker, lp.leg.LocalAddr(), rtpHeader(0, 100+seq, 160*uint32(seq), 9), silencePayload(PCMU))
+		}
+		if pkts := collect(attacker, 150*time.Millisecond); len(pkts) != 0 {
+			t.Errorf("the gateway sent %d packets to a third address that sent RTP first", len(pkts))
+		}
+		if st := lp.leg.Stats(); st.Latched || st.Remote != addrOf(lp.peer) || st.PacketsReceived != 0 {
+			t.Errorf("after the attacker's RTP: %+v", st)
+		}
+		if _, n, _ := sink.Snapshot(); n != 0 {
+			t.Errorf("the call heard %d frames of the attacker's audio", n)
+		}
+		if _, err := readPacket(lp.peer, time.Second); err != nil {
+			t.Errorf("the SDP address no longer gets the call's audio: %v", err)
+		}
+		sendRTP(t, lp.peer, lp.leg.LocalAddr(), rtpHeader(0, 1, 0, 77), silencePayload(PCMU))
+		waitFor(t, time.Second, "latched on the SDP address", func() bool { return lp.leg.Stats().Latched })
+		cancel()
+		<-errc
+
+		// A caller behind NAT: SDP names one address, RTP comes from the
+		// address its SIP came from.
+		nat := listenOn(t, "127.0.0.3")
+		lp2 := m.newLegPeer(t, func(c *RTPConfig) { c.SignalingAddr = netip.MustParseAddr("127.0.0.3") })
+		for seq := range uint16(latchPackets) {
+			sendRTP(t, nat, lp2.leg.LocalAddr(), rtpHeader(0, 1+seq, 160*uint32(seq), 5), silencePayload(PCMU))
+		}
+		waitFor(t, time.Second, "latched on the signalling address", func() bool { return lp2.leg.Stats().Remote == addrOf(nat) })
+		if _, err := readPacket(nat, time.Second); err != nil {
+			t.Errorf("after latching on the NAT source: %v", err)
+		}
 	})
 }

@@ -4,8 +4,8 @@
 #   scripts/install-deps.sh test   plus the real peers the tests drive
 set -euo pipefail
 
-runtime_pkgs=(espeak-ng)
-test_pkgs=(espeak-ng sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2)
+runtime_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us)
+test_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;
@@ -15,6 +15,11 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # Node.js from elsewhere (e.g. NodeSource, which bundles npm) will do.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -18,11 +18,23 @@ import (
 // would (qop=auth, MD5).
 func credentialsFor(t *testing.T, a *inboundAuth, now time.Time, user, password string) string {
 	t.Helper()
-	chal, err := digest.ParseChallenge(a.challengeHeader(now, false).Value())
+	return credentialsAt(t, a, lo1, now, user, password, testURI, 1)
+}
+
+var (
+	lo1, lo2 = netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")
+	testURI  = sipmsg.Uri{Scheme: "sip", User: "1000", Host: "127.0.0.1"}
+)
+
+// credentialsAt answers a challenge a sent to src, for uri, with nonce
+// count nc.
+func credentialsAt(t *testing.T, a *inboundAuth, src netip.Addr, now time.Time, user, password string, uri sipmsg.Uri, nc int) string {
+	t.Helper()
+	chal, err := digest.ParseChallenge(a.challengeHeader(src, now, false).Value())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: "sip:1000@127.0.0.1", Username: user, Password: password})
+	cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: uri.String(), Username: user, Password: password, Count: nc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +43,6 @@ func credentialsFor(t *testing.T, a *inboundAuth, now time.Time, user, password 
 
 func TestInboundAuthCheck(t *testing.T) {
 	now := time.Now()
-	lo1, lo2 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")
 	ipTrunk := Trunk{Name: "carrier", AllowedIPs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}}
 	pbx := Trunk{Name: "pbx", InboundUsername: "pbx", InboundPassword: "pw"}
 	ipAndCreds := Trunk{Name: "both", AllowedIPs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/30")}, InboundUsername: "both", InboundPassword: "pw2"}
@@ -61,6 +72,9 @@ func TestInboundAuthCheck(t *testing.T) {
 			func(a *inboundAuth) string { return credentialsFor(t, a, now, "both", "pw2") }, admitted, "both"},
 		{"IP trunk, another trunk's credentials", []Trunk{ipAndCreds, pbx}, lo1,
 			func(a *inboundAuth) string { return credentialsFor(t, a, now, "pbx", "pw") }, forbidden, "both"},
+		{"outside allowed_ips, no credentials: forbidden, not challenged", []Trunk{ipAndCreds}, netip.MustParseAddr("10.0.0.1"), nil, forbidden, ""},
+		{"outside allowed_ips, good credentials: forbidden", []Trunk{ipAndCreds}, netip.MustParseAddr("10.0.0.1"),
+			func(a *inboundAuth) string { return credentialsFor(t, a, now, "both", "pw2") }, forbidden, "both"},
 		{"expired nonce is stale", []Trunk{pbx}, lo1,
 			func(a *inboundAuth) string { return credentialsFor(t, a, now.Add(-6*time.Minute), "pbx", "pw") }, stale, "pbx"},
 		{"nonce from another server is stale", []Trunk{pbx}, lo1,
@@ -77,11 +91,74 @@ func TestInboundAuthCheck(t *testing.T) {
 			if c.authz != nil {
 				authz = c.authz(&a)
 			}
-			v, trunk, why := a.check(c.src, authz, now)
+			v, trunk, why := a.check(authRequest{src: c.src, authorization: authz, uri: testURI}, now)
 			if v != c.want || trunk != c.wantTrunk {
 				t.Errorf("check = %v %q (%s); want %v %q", v, trunk, why, c.want, c.wantTrunk)
 			}
 		})
+	}
+}
+
+// TestInboundAuthReplay: captured credentials are good for one request,
+// to the Request-URI they were made for, from the address the nonce was
+// issued to.
+func TestInboundAuthReplay(t *testing.T) {
+	now := time.Now()
+	pbx := Trunk{Name: "pbx", InboundUsername: "pbx", InboundPassword: "pw"}
+	a := newInboundAuth([]Trunk{pbx})
+	check := func(src netip.Addr, authz string, uri sipmsg.Uri) verdict {
+		v, _, _ := a.check(authRequest{src: src, authorization: authz, uri: uri}, now)
+		return v
+	}
+	first := credentialsAt(t, &a, lo1, now, "pbx", "pw", testURI, 1)
+	if v := check(lo1, first, testURI); v != admitted {
+		t.Fatalf("first use = %v, want admitted", v)
+	}
+	if v := check(lo1, first, testURI); v != stale {
+		t.Errorf("the same Authorization again = %v, want stale (a fresh challenge)", v)
+	}
+	// The same nonce with the next count is a new request: good once.
+	chal, _ := digest.ParseChallenge(a.challengeHeader(lo1, now.Add(time.Millisecond), false).Value()) // another nonce
+	next := func(nc int) string {
+		c, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: testURI.String(), Username: "pbx", Password: "pw", Count: nc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.String()
+	}
+	for _, step := range []struct {
+		nc   int
+		want verdict
+	}{{1, admitted}, {3, admitted}, {2, admitted}, {3, stale}, {2, stale}, {1, stale}} {
+		if v := check(lo1, next(step.nc), testURI); v != step.want {
+			t.Errorf("nc=%d: %v, want %v", step.nc, v, step.want)
+		}
+	}
+	if !sameURI("sip:127.0.0.1", testURI) || sameURI("sip:127.0.0.2", testURI) || sameURI("sip:1000@127.0.0.1:5070", testURI) {
+		t.Error("sameURI: a digest uri without user names the host and port")
+	}
+	other := sipmsg.Uri{Scheme: "sip", User: "+15550009999", Host: "127.0.0.1"}
+	if v := check(lo1, credentialsAt(t, &a, lo1, now, "pbx", "pw", testURI, 1), other); v != forbidden {
+		t.Errorf("credentials for another Request-URI = %v, want forbidden", v)
+	}
+	if v := check(lo2, credentialsAt(t, &a, lo1, now, "pbx", "pw", testURI, 1), testURI); v != stale {
+		t.Errorf("credentials replayed from another address = %v, want stale (a fresh challenge)", v)
+	}
+}
+
+func TestNonceCountsBounded(t *testing.T) {
+	c := newNonceCounts()
+	now := time.Now()
+	if !c.use("n", 1, now.Add(time.Minute), now) || c.use("n", 1, now.Add(time.Minute), now) {
+		t.Fatal("first use refused or second accepted")
+	}
+	if !c.use("n", 200, now.Add(time.Minute), now) || c.use("n", 100, now.Add(time.Minute), now) {
+		t.Error("a count far below the highest must be refused")
+	}
+	later := now.Add(2 * time.Minute)
+	c.use("m", 1, later.Add(time.Minute), later)
+	if _, ok := c.nonces["n"]; ok {
+		t.Error("expired nonce not swept")
 	}
 }
 

@@ -161,6 +161,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		Conn:              conn,
 		Codec:             media.PCMU, // until the answer says otherwise
 		EventPayloadType:  OfferedEventPayloadType,
+		SignalingAddr:     literalAddr(rt.uri.Host), // the callee's NAT, when dialled by address
 		InactivityTimeout: s.cfg.RTPTimeout,
 		Logger:            log,
 		Scheduler:         s.sched,

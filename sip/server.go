@@ -71,6 +71,14 @@ type Config struct {
 	// burst of sends (media.SchedulerOptions.Late), about a thousand
 	// times a second per CPU while calls are up: it must be quick.
 	PacingLate func(time.Duration)
+	// Limits shed floods: INVITEs beyond them get 503, TCP connections
+	// beyond them are closed (see Limits; zero: no limits).
+	Limits Limits
+	// Refused, when set, hears of everything refused or dropped to protect
+	// the server, for metrics: kind "invite" (reason: the Limits field
+	// exceeded), "tcp" (a connection refused or closed idle), "message"
+	// ("unparseable"). It must be quick.
+	Refused func(kind, reason string)
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -98,6 +106,8 @@ type Server struct {
 	client   *sipgo.Client
 	dialogUA *sipgo.DialogUA
 	auth     inboundAuth
+	load     *admission
+	shedLog  logLimiter
 	// sched sends the RTP of every call from a few shared goroutines; it
 	// runs while Serve does.
 	sched *media.Scheduler
@@ -119,8 +129,8 @@ type Server struct {
 }
 
 // NewServer binds every configured listener and prepares the server. Calls
-// are accepted once Serve runs.
-func NewServer(cfg Config, handler Handler) (*Server, error) {
+// are accepted once Serve runs; Dial works from then on too.
+func NewServer(cfg Config) (*Server, error) {
 	if cfg.Ports == nil {
 		return nil, errors.New("sip: config has no RTP port pool")
 	}
@@ -143,11 +153,12 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
 		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
 	}
-	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newInboundAuth(cfg.Trunks)
+	s.load, s.shedLog = newAdmission(cfg.Limits), logLimiter{interval: 5 * time.Second}
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent))
+	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent)}, s.sipgoLogOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: create user agent: %w", err)
 	}
@@ -230,7 +241,8 @@ func (s *Server) bind(spec string) error {
 		ap := l.Addr().(*net.TCPAddr).AddrPort()
 		s.listeners = append(s.listeners, Listener{Transport: "tcp", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
 		s.closers = append(s.closers, l.Close)
-		s.serves = append(s.serves, func() error { return s.srv.ServeTCP(l) })
+		limited := s.limitTCP(l)
+		s.serves = append(s.serves, func() error { return s.srv.ServeTCP(limited) })
 	default:
 		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp or tcp)", spec, transport)
 	}
@@ -265,10 +277,12 @@ func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
 	return s.dialogUA.ContactHDR
 }
 
-// Serve accepts SIP until ctx is cancelled, then cancels ringing Dials,
-// hangs up every call (inbound and outbound), waits for their handlers and
-// owners to finish and closes the listeners. Call it once.
-func (s *Server) Serve(ctx context.Context) error {
+// Serve accepts SIP until ctx is cancelled, running handler for every
+// inbound call, then cancels ringing Dials, hangs up every call (inbound
+// and outbound), waits for their handlers and owners to finish and closes
+// the listeners. Call it once.
+func (s *Server) Serve(ctx context.Context, handler Handler) error {
+	s.handler = handler // before any listener is served
 	s.sched = media.NewSchedulerOptions(media.SchedulerOptions{Late: s.cfg.PacingLate})
 	defer s.sched.Close() // after every call has ended (callWG.Wait below)
 	var serving sync.WaitGroup
@@ -390,6 +404,11 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.onReInvite(req, tx)
 		return
 	}
+	release, ok := s.admitLoad(req, tx)
+	if !ok {
+		return
+	}
+	defer release()
 	log := s.log.With("sip_call_id", callID(req))
 	trunk, ok := s.admit(req, tx, log)
 	if !ok {
@@ -413,9 +432,12 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	offer, err := ParseOffer(body)
+	if err == nil {
+		err = checkOfferFamily(offer, s.cfg.PublicIP)
+	}
 	if err != nil {
 		code, reason := 400, "Bad Request"
-		if errors.Is(err, ErrNoCommonCodec) {
+		if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
 			code, reason = 488, "Not Acceptable Here"
 		}
 		log.Warn("sip: INVITE rejected", "code", code, "error", err)
@@ -433,6 +455,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	leg := media.NewRTPLeg(media.RTPConfig{
 		Conn:              conn,
 		Remote:            offer.Remote,
+		SignalingAddr:     sourceAddr(req),
 		Codec:             offer.Codec,
 		EventPayloadType:  offer.EventPayloadType,
 		InactivityTimeout: s.cfg.RTPTimeout,

@@ -265,10 +265,13 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.mu.Lock()
 	if len(body) > 0 {
 		offer, err := ParseOffer(body)
+		if err == nil {
+			err = checkOfferFamily(offer, s.srv.cfg.PublicIP)
+		}
 		if err != nil {
 			s.mu.Unlock()
 			code, reason := 400, "Bad Request"
-			if errors.Is(err, ErrNoCommonCodec) {
+			if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
 				code, reason = 488, "Not Acceptable Here"
 			}
 			s.log.Warn("sip: re-INVITE rejected", "code", code, "error", err)

@@ -21,7 +21,9 @@ import (
 // Inbound, an INVITE belongs to the first trunk whose AllowedIPs hold its
 // source address; failing that, to the trunk whose InboundUsername its
 // digest credentials name. When a trunk has InboundUsername, INVITEs that
-// belong to it must pass digest authentication (401 challenge). When any
+// belong to it must pass digest authentication (401 challenge); a trunk
+// with both admits only INVITEs from its addresses that also pass it, and
+// credentials are good for one request (see inboundAuth.check). When any
 // trunk restricts inbound calls (AllowedIPs or InboundUsername), INVITEs
 // that belong to no trunk get 403 Forbidden; when none does, every INVITE
 // is accepted (the local demo).

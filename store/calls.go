@@ -65,10 +65,10 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 	if !c.DateCreated.IsZero() {
 		created = c.DateCreated.UnixNano()
 	}
-	row := s.putCall.QueryRowContext(ctx,
+	row := queryFinished(s.putCall.QueryContext(ctx,
 		c.SID, c.AccountSID, c.ParentCallSID, c.From, c.To, c.FromFormatted,
 		c.ToFormatted, c.Direction, string(c.Status), nanos(c.StartTime), nanos(c.EndTime), c.Duration, c.AnsweredBy, c.ForwardedFrom,
-		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, created, now)
+		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, created, now))
 	stored, err := scanCall(row)
 	if err != nil {
 		return Call{}, fmt.Errorf("store: put call %s: %w", c.SID, classify(err))

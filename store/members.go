@@ -24,13 +24,13 @@ func (s *SQLite) PutQueueMember(ctx context.Context, m QueueMember) (QueueMember
 	if err := checkTime("DateLeft", m.DateLeft); err != nil {
 		return QueueMember{}, fmt.Errorf("store: put queue member %s of %s: %w", m.CallSID, m.QueueSID, err)
 	}
-	row := s.w.QueryRowContext(ctx, `INSERT INTO queue_members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+	row := queryFinished(s.w.QueryContext(ctx, `INSERT INTO queue_members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (queue_sid, call_sid, date_enqueued) DO UPDATE SET
 			date_left = excluded.date_left,
 			result = excluded.result,
 			wait_time = excluded.wait_time
 		RETURNING `+memberColumns,
-		m.QueueSID, m.CallSID, m.DateEnqueued.UnixNano(), nanos(m.DateLeft), m.Result, m.WaitTime)
+		m.QueueSID, m.CallSID, m.DateEnqueued.UnixNano(), nanos(m.DateLeft), m.Result, m.WaitTime))
 	stored, err := scanMember(row)
 	if err != nil {
 		return QueueMember{}, fmt.Errorf("store: put queue member %s of %s: %w", m.CallSID, m.QueueSID, classify(err))

@@ -36,7 +36,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := openWith(ctx, dir, migrations, clock.now)
+	s, err := openWith(ctx, dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 	clock := newFakeClock()
 
 	// A database made by a program that knew only the first migration.
-	old, err := openWith(ctx, dir, migrations[:1], clock.now)
+	old, err := openWith(ctx, dir, migrations[:1], clock.Now)
 	if err != nil {
 		t.Fatalf("open at level 1: %v", err)
 	}
@@ -143,7 +143,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 		version: len(migrations) + 1, name: "test: calls.price",
 		stmts: []string{`ALTER TABLE calls ADD COLUMN price TEXT NOT NULL DEFAULT ''`},
 	})
-	s, err := openWith(ctx, dir, future, clock.now)
+	s, err := openWith(ctx, dir, future, clock.Now)
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
@@ -164,7 +164,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 	s.Close()
 
 	// The current program refuses the newer database instead of guessing.
-	if s, err := openWith(ctx, dir, migrations, clock.now); err == nil {
+	if s, err := openWith(ctx, dir, migrations, clock.Now); err == nil {
 		s.Close()
 		t.Error("opened a database with a newer schema")
 	}
@@ -178,7 +178,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 		version: len(migrations) + 1, name: "test: half done",
 		stmts: []string{`CREATE TABLE half (x INTEGER)`, `THIS IS NOT SQL`},
 	})
-	if s, err := openWith(ctx, dir, broken, clock.now); err == nil {
+	if s, err := openWith(ctx, dir, broken, clock.Now); err == nil {
 		s.Close()
 		t.Fatal("broken migration applied")
 	}

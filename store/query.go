@@ -114,3 +114,44 @@ func list[T any](ctx context.Context, db *sql.DB, q listQuery,
 	}
 	return out, key(out[len(out)-1]).token(), nil
 }
+
+// finishedRow is a *sql.Row for a write with RETURNING: Scan reads the one
+// row and then steps the statement to its end. SQLite runs its WAL hook —
+// the automatic checkpoint — only when sqlite3_step finishes a statement,
+// not when an unfinished one is reset, which is all that *sql.Row does: a
+// store writing through QueryRow never checkpointed and its WAL grew
+// without bound (~100 KB per call).
+type finishedRow struct {
+	rows *sql.Rows
+	err  error
+}
+
+// queryFinished wraps the result of a QueryContext that returns at most
+// one row: queryFinished(db.QueryContext(ctx, q, args...)).
+func queryFinished(rows *sql.Rows, err error) *finishedRow {
+	return &finishedRow{rows: rows, err: err}
+}
+
+// Scan implements rowScanner like (*sql.Row).Scan: sql.ErrNoRows when the
+// statement returned nothing.
+func (r *finishedRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	for r.rows.Next() { // to SQLITE_DONE: the commit and its WAL hook
+	}
+	if err := r.rows.Err(); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}

@@ -37,8 +37,8 @@ func (s *SQLite) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 		return Queue{}, fmt.Errorf("store: create queue %q: %w", q.FriendlyName, err)
 	}
 	now := s.now().UnixNano()
-	row := s.w.QueryRowContext(ctx, `INSERT INTO queues (`+queueColumns+`) VALUES (?, ?, ?, ?, ?, ?)
-		RETURNING `+queueColumns, q.SID, q.AccountSID, q.FriendlyName, q.MaxSize, now, now)
+	row := queryFinished(s.w.QueryContext(ctx, `INSERT INTO queues (`+queueColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+		RETURNING `+queueColumns, q.SID, q.AccountSID, q.FriendlyName, q.MaxSize, now, now))
 	stored, err := scanQueue(row)
 	if err != nil {
 		return Queue{}, fmt.Errorf("store: create queue %q: %w", q.FriendlyName, classify(err))
@@ -72,11 +72,11 @@ func (s *SQLite) UpdateQueue(ctx context.Context, q Queue) (Queue, error) {
 	if q.MaxSize < 0 {
 		return Queue{}, fmt.Errorf("store: update queue %s: %w: MaxSize %d", q.SID, ErrInvalid, q.MaxSize)
 	}
-	row := s.w.QueryRowContext(ctx, `UPDATE queues SET
+	row := queryFinished(s.w.QueryContext(ctx, `UPDATE queues SET
 			friendly_name = coalesce(nullif(?, ''), friendly_name),
 			max_size = coalesce(nullif(?, 0), max_size),
 			date_updated = ?
-		WHERE sid = ? RETURNING `+queueColumns, q.FriendlyName, q.MaxSize, s.now().UnixNano(), q.SID)
+		WHERE sid = ? RETURNING `+queueColumns, q.FriendlyName, q.MaxSize, s.now().UnixNano(), q.SID))
 	stored, err := scanQueue(row)
 	if err != nil {
 		return Queue{}, fmt.Errorf("store: update queue %s: %w", q.SID, classify(notFoundIfNoRows(err)))

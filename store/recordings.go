@@ -61,9 +61,9 @@ func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, erro
 	if !r.DateCreated.IsZero() {
 		created = r.DateCreated.UnixNano()
 	}
-	row := s.w.QueryRowContext(ctx, putRecordingSQL,
+	row := queryFinished(s.w.QueryContext(ctx, putRecordingSQL,
 		r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, string(r.Status), r.Source, r.Channels,
-		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, created, now)
+		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, created, now))
 	stored, err := scanRecording(row)
 	if err != nil {
 		return Recording{}, fmt.Errorf("store: put recording %s: %w", r.SID, classify(err))
@@ -104,9 +104,9 @@ func (s *SQLite) ListRecordings(ctx context.Context, f RecordingFilter, p Page) 
 // DeleteRecording implements RecordingStore.
 func (s *SQLite) DeleteRecording(ctx context.Context, sid string) (string, error) {
 	var path string
-	err := s.w.QueryRowContext(ctx, `UPDATE recordings SET deleted = 1, status = ?, date_updated = ?
+	err := queryFinished(s.w.QueryContext(ctx, `UPDATE recordings SET deleted = 1, status = ?, date_updated = ?
 		WHERE sid = ? AND deleted = 0 RETURNING path`,
-		string(RecordingDeleted), s.now().UnixNano(), sid).Scan(&path)
+		string(RecordingDeleted), s.now().UnixNano(), sid)).Scan(&path)
 	if err != nil {
 		return "", fmt.Errorf("store: delete recording %s: %w", sid, notFoundIfNoRows(err))
 	}

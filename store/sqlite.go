@@ -31,6 +31,10 @@ type SQLite struct {
 	// SQL each time was a tenth of the gateway's CPU at high call rates.
 	putCall *sql.Stmt // on w
 	getCall *sql.Stmt // on r
+	msg     messageStmts
+
+	stopCheckpoints context.CancelFunc // ends checkpointLoop
+	checkpointsDone chan struct{}      // closed when it has
 }
 
 var _ Store = (*SQLite)(nil)
@@ -69,6 +73,9 @@ func openWith(ctx context.Context, dir string, ms []migration, now func() time.T
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	s.stopCheckpoints, s.checkpointsDone = stop, make(chan struct{})
+	go s.checkpointLoop(loopCtx, path+"-wal", s.checkpointsDone)
 	return s, nil
 }
 
@@ -81,6 +88,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	if s.getCall, err = s.r.PrepareContext(ctx, getCallSQL); err != nil {
 		return fmt.Errorf("prepare get call: %w", err)
 	}
+	s.msg.w, s.msg.r = s.w, s.r // prepared on first use: older schemas (tests) lack the tables
 	return nil
 }
 
@@ -96,6 +104,8 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 		q.Set("_query_only", "on")
 	} else {
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	}
 	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)
@@ -141,8 +151,12 @@ func pingWhileBusy(ctx context.Context, db *sql.DB) error {
 // Close closes the database after the operations already running finish;
 // later calls fail.
 func (s *SQLite) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpointsDone
+	}
 	var errs []error
-	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
+	for _, st := range append([]*sql.Stmt{s.putCall, s.getCall}, s.msg.all()...) { // all() waits for a preparation under way
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

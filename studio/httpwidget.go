@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/voxgate/voxgate/ivr/webhook"
 )
 
 // userAgent identifies the executor's HTTP widget requests.
@@ -73,6 +75,12 @@ func (r *runner) runFunction(st *State) (outcome, error) {
 		return outcome{}, err
 	}
 	target, err := r.x.functionURL(strings.TrimSpace(r.text(st, "url", b)))
+	if fnSID := strings.TrimSpace(r.text(st, "function_sid", b)); fnSID != "" && r.x.opts.FunctionURL != nil {
+		// A function hosted by this gateway, named by its SID.
+		if u, ok := r.x.opts.FunctionURL(strings.TrimSpace(r.text(st, "service_sid", b)), fnSID); ok {
+			target, err = u, nil
+		}
+	}
 	if err != nil {
 		r.log.Warn("studio: run-function has no usable url", "widget", st.Name, "error", err)
 		_, cx := r.top()
@@ -92,6 +100,9 @@ func (x *Executor) functionURL(raw string) (string, error) {
 		return "", errors.New("url is empty")
 	}
 	if x.opts.FunctionsURL == "" {
+		if strings.HasPrefix(raw, "/") {
+			return strings.TrimRight(x.opts.PublicURL, "/") + raw, nil // this gateway's own /fn/ path
+		}
 		return raw, nil
 	}
 	// Only the path and query matter: the host (often a placeholder such
@@ -155,6 +166,11 @@ func (r *runner) callHTTP(st *State, method, target, contentType, payload, okEve
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "*/*")
+	if withHeaders && r.x.opts.AuthToken != "" && method == http.MethodPost {
+		// run-function requests are signed, so protected functions accept them.
+		form, _ := url.ParseQuery(payload)
+		req.Header.Set("X-Twilio-Signature", webhook.Signature(r.x.opts.AuthToken, target, form))
+	}
 	started := time.Now()
 	resp, err := r.x.opts.HTTPClient.Do(req)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -33,9 +35,11 @@ type agentConn struct {
 	ws  *websocket.Conn
 	ctx context.Context // ends with the connection
 	log *slog.Logger
+	src netip.Addr // the page's address, for the sign-in throttle
 
 	// Owned by the read loop (and read by run after it ends).
 	session  *queue.AgentSession
+	desk     DeskSession // nil without a TaskRouter desk
 	failures int
 
 	tasks sync.WaitGroup // the event relay and the accept goroutines
@@ -55,7 +59,7 @@ func (h *handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(readLimit)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	c := &agentConn{h: h, ws: ws, ctx: ctx, log: h.log.With("remote", r.RemoteAddr)}
+	c := &agentConn{h: h, ws: ws, ctx: ctx, log: h.log.With("remote", r.RemoteAddr), src: remoteAddr(r)}
 	c.run(cancel)
 }
 
@@ -75,6 +79,10 @@ func (c *agentConn) run(cancel context.CancelFunc) {
 		c.log.Info("agent signed out")
 	}
 	c.tasks.Wait()
+	if c.desk != nil {
+		_ = c.desk.Do("activity", "", "", "Offline") // a closed page takes no work
+		c.desk.Close()
+	}
 	c.ws.CloseNow()
 }
 
@@ -128,6 +136,7 @@ func (c *agentConn) handle(msg clientMessage) error {
 	switch msg.Type {
 	case msgAvailable:
 		c.session.SetAvailable(msg.Value)
+		c.deskPresence(msg.Value)
 		v := msg.Value
 		c.send(okMessage{Type: "ok", For: msgAvailable, Value: &v})
 	case msgAccept:
@@ -138,6 +147,8 @@ func (c *agentConn) handle(msg clientMessage) error {
 		c.hangUp("hangup")
 	case msgDTMF:
 		c.dtmf(msg.Digit)
+	case msgTask:
+		c.deskAction(msg)
 	default:
 		c.sendError(msg.Type, "", "unknown message type "+msg.Type)
 	}
@@ -148,6 +159,14 @@ func (c *agentConn) handle(msg clientMessage) error {
 func (c *agentConn) signIn(id, secret string) error {
 	if c.session != nil {
 		c.sendError(msgSignIn, "", "already signed in")
+		return nil
+	}
+	if ok, wait := c.h.guard.attempt(c.src, id); !ok {
+		if c.h.onThrottled != nil {
+			c.h.onThrottled()
+		}
+		c.log.Warn("agent sign-in throttled", "agent", id, "retry_in", wait.Round(time.Second))
+		c.sendError(msgSignIn, "", fmt.Sprintf("too many failed sign-ins; try again in %d s", int(wait.Seconds())+1))
 		return nil
 	}
 	acct, ok := c.h.authenticate(id, secret)
@@ -173,11 +192,21 @@ func (c *agentConn) signIn(id, secret string) error {
 		c.sendError(msgSignIn, "", "the gateway cannot take agents right now")
 		return nil
 	}
+	c.h.guard.succeeded(c.src, acct.ID)
 	c.session = session
 	c.log = c.log.With("agent", acct.ID)
 	c.log.Info("agent signed in", "queues", acct.Queues)
 	c.send(okMessage{Type: "ok", For: msgSignIn, Agent: &agentView{ID: acct.ID, Name: acct.Name, Queues: acct.Queues}})
 	c.tasks.Go(func() { c.relayEvents(session) })
+	if c.h.desk != nil {
+		ds, err := c.h.desk.Open(acct.ID)
+		if err != nil {
+			c.log.Info("agent has no TaskRouter desktop", "err", err)
+		} else {
+			c.desk = ds
+			c.tasks.Go(func() { c.relayDesk(ds) })
+		}
+	}
 	return nil
 }
 
@@ -230,4 +259,14 @@ func (c *agentConn) sendError(forType, offerID, message string) {
 // legConfig is the WebRTC configuration of the agent's legs.
 func (c *agentConn) legConfig(offerID string) webrtc.Config {
 	return webrtc.Config{Logger: c.log.With("offer", offerID), PublicIP: c.h.publicIP}
+}
+
+// remoteAddr is the IP address of the request's peer (invalid when
+// unknown). Behind a reverse proxy, that is the proxy.
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

@@ -7,22 +7,46 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/store"
 )
 
 // cdrWriter keeps call detail records in the store as the engine reports
-// call progress, and recordings as they are saved.
+// call progress, and recordings as they are saved. Writes the store fails
+// are retried (see retryWriter): a final record is never dropped.
 type cdrWriter struct {
 	store      store.Store
 	accountSID string
 	log        *slog.Logger
+	writes     *retryWriter
+	journal    *callbackJournal // forgets a REST call's status callback as it ends; may be nil
 
 	mu    sync.Mutex
 	calls map[string]store.Call // calls not yet ended
 }
 
+// newCDRWriter returns a writer for s; Close stops its retries.
 func newCDRWriter(s store.Store, accountSID string, log *slog.Logger) *cdrWriter {
-	return &cdrWriter{store: s, accountSID: accountSID, log: log, calls: map[string]store.Call{}}
+	return &cdrWriter{store: s, accountSID: accountSID, log: log, writes: newRetryWriter(log), calls: map[string]store.Call{}}
+}
+
+// Close gives the writes still failing a last chance, then gives up on
+// them (calls left unfinished are ended at the next start).
+func (w *cdrWriter) Close() { w.writes.Close() }
+
+// live reports whether the call with sid is running here or its record is
+// still being written.
+func (w *cdrWriter) live(sid string) bool {
+	w.mu.Lock()
+	_, ok := w.calls[sid]
+	w.mu.Unlock()
+	return ok || w.writes.Pending(sid)
+}
+
+// endExecution ends the Studio execution of a call that has ended, with
+// the same retries as the call's record.
+func (w *cdrWriter) endExecution(callSID string, end func(ctx context.Context) error) {
+	w.writes.Write(callSID+"/execution", end)
 }
 
 // event records one progress event of a call.
@@ -61,27 +85,27 @@ func (w *cdrWriter) event(ev ivr.Event) {
 			c.StartTime = ev.At
 		}
 		delete(w.calls, ev.Info.SID)
+		if w.journal != nil {
+			w.journal.done(ev.Info.SID)
+		}
 	} else {
 		w.calls[ev.Info.SID] = c
 	}
 	w.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := w.store.PutCall(ctx, c); err != nil {
-		w.log.Error("cdr: store call", "call_sid", c.SID, "error", err)
-	}
+	w.writes.Write(c.SID, func(ctx context.Context) error {
+		_, err := w.store.PutCall(ctx, c)
+		return err
+	})
 }
 
 // recording stores a recording's metadata: a finished recording, or a
 // whole-call recording as it starts, pauses and resumes.
-func (w *cdrWriter) recording(r ivr.Recording) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func (w *cdrWriter) recording(r recording.Recording) {
 	status := store.RecordingStatus(r.Status)
 	if status == "" {
 		status = store.RecordingCompleted
 	}
-	_, err := w.store.PutRecording(ctx, store.Recording{
+	rec := store.Recording{
 		SID:        r.SID,
 		AccountSID: w.accountSID,
 		CallSID:    r.CallSID,
@@ -91,8 +115,9 @@ func (w *cdrWriter) recording(r ivr.Recording) {
 		Duration:   int(r.Duration.Round(time.Second) / time.Second),
 		StartTime:  r.StartTime,
 		Path:       r.Path,
-	})
-	if err != nil {
-		w.log.Error("cdr: store recording", "call_sid", r.CallSID, "recording_sid", r.SID, "error", err)
 	}
+	w.writes.Write(r.SID, func(ctx context.Context) error {
+		_, err := w.store.PutRecording(ctx, rec)
+		return err
+	})
 }

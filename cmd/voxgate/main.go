@@ -27,6 +27,9 @@ func usage(w io.Writer) {
   voxgate serve [--config FILE]     run the gateway (default config: configs/voxgate.yaml)
   voxgate twiml validate FILE...    check TwiML documents; errors carry line numbers and Twilio codes
   voxgate flow validate FILE...     check Studio flow JSON; problems name the state and property
+  voxgate functions deploy [--config FILE] --service NAME DIR
+                                    deploy a Twilio Serverless project through the running gateway
+  voxgate flow validate --config F  check the flows F's numbers run, and that each takes calls
   voxgate version                   print the version
 
 Every config key can be overridden by an environment variable, e.g.
@@ -62,10 +65,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validateTwiML(args[2:], stdout, stderr)
 	case "flow":
 		if len(args) < 3 || args[1] != "validate" {
-			fmt.Fprintln(stderr, "usage: voxgate flow validate FILE...")
+			fmt.Fprintln(stderr, "usage: voxgate flow validate FILE... | --config FILE")
 			return 2
 		}
+		if args[2] == "--config" && len(args) == 4 {
+			return validateConfigFlows(args[3], stdout, stderr)
+		}
 		return validateFlows(args[2:], stdout, stderr)
+	case "functions":
+		return functionsCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "voxgate", version)
 		return 0

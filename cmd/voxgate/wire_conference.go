@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/voxgate/voxgate/config"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -18,9 +19,9 @@ import (
 // newConferences makes the conference rooms behind <Dial><Conference> and
 // the Conferences API. engine is read when a hold or announce URL is
 // fetched: it is set once the engine exists (the engine needs the rooms).
-func newConferences(cfg *config.Config, userAgent, recordingsDir string, db store.Store, engine **ivr.Engine, log *slog.Logger) *conference.Manager {
+func newConferences(cfg *config.Config, userAgent, recordingsDir string, db store.Store, httpClient *http.Client, engine **ivr.Engine, log *slog.Logger) *conference.Manager {
 	authToken := cfg.Account.AuthToken
-	callbacks := webhook.NewClient(webhook.Options{AuthToken: authToken, UserAgent: userAgent, Logger: log})
+	callbacks := webhook.NewClient(webhook.Options{AuthToken: authToken, UserAgent: userAgent, HTTPClient: httpClient, Logger: log})
 	return conference.NewManager(conference.Options{
 		Notify: func(ctx context.Context, target, method string, params url.Values) {
 			_ = callbacks.Notify(ctx, webhook.Request{URL: target, Method: method, Params: params}) // logged by the client

@@ -1,0 +1,1 @@
+exports.handler = (context, event, callback) => callback(null, `v2 ${context.WHO || ''}`.trim());

@@ -1,0 +1,1 @@
+exports.handler = () => process.exit(3);

@@ -1,0 +1,2 @@
+// Blocks its worker's event loop forever.
+exports.handler = () => { for (;;) {} };

@@ -1,0 +1,1 @@
+exports.handler = () => { throw new Error('thrown synchronously'); };
