@@ -53,6 +53,7 @@ func newRestAPI(opts Options) *restAPI {
 		{pattern: split("Queues/{}/Members/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchMember, http.MethodPost: a.dequeueMember}},
 	}
 	a.routes = append(a.routes, a.messageRoutes()...)
+	a.routes = append(a.routes, a.conferenceRoutes()...)
 	return a
 }
 

@@ -66,7 +66,7 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	notFound := []string{
 		"Calls",            // no .json
 		"Calls.xml",        // legacy representation not served
-		"Conferences.json", // not implemented
+		"SigningKeys.json", // not implemented
 		"Calls/CA123.json", // malformed SID
 		"Calls/.json",      // empty SID
 		"Queues/QU1/Nope.json",

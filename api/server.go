@@ -49,6 +49,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/voxgate/voxgate/conference"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -110,6 +111,9 @@ type Options struct {
 	// Streams starts and stops media streams on live calls
 	// (Calls/{Sid}/Streams); nil makes those endpoints answer 501.
 	Streams StreamControl
+	// Conferences are the live conference rooms, for the Conferences and
+	// Participants API; nil makes those endpoints answer 501.
+	Conferences *conference.Manager
 }
 
 // NewHandler returns the gateway's HTTP handler.

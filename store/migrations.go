@@ -202,7 +202,19 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX taskrouter_records_by_workspace ON taskrouter_records (workspace_sid, kind)`,
 	}},
-	{version: 9, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 9, name: "conferences", stmts: []string{
+		`CREATE TABLE conferences (
+			sid             TEXT PRIMARY KEY,
+			account_sid     TEXT NOT NULL,
+			friendly_name   TEXT NOT NULL,
+			status          TEXT NOT NULL,
+			reason_ended    TEXT NOT NULL DEFAULT '',
+			call_sid_ending TEXT NOT NULL DEFAULT '',
+			date_created    INTEGER NOT NULL,
+			date_updated    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX conferences_by_account ON conferences (account_sid, date_created DESC, sid DESC)`,
+	}},
 	{version: 10, name: "call events (the console's call timeline)", stmts: []string{
 		`CREATE TABLE call_events (
 			id       INTEGER PRIMARY KEY AUTOINCREMENT,

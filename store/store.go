@@ -11,6 +11,7 @@ type Store interface {
 	CallStore
 	RecordingStore
 	QueueStore
+	ConferenceStore
 	// Close releases the store's resources; the store is unusable afterwards.
 	Close() error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/voxgate/voxgate/conference"
 	"io"
 	"log/slog"
 	"net"
@@ -69,26 +70,27 @@ func makeStorageDirs(root string) (storageDirs, error) {
 
 // gateway is Voxgate's parts, wired by build.
 type gateway struct {
-	cfg        config.Config
-	log        *slog.Logger
-	metrics    *gatewayMetrics
-	sip        *sip.Server
-	publicIP   netip.Addr
-	engine     *ivr.Engine
-	flows      *studio.Executor
-	flowSIDs   map[string]string // flow file -> FlowSid
-	apiFlows   store.FlowStore   // /v2/Flows: flows made with the API and the config's flows
-	messages   *gatewayMessaging
-	policy     *netpolicy.Policy // where webhooks, media and Studio HTTP widgets may connect
-	protect    *protectionMetrics
-	mux        *http.ServeMux
-	http       http.Handler
-	streams    *mediaStreams
-	taskRouter *taskrouter.Router
-	console    *consoleWiring // /console and its call events
-	trDefaults taskrouter.DefaultIDs
-	desk       deskParts // the desktop's conversations: web chat and SMS handed to Flex
-	closers    []func()  // run last first by close
+	cfg         config.Config
+	log         *slog.Logger
+	metrics     *gatewayMetrics
+	sip         *sip.Server
+	publicIP    netip.Addr
+	engine      *ivr.Engine
+	flows       *studio.Executor
+	flowSIDs    map[string]string // flow file -> FlowSid
+	apiFlows    store.FlowStore   // /v2/Flows: flows made with the API and the config's flows
+	messages    *gatewayMessaging
+	policy      *netpolicy.Policy // where webhooks, media and Studio HTTP widgets may connect
+	protect     *protectionMetrics
+	mux         *http.ServeMux
+	http        http.Handler
+	streams     *mediaStreams
+	taskRouter  *taskrouter.Router
+	console     *consoleWiring // /console and its call events
+	trDefaults  taskrouter.DefaultIDs
+	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
+	conferences *conference.Manager // <Dial><Conference> rooms and the Conferences API
+	closers     []func()            // run last first by close
 }
 
 // build makes the gateway's parts in dependency order: each is made from
@@ -135,15 +137,19 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	g.console = newConsoleWiring(ctx, db, log)
 	g.closers = append(g.closers, g.console.Close)
 	events.subscribe(g.console.status)
+	var conferenceEngine *ivr.Engine // the conference rooms fetch hold music with it: set below
+	conferences := newConferences(&cfg, "Voxgate/"+version, dirs.recordings, db, g.policy.Client(0), &conferenceEngine, log)
+	g.closers = append(g.closers, conferences.Close)
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: append([]any{tr}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; streams, speech
+		services: append([]any{tr, conferences}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
 		console:  g.console,
 	}); err != nil {
 		return nil, err
 	}
 	g.closers = append(g.closers, g.engine.Close)
+	conferenceEngine = g.engine
 	calls := &callControl{ctx: ctx, engine: g.engine, store: db, cdr: cdr, journal: journal, accountSID: cfg.Account.SID, log: log}
 	g.closers = append(g.closers, calls.wait)
 	fns, err := startFunctions(ctx, cfg, db, g.mux, log)
@@ -169,6 +175,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
+	g.conferences = conferences
 	g.http = g.httpHandler(db, calls, queues, dirs)
 	return g, nil
 }
@@ -329,6 +336,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		AccountSID:    cfg.Account.SID,
 		RecordingsDir: dirs.recordings,
 		TaskRouter:    g.taskRouter.Handler(),
+		Conferences:   g.conferences,
 	})
 	agents := make([]web.AgentAccount, 0, len(cfg.Agents))
 	for _, a := range cfg.Agents {
