@@ -35,7 +35,7 @@ func BenchmarkPutCallUpdate(b *testing.B) {
 }
 
 // seedCalls stores n calls, every tenth to "+2" and completed.
-func seedCalls(b *testing.B, s *SQLite, n int) {
+func seedCalls(b *testing.B, s *DB, n int) {
 	b.Helper()
 	for i := range n {
 		c := sampleCall()

@@ -56,7 +56,7 @@ func validateCall(c Call) error {
 }
 
 // PutCall implements CallStore.
-func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
+func (s *DB) PutCall(ctx context.Context, c Call) (Call, error) {
 	if err := validateCall(c); err != nil {
 		return Call{}, fmt.Errorf("store: put call %q: %w", c.SID, err)
 	}
@@ -80,7 +80,7 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 const getCallSQL = `SELECT ` + callColumns + ` FROM calls WHERE sid = ?`
 
 // GetCall implements CallStore.
-func (s *SQLite) GetCall(ctx context.Context, sid string) (Call, error) {
+func (s *DB) GetCall(ctx context.Context, sid string) (Call, error) {
 	row := s.getCall.QueryRowContext(ctx, sid)
 	c, err := scanCall(row)
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *SQLite) GetCall(ctx context.Context, sid string) (Call, error) {
 }
 
 // ListCalls implements CallStore.
-func (s *SQLite) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, PageToken, error) {
+func (s *DB) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, PageToken, error) {
 	q := listQuery{table: "calls", columns: callColumns, timeCol: "date_created", keyCols: []string{"sid"}, page: p}
 	if err := checkRange("StartTime", f.StartTime); err != nil {
 		return nil, "", fmt.Errorf("store: list calls: %w", err)
@@ -113,7 +113,7 @@ func (s *SQLite) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, P
 }
 
 // DeleteCall implements CallStore.
-func (s *SQLite) DeleteCall(ctx context.Context, sid string) error {
+func (s *DB) DeleteCall(ctx context.Context, sid string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM calls WHERE sid = ?`, sid)
 	if err == nil {
 		err = expectOneRow(res)

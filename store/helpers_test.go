@@ -29,9 +29,9 @@ func (c *fakeClock) now() time.Time {
 }
 
 // openTest opens a store in dir with the real migrations and clock.
-func openTest(t testing.TB, dir string, clock *fakeClock) *SQLite {
+func openTest(t testing.TB, dir string, clock *fakeClock) *DB {
 	t.Helper()
-	s, err := openWith(context.Background(), dir, migrations, clock.now)
+	s, err := openTestWith(context.Background(), dir, migrations, clock.now)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -40,7 +40,7 @@ func openTest(t testing.TB, dir string, clock *fakeClock) *SQLite {
 }
 
 // newTestStore opens a fresh store in a temporary directory.
-func newTestStore(t testing.TB) (*SQLite, *fakeClock) {
+func newTestStore(t testing.TB) (*DB, *fakeClock) {
 	t.Helper()
 	clock := newFakeClock()
 	return openTest(t, t.TempDir(), clock), clock

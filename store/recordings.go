@@ -17,7 +17,7 @@ const putRecordingSQL = `INSERT INTO recordings (` + recordingColumns + `)
 	ON CONFLICT (sid) DO UPDATE SET
 		call_sid = excluded.call_sid,
 		conference_sid = excluded.conference_sid,
-		status = CASE WHEN recordings.deleted THEN recordings.status ELSE excluded.status END,
+		status = CASE WHEN recordings.deleted <> 0 THEN recordings.status ELSE excluded.status END,
 		source = excluded.source,
 		channels = excluded.channels,
 		duration = excluded.duration,
@@ -49,7 +49,7 @@ func validateRecording(r Recording) error {
 }
 
 // PutRecording implements RecordingStore.
-func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, error) {
+func (s *DB) PutRecording(ctx context.Context, r Recording) (Recording, error) {
 	if r.Channels == 0 {
 		r.Channels = 1
 	}
@@ -72,7 +72,7 @@ func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, erro
 }
 
 // GetRecording implements RecordingStore.
-func (s *SQLite) GetRecording(ctx context.Context, sid string) (Recording, error) {
+func (s *DB) GetRecording(ctx context.Context, sid string) (Recording, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE sid = ?`, sid)
 	r, err := scanRecording(row)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *SQLite) GetRecording(ctx context.Context, sid string) (Recording, error
 }
 
 // ListRecordings implements RecordingStore.
-func (s *SQLite) ListRecordings(ctx context.Context, f RecordingFilter, p Page) ([]Recording, PageToken, error) {
+func (s *DB) ListRecordings(ctx context.Context, f RecordingFilter, p Page) ([]Recording, PageToken, error) {
 	if err := checkRange("DateCreated", f.DateCreated); err != nil {
 		return nil, "", fmt.Errorf("store: list recordings: %w", err)
 	}
@@ -102,7 +102,7 @@ func (s *SQLite) ListRecordings(ctx context.Context, f RecordingFilter, p Page) 
 }
 
 // DeleteRecording implements RecordingStore.
-func (s *SQLite) DeleteRecording(ctx context.Context, sid string) (string, error) {
+func (s *DB) DeleteRecording(ctx context.Context, sid string) (string, error) {
 	var path string
 	err := queryFinished(s.w.QueryContext(ctx, `UPDATE recordings SET deleted = 1, status = ?, date_updated = ?
 		WHERE sid = ? AND deleted = 0 RETURNING path`,

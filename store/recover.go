@@ -9,7 +9,7 @@ import (
 // queued, ringing or in progress, oldest first. At start-up, before any
 // call is taken, these are the calls a previous process left behind when
 // it stopped without ending them (see package recovery).
-func (s *SQLite) UnfinishedCalls(ctx context.Context) ([]Call, error) {
+func (s *DB) UnfinishedCalls(ctx context.Context) ([]Call, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls
 		WHERE status IN (?, ?, ?) ORDER BY date_created, sid`,
 		string(CallQueued), string(CallRinging), string(CallInProgress))
@@ -33,7 +33,7 @@ func (s *SQLite) UnfinishedCalls(ctx context.Context) ([]Call, error) {
 
 // UnfinishedRecordings returns the recordings, not deleted, whose records
 // say they are still in progress, paused or processing, oldest first.
-func (s *SQLite) UnfinishedRecordings(ctx context.Context) ([]Recording, error) {
+func (s *DB) UnfinishedRecordings(ctx context.Context) ([]Recording, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+recordingColumns+` FROM recordings
 		WHERE status IN (?, ?, ?) AND deleted = 0 ORDER BY date_created, sid`,
 		string(RecordingInProgress), string(RecordingPaused), string(RecordingProcessing))
