@@ -43,9 +43,9 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return fmt.Errorf("storage.dir: %w", err)
 	}
 
-	db, err := store.Open(ctx, cfg.Storage.Dir)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	defer db.Close()
 	journal, err := newCallbackJournal(filepath.Join(cfg.Storage.Dir, "callbacks"), log)

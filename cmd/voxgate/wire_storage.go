@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/store"
+)
+
+// openStore opens the database storage.driver names: SQLite in
+// storage.dir, or PostgreSQL at storage.url.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.OpenDB(ctx, store.Options{Driver: cfg.Storage.Driver, Dir: cfg.Storage.Dir, URL: cfg.Storage.URL})
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	log.Info("storage open", "driver", db.Driver(), "node", cfg.Cluster.NodeID)
+	return db, nil
+}
