@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,21 +37,61 @@ var sqliteOnly = []string{
 // now: on SQLite, dir/voxgate.db; on PostgreSQL, a schema named after dir,
 // so that opening the same dir twice opens the same data.
 func openTestWith(ctx context.Context, dir string, ms []migration, now func() time.Time) (*DB, error) {
-	base := os.Getenv(pgURLEnv)
-	if base == "" {
+	if os.Getenv(pgURLEnv) == "" {
 		return openWith(ctx, dir, ms, now)
 	}
+	url, err := pgTestURL(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return openPostgresWith(ctx, url, ms, now)
+}
+
+// pgTestURL is the URL of the PostgreSQL schema of dir, made if needed.
+func pgTestURL(ctx context.Context, dir string) (string, error) {
+	base := os.Getenv(pgURLEnv)
 	sum := sha256.Sum256([]byte(dir))
 	schema := "t_" + hex.EncodeToString(sum[:8])
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer admin.Close()
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
-		return nil, err
+		return "", err
 	}
-	return openPostgresWith(ctx, base+"&search_path="+schema, ms, now)
+	return base + "&search_path=" + schema, nil
+}
+
+// withOldSchema migrates the database of dir to ms, as an older program
+// would have, and hands fn a connection to it. The store itself cannot
+// open such a database: its statements name today's columns.
+func withOldSchema(ctx context.Context, dir string, ms []migration, now func() time.Time, fn func(*sql.DB) error) error {
+	var (
+		db  *sql.DB
+		d   = sqliteDialect
+		err error
+	)
+	if os.Getenv(pgURLEnv) == "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+		db, err = openPool(ctx, filepath.Join(dir, FileName), false)
+	} else {
+		var url string
+		if url, err = pgTestURL(ctx, dir); err == nil {
+			db, _, err = openPostgresPool(ctx, url)
+			d = postgresDialect
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrate(ctx, db, d, ms, now); err != nil {
+		return err
+	}
+	return fn(db)
 }
 
 // openReal is Open (or OpenPostgres) on dir with the real migrations and

@@ -8,12 +8,12 @@ import (
 
 const callColumns = `sid, account_sid, parent_call_sid, from_number, to_number, from_formatted,
 	to_formatted, direction, status, start_time, end_time, duration, answered_by, forwarded_from,
-	caller_name, queue_time, trunk_sid, sip_call_id, date_created, date_updated`
+	caller_name, queue_time, trunk_sid, sip_call_id, node_id, date_created, date_updated`
 
-// putCallSQL inserts a call or updates everything but sid, account_sid and
-// date_created.
+// putCallSQL inserts a call or updates everything but sid, account_sid,
+// node_id and date_created.
 const putCallSQL = `INSERT INTO calls (` + callColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (sid) DO UPDATE SET
 		parent_call_sid = excluded.parent_call_sid,
 		from_number = excluded.from_number,
@@ -68,7 +68,7 @@ func (s *DB) PutCall(ctx context.Context, c Call) (Call, error) {
 	row := queryFinished(s.putCall.QueryContext(ctx,
 		c.SID, c.AccountSID, c.ParentCallSID, c.From, c.To, c.FromFormatted,
 		c.ToFormatted, c.Direction, string(c.Status), nanos(c.StartTime), nanos(c.EndTime), c.Duration, c.AnsweredBy, c.ForwardedFrom,
-		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, created, now))
+		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, s.nodeID, created, now))
 	stored, err := scanCall(row)
 	if err != nil {
 		return Call{}, fmt.Errorf("store: put call %s: %w", c.SID, classify(err))
@@ -139,7 +139,7 @@ func scanCall(r rowScanner) (Call, error) {
 	)
 	err := r.Scan(&c.SID, &c.AccountSID, &c.ParentCallSID, &c.From, &c.To, &c.FromFormatted,
 		&c.ToFormatted, &c.Direction, &status, &start, &end, &c.Duration, &c.AnsweredBy, &c.ForwardedFrom,
-		&c.CallerName, &c.QueueTime, &c.TrunkSID, &c.SIPCallID, &created, &updated)
+		&c.CallerName, &c.QueueTime, &c.TrunkSID, &c.SIPCallID, &c.NodeID, &created, &updated)
 	if err != nil {
 		return Call{}, err
 	}

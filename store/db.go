@@ -22,15 +22,27 @@ type Options struct {
 	Driver string // DriverSQLite (the default when empty) or DriverPostgres
 	Dir    string // SQLite: the directory holding voxgate.db
 	URL    string // PostgreSQL: the connection URL
+	// NodeID names this gateway on the calls and recordings it writes
+	// (cluster.node_id); UnfinishedCalls and UnfinishedRecordings return
+	// only its own.
+	NodeID string
 }
 
 // OpenDB opens the database o names and brings its schema up to date.
 func OpenDB(ctx context.Context, o Options) (*DB, error) {
 	switch o.Driver {
 	case "", DriverSQLite:
-		return Open(ctx, o.Dir)
+		s, err := Open(ctx, o.Dir)
+		if err == nil {
+			s.nodeID = o.NodeID
+		}
+		return s, err
 	case DriverPostgres:
-		return OpenPostgres(ctx, o.URL)
+		s, err := OpenPostgres(ctx, o.URL)
+		if err == nil {
+			s.nodeID = o.NodeID
+		}
+		return s, err
 	}
 	return nil, fmt.Errorf("store: %w: driver %q (want %q or %q)", ErrInvalid, o.Driver, DriverSQLite, DriverPostgres)
 }
@@ -43,6 +55,7 @@ type DB struct {
 	r       *sql.DB // reads (SQLite: read-only connections; PostgreSQL: w)
 	dialect *dialect
 	now     func() time.Time
+	nodeID  string // written on new calls and recordings
 
 	// Statements run for every call event, prepared once: parsing the
 	// SQL each time was a tenth of the gateway's CPU at high call rates.

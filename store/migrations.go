@@ -141,4 +141,12 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
 	}},
+	{version: 8, name: "placeholder", stmts: nil},  // placeholder: replaced on merge
+	{version: 9, name: "placeholder", stmts: nil},  // placeholder: replaced on merge
+	{version: 10, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 11, name: "calls and recordings name the node that owns them", stmts: []string{
+		`ALTER TABLE calls ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
+	}},
 }

@@ -24,10 +24,25 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 
 // openPostgresWith is OpenPostgres with the migration list and clock given.
 func openPostgresWith(ctx context.Context, url string, ms []migration, now func() time.Time) (*DB, error) {
+	pool, where, err := openPostgresPool(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newDB(ctx, pool, pool, postgresDialect, ms, now)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// openPostgresPool connects to url and returns the pool and a name for
+// the database, without its password, for messages.
+func openPostgresPool(ctx context.Context, url string) (*sql.DB, string, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
-		return nil, fmt.Errorf("store: open postgres: storage.url is not a PostgreSQL connection URL")
+		return nil, "", fmt.Errorf("store: open postgres: storage.url is not a PostgreSQL connection URL")
 	}
 	pool := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	n := max(8, 2*runtime.GOMAXPROCS(0))
@@ -37,14 +52,9 @@ func openPostgresWith(ctx context.Context, url string, ms []migration, now func(
 	where := fmt.Sprintf("postgres %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: open %s: %w", where, err)
+		return nil, "", fmt.Errorf("store: open %s: %w", where, err)
 	}
-	s, err := newDB(ctx, pool, pool, postgresDialect, ms, now)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("store: open %s: %w", where, err)
-	}
-	return s, nil
+	return pool, where, nil
 }
 
 // rebindConnector hands out pgx connections that accept the store's "?"

@@ -7,13 +7,13 @@ import (
 )
 
 const recordingColumns = `sid, account_sid, call_sid, conference_sid, status, source, channels,
-	duration, start_time, error_code, path, deleted, date_created, date_updated`
+	duration, start_time, error_code, path, deleted, node_id, date_created, date_updated`
 
 // putRecordingSQL inserts a recording or updates everything but sid,
-// account_sid, date_created and the deleted mark; a deleted recording keeps
+// account_sid, node_id, date_created and the deleted mark; a deleted recording keeps
 // status "deleted".
 const putRecordingSQL = `INSERT INTO recordings (` + recordingColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
 	ON CONFLICT (sid) DO UPDATE SET
 		call_sid = excluded.call_sid,
 		conference_sid = excluded.conference_sid,
@@ -63,7 +63,7 @@ func (s *DB) PutRecording(ctx context.Context, r Recording) (Recording, error) {
 	}
 	row := queryFinished(s.w.QueryContext(ctx, putRecordingSQL,
 		r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, string(r.Status), r.Source, r.Channels,
-		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, created, now))
+		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, s.nodeID, created, now))
 	stored, err := scanRecording(row)
 	if err != nil {
 		return Recording{}, fmt.Errorf("store: put recording %s: %w", r.SID, classify(err))
@@ -127,7 +127,7 @@ func scanRecording(row rowScanner) (Recording, error) {
 		created, updated int64
 	)
 	err := row.Scan(&r.SID, &r.AccountSID, &r.CallSID, &r.ConferenceSID, &status, &r.Source, &r.Channels,
-		&r.Duration, &start, &r.ErrorCode, &r.Path, &r.Deleted, &created, &updated)
+		&r.Duration, &start, &r.ErrorCode, &r.Path, &r.Deleted, &r.NodeID, &created, &updated)
 	if err != nil {
 		return Recording{}, err
 	}

@@ -12,7 +12,8 @@ import (
 // openStore opens the database storage.driver names: SQLite in
 // storage.dir, or PostgreSQL at storage.url.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
-	db, err := store.OpenDB(ctx, store.Options{Driver: cfg.Storage.Driver, Dir: cfg.Storage.Dir, URL: cfg.Storage.URL})
+	db, err := store.OpenDB(ctx, store.Options{Driver: cfg.Storage.Driver, Dir: cfg.Storage.Dir, URL: cfg.Storage.URL,
+		NodeID: cfg.Cluster.NodeID})
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
