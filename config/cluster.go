@@ -11,6 +11,13 @@ type Cluster struct {
 	// NodeID names the node in logs, metrics and the records it owns.
 	// Default: the host name.
 	NodeID string `yaml:"node_id"`
+	// DrainTimeout, when positive, makes SIGTERM drain the node instead
+	// of hanging up at once: /healthz answers 503 "draining" and new
+	// INVITEs get 503 (so a balancer such as Kamailio picks another
+	// node), the calls in progress go on, and the process exits when the
+	// last one ends or after DrainTimeout, hanging up what is left.
+	// Default 0: SIGTERM hangs up and exits at once.
+	DrainTimeout Duration `yaml:"drain_timeout"`
 }
 
 // setDefaults fills NodeID with the host name when it is not set.

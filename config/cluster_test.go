@@ -30,6 +30,7 @@ func TestStorageDriverAndClusterNode(t *testing.T) {
 		{"storage:\n  driver: postgres\n", "storage.url"},
 		{"storage:\n  driver: postgres\n  url: mysql://u:s3cret@h/db\n", "storage.url"},
 		{"storage:\n  url: " + pg + "\n", "storage.url"},
+		{"cluster:\n  drain_timeout: -1s\n", "cluster.drain_timeout"},
 	} {
 		_, err := Load(write(t, validYAML+tc.yaml), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.key) {

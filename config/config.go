@@ -346,6 +346,9 @@ func (c Config) Validate() error {
 	if c.Storage.Retention < 0 {
 		bad("storage.retention", "must not be negative (0 keeps call records)")
 	}
+	if c.Cluster.DrainTimeout < 0 {
+		bad("cluster.drain_timeout", "must not be negative (0 hangs up at once on SIGTERM)")
+	}
 	for _, p := range c.Storage.problems() {
 		bad(p.key, "%s", p.text)
 	}

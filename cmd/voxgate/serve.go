@@ -34,6 +34,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		return err
 	}
 	log := newLogger(cfg.Log, os.Stderr)
+	ctx, drain := startDrainer(ctx, cfg.Cluster.DrainTimeout.D(), log) // cluster.drain_timeout
 	if err := os.MkdirAll(cfg.Storage.Dir, 0o755); err != nil {
 		return fmt.Errorf("storage.dir: %w", err)
 	}
@@ -192,10 +193,11 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:     log,
 		Limits:     sipLimits(cfg.SIP.Limits),
 		Refused:    protection.sipRefusedHook,
-	}, handler)
+	}, drain.handler(handler))
 	if err != nil {
 		return err
 	}
+	drain.watch(sipSrv.ActiveCalls)
 	dialer.srv = sipSrv
 	gm.serving(sipSrv)
 
@@ -239,6 +241,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		studioFunctions.m = fns
 	}
 	mux.Handle("/", gm.handler(apiHandler)) // GET /metrics, then the API
+	mux.Handle("/healthz", drain.health(gm.handler(apiHandler)))
 	httpSrv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
