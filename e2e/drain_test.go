@@ -10,7 +10,8 @@ import (
 )
 
 // TestDrainOnSIGTERM: with cluster.drain_timeout set, SIGTERM drains the
-// node. /healthz turns 503 "draining", a new INVITE gets 503, the call in
+// node. /healthz turns 503 "draining", OPTIONS probes and a new INVITE get
+// 503, the call in
 // progress runs to its own end (its <Pause> is not cut short), and then
 // the process exits cleanly.
 func TestDrainOnSIGTERM(t *testing.T) {
@@ -42,6 +43,9 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("healthz still %s after SIGTERM, want 503", resp.Status)
 		}
+	}
+	if code, out := g.sipp(t, "udp", "uac_options_code.xml", map[string]string{"service": "1000", "code": "503"}, 10*time.Second); code != 0 {
+		t.Errorf("OPTIONS while draining: sipp exit %d, want a 503\n%s", code, out)
 	}
 	code, out := g.sipp(t, "udp", "uac_expect_error.xml", map[string]string{
 		"service": "+15550001000", "mport": fmt.Sprint(newRTPPeer(t).port()), "pts": "0", "code": "503"}, 10*time.Second)

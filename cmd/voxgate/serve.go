@@ -193,6 +193,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:     log,
 		Limits:     sipLimits(cfg.SIP.Limits),
 		Refused:    protection.sipRefusedHook,
+		Draining:   drain.draining.Load,
 	}, drain.handler(handler))
 	if err != nil {
 		return err
