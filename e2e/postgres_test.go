@@ -72,6 +72,9 @@ func TestPostgresStorage(t *testing.T) {
 	t.Logf("PostgreSQL round trips per call: %.1f (%d statements for %d calls, pg_stat_statements):\n%s",
 		float64(roundTrips)/calls, roundTrips, calls, breakdown)
 	sids := waitCompletedCalls(t, g.httpURL, calls)
+	if !strings.Contains(g.Logs(), "node=gw-a") {
+		t.Errorf("the gateway's log does not name its node (cluster.node_id)")
+	}
 	if _, err := os.Stat(filepath.Join(g.dir, "var", "voxgate.db")); err == nil {
 		t.Errorf("the gateway made a SQLite database although storage.driver is postgres")
 	}

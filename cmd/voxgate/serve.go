@@ -33,7 +33,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, os.Stderr)
+	log := clusterLogger(cfg, newLogger(cfg.Log, os.Stderr))
 	ctx, drain := startDrainer(ctx, cfg.Cluster.DrainTimeout.D(), log) // cluster.drain_timeout
 	if err := os.MkdirAll(cfg.Storage.Dir, 0o755); err != nil {
 		return fmt.Errorf("storage.dir: %w", err)

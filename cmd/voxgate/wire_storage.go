@@ -20,3 +20,13 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	log.Info("storage open", "driver", db.Driver(), "node", cfg.Cluster.NodeID)
 	return db, nil
 }
+
+// clusterLogger names the node on every line of a gateway that shares its
+// database with others (storage.driver: postgres), so that their logs can
+// be told apart once gathered.
+func clusterLogger(cfg config.Config, log *slog.Logger) *slog.Logger {
+	if cfg.Storage.Driver != store.DriverPostgres {
+		return log
+	}
+	return log.With("node", cfg.Cluster.NodeID)
+}
