@@ -146,6 +146,9 @@ type Error struct {
 	Message string // human-readable
 }
 
+// TwilioCode returns Code.
+func (e *Error) TwilioCode() int { return e.Code }
+
 // Error implements error.
 func (e *Error) Error() string {
 	return fmt.Sprintf("twilio error %d (HTTP %d): %s", e.Code, e.Status, e.Message)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -251,23 +252,9 @@ func checkSendDigits(s string) error {
 	return nil
 }
 
-// getCall loads the call named by a path id: 404 for a malformed SID, an
-// unknown call or another account's call.
+// getCall loads the call named by a path id (see getOwned).
 func (a *restAPI) getCall(r *http.Request, callSID string) (store.Call, error) {
-	if err := a.requireStore(); err != nil {
-		return store.Call{}, err
-	}
-	if !sid.Valid(sid.Call, callSID) {
-		return store.Call{}, notFound(r)
-	}
-	c, err := a.opts.Store.GetCall(r.Context(), callSID)
-	if err != nil {
-		return store.Call{}, storeError(r, "get call", err)
-	}
-	if c.AccountSID != a.opts.AccountSID {
-		return store.Call{}, notFound(r)
-	}
-	return c, nil
+	return getOwned(a, r, sid.Call, callSID, "call", store.Store.GetCall)
 }
 
 // fetchCall serves GET Calls/{Sid}.json.
@@ -381,11 +368,7 @@ func (a *restAPI) deleteCall(w http.ResponseWriter, r *http.Request, ids []strin
 
 // listCalls serves GET Calls.json with Twilio's filters, newest first.
 func (a *restAPI) listCalls(w http.ResponseWriter, r *http.Request, _ []string) error {
-	if err := a.requireStore(); err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	p, err := parsePage(q)
+	q, p, err := a.listRequest(r)
 	if err != nil {
 		return err
 	}
@@ -405,14 +388,7 @@ func (a *restAPI) listCalls(w http.ResponseWriter, r *http.Request, _ []string) 
 	if f.EndTime, err = timeFilter(q, "EndTime"); err != nil {
 		return err
 	}
-	calls, next, err := a.opts.Store.ListCalls(r.Context(), f, p.storePage())
-	if err != nil {
-		return storeError(r, "list calls", err)
-	}
-	out := make([]callJSON, len(calls))
-	for i, c := range calls {
-		out[i] = a.toCallJSON(c)
-	}
-	listPage(w, r, "calls", out, len(out), p, next)
-	return nil
+	return listOwned(w, r, p, "calls", func(ctx context.Context, pg store.Page) ([]store.Call, store.PageToken, error) {
+		return a.opts.Store.ListCalls(ctx, f, pg)
+	}, a.toCallJSON)
 }

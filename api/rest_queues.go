@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -140,23 +141,9 @@ func (a *restAPI) createQueue(w http.ResponseWriter, r *http.Request, _ []string
 	return nil
 }
 
-// getQueue loads the queue named by a path id: 404 for a malformed SID,
-// an unknown queue or another account's.
+// getQueue loads the queue named by a path id (see getOwned).
 func (a *restAPI) getQueue(r *http.Request, queueSID string) (store.Queue, error) {
-	if err := a.requireStore(); err != nil {
-		return store.Queue{}, err
-	}
-	if !sid.Valid(sid.Queue, queueSID) {
-		return store.Queue{}, notFound(r)
-	}
-	q, err := a.opts.Store.GetQueue(r.Context(), queueSID)
-	if err != nil {
-		return store.Queue{}, storeError(r, "get queue", err)
-	}
-	if q.AccountSID != a.opts.AccountSID {
-		return store.Queue{}, notFound(r)
-	}
-	return q, nil
+	return getOwned(a, r, sid.Queue, queueSID, "queue", store.Store.GetQueue)
 }
 
 // fetchQueue serves GET Queues/{Sid}.json.
@@ -212,23 +199,14 @@ func (a *restAPI) deleteQueue(w http.ResponseWriter, r *http.Request, ids []stri
 
 // listQueues serves GET Queues.json.
 func (a *restAPI) listQueues(w http.ResponseWriter, r *http.Request, _ []string) error {
-	if err := a.requireStore(); err != nil {
-		return err
-	}
-	p, err := parsePage(r.URL.Query())
+	_, p, err := a.listRequest(r)
 	if err != nil {
 		return err
 	}
-	queues, next, err := a.opts.Store.ListQueues(r.Context(), store.QueueFilter{AccountSID: a.opts.AccountSID}, p.storePage())
-	if err != nil {
-		return storeError(r, "list queues", err)
-	}
-	out := make([]queueJSON, len(queues))
-	for i, q := range queues {
-		out[i] = a.toQueueJSON(q)
-	}
-	listPage(w, r, "queues", out, len(out), p, next)
-	return nil
+	f := store.QueueFilter{AccountSID: a.opts.AccountSID}
+	return listOwned(w, r, p, "queues", func(ctx context.Context, pg store.Page) ([]store.Queue, store.PageToken, error) {
+		return a.opts.Store.ListQueues(ctx, f, pg)
+	}, a.toQueueJSON)
 }
 
 // liveQueue loads the queue and checks that live queue control is wired.

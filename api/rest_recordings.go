@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -66,23 +67,9 @@ func (a *restAPI) toRecordingJSON(r *http.Request, rec store.Recording) recordin
 	}
 }
 
-// getRecording loads the recording named by a path id: 404 for a malformed
-// SID, an unknown recording or another account's.
+// getRecording loads the recording named by a path id (see getOwned).
 func (a *restAPI) getRecording(r *http.Request, recSID string) (store.Recording, error) {
-	if err := a.requireStore(); err != nil {
-		return store.Recording{}, err
-	}
-	if !sid.Valid(sid.Recording, recSID) {
-		return store.Recording{}, notFound(r)
-	}
-	rec, err := a.opts.Store.GetRecording(r.Context(), recSID)
-	if err != nil {
-		return store.Recording{}, storeError(r, "get recording", err)
-	}
-	if rec.AccountSID != a.opts.AccountSID {
-		return store.Recording{}, notFound(r)
-	}
-	return rec, nil
+	return getOwned(a, r, sid.Recording, recSID, "recording", store.Store.GetRecording)
 }
 
 // fetchRecording serves GET Recordings/{Sid}.json. A deleted recording is
@@ -159,11 +146,7 @@ func (a *restAPI) listCallRecordings(w http.ResponseWriter, r *http.Request, ids
 // empty, with the filters CallSid, ConferenceSid, DateCreated (and its
 // < > forms) and IncludeSoftDeleted.
 func (a *restAPI) listRecordingsOf(w http.ResponseWriter, r *http.Request, callSID string) error {
-	if err := a.requireStore(); err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	p, err := parsePage(q)
+	q, p, err := a.listRequest(r)
 	if err != nil {
 		return err
 	}
@@ -184,14 +167,7 @@ func (a *restAPI) listRecordingsOf(w http.ResponseWriter, r *http.Request, callS
 	if f.IncludeDeleted, err = parseBool("IncludeSoftDeleted", q.Get("IncludeSoftDeleted"), false); err != nil {
 		return err
 	}
-	recs, next, err := a.opts.Store.ListRecordings(r.Context(), f, p.storePage())
-	if err != nil {
-		return storeError(r, "list recordings", err)
-	}
-	out := make([]recordingJSON, len(recs))
-	for i, rec := range recs {
-		out[i] = a.toRecordingJSON(r, rec)
-	}
-	listPage(w, r, "recordings", out, len(out), p, next)
-	return nil
+	return listOwned(w, r, p, "recordings", func(ctx context.Context, pg store.Page) ([]store.Recording, store.PageToken, error) {
+		return a.opts.Store.ListRecordings(ctx, f, pg)
+	}, func(rec store.Recording) recordingJSON { return a.toRecordingJSON(r, rec) })
 }

@@ -42,6 +42,8 @@ func newRestAPI(opts Options) *restAPI {
 		{pattern: split("Calls/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listCallRecordings, http.MethodPost: a.startCallRecording}},
 		{pattern: split("Calls/{}/Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchCallRecording,
 			http.MethodPost: a.updateCallRecording, http.MethodDelete: a.deleteCallRecording}},
+		{pattern: split("Calls/{}/Streams.json"), methods: map[string]restHandler{http.MethodPost: a.createStream}},
+		{pattern: split("Calls/{}/Streams/{}.json"), methods: map[string]restHandler{http.MethodPost: a.updateStream}},
 		{pattern: split("Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listRecordings}},
 		{pattern: split("Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchRecording, http.MethodDelete: a.deleteRecording}},
 		{pattern: split("Recordings/{}"), methods: mediaHandlers, media: true},
@@ -50,6 +52,7 @@ func newRestAPI(opts Options) *restAPI {
 		{pattern: split("Queues/{}/Members.json"), methods: map[string]restHandler{http.MethodGet: a.listMembers}},
 		{pattern: split("Queues/{}/Members/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchMember, http.MethodPost: a.dequeueMember}},
 	}
+	a.routes = append(a.routes, a.messageRoutes()...)
 	return a
 }
 
@@ -168,6 +171,19 @@ func (a *restAPI) authenticated(r *http.Request) bool {
 	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(a.opts.AccountSID))
 	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(a.opts.AuthToken))
 	return userOK&passOK == 1
+}
+
+// guard serves h to requests with the account's Basic credentials and
+// answers others 401 with Twilio's error JSON.
+func (a *restAPI) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.authenticated(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+			writeError(w, a.log, &Error{Status: http.StatusUnauthorized, Code: 20003, Message: "Authenticate"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // notFound is Twilio's 404 for the request's path.

@@ -32,6 +32,9 @@
 //	Flows/{FW}/Executions/{FN}     GET, POST Status=ended, DELETE
 //	Flows/{FW}/Executions/{FN}/Context, /Steps, /Steps/{FT}, /Steps/{FT}/Context  GET
 //
+// TaskRouter v1 (/v1/Workspaces…, package taskrouter) is mounted when
+// Options.TaskRouter is set, behind the same credentials.
+//
 // Records come from Options.Store. Live actions go through the controllers
 // the gateway wires in (CallControl, QueueControl); without one, those
 // endpoints answer HTTP 501 with code 20503. Errors are Twilio's error JSON
@@ -99,6 +102,14 @@ type Options struct {
 	// executions, steps) with the same credentials; nil makes it answer
 	// 501.
 	Flows *FlowControl
+	// Messages serves the Messages resource; nil makes it answer 501.
+	Messages MessageControl
+	// TaskRouter serves TaskRouter v1 (/v1/Workspaces…, package
+	// taskrouter) behind the same Basic credentials; nil: not served.
+	TaskRouter http.Handler
+	// Streams starts and stops media streams on live calls
+	// (Calls/{Sid}/Streams); nil makes those endpoints answer 501.
+	Streams StreamControl
 }
 
 // NewHandler returns the gateway's HTTP handler.
@@ -135,6 +146,11 @@ func NewHandler(opts Options) http.Handler {
 	}
 	mux.Handle("/"+apiVersion+"/", newRestAPI(opts))
 	mux.Handle("/"+v2Version+"/", newV2API(opts))
+	if opts.TaskRouter != nil {
+		guarded := (&restAPI{opts: opts, log: opts.Logger}).guard(opts.TaskRouter)
+		mux.Handle("/v1/Workspaces", guarded)
+		mux.Handle("/v1/Workspaces/", guarded)
+	}
 	return mux
 }
 

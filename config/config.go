@@ -50,12 +50,57 @@ type Config struct {
 	Numbers []Number `yaml:"numbers"`
 	// DefaultApp runs calls to any number not listed.
 	DefaultApp App `yaml:"default_app"`
+	// Messaging configures SMS handling (see Messaging).
+	Messaging Messaging `yaml:"messaging"`
 	// OutboundHTTP limits where the gateway's HTTP requests may connect.
 	OutboundHTTP OutboundHTTP `yaml:"outbound_http"`
 	// Functions configures hosted Twilio Functions and Assets.
 	Functions Functions `yaml:"functions"`
+	// WebChat configures the chat widget at /webchat (TaskRouter).
+	WebChat WebChat `yaml:"webchat"`
+	// Streams and Speech configure media streams and speech recognition.
+	Streams Streams `yaml:"streams"`
+	Speech  Speech  `yaml:"speech"`
+	// Console configures the web console at /console.
+	Console Console `yaml:"console"`
 	// Cluster names this node among gateways sharing one database.
 	Cluster Cluster `yaml:"cluster"`
+}
+
+// Console configures the web console (package console).
+type Console struct {
+	SessionTTL   Duration `yaml:"session_ttl"`   // how long a sign-in lasts (default 8h)
+	ServiceLevel Duration `yaml:"service_level"` // the live board's answer-within threshold (default 20s)
+}
+
+// Messaging configures SMS: opt-out keywords and the send queue.
+type Messaging struct {
+	// OptOut handles STOP/START/HELP and their synonyms per number
+	// (default true).
+	OptOut bool `yaml:"opt_out"`
+	// OptOutReply, OptInReply and HelpReply are the automatic answers.
+	OptOutReply string `yaml:"opt_out_reply"`
+	OptInReply  string `yaml:"opt_in_reply"`
+	HelpReply   string `yaml:"help_reply"`
+	// Workers is how many messages each trunk sends at once (default 32).
+	Workers int `yaml:"workers"`
+	// ReassemblyTimeout is how long the parts of a concatenated inbound
+	// message are awaited (default 60s).
+	ReassemblyTimeout Duration `yaml:"reassembly_timeout"`
+}
+
+// SMPP is a trunk's SMSC connection (messaging: smpp).
+type SMPP struct {
+	Host       string `yaml:"host"` // host:port of the SMSC (port 2775 when absent)
+	SystemID   string `yaml:"system_id"`
+	Password   string `yaml:"password"`
+	SystemType string `yaml:"system_type"`
+	// Bind is transceiver (default) or transmitter_receiver (two binds).
+	Bind string `yaml:"bind"`
+	// Window is the most requests outstanding per bind (default 10).
+	Window int `yaml:"window"`
+	// EnquireLink is the keepalive interval (default 30s).
+	EnquireLink Duration `yaml:"enquire_link"`
 }
 
 // Functions configures the Node.js runtime of hosted Twilio Serverless
@@ -70,6 +115,16 @@ type Functions struct {
 	Workers    int      `yaml:"workers"`   // warm processes per deployment (default 2)
 	MemoryMB   int      `yaml:"memory_mb"` // heap cap per process (default 256)
 	Timeout    Duration `yaml:"timeout"`   // per execution (default 10s, as Twilio)
+}
+
+// WebChat routes the /webchat widget's conversations into TaskRouter.
+type WebChat struct {
+	// Workflow is the WW SID chats are routed through; default: the
+	// default workspace's "Voxgate queues" workflow.
+	Workflow string `yaml:"workflow"`
+	// Queue is set as the chat task's "queue" attribute, which the
+	// default workflow routes on (default "": the Everyone queue).
+	Queue string `yaml:"queue"`
 }
 
 // SIP configures signalling.
@@ -156,7 +211,18 @@ type App struct {
 	StatusCallback       string   `yaml:"status_callback"`
 	StatusCallbackMethod string   `yaml:"status_callback_method"`
 	StatusCallbackEvents []string `yaml:"status_callback_events"`
+	// SMSURL receives inbound messages (Twilio's SmsUrl); SMSMethod is
+	// GET or POST (default POST); SMSFallbackURL is requested when it
+	// fails; SMSStatusCallback hears the status of replies it sends.
+	SMSURL            string `yaml:"sms_url"`
+	SMSMethod         string `yaml:"sms_method"`
+	SMSFallbackURL    string `yaml:"sms_fallback_url"`
+	SMSFallbackMethod string `yaml:"sms_fallback_method"`
+	SMSStatusCallback string `yaml:"sms_status_callback"`
 }
+
+// HasMessaging reports whether the app handles messages (sms_url or flow).
+func (a App) HasMessaging() bool { return a.SMSURL != "" || a.Flow != "" }
 
 // Agent is a browser agent account.
 type Agent struct {
@@ -186,6 +252,10 @@ type Trunk struct {
 	AllowedIPs      []string `yaml:"allowed_ips"`
 	InboundUsername string   `yaml:"inbound_username"` // digest credentials inbound INVITEs must present
 	InboundPassword string   `yaml:"inbound_password"`
+	// Messaging is the trunk's SMS transport: "" (none), "smpp" (the smpp
+	// block) or "sip" (SIP MESSAGE to and from host).
+	Messaging string `yaml:"messaging"`
+	SMPP      SMPP   `yaml:"smpp"`
 }
 
 // AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
@@ -247,8 +317,12 @@ func Default() Config {
 		Log:            Log{Level: "info", Format: "text"},
 		WebhookTimeout: Duration(15 * time.Second),
 		Queues:         Queues{OfferTimeout: Duration(20 * time.Second), WrapUp: Duration(3 * time.Second)},
+		Messaging:      Messaging{OptOut: true, Workers: 32, ReassemblyTimeout: Duration(60 * time.Second)},
 		Functions: Functions{RuntimeDir: "functions/runtime", Node: "node", NPM: "npm", Workers: 2, MemoryMB: 256,
 			Timeout: Duration(10 * time.Second)},
+		Streams: defaultStreams(),
+		Speech:  defaultSpeech(),
+		Console: Console{SessionTTL: Duration(8 * time.Hour), ServiceLevel: Duration(20 * time.Second)},
 	}
 }
 
@@ -340,6 +414,12 @@ func (c Config) Validate() error {
 	if c.Functions.Timeout <= 0 {
 		bad("functions.timeout", "must be positive")
 	}
+	if c.Console.SessionTTL < Duration(time.Minute) {
+		bad("console.session_ttl", "%v: want at least 1m", time.Duration(c.Console.SessionTTL))
+	}
+	if c.Console.ServiceLevel <= 0 {
+		bad("console.service_level", "must be positive")
+	}
 	if c.Storage.Dir == "" {
 		bad("storage.dir", "must not be empty")
 	}
@@ -362,6 +442,25 @@ func (c Config) Validate() error {
 	default:
 		bad("log.format", "%q: want text or json", c.Log.Format)
 	}
+	checkSMS := func(key string, a App) {
+		for _, u := range []struct{ k, v string }{{"sms_url", a.SMSURL}, {"sms_fallback_url", a.SMSFallbackURL}, {"sms_status_callback", a.SMSStatusCallback}} {
+			if u.v == "" || strings.HasPrefix(u.v, "/") {
+				continue
+			}
+			p, err := url.Parse(u.v)
+			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+				bad(key+"."+u.k, "%q: want an absolute http(s) URL (or a /path on this gateway)", u.v)
+			}
+		}
+		for _, m := range []struct{ k, v string }{{"sms_method", a.SMSMethod}, {"sms_fallback_method", a.SMSFallbackMethod}} {
+			if m.v != "" && !strings.EqualFold(m.v, "GET") && !strings.EqualFold(m.v, "POST") {
+				bad(key+"."+m.k, "%q: want GET or POST", m.v)
+			}
+		}
+	}
+	if c.Messaging.Workers < 1 {
+		bad("messaging.workers", "must be at least 1")
+	}
 	checkApp := func(key string, a App, required bool) {
 		if a.Flow != "" {
 			if a.VoiceURL != "" {
@@ -369,9 +468,10 @@ func (c Config) Validate() error {
 			}
 			return
 		}
+		checkSMS(key, a)
 		if a.VoiceURL == "" {
-			if required {
-				bad(key+".voice_url", "is required (or flow)")
+			if required && a.SMSURL == "" {
+				bad(key+".voice_url", "is required (or flow, or sms_url)")
 			}
 			return
 		}
@@ -422,6 +522,10 @@ func (c Config) Validate() error {
 		if (t.InboundUsername == "") != (t.InboundPassword == "") {
 			bad(key+".inbound_password", "inbound_username and inbound_password go together")
 		}
+		checkTrunkMessaging(key, t, bad)
+	}
+	if w := c.WebChat.Workflow; w != "" && !regexp.MustCompile(`^WW[0-9a-fA-F]{32}$`).MatchString(w) {
+		bad("webchat.workflow", "%q is not a workflow SID (WW + 32 hex digits)", w)
 	}
 	ids := map[string]bool{}
 	for i, a := range c.Agents {
@@ -446,7 +550,52 @@ func (c Config) Validate() error {
 	}
 	checkApp("default_app", c.DefaultApp, false)
 	c.validateHardening(bad)
+	errs = append(errs, c.validateStreams()...)
 	return errors.Join(errs...)
+}
+
+// checkTrunkMessaging validates a trunk's messaging and smpp keys.
+func checkTrunkMessaging(key string, t Trunk, bad func(key, format string, args ...any)) {
+	switch t.Messaging {
+	case "":
+	case "sip":
+		if t.Host == "" {
+			bad(key+".host", "is required for messaging: sip (MESSAGE requests go there)")
+		}
+	case "smpp":
+		if t.SMPP.Host == "" {
+			bad(key+".smpp.host", "is required for messaging: smpp")
+		}
+		if t.SMPP.SystemID == "" {
+			bad(key+".smpp.system_id", "is required for messaging: smpp")
+		}
+		if len(t.SMPP.SystemID) > 15 || len(t.SMPP.Password) > 8 || len(t.SMPP.SystemType) > 12 {
+			bad(key+".smpp", "system_id, password and system_type are limited to 15, 8 and 12 characters (SMPP 3.4)")
+		}
+		switch t.SMPP.Bind {
+		case "", "transceiver", "transmitter_receiver":
+		default:
+			bad(key+".smpp.bind", "%q: want transceiver or transmitter_receiver", t.SMPP.Bind)
+		}
+	default:
+		bad(key+".messaging", "%q: want smpp or sip", t.Messaging)
+	}
+}
+
+// MessagingAppFor returns the app that handles messages to a number:
+// a listed number with sms_url or flow (matched like AppFor), else the
+// default app when it has one. ok is false otherwise.
+func (c Config) MessagingAppFor(number string) (App, bool) {
+	d := digits(number)
+	for _, n := range c.Numbers {
+		if n.Number == number || (d != "" && digits(n.Number) == d) {
+			return n.App, n.HasMessaging()
+		}
+	}
+	if c.DefaultApp.HasMessaging() {
+		return c.DefaultApp, true
+	}
+	return App{}, false
 }
 
 // PortRange parses media.rtp_ports ("20000-30000").
@@ -468,16 +617,17 @@ func (m Media) PortRange() (lo, hi int, err error) {
 // (matched exactly, or by its digits so +15550001000 matches 15550001000),
 // else the default app. ok is false when neither exists.
 func (c Config) AppFor(dialled string) (App, bool) {
+	voice := func(a App) bool { return a.VoiceURL != "" || a.Flow != "" } // a messaging-only number takes no calls
 	for _, n := range c.Numbers {
 		if n.Number == dialled {
-			return n.App, true
+			return n.App, voice(n.App)
 		}
 	}
 	d := digits(dialled)
 	if d != "" {
 		for _, n := range c.Numbers {
 			if digits(n.Number) == d {
-				return n.App, true
+				return n.App, voice(n.App)
 			}
 		}
 	}

@@ -137,3 +137,21 @@ func TestFunctionsConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleConfig(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), []string{"VOXGATE_CONSOLE_SESSION_TTL=2h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Console; c.SessionTTL.D() != 2*time.Hour || c.ServiceLevel.D() != 20*time.Second {
+		t.Errorf("console config %+v", c)
+	}
+	for key, body := range map[string]string{
+		"console.session_ttl":   validYAML + "console:\n  session_ttl: 10s\n",
+		"console.service_level": validYAML + "console:\n  service_level: 0s\n",
+	} {
+		if _, err := Load(write(t, body), nil); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("bad %s: %v", key, err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voxgate/voxgate/internal/atomicfile"
 	"github.com/voxgate/voxgate/media/audio"
 )
 
@@ -208,24 +209,6 @@ func (c *AudioCache) toDisk(e *cacheEntry, body []byte) {
 	}
 	dataPath, metaPath := c.paths(e.url)
 	meta, _ := json.Marshal(e.meta)
-	_ = writeFileAtomic(dataPath, body)
-	_ = writeFileAtomic(metaPath, meta)
-}
-
-// writeFileAtomic writes data to a temporary file and renames it to path.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	_ = atomicfile.Write(dataPath, body)
+	_ = atomicfile.Write(metaPath, meta)
 }

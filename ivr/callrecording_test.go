@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,8 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/media"
-	"github.com/voxgate/voxgate/media/audio"
+
+	"github.com/voxgate/voxgate/recording"
 )
 
 // levelSpeaker renders the text "N" as 10 frames of the constant sample N,
@@ -36,10 +36,10 @@ func (levelSpeaker) Render(ctx context.Context, text, voice, language string) ([
 // savedLog collects RecordingSaved reports.
 type savedLog struct {
 	mu   sync.Mutex
-	recs []Recording
+	recs []recording.Recording
 }
 
-func (l *savedLog) add(r Recording) {
+func (l *savedLog) add(r recording.Recording) {
 	l.mu.Lock()
 	l.recs = append(l.recs, r)
 	l.mu.Unlock()
@@ -55,7 +55,7 @@ func (l *savedLog) statuses() []string {
 	return out
 }
 
-func (l *savedLog) last() Recording {
+func (l *savedLog) last() recording.Recording {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.recs[len(l.recs)-1]
@@ -68,10 +68,8 @@ func callRecHarness(t *testing.T, doc string) (*harness, *savedLog, string) {
 	h := newHarness(t, newFakeClock())
 	dir := t.TempDir()
 	saved := &savedLog{}
-	h.eng.cfg.RecordingsDir = dir
-	h.eng.cfg.PublicURL = "http://gw.example"
+	h.recordTo(dir, saved.add)
 	h.eng.cfg.Speaker = levelSpeaker{}
-	h.eng.cfg.RecordingSaved = saved.add
 	h.app.set("/voice", doc)
 	h.app.set("/rs", "")
 	return h, saved, dir
@@ -133,16 +131,17 @@ func TestCallRecordingBothDirections(t *testing.T) {
 	for _, channels := range []int{1, 2} {
 		t.Run(strconv.Itoa(channels), func(t *testing.T) {
 			h, saved, dir := callRecHarness(t, `<Response><Say>1000</Say><Pause length="30"/></Response>`)
-			h.call.leg.recordFrames = frames(10, 0)
-			for i := range h.call.leg.recordFrames {
-				h.call.leg.recordFrames[i] = constFrame(100)
+			said := frames(10, 0)
+			for i := range said {
+				said[i] = constFrame(100)
 			}
-			started := make(chan CallRecording, 1)
-			h.call.leg.onPlay = func(n int) {
+			h.call.leg.SetRecordFrames(said)
+			started := make(chan recording.State, 1)
+			h.call.leg.SetOnPlay(func(n int) {
 				if n != 0 {
 					return
 				}
-				rec, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{
+				rec, err := h.eng.StartCallRecording(testCallSID, recording.Options{
 					Channels: channels, StatusCallback: h.app.url("/rs"),
 					StatusCallbackEvents: []string{"in-progress", "completed"},
 				})
@@ -150,13 +149,13 @@ func TestCallRecordingBothDirections(t *testing.T) {
 					t.Errorf("StartCallRecording: %v", err)
 				}
 				started <- rec
-			}
+			})
 			h.start(App{VoiceURL: h.app.url("/voice")})
 			rec := <-started
-			if rec.Status != RecordingInProgress || rec.Source != SourceStartCallRecordingAPI || rec.Channels != channels || len(rec.SID) != 34 {
+			if rec.Status != recording.StatusInProgress || rec.Source != recording.SourceStartCallRecordingAPI || rec.Channels != channels || len(rec.SID) != 34 {
 				t.Errorf("started %+v", rec)
 			}
-			h.clock.waitTimer(t, 30*time.Second)
+			h.clock.WaitTimer(t, 30*time.Second)
 			waitReceived(t, h, 10, 10)
 			h.call.leg.Close("remote-bye") // the caller hangs up in the Pause
 			h.wait(t)
@@ -221,14 +220,14 @@ func waitReceived(t *testing.T, h *harness, a, b int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := s.tapped().find(CurrentRecording)
+	recs := s.callRecordings()
 	for range 1000 {
-		if ga, gb := r.mix.received(); ga >= a && gb >= b {
+		if ga, gb, _ := recs.Received(recording.Current); ga >= a && gb >= b {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	ga, gb := r.mix.received()
+	ga, gb, _ := recs.Received(recording.Current)
 	t.Fatalf("the recording received %d caller and %d gateway frames, want %d and %d", ga, gb, a, b)
 }
 
@@ -238,42 +237,42 @@ func waitReceived(t *testing.T, h *harness, a, b int) {
 func TestCallRecordingPauseResumeStop(t *testing.T) {
 	h, saved, _ := callRecHarness(t, `<Response><Say>100</Say><Say>2000</Say><Say>300</Say><Say>4000</Say><Pause length="30"/></Response>`)
 	var recSID string
-	var stopped CallRecording
-	h.call.leg.onPlay = func(n int) {
+	var stopped recording.State
+	h.call.leg.SetOnPlay(func(n int) {
 		var err error
 		switch n {
 		case 0:
-			var rec CallRecording
-			rec, err = h.eng.StartCallRecording(testCallSID, CallRecordingOptions{Track: TrackOutbound})
+			var rec recording.State
+			rec, err = h.eng.StartCallRecording(testCallSID, recording.Options{Track: recording.TrackOutbound})
 			recSID = rec.SID
 		case 1:
-			_, err = h.eng.UpdateCallRecording(testCallSID, CurrentRecording, RecordingPaused, false)
+			_, err = h.eng.UpdateCallRecording(testCallSID, recording.Current, recording.StatusPaused, false)
 		case 2:
-			var rec CallRecording
-			rec, err = h.eng.UpdateCallRecording(testCallSID, recSID, RecordingInProgress, false)
-			if rec.Status != RecordingInProgress {
+			var rec recording.State
+			rec, err = h.eng.UpdateCallRecording(testCallSID, recSID, recording.StatusInProgress, false)
+			if rec.Status != recording.StatusInProgress {
 				t.Errorf("resumed: %+v", rec)
 			}
 		case 3:
-			stopped, err = h.eng.UpdateCallRecording(testCallSID, CurrentRecording, RecordingStopped, false)
+			stopped, err = h.eng.UpdateCallRecording(testCallSID, recording.Current, recording.StatusStopped, false)
 			if err == nil {
-				_, err2 := h.eng.UpdateCallRecording(testCallSID, recSID, RecordingPaused, false)
-				if !errors.Is(err2, ErrRecordingEnded) {
-					t.Errorf("pausing a stopped recording: %v, want ErrRecordingEnded", err2)
+				_, err2 := h.eng.UpdateCallRecording(testCallSID, recSID, recording.StatusPaused, false)
+				if !errors.Is(err2, recording.ErrEnded) {
+					t.Errorf("pausing a stopped recording: %v, want recording.ErrEnded", err2)
 				}
-				_, err2 = h.eng.UpdateCallRecording(testCallSID, CurrentRecording, RecordingStopped, false)
-				if !errors.Is(err2, ErrNoSuchRecording) {
-					t.Errorf("Twilio.CURRENT with none running: %v, want ErrNoSuchRecording", err2)
+				_, err2 = h.eng.UpdateCallRecording(testCallSID, recording.Current, recording.StatusStopped, false)
+				if !errors.Is(err2, recording.ErrNoSuchRecording) {
+					t.Errorf("Twilio.CURRENT with none running: %v, want recording.ErrNoSuchRecording", err2)
 				}
 			}
 		}
 		if err != nil {
 			t.Errorf("Play %d: %v", n, err)
 		}
-	}
+	})
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	h.clock.waitTimer(t, 30*time.Second)
-	if stopped.Status != RecordingStopped || stopped.SID != recSID || stopped.Duration != 20*media.FrameDuration {
+	h.clock.WaitTimer(t, 30*time.Second)
+	if stopped.Status != recording.StatusStopped || stopped.SID != recSID || stopped.Duration != 20*media.FrameDuration {
 		t.Errorf("stopped: %+v, want status stopped and 20 frames", stopped)
 	}
 	if got := saved.statuses(); !slices.Equal(got, []string{"in-progress", "paused", "in-progress", "completed"}) {
@@ -295,23 +294,23 @@ func TestCallRecordingPauseResumeStop(t *testing.T) {
 // filled with silence too (the recording keeps real time).
 func TestCallRecordingPauseSilence(t *testing.T) {
 	h, saved, _ := callRecHarness(t, `<Response><Say>100</Say><Say>2000</Say><Say>300</Say><Pause length="30"/></Response>`)
-	h.call.leg.onPlay = func(n int) {
+	h.call.leg.SetOnPlay(func(n int) {
 		var err error
 		switch n {
 		case 0:
-			_, err = h.eng.StartCallRecording(testCallSID, CallRecordingOptions{})
+			_, err = h.eng.StartCallRecording(testCallSID, recording.Options{})
 		case 1:
-			_, err = h.eng.UpdateCallRecording(testCallSID, CurrentRecording, RecordingPaused, true)
+			_, err = h.eng.UpdateCallRecording(testCallSID, recording.Current, recording.StatusPaused, true)
 			h.clock.Advance(time.Second)
 		case 2:
-			_, err = h.eng.UpdateCallRecording(testCallSID, CurrentRecording, RecordingInProgress, false)
+			_, err = h.eng.UpdateCallRecording(testCallSID, recording.Current, recording.StatusInProgress, false)
 		}
 		if err != nil {
 			t.Errorf("Play %d: %v", n, err)
 		}
-	}
+	})
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	h.clock.waitTimer(t, 30*time.Second)
+	h.clock.WaitTimer(t, 30*time.Second)
 	h.clock.Advance(2 * time.Second) // the caller hangs up 2 s into the Pause
 	h.call.leg.Close("remote-bye")
 	h.wait(t)
@@ -334,18 +333,18 @@ func TestCallRecordingPauseSilence(t *testing.T) {
 // answered, cannot be recorded; unknown recordings are not found.
 func TestCallRecordingNotInProgress(t *testing.T) {
 	h, _, _ := callRecHarness(t, `<Response><Pause length="5"/><Say>100</Say><Hangup/></Response>`)
-	if _, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{}); !errors.Is(err, ErrNoSuchCall) {
+	if _, err := h.eng.StartCallRecording(testCallSID, recording.Options{}); !errors.Is(err, ErrNoSuchCall) {
 		t.Errorf("no call: %v, want ErrNoSuchCall", err)
 	}
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	h.clock.waitTimer(t, 5*time.Second) // a leading Pause: still ringing
-	if _, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{}); !errors.Is(err, ErrNotInProgress) {
-		t.Errorf("ringing call: %v, want ErrNotInProgress", err)
+	h.clock.WaitTimer(t, 5*time.Second) // a leading Pause: still ringing
+	if _, err := h.eng.StartCallRecording(testCallSID, recording.Options{}); !errors.Is(err, recording.ErrNotInProgress) {
+		t.Errorf("ringing call: %v, want recording.ErrNotInProgress", err)
 	}
-	if _, err := h.eng.UpdateCallRecording(testCallSID, "RE00000000000000000000000000000000", RecordingStopped, false); !errors.Is(err, ErrNoSuchRecording) {
-		t.Errorf("unknown recording: %v, want ErrNoSuchRecording", err)
+	if _, err := h.eng.UpdateCallRecording(testCallSID, "RE00000000000000000000000000000000", recording.StatusStopped, false); !errors.Is(err, recording.ErrNoSuchRecording) {
+		t.Errorf("unknown recording: %v, want recording.ErrNoSuchRecording", err)
 	}
-	if _, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{Channels: 3}); err == nil {
+	if _, err := h.eng.StartCallRecording(testCallSID, recording.Options{Channels: 3}); err == nil {
 		t.Errorf("3 channels accepted")
 	}
 	h.clock.Advance(5 * time.Second)
@@ -358,9 +357,9 @@ func TestCallRecordingNotInProgress(t *testing.T) {
 func TestCallRecordingOnAnswer(t *testing.T) {
 	h, saved, _ := callRecHarness(t, `<Response><Pause length="5"/><Say>500</Say><Hangup/></Response>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	h.clock.waitTimer(t, 5*time.Second)
-	rec, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{OnAnswer: true})
-	if err != nil || rec.Status != RecordingInProgress {
+	h.clock.WaitTimer(t, 5*time.Second)
+	rec, err := h.eng.StartCallRecording(testCallSID, recording.Options{OnAnswer: true})
+	if err != nil || rec.Status != recording.StatusInProgress {
 		t.Fatalf("StartCallRecording while ringing: %+v %v", rec, err)
 	}
 	h.clock.Advance(5 * time.Second)
@@ -388,7 +387,7 @@ func TestOutboundRecordFromAnswer(t *testing.T) {
 		h.eng.RunOutbound(context.Background(), OutboundCall{
 			Info: CallInfo{SID: "CA00000000000000000000000000000002", From: "+15550001111", To: "+15551230000"},
 			App:  App{VoiceURL: h.app.url("/voice"), StatusCallback: h.app.url("/status")},
-			Record: &CallRecordingOptions{Trim: true, StatusCallback: h.app.url("/rs"),
+			Record: &recording.Options{Trim: true, StatusCallback: h.app.url("/rs"),
 				StatusCallbackEvents: []string{"completed"}},
 		})
 	}()
@@ -402,7 +401,7 @@ func TestOutboundRecordFromAnswer(t *testing.T) {
 		t.Fatalf("RecordingSaved statuses %v", got)
 	}
 	rec := saved.last()
-	if rec.Source != SourceOutboundAPI || rec.CallSID != "CA00000000000000000000000000000002" || rec.Duration != 10*media.FrameDuration {
+	if rec.Source != recording.SourceOutboundAPI || rec.CallSID != "CA00000000000000000000000000000002" || rec.Duration != 10*media.FrameDuration {
 		t.Errorf("recording %+v, want OutboundAPI with the 10 frames of the Say", rec)
 	}
 	cbs := h.app.requests("/rs")
@@ -422,16 +421,16 @@ func TestCallRecordingHearsTheBridge(t *testing.T) {
 	h, saved, _ := callRecHarness(t, `<Response><Say>100</Say><Dial>+15551230000</Dial><Hangup/></Response>`)
 	// The called party says three frames of 300 as soon as it answers.
 	d := &fakeDialer{answered: func(_ string, c *fakeCall) {
-		c.leg.recordFrames = [][]int16{constFrame(300), constFrame(300), constFrame(300)}
+		c.leg.SetRecordFrames([][]int16{constFrame(300), constFrame(300), constFrame(300)})
 	}}
 	h.eng.cfg.Dialer = d
-	h.call.leg.onPlay = func(n int) {
+	h.call.leg.SetOnPlay(func(n int) {
 		if n == 0 {
-			if _, err := h.eng.StartCallRecording(testCallSID, CallRecordingOptions{Channels: 2}); err != nil {
+			if _, err := h.eng.StartCallRecording(testCallSID, recording.Options{Channels: 2}); err != nil {
 				t.Errorf("StartCallRecording: %v", err)
 			}
 		}
-	}
+	})
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	child := d.call("+15551230000")
 	if child == nil {
@@ -446,67 +445,5 @@ func TestCallRecordingHearsTheBridge(t *testing.T) {
 	}
 	if slices.Contains(channel(pcm, 0), 300) {
 		t.Errorf("the called party's audio is on the caller's channel")
-	}
-}
-
-// TestClockedMixerFillsGaps: when neither side sends anything for a
-// while the mixer writes silence for it; rebase leaves the time out.
-func TestClockedMixerFillsGaps(t *testing.T) {
-	clock := newFakeClock()
-	out := &frameSink{}
-	m := newCallMixer(out, false, clock)
-	_ = m.write(0, constFrame(5))
-	clock.Advance(time.Second)
-	_ = m.write(0, constFrame(5))
-	if n, _ := m.finish(true); n != 51 || len(out.frames) != 51 || out.frames[1][0] != 0 || out.frames[50][0] != 5 {
-		t.Fatalf("wrote %d frames, want 51: a frame, 49 silent ones, a frame at 1 s", n)
-	}
-	out = &frameSink{}
-	m = newCallMixer(out, true, clock)
-	_ = m.write(1, constFrame(7))
-	clock.Advance(time.Second)
-	m.rebase(clock.Now())
-	_ = m.write(1, constFrame(7))
-	if n, _ := m.finish(false); n != 2 || len(out.frames[0]) != 2*media.FrameSamples || out.frames[0][0] != 0 || out.frames[0][1] != 7 {
-		t.Fatalf("stereo after rebase: %d frames, first %v...", n, out.frames[0][:4])
-	}
-}
-
-// discardSink counts frames.
-type discardSink struct{ n int }
-
-func (d *discardSink) WriteFrame([]int16) error { d.n++; return nil }
-
-// TestCallRecordingHotPathDoesNotAllocate: once warm, a frame each way
-// through the tee, the mixer and the WAV file allocates nothing.
-func TestCallRecordingHotPathDoesNotAllocate(t *testing.T) {
-	f, err := os.CreateTemp(t.TempDir(), "rec-*.wav")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := newRecordSink(f, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.finish()
-	for _, stereo := range []bool{false, true} {
-		r := &callRecording{mix: newCallMixer(sink, stereo, realClock{})}
-		leg := &tapLeg{}
-		leg.listen(r, true)
-		tee := &teeSource{src: audio.NewPCMSource(make([]int16, media.FrameSamples), 0), leg: leg}
-		in := inboundSide{r}
-		frame := make([]int16, media.FrameSamples)
-		step := func() {
-			if _, err := tee.ReadFrame(frame); err != nil && err != io.EOF {
-				t.Fatal(err)
-			}
-			_ = in.WriteFrame(frame)
-		}
-		for range 20 {
-			step()
-		}
-		if allocs := testing.AllocsPerRun(500, step); allocs != 0 {
-			t.Errorf("stereo=%v: %.1f allocations per frame pair, want 0", stereo, allocs)
-		}
 	}
 }

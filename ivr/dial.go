@@ -9,8 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/audio"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/twiml"
 )
@@ -191,25 +193,26 @@ func (v *dialVerb) connect(s *session, w *dialResult, log *slog.Logger) (next, e
 	talk := s.now().Sub(answeredAt)
 	log.Info("ivr: dial bridge ended", "ended_by", res.Ended, "duration", talk.Round(time.Second).String())
 	childStatus(s, w.sid, w.target, "completed", "completed", talk)
-	extra := map[string]string{}
-	if rec != nil {
-		if r, err := s.finishDialRecording(rec, v.d); err != nil {
-			log.Error("ivr: <Dial record>: saving the recording failed", "error", err)
-		} else {
-			extra["RecordingUrl"] = s.recordingURL(r.SID)
-			extra["RecordingSid"] = r.SID
-			extra["RecordingDuration"] = strconv.Itoa(int(r.Duration.Round(time.Second) / time.Second))
-		}
-	}
+	extra := v.finishRecording(s, rec, log)
 	return dialAction(s, v.d, "completed", w.sid, talk, true, extra)
 }
 
-// startRecording starts the <Dial record> recording, if asked for.
-func (v *dialVerb) startRecording(s *session, log *slog.Logger) *dialRecording {
+// startRecording starts the <Dial record> recording, if asked for: both
+// parties in one channel, or, for the -dual values, the caller on the
+// left and the called party on the right.
+func (v *dialVerb) startRecording(s *session, log *slog.Logger) *recording.Mixed {
 	if v.d.Record == "" || v.d.Record == twiml.DialDoNotRecord {
 		return nil
 	}
-	rec, err := s.startDialRecording(dialRecordChannels(v.d.Record))
+	channels := 1
+	if v.d.Record == twiml.DialRecordFromAnswerDual || v.d.Record == twiml.DialRecordFromRingingDual {
+		channels = 2
+	}
+	if s.recorder() == nil {
+		log.Error("ivr: <Dial record>: cannot record", "error", recording.ErrNoDir)
+		return nil
+	}
+	rec, err := s.recorder().StartMixed(s.info.SID, channels)
 	if err != nil {
 		log.Error("ivr: <Dial record>: cannot record", "error", err)
 		return nil
@@ -217,9 +220,34 @@ func (v *dialVerb) startRecording(s *session, log *slog.Logger) *dialRecording {
 	return rec
 }
 
+// finishRecording saves the <Dial record> recording, sends its status
+// callback and returns the action's Recording* parameters.
+func (v *dialVerb) finishRecording(s *session, m *recording.Mixed, log *slog.Logger) map[string]string {
+	if m == nil {
+		return nil
+	}
+	rec, err := m.Finish(v.d.Trim == twiml.TrimSilence)
+	if err != nil {
+		log.Error("ivr: <Dial record>: saving the recording failed", "error", err)
+		return nil
+	}
+	log.Info("ivr: dial recording saved", "recording_sid", rec.SID, "duration", rec.Duration.String(), "channels", rec.Channels)
+	if v.d.RecordingStatusCallback != "" && recording.Subscribed(v.d.RecordingStatusCallbackEvents, recording.StatusCompleted) {
+		if target, err := s.resolve(v.d.RecordingStatusCallback); err == nil {
+			p := s.recorder().Params(rec, recording.StatusCompleted)
+			s.e.sendCallback(s.web, webhook.Request{URL: target, Method: v.d.RecordingStatusCallbackMethod, Params: p})
+		}
+	}
+	return map[string]string{
+		"RecordingUrl":      s.recorder().URL(rec.SID),
+		"RecordingSid":      rec.SID,
+		"RecordingDuration": strconv.Itoa(recording.Seconds(rec.Duration)),
+	}
+}
+
 // bridge connects the caller and the called party until either hangs up,
 // timeLimit passes, or the caller presses * (hangupOnStar).
-func (v *dialVerb) bridge(s *session, child Call, rec *dialRecording, log *slog.Logger) (media.BridgeResult, error) {
+func (v *dialVerb) bridge(s *session, child Call, rec *recording.Mixed, log *slog.Logger) (media.BridgeResult, error) {
 	ctx, stop := context.WithTimeout(s.ctx, time.Duration(v.d.TimeLimit)*time.Second)
 	defer stop()
 	if v.d.HangupOnStar {
@@ -243,7 +271,7 @@ func (v *dialVerb) bridge(s *session, child Call, rec *dialRecording, log *slog.
 	}
 	opts := &media.BridgeOptions{}
 	if rec != nil {
-		opts.TapA, opts.TapB = rec.mix.sides()
+		opts.TapA, opts.TapB = rec.Taps()
 	}
 	return media.Bridge(ctx, s.leg(), child.Leg(), opts)
 }

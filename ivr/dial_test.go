@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/voxgate/voxgate/recording"
 )
 
 // fakeDialer answers or fails by the To value: "busy", "noanswer",
@@ -98,9 +100,7 @@ func TestDialBridgesAndReportsToAction(t *testing.T) {
 	if d.reqs[0].From != "+15550009999" || d.reqs[0].ParentSID != "CA00000000000000000000000000000001" {
 		t.Errorf("dial request %+v", d.reqs[0])
 	}
-	child.leg.mu.Lock()
-	sent := child.leg.sent
-	child.leg.mu.Unlock()
+	sent := child.leg.Sent()
 	if len(sent) != 1 || sent[0] != "12" {
 		t.Errorf("sendDigits on the child: %v", sent)
 	}
@@ -138,7 +138,7 @@ func TestDialWithoutActionGoesOn(t *testing.T) {
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	h.wait(t)
 	// Ringback (one Play), then the Say after the Dial.
-	plays := h.call.leg.plays()
+	plays := h.call.leg.Plays()
 	if len(plays) < 1 || plays[len(plays)-1] != 400 {
 		t.Errorf("plays %v: want the <Say> after the failed Dial last", plays)
 	}
@@ -166,10 +166,9 @@ func TestDialCallerHangsUpDuringBridge(t *testing.T) {
 func TestDialRecordFromAnswer(t *testing.T) {
 	h, d := dialHarness(t, `<Response><Dial action="/after" record="record-from-answer" recordingStatusCallback="/recst">+1555</Dial></Response>`)
 	dir := t.TempDir()
-	h.eng.cfg.RecordingsDir = dir
-	var saved []Recording
+	var saved []recording.Recording
 	var mu sync.Mutex
-	h.eng.cfg.RecordingSaved = func(r Recording) { mu.Lock(); saved = append(saved, r); mu.Unlock() }
+	h.recordTo(dir, func(r recording.Recording) { mu.Lock(); saved = append(saved, r); mu.Unlock() })
 	h.app.set("/recst", `<Response/>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	child := d.call("+1555")
@@ -213,7 +212,7 @@ func TestDialWhisperRunsOnCalledParty(t *testing.T) {
 	if len(w) != 1 || w[0].form.Get("Direction") != "outbound-dial" || w[0].form.Get("ParentCallSid") != "CA00000000000000000000000000000001" {
 		t.Fatalf("whisper requests %v", w)
 	}
-	if got := child.leg.plays(); len(got) == 0 || got[0] != 80*len("call for you") {
+	if got := child.leg.Plays(); len(got) == 0 || got[0] != 80*len("call for you") {
 		t.Errorf("child plays %v: want the whisper first", got)
 	}
 	if f := h.app.requests("/after")[0].form; f.Get("DialCallStatus") != "completed" {
@@ -243,7 +242,7 @@ func TestDialHangupOnStar(t *testing.T) {
 		t.Fatal("never dialled")
 	}
 	time.Sleep(100 * time.Millisecond)
-	h.call.leg.press("1*")
+	h.call.leg.Press("1*")
 	h.wait(t)
 	if !contains(child.history(), "hangup") {
 		t.Errorf("* did not hang up the called party: %v", child.history())

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/voxgate/voxgate/ivr/webhook"
+
 	"github.com/voxgate/voxgate/twiml"
 )
 
@@ -95,7 +97,11 @@ func childStatus(s *session, childSID string, t dialTarget, event, status string
 	if s.cfg.Events != nil {
 		s.cfg.Events(Event{Info: info, Status: status, At: s.now(), Duration: talk})
 	}
-	if t.leg.StatusCallback == "" || !subscribedTo(t.leg.StatusCallbackEvents, event) {
+	events := t.leg.StatusCallbackEvents
+	if len(events) == 0 {
+		events = []string{"completed"}
+	}
+	if t.leg.StatusCallback == "" || !slices.Contains(events, event) {
 		return
 	}
 	target, err := s.resolve(t.leg.StatusCallback)

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr/webhook"
+	"github.com/voxgate/voxgate/recording"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 // DefaultErrorMessage is what callers hear when the application fails and
@@ -38,19 +41,13 @@ type Config struct {
 	// HTTPClient is the base client for webhooks (optional).
 	HTTPClient *http.Client
 	UserAgent  string
-	Clock      Clock
+	Clock      clock.Clock
 	Logger     *slog.Logger
 	// Events, when set, is told about call progress (for CDRs and metrics).
 	Events func(Event)
-	// RecordingsDir is where <Record> saves WAV files.
-	RecordingsDir string
-	// PublicURL is this gateway's HTTP base URL; RecordingUrl is built on it.
-	PublicURL string
-	// RecordingSaved, when set, is told about every finished recording,
-	// and about whole-call recordings as they start, pause and resume
-	// (Recording.Status). It runs synchronously: once a REST start or
-	// update returns, the store has the recording.
-	RecordingSaved func(Recording)
+	// Recorder makes recordings (<Record>, <Dial record>, whole-call
+	// recordings); without one, recording fails.
+	Recorder *recording.Recorder
 	// Dialer places <Dial> legs.
 	Dialer Dialer
 	// Queues holds enqueued callers and agents (<Enqueue>, <Dial><Queue>).
@@ -95,7 +92,7 @@ func NewEngine(cfg Config) *Engine {
 		cfg.WebhookTimeout = 15 * time.Second
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
+		cfg.Clock = clock.Real
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -117,15 +114,23 @@ func (e *Engine) Run(ctx context.Context, info CallInfo, call Call, app App) {
 	if info.Direction == "" {
 		info.Direction = Inbound
 	}
-	tap := newTapCall(call) // the session's audio passes the call's recordings
-	s := e.newSession(info, tap, app)
-	s.tap = tap
+	s := e.newSession(info, nil, app)
+	s.attach(call)
 	if s.answered {
-		tap.answer()
+		s.answeredRecordings()
 	}
-	// The call's own context: it ends when the call does.
-	callCtx, cancel := context.WithCancel(ctx)
+	callCtx, cancel := untilDone(ctx, call)
 	defer cancel()
+	s.callCtx = callCtx
+	e.live.add(s)
+	defer e.live.remove(info.SID)
+	s.run()
+}
+
+// untilDone returns the call's own context: it ends when ctx or the call
+// does.
+func untilDone(ctx context.Context, call Call) (context.Context, context.CancelFunc) {
+	callCtx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
 		case <-call.Done():
@@ -133,8 +138,5 @@ func (e *Engine) Run(ctx context.Context, info CallInfo, call Call, app App) {
 		case <-callCtx.Done():
 		}
 	}()
-	s.callCtx = callCtx
-	e.live.add(s)
-	defer e.live.remove(info.SID)
-	s.run()
+	return callCtx, cancel
 }

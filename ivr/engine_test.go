@@ -5,20 +5,24 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/voxgate/voxgate/clock/clocktest"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 type harness struct {
 	app   *testApp
 	call  *fakeCall
-	clock *fakeClock
+	clock *clocktest.Fake
 	audio *fakeAudio
 	eng   *Engine
 	done  chan struct{}
 }
 
-func newHarness(t *testing.T, clock Clock) *harness {
+func newHarness(t *testing.T, clk clock.Clock) *harness {
 	h := &harness{app: newTestApp(t), call: newFakeCall(), audio: &fakeAudio{}, done: make(chan struct{})}
-	if fc, ok := clock.(*fakeClock); ok {
+	if fc, ok := clk.(*clocktest.Fake); ok {
 		h.clock = fc
 	}
 	h.eng = NewEngine(Config{
@@ -26,7 +30,7 @@ func newHarness(t *testing.T, clock Clock) *harness {
 		AuthToken:      "00000000000000000000000000000000",
 		Speaker:        fakeSpeaker{},
 		Audio:          h.audio,
-		Clock:          clock,
+		Clock:          clk,
 		WebhookTimeout: 2 * time.Second,
 	})
 	t.Cleanup(h.eng.Close)
@@ -58,7 +62,7 @@ func TestSayPlayPauseHangup(t *testing.T) {
 	if got, want := h.call.history(), []string{"ringing", "answer", "hangup"}; !slices.Equal(got, want) {
 		t.Errorf("call events %v, want %v", got, want)
 	}
-	if got, want := h.call.leg.plays(), []int{400, 16000}; !slices.Equal(got, want) {
+	if got, want := h.call.leg.Plays(), []int{400, 16000}; !slices.Equal(got, want) {
 		t.Errorf("played %v samples per Play, want %v (Say 'hello', then 2 loops of 1 s)", got, want)
 	}
 	if len(h.audio.urls) != 1 || h.audio.urls[0] != h.app.url("/a.wav") {
@@ -110,7 +114,7 @@ func TestPauseFirstDelaysAnswer(t *testing.T) {
 	h := newHarness(t, clock)
 	h.app.set("/voice", `<Response><Pause length="3"/><Say>hi</Say></Response>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	clock.waitTimer(t, 3*time.Second)
+	clock.WaitTimer(t, 3*time.Second)
 	if slices.Contains(h.call.history(), "answer") {
 		t.Fatalf("answered before the leading Pause ended")
 	}
@@ -130,7 +134,7 @@ func TestRedirectAndRelativeURLs(t *testing.T) {
 	if n := len(h.app.requests("/app/next")); n != 1 {
 		t.Fatalf("redirect target requested %d times", n)
 	}
-	if got := h.call.leg.plays(); !slices.Equal(got, []int{480}) {
+	if got := h.call.leg.Plays(); !slices.Equal(got, []int{480}) {
 		t.Errorf("played %v, want only the second document's Say", got)
 	}
 }
@@ -148,7 +152,7 @@ func TestFallbackOnBadDocument(t *testing.T) {
 	if fb[0].form.Get("ErrorCode") != "12100" || fb[0].form.Get("ErrorUrl") != h.app.url("/voice") {
 		t.Errorf("fallback params ErrorCode=%q ErrorUrl=%q", fb[0].form.Get("ErrorCode"), fb[0].form.Get("ErrorUrl"))
 	}
-	if got := h.call.leg.plays(); !slices.Equal(got, []int{640}) {
+	if got := h.call.leg.Plays(); !slices.Equal(got, []int{640}) {
 		t.Errorf("played %v, want the fallback's Say", got)
 	}
 }
@@ -162,7 +166,7 @@ func TestApplicationErrorWithoutFallback(t *testing.T) {
 		if got := h.call.history(); !slices.Equal(got, []string{"ringing", "answer", "hangup"}) {
 			t.Errorf("%s: call events %v", doc, got)
 		}
-		if got := h.call.leg.plays(); len(got) != 1 || got[0] != 80*len(DefaultErrorMessage) {
+		if got := h.call.leg.Plays(); len(got) != 1 || got[0] != 80*len(DefaultErrorMessage) {
 			t.Errorf("%s: played %v, want the application-error message", doc, got)
 		}
 	}
@@ -183,17 +187,17 @@ func TestWebhookErrorStatusUsesFallback(t *testing.T) {
 
 func TestCallerHangsUpMidDocument(t *testing.T) {
 	h := newHarness(t, nil)
-	h.call.leg.blockOn = 0
-	h.call.leg.onPlay = func(n int) {
+	h.call.leg.BlockPlay(0)
+	h.call.leg.SetOnPlay(func(n int) {
 		if n == 0 {
 			go func() { time.Sleep(20 * time.Millisecond); h.call.leg.Close("remote-bye") }()
 		}
-	}
+	})
 	h.app.set("/voice", `<Response><Say>long</Say><Say>never</Say></Response>`)
 	h.app.set("/status", `<Response/>`)
 	h.start(App{VoiceURL: h.app.url("/voice"), StatusCallback: h.app.url("/status")})
 	h.wait(t)
-	if got := h.call.leg.plays(); len(got) != 1 {
+	if got := h.call.leg.Plays(); len(got) != 1 {
 		t.Errorf("plays %v: the document went on after the caller hung up", got)
 	}
 	h.eng.Close()

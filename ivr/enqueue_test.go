@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"github.com/voxgate/voxgate/media/mediatest"
 	"testing"
 	"time"
 
@@ -17,14 +18,14 @@ func queueHarness(t *testing.T, doc string) (*harness, *queue.Manager) {
 	return h, m
 }
 
-func agentTakes(t *testing.T, m *queue.Manager, q string) (*queue.AgentSession, *memLeg) {
+func agentTakes(t *testing.T, m *queue.Manager, q string) (*queue.AgentSession, *mediatest.Leg) {
 	t.Helper()
 	a, err := m.SignIn(queue.Agent{ID: "alice", Name: "Alice", Queues: []string{q}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.SetAvailable(true)
-	leg := newMemLeg()
+	leg := mediatest.NewLeg()
 	deadline := time.After(5 * time.Second)
 	for {
 		select {

@@ -3,9 +3,6 @@ package ivr
 import (
 	"errors"
 	"fmt"
-
-	"github.com/voxgate/voxgate/ivr/webhook"
-	"github.com/voxgate/voxgate/twiml"
 )
 
 var (
@@ -21,22 +18,22 @@ type verbError struct {
 	err  error
 }
 
-func (e *verbError) Error() string { return fmt.Sprintf("%d: %v", e.code, e.err) }
-func (e *verbError) Unwrap() error { return e.err }
+func (e *verbError) Error() string   { return fmt.Sprintf("%d: %v", e.code, e.err) }
+func (e *verbError) Unwrap() error   { return e.err }
+func (e *verbError) TwilioCode() int { return e.code }
 
-// errorCode extracts the Twilio error code of err (12400 if it has none).
+// twilioCoder is an error that knows its Twilio error code: the
+// *webhook.Error of a failed fetch, the *twiml.Error of a bad document,
+// a verb's *verbError.
+type twilioCoder interface {
+	error
+	TwilioCode() int
+}
+
+// errorCode is the Twilio error code of err (12400 if it has none).
 func errorCode(err error) int {
-	var we *webhook.Error
-	if errors.As(err, &we) {
-		return we.Code
-	}
-	var te *twiml.Error
-	if errors.As(err, &te) {
-		return te.Code
-	}
-	var ve *verbError
-	if errors.As(err, &ve) {
-		return ve.code
+	if tc, ok := errors.AsType[twilioCoder](err); ok {
+		return tc.TwilioCode()
 	}
 	return 12400
 }

@@ -2,133 +2,30 @@ package ivr
 
 import (
 	"context"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/voxgate/voxgate/media"
+
+	"github.com/voxgate/voxgate/clock/clocktest"
+
+	"github.com/voxgate/voxgate/recording"
 )
-
-// memLeg is an in-memory media.Leg: Play consumes a source instantly (no
-// pacing) and records how much audio was played; digits are injected.
-type memLeg struct {
-	mu     sync.Mutex
-	played []int // samples per Play call
-	sent   []string
-	dtmf   chan media.Digit
-	done   chan struct{}
-	once   sync.Once
-	onPlay func(n int) // called before Play number n (0-based) starts
-	// recordFrames are delivered to every Record sink, then it waits.
-	recordFrames [][]int16
-	blockOn      int // Play number that blocks until ctx ends (-1: none)
-}
-
-func newMemLeg() *memLeg {
-	return &memLeg{dtmf: make(chan media.Digit, 32), done: make(chan struct{}), blockOn: -1}
-}
-
-func (l *memLeg) Play(ctx context.Context, src media.Source) error {
-	l.mu.Lock()
-	n := len(l.played)
-	l.played = append(l.played, 0)
-	hook, block := l.onPlay, l.blockOn == n
-	l.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	if block {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-l.done:
-			return media.ErrLegClosed
-		}
-	}
-	frame := make([]int16, media.FrameSamples)
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		select {
-		case <-l.done:
-			return media.ErrLegClosed
-		default:
-		}
-		k, err := src.ReadFrame(frame)
-		l.mu.Lock()
-		l.played[n] += k
-		long := l.played[n] > 100*media.FrameSamples
-		l.mu.Unlock()
-		if long {
-			time.Sleep(time.Millisecond) // endless sources (bridges, ringback) must not spin
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (l *memLeg) Record(ctx context.Context, sink media.Sink) error {
-	l.mu.Lock()
-	frames := l.recordFrames
-	l.mu.Unlock()
-	for _, f := range frames {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := sink.WriteFrame(f); err != nil {
-			return err
-		}
-	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-l.done:
-		return media.ErrLegClosed
-	}
-}
-func (l *memLeg) DTMF() <-chan media.Digit { return l.dtmf }
-func (l *memLeg) SendDTMF(ctx context.Context, digits string) error {
-	l.mu.Lock()
-	l.sent = append(l.sent, digits)
-	l.mu.Unlock()
-	return nil
-}
-func (l *memLeg) Done() <-chan struct{} { return l.done }
-func (l *memLeg) Close(string) error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *memLeg) press(keys string) {
-	for i := 0; i < len(keys); i++ {
-		l.dtmf <- media.Digit{Key: keys[i], Via: media.ViaRFC4733, At: time.Now()}
-	}
-}
-
-func (l *memLeg) plays() []int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]int(nil), l.played...)
-}
 
 // fakeCall records the signalling the engine asks for.
 type fakeCall struct {
-	leg    *memLeg
+	leg    *mediatest.Leg
 	mu     sync.Mutex
 	events []string
 }
 
-func newFakeCall() *fakeCall { return &fakeCall{leg: newMemLeg()} }
+func newFakeCall() *fakeCall { return &fakeCall{leg: mediatest.NewLeg()} }
 
 func (c *fakeCall) log(e string) {
 	c.mu.Lock()
@@ -152,7 +49,7 @@ func (c *fakeCall) Hangup(ctx context.Context) error {
 	c.leg.Close("hangup")
 	return nil
 }
-func (c *fakeCall) Done() <-chan struct{} { return c.leg.done }
+func (c *fakeCall) Done() <-chan struct{} { return c.leg.Done() }
 func (c *fakeCall) history() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -179,86 +76,8 @@ func (a *fakeAudio) Fetch(ctx context.Context, u string) ([]int16, error) {
 	return make([]int16, 8000), nil
 }
 
-// fakeClock's timers fire only when the test advances time.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []fakeTimer
-	changed chan struct{}
-}
-
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), changed: make(chan struct{}, 100)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, fakeTimer{at: c.now.Add(d), ch: ch})
-	select {
-	case c.changed <- struct{}{}:
-	default:
-	}
-	return ch
-}
-
-// Advance moves time on and fires the timers that are due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
-
-// pending returns the durations until each pending timer fires.
-func (c *fakeClock) pending() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []time.Duration
-	for _, w := range c.waiters {
-		out = append(out, w.at.Sub(c.now))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-// waitTimer waits until a timer of duration d (from now) is pending.
-func (c *fakeClock) waitTimer(t *testing.T, d time.Duration) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		for _, p := range c.pending() {
-			if p == d {
-				return
-			}
-		}
-		select {
-		case <-c.changed:
-		case <-time.After(5 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("no %v timer started (pending: %v)", d, c.pending())
-		}
-	}
+func newFakeClock() *clocktest.Fake {
+	return clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // testApp is a webhook server answering paths with TwiML and recording
@@ -319,3 +138,19 @@ func (a *testApp) requests(path string) []recorded {
 }
 
 func (a *testApp) url(p string) string { return a.srv.URL + p }
+
+// recordTo gives the engine a recorder writing into dir that reports to
+// saved (when not nil).
+func (h *harness) recordTo(dir string, saved func(recording.Recording)) {
+	h.eng.cfg.Recorder = recording.New(recording.Config{Dir: dir, PublicURL: "http://gw.example",
+		AccountSID: h.eng.cfg.AccountSID, Clock: h.eng.cfg.Clock, Saved: saved})
+}
+
+// constFrame is a frame of the constant sample v.
+func constFrame(v int16) []int16 {
+	f := make([]int16, media.FrameSamples)
+	for i := range f {
+		f[i] = v
+	}
+	return f
+}

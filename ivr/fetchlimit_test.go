@@ -27,7 +27,7 @@ func TestRedirectLoopIsCapped(t *testing.T) {
 	if got := h.call.history(); !slices.Equal(got, []string{"ringing", "answer", "hangup"}) {
 		t.Errorf("call events %v", got)
 	}
-	if got := h.call.leg.plays(); len(got) != 1 || got[0] != 80*len(DefaultErrorMessage) {
+	if got := h.call.leg.Plays(); len(got) != 1 || got[0] != 80*len(DefaultErrorMessage) {
 		t.Errorf("played %v, want the application-error message", got)
 	}
 }

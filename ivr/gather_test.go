@@ -2,21 +2,24 @@ package ivr
 
 import (
 	"fmt"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/voxgate/voxgate/clock/clocktest"
 )
 
 // gatherDoc is a menu whose prompt blocks (the caller is listening) until
 // a key arrives.
 const gatherDoc = `<Response><Gather %s><Say>menu</Say><Say>more</Say></Gather><Say>nothing</Say></Response>`
 
-func startGather(t *testing.T, attrs string, blockPrompt bool) (*harness, *fakeClock) {
+func startGather(t *testing.T, attrs string, blockPrompt bool) (*harness, *clocktest.Fake) {
 	t.Helper()
 	clock := newFakeClock()
 	h := newHarness(t, clock)
 	if blockPrompt {
-		h.call.leg.blockOn = 0
+		h.call.leg.BlockPlay(0)
 	}
 	h.app.set("/voice", fmt.Sprintf(gatherDoc, attrs))
 	h.app.set("/action", `<Response><Hangup/></Response>`)
@@ -24,12 +27,12 @@ func startGather(t *testing.T, attrs string, blockPrompt bool) (*harness, *fakeC
 	return h, clock
 }
 
-func waitPlays(t *testing.T, l *memLeg, n int) {
+func waitPlays(t *testing.T, l *mediatest.Leg, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for len(l.plays()) < n {
+	for len(l.Plays()) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d plays started, want %d", len(l.plays()), n)
+			t.Fatalf("only %d plays started, want %d", len(l.Plays()), n)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -38,13 +41,13 @@ func waitPlays(t *testing.T, l *memLeg, n int) {
 func TestGatherBargeInNumDigits(t *testing.T) {
 	h, _ := startGather(t, `numDigits="2" action="/action"`, true)
 	waitPlays(t, h.call.leg, 1)
-	h.call.leg.press("42")
+	h.call.leg.Press("42")
 	h.wait(t)
 	a := h.app.requests("/action")
 	if len(a) != 1 || a[0].form.Get("Digits") != "42" || a[0].form.Get("FinishedOnKey") != "" {
 		t.Fatalf("action requests %v, want Digits=42 FinishedOnKey=''", a)
 	}
-	if got := h.call.leg.plays(); len(got) != 1 {
+	if got := h.call.leg.Plays(); len(got) != 1 {
 		t.Errorf("plays %v: barge-in must stop all remaining prompts", got)
 	}
 }
@@ -52,7 +55,7 @@ func TestGatherBargeInNumDigits(t *testing.T) {
 func TestGatherFinishOnKey(t *testing.T) {
 	h, _ := startGather(t, `action="/action"`, true)
 	waitPlays(t, h.call.leg, 1)
-	h.call.leg.press("12#")
+	h.call.leg.Press("12#")
 	h.wait(t)
 	a := h.app.requests("/action")
 	if len(a) != 1 || a[0].form.Get("Digits") != "12" || a[0].form.Get("FinishedOnKey") != "#" {
@@ -63,8 +66,8 @@ func TestGatherFinishOnKey(t *testing.T) {
 func TestGatherEmptyFinishOnKeyKeepsHash(t *testing.T) {
 	h, clock := startGather(t, `finishOnKey="" timeout="3" action="/action"`, true)
 	waitPlays(t, h.call.leg, 1)
-	h.call.leg.press("1#*")
-	clock.waitTimer(t, 3*time.Second)
+	h.call.leg.Press("1#*")
+	clock.WaitTimer(t, 3*time.Second)
 	// One timer per key; wait until the last key has been taken.
 	time.Sleep(20 * time.Millisecond)
 	clock.Advance(3 * time.Second)
@@ -78,8 +81,8 @@ func TestGatherEmptyFinishOnKeyKeepsHash(t *testing.T) {
 func TestGatherTimeoutStartsAfterPromptsThenNextVerb(t *testing.T) {
 	h, clock := startGather(t, `timeout="4" action="/action"`, false)
 	// Prompts finish instantly; then the 4 s timeout runs.
-	clock.waitTimer(t, 4*time.Second)
-	if got := h.call.leg.plays(); len(got) != 2 {
+	clock.WaitTimer(t, 4*time.Second)
+	if got := h.call.leg.Plays(); len(got) != 2 {
 		t.Fatalf("timeout started before the prompts ended: plays %v", got)
 	}
 	clock.Advance(4 * time.Second)
@@ -87,17 +90,17 @@ func TestGatherTimeoutStartsAfterPromptsThenNextVerb(t *testing.T) {
 	if n := len(h.app.requests("/action")); n != 0 {
 		t.Errorf("action requested %d times on empty input", n)
 	}
-	if got := h.call.leg.plays(); len(got) != 3 {
+	if got := h.call.leg.Plays(); len(got) != 3 {
 		t.Errorf("plays %v: empty input must fall through to the next verb", got)
 	}
 }
 
 func TestGatherInterDigitTimeoutRestarts(t *testing.T) {
 	h, clock := startGather(t, `timeout="5" action="/action"`, false)
-	clock.waitTimer(t, 5*time.Second)
+	clock.WaitTimer(t, 5*time.Second)
 	clock.Advance(4 * time.Second)
-	h.call.leg.press("7")
-	clock.waitTimer(t, 5*time.Second) // restarted by the key
+	h.call.leg.Press("7")
+	clock.WaitTimer(t, 5*time.Second) // restarted by the key
 	clock.Advance(4 * time.Second)
 	if n := len(h.app.requests("/action")); n != 0 {
 		t.Fatalf("gather ended 4 s after a key with timeout 5")
@@ -112,7 +115,7 @@ func TestGatherInterDigitTimeoutRestarts(t *testing.T) {
 
 func TestGatherActionOnEmptyResult(t *testing.T) {
 	h, clock := startGather(t, `timeout="2" action="/action" actionOnEmptyResult="true"`, false)
-	clock.waitTimer(t, 2*time.Second)
+	clock.WaitTimer(t, 2*time.Second)
 	clock.Advance(2 * time.Second)
 	h.wait(t)
 	a := h.app.requests("/action")
@@ -124,7 +127,7 @@ func TestGatherActionOnEmptyResult(t *testing.T) {
 func TestGatherFirstKeyFinishIsEmpty(t *testing.T) {
 	h, _ := startGather(t, `action="/action"`, true)
 	waitPlays(t, h.call.leg, 1)
-	h.call.leg.press("#")
+	h.call.leg.Press("#")
 	h.wait(t)
 	if n := len(h.app.requests("/action")); n != 0 {
 		t.Errorf("action requested on an empty (finish key only) input")
@@ -134,15 +137,15 @@ func TestGatherFirstKeyFinishIsEmpty(t *testing.T) {
 func TestGatherNoTypeAhead(t *testing.T) {
 	clock := newFakeClock()
 	h := newHarness(t, clock)
-	h.call.leg.onPlay = func(n int) {
+	h.call.leg.SetOnPlay(func(n int) {
 		if n == 0 {
-			h.call.leg.press("9") // pressed during the Say before the Gather
+			h.call.leg.Press("9") // pressed during the Say before the Gather
 		}
-	}
+	})
 	h.app.set("/voice", `<Response><Say>intro</Say><Gather timeout="3" action="/action"/><Say>nothing</Say></Response>`)
 	h.app.set("/action", `<Response/>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	clock.waitTimer(t, 3*time.Second)
+	clock.WaitTimer(t, 3*time.Second)
 	clock.Advance(3 * time.Second)
 	h.wait(t)
 	if n := len(h.app.requests("/action")); n != 0 {
@@ -153,7 +156,7 @@ func TestGatherNoTypeAhead(t *testing.T) {
 func TestGatherActionDefaultsToCurrentDocument(t *testing.T) {
 	h, _ := startGather(t, `numDigits="1"`, true)
 	waitPlays(t, h.call.leg, 1)
-	h.call.leg.press("3")
+	h.call.leg.Press("3")
 	// The document loops back to itself: hang up the second time round.
 	waitPlays(t, h.call.leg, 2)
 	h.call.leg.Close("remote-bye")

@@ -9,7 +9,7 @@ import (
 
 func TestLiveRedirectInterruptsCurrentVerb(t *testing.T) {
 	h := newHarness(t, nil)
-	h.call.leg.blockOn = 0 // the first Say plays until interrupted
+	h.call.leg.BlockPlay(0) // the first Say plays until interrupted
 	h.app.set("/voice", `<Response><Say>long story</Say><Say>never</Say></Response>`)
 	h.app.set("/new", `<Response><Say>new</Say><Hangup/></Response>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
@@ -22,14 +22,14 @@ func TestLiveRedirectInterruptsCurrentVerb(t *testing.T) {
 	if len(r) != 1 || r[0].form.Get("CallStatus") != "in-progress" {
 		t.Fatalf("redirect target requests %v", r)
 	}
-	if got := h.call.leg.plays(); !slices.Equal(got, []int{0, 240}) {
+	if got := h.call.leg.Plays(); !slices.Equal(got, []int{0, 240}) {
 		t.Errorf("plays %v: want the interrupted Say, then only the new document", got)
 	}
 }
 
 func TestLiveRedirectTwiMLAndHangup(t *testing.T) {
 	h := newHarness(t, nil)
-	h.call.leg.blockOn = 0
+	h.call.leg.BlockPlay(0)
 	h.app.set("/voice", `<Response><Gather><Say>menu</Say></Gather></Response>`)
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	waitPlays(t, h.call.leg, 1)
@@ -56,7 +56,7 @@ func TestInlineTwiMLApp(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start(App{Twiml: `<Response><Say>inline</Say></Response>`})
 	h.wait(t)
-	if got := h.call.leg.plays(); !slices.Equal(got, []int{480}) {
+	if got := h.call.leg.Plays(); !slices.Equal(got, []int{480}) {
 		t.Errorf("plays %v", got)
 	}
 }

@@ -3,6 +3,8 @@ package ivr
 import (
 	"context"
 	"time"
+
+	"github.com/voxgate/voxgate/recording"
 )
 
 // OutboundCall describes a call the REST API asked for (Calls.create).
@@ -13,7 +15,7 @@ type OutboundCall struct {
 	SendDigits string // DTMF sent once answered, before the TwiML runs
 	// Record, when set, records the whole call from the answer (REST
 	// Record=true; its Source defaults to OutboundAPI).
-	Record *CallRecordingOptions
+	Record *recording.Options
 }
 
 // RunOutbound dials an outbound-api call, then runs its app once it is
@@ -25,57 +27,24 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 	info.Direction = OutboundAPI
 	s := e.newSession(info, nil, oc.App)
 	s.answered, s.status = false, "queued"
-	dialCtx, cancelDial := context.WithCancel(ctx)
-	defer cancelDial()
-	s.callCtx = dialCtx
-	s.cancelRinging = cancelDial
 	e.live.add(s)
 	defer e.live.remove(info.SID)
-
-	s.status = "initiated"
-	s.notifyStatus("initiated")
-	s.emit("initiated", 0)
-	if e.cfg.Dialer == nil {
-		s.final = "failed"
-		s.log.Error("ivr: outbound call: this gateway has no dialer configured")
+	dialCtx, cancelDial := context.WithCancel(ctx)
+	defer cancelDial()
+	call := s.dialOut(dialCtx, cancelDial, oc.Timeout)
+	if call == nil {
 		s.end()
 		return
 	}
-	call, err := e.cfg.Dialer.Dial(dialCtx, DialRequest{
-		CallSID: info.SID, To: info.To, From: info.From, Timeout: oc.Timeout,
-		OnRinging: func(bool) { s.ringingOnce() },
-	})
-	if err != nil {
-		s.final = dialStatus(err)
-		s.log.Info("ivr: outbound call not answered", "status", s.final, "error", err)
-		s.end()
-		return
-	}
-	tap := newTapCall(call)
-	tap.answer()
-	s.mu.Lock()
-	s.call, s.tap, s.cancelRinging = tap, tap, nil
-	s.mu.Unlock()
-	s.answered, s.answeredAt, s.status = true, e.cfg.Clock.Now(), "in-progress"
-	s.log.Info("ivr: outbound call answered", "to", info.To)
-	s.notifyStatus("answered")
-
-	callCtx, cancel := context.WithCancel(ctx)
+	callCtx, cancel := untilDone(ctx, call)
 	defer cancel()
-	go func() {
-		select {
-		case <-call.Done():
-			cancel()
-		case <-callCtx.Done():
-		}
-	}()
 	s.callCtx = callCtx
 	if oc.Record != nil {
 		o := *oc.Record
 		if o.Source == "" {
-			o.Source = SourceOutboundAPI
+			o.Source = recording.SourceOutboundAPI
 		}
-		if _, err := s.startCallRecording(o); err != nil {
+		if _, err := s.e.StartCallRecording(s.info.SID, o); err != nil {
 			s.log.Error("ivr: Record=true: the call cannot be recorded", "error", err)
 		}
 	}
@@ -85,6 +54,44 @@ func (e *Engine) RunOutbound(ctx context.Context, oc OutboundCall) {
 		}
 	}
 	s.run()
+}
+
+// dialOut rings the outbound call's party and returns the answered call,
+// attached to the session, or nil with the final status set. While it
+// rings, the engine's Hangup cancels dialCtx.
+func (s *session) dialOut(dialCtx context.Context, cancelDial context.CancelFunc, timeout time.Duration) Call {
+	s.callCtx = dialCtx
+	s.mu.Lock()
+	s.cancelRinging = cancelDial
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cancelRinging = nil
+		s.mu.Unlock()
+	}()
+	s.status = "initiated"
+	s.notifyStatus("initiated")
+	s.emit("initiated", 0)
+	if s.cfg.Dialer == nil {
+		s.final = "failed"
+		s.log.Error("ivr: outbound call: this gateway has no dialer configured")
+		return nil
+	}
+	call, err := s.cfg.Dialer.Dial(dialCtx, DialRequest{
+		CallSID: s.info.SID, To: s.info.To, From: s.info.From, Timeout: timeout,
+		OnRinging: func(bool) { s.ringingOnce() },
+	})
+	if err != nil {
+		s.final = dialStatus(err)
+		s.log.Info("ivr: outbound call not answered", "status", s.final, "error", err)
+		return nil
+	}
+	s.attach(call)
+	s.answeredRecordings()
+	s.answered, s.answeredAt, s.status = true, s.now(), "in-progress"
+	s.log.Info("ivr: outbound call answered", "to", s.info.To)
+	s.notifyStatus("answered")
+	return call
 }
 
 // ringingOnce reports the ringing event the first time the far end rings.

@@ -9,6 +9,10 @@ import (
 
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/audio"
+
+	"github.com/voxgate/voxgate/clock"
+
+	"github.com/voxgate/voxgate/recording"
 )
 
 func frames(n int, amplitude int16) [][]int16 {
@@ -27,13 +31,12 @@ func frames(n int, amplitude int16) [][]int16 {
 	return out
 }
 
-func recordHarness(t *testing.T, clock Clock, doc string, rec [][]int16) (*harness, string) {
+func recordHarness(t *testing.T, clk clock.Clock, doc string, rec [][]int16) (*harness, string) {
 	t.Helper()
 	dir := t.TempDir()
-	h := newHarness(t, clock)
-	h.eng.cfg.RecordingsDir = dir
-	h.eng.cfg.PublicURL = "http://gw.example"
-	h.call.leg.recordFrames = rec
+	h := newHarness(t, clk)
+	h.recordTo(dir, nil)
+	h.call.leg.SetRecordFrames(rec)
 	h.app.set("/voice", doc)
 	h.app.set("/rec", `<Response><Hangup/></Response>`)
 	return h, dir
@@ -43,8 +46,8 @@ func TestRecordSilenceEndsAndTrims(t *testing.T) {
 	// 0.4 s silence, 1 s sound, then silence: timeout=1 ends it after 1 s of quiet.
 	rec := append(append(frames(20, 0), frames(50, 8000)...), frames(60, 0)...)
 	h, dir := recordHarness(t, nil, `<Response><Record action="/rec" timeout="1" playBeep="false"/></Response>`, rec)
-	var saved []Recording
-	h.eng.cfg.RecordingSaved = func(r Recording) { saved = append(saved, r) }
+	var saved []recording.Recording
+	h.recordTo(dir, func(r recording.Recording) { saved = append(saved, r) })
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	h.wait(t)
 	a := h.app.requests("/rec")
@@ -81,21 +84,21 @@ func TestRecordSilenceEndsAndTrims(t *testing.T) {
 
 func TestRecordFinishKeyAndDoNotTrim(t *testing.T) {
 	h, dir := recordHarness(t, nil, `<Response><Record action="/rec" timeout="0" finishOnKey="*" trim="do-not-trim"/></Response>`, frames(30, 0))
-	h.call.leg.onPlay = func(n int) {
+	h.call.leg.SetOnPlay(func(n int) {
 		if n == 0 { // the beep
 			go func() {
 				time.Sleep(50 * time.Millisecond)
-				h.call.leg.press("1*")
+				h.call.leg.Press("1*")
 			}()
 		}
-	}
+	})
 	h.start(App{VoiceURL: h.app.url("/voice")})
 	h.wait(t)
 	a := h.app.requests("/rec")
 	if len(a) != 1 || a[0].form.Get("Digits") != "*" {
 		t.Fatalf("action %v, want Digits=* (1 is not a finish key)", a)
 	}
-	if got := h.call.leg.plays(); len(got) != 1 || got[0] != 3200 {
+	if got := h.call.leg.Plays(); len(got) != 1 || got[0] != 3200 {
 		t.Errorf("plays %v, want one 400 ms beep before recording", got)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, a[0].form.Get("RecordingSid")+".wav"))
@@ -108,13 +111,13 @@ func TestRecordNothingReceivedFallsThrough(t *testing.T) {
 	clock := newFakeClock()
 	h, _ := recordHarness(t, clock, `<Response><Record action="/rec" maxLength="5" playBeep="false"/><Say>none</Say></Response>`, nil)
 	h.start(App{VoiceURL: h.app.url("/voice")})
-	clock.waitTimer(t, 5*time.Second)
+	clock.WaitTimer(t, 5*time.Second)
 	clock.Advance(5 * time.Second)
 	h.wait(t)
 	if n := len(h.app.requests("/rec")); n != 0 {
 		t.Errorf("action requested with no audio received")
 	}
-	if got := h.call.leg.plays(); len(got) != 1 {
+	if got := h.call.leg.Plays(); len(got) != 1 {
 		t.Errorf("plays %v: want the <Say> after <Record>", got)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr/webhook"
+	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/twiml"
 )
 
@@ -40,7 +42,8 @@ type session struct {
 	docCancel     context.CancelFunc
 	pending       *next              // a live redirect waiting to run
 	cancelRinging context.CancelFunc // cancels an outbound call that still rings (RunOutbound)
-	tap           *tapCall           // the call with its recordings (main session only; set once there is a call)
+	tap           *media.Tap         // the call's leg, forkable (see attach; nil until there is a call)
+	recordings    *recording.Call    // the call's whole-call recordings (main session; nil until there is a call)
 	rang          bool               // the ringing event was reported
 
 	docURL     string // URL of the current document: base for relative URLs
@@ -336,12 +339,12 @@ func (s *session) end() {
 	}
 	s.status = final
 	s.state.end()
-	recs := s.finishCallRecordings()
+	recordingParams := s.finishCallRecordings()
 	var dur time.Duration
 	if s.answered {
 		dur = s.cfg.Clock.Now().Sub(s.answeredAt)
 	}
-	extra := append([]string{"CallDuration", strconv.Itoa(int(dur.Round(time.Second) / time.Second))}, s.recordingExtras(recs)...)
+	extra := append([]string{"CallDuration", strconv.Itoa(int(dur.Round(time.Second) / time.Second))}, recordingParams...)
 	s.notifyStatus("completed", extra...)
 	s.emit(final, dur)
 }

@@ -14,11 +14,29 @@ import (
 	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/audio"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/twiml"
 )
 
-// leg is the call's audio (with its recordings' tap).
+// leg is the call's audio. Everything played on it can be heard by the
+// listeners of the call's tap (see fork).
 func (s *session) leg() media.Leg { return s.call.Leg() }
+
+// fork hands the call's audio to listeners until stop: what the caller
+// sends to in, what is played to the caller to out (see media.Tap.Fork);
+// either may be nil. It fails before an outbound call is answered.
+func (s *session) fork(in, out media.Sink) (stop func() error, err error) {
+	s.mu.Lock()
+	tap := s.tap
+	s.mu.Unlock()
+	if tap == nil {
+		return nil, errors.New("ivr: the call has no audio yet")
+	}
+	return tap.Fork(in, out), nil
+}
+
+// recorder makes recordings (the engine's service; nil without one).
+func (s *session) recorder() *recording.Recorder { return s.cfg.Recorder }
 
 // over reports whether the call has ended.
 func (s *session) over() bool { return s.callCtx.Err() != nil }
@@ -91,7 +109,8 @@ func (s *session) answer() error {
 	s.answered = true
 	s.answeredAt = s.cfg.Clock.Now()
 	s.status = "in-progress"
-	s.markInProgress()
+	s.answeredRecordings()
+	s.answeredStreams()
 	s.notifyStatus("answered")
 	s.emit("in-progress", 0)
 	return nil

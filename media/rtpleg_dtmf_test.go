@@ -152,8 +152,11 @@ func TestRTPLegSendDTMFEvents(t *testing.T) {
 		if err := lp.leg.SendDTMF(context.Background(), "1#"); err != nil {
 			t.Fatalf("SendDTMF: %v", err)
 		}
-		// Two keys: 8 packets each, 5 ticks of gap between: 21 ticks.
-		if took := time.Since(start); took < 20*FrameDuration || took > 2*time.Second {
+		// Two keys: 8 packets each, 5 ticks of gap between: 21 ticks. A
+		// pacer catching up after a stall on a loaded machine may send a
+		// few of them back to back, so only "clearly waited for the
+		// digits" is checked, not the exact span.
+		if took := time.Since(start); took < 15*FrameDuration || took > 2*time.Second {
 			t.Errorf("SendDTMF took %v, want about 420 ms", took)
 		}
 		if err := <-playErr; err != nil {

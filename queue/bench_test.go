@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"github.com/voxgate/voxgate/media/mediatest"
 	"strconv"
 	"testing"
 )
@@ -37,7 +38,7 @@ func BenchmarkOfferAcceptFinish(b *testing.B) {
 	defer m.Close()
 	s, _ := m.SignIn(Agent{ID: "ann", Queues: []string{"q"}})
 	s.SetAvailable(true)
-	leg := newFakeLeg("ann")
+	leg := mediatest.NewLeg()
 	c := Caller{CallSID: "bench"}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -3,6 +3,8 @@ package queue
 import (
 	"log/slog"
 	"time"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 // Defaults applied by NewManager to zero Config fields.
@@ -34,7 +36,7 @@ type Config struct {
 	// sid.New(sid.Queue) and kept in memory.
 	Resolve func(name string) (sid string, maxSize int, err error)
 	// Clock is the time source (default: the wall clock).
-	Clock Clock
+	Clock clock.Clock
 	// Logger receives debug records of offers and warnings (default:
 	// discard).
 	Logger *slog.Logger
@@ -55,7 +57,7 @@ func (c Config) withDefaults() Config {
 		c.NotifyInterval = DefaultNotifyInterval
 	}
 	if c.Clock == nil {
-		c.Clock = realClock{}
+		c.Clock = clock.Real
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -3,13 +3,14 @@ package queue
 import (
 	"context"
 	"errors"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"testing"
 	"time"
 )
 
 func TestTakeFront(t *testing.T) {
 	h := newHarness(t, Config{})
-	if _, err := h.m.TakeFront("nowhere", "CAdialer", newFakeLeg("x")); !errors.Is(err, ErrNoCaller) {
+	if _, err := h.m.TakeFront("nowhere", "CAdialer", mediatest.NewLeg()); !errors.Is(err, ErrNoCaller) {
 		t.Fatalf("unknown queue: %v, want ErrNoCaller", err)
 	}
 	e1 := h.enqueue("q", Caller{CallSID: "C1", From: "+1555"})
@@ -18,7 +19,7 @@ func TestTakeFront(t *testing.T) {
 	ann := h.signIn("ann", true, "q")
 	h.offerFor(ann, "C2") // C2 rings ann, but <Dial><Queue> takes it first
 
-	leg := newFakeLeg("dialer")
+	leg := mediatest.NewLeg()
 	mi, err := h.m.TakeFront("q", "CAdialer", leg)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestTakeFrontWait(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		mi, err := h.m.TakeFrontWait(context.Background(), "q", "CAdialer", newFakeLeg("d"))
+		mi, err := h.m.TakeFrontWait(context.Background(), "q", "CAdialer", mediatest.NewLeg())
 		done <- result{mi, err}
 	}()
 	time.Sleep(20 * time.Millisecond) // let it start waiting (it also works if it has not)
@@ -79,12 +80,12 @@ func TestTakeFrontWait(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if _, err := h.m.TakeFrontWait(ctx, "q", "CAdialer", newFakeLeg("d")); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := h.m.TakeFrontWait(ctx, "q", "CAdialer", mediatest.NewLeg()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("TakeFrontWait with an expiring context: %v", err)
 	}
 
 	go func() {
-		_, err := h.m.TakeFrontWait(context.Background(), "q", "CAdialer", newFakeLeg("d"))
+		_, err := h.m.TakeFrontWait(context.Background(), "q", "CAdialer", mediatest.NewLeg())
 		done <- result{err: err}
 	}()
 	time.Sleep(20 * time.Millisecond)
@@ -162,7 +163,7 @@ func TestRing(t *testing.T) {
 		if o.Queue != "" || o.From != "client:bob" {
 			t.Fatalf("offer %+v", o)
 		}
-		leg := newFakeLeg("ann")
+		leg := mediatest.NewLeg()
 		if err := ann.Accept(o.ID, leg); err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +214,7 @@ func TestRing(t *testing.T) {
 		o := h.offerFor(ann, "Q1")
 		e, _ := h.m.Ring("ann", Caller{CallSID: "C1", Timeout: time.Minute})
 		h.quiet(ann) // one offer at a time
-		if err := ann.Accept(o.ID, newFakeLeg("ann")); err != nil {
+		if err := ann.Accept(o.ID, mediatest.NewLeg()); err != nil {
 			t.Fatal(err)
 		}
 		h.outcome(q)

@@ -1,130 +1,21 @@
 package queue
 
 import (
-	"context"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/clock/clocktest"
 )
 
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	seq    int
-	timers []*fakeTimer
+func newFakeClock() *clocktest.Fake {
+	return clocktest.NewFake(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC))
 }
-
-type fakeTimer struct {
-	at   time.Time
-	seq  int
-	f    func()
-	done bool // fired or stopped
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	t := &fakeTimer{at: c.now.Add(d), seq: c.seq, f: f}
-	c.timers = append(c.timers, t)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if t.done {
-			return false
-		}
-		t.done = true
-		c.timers = slices.DeleteFunc(c.timers, func(x *fakeTimer) bool { return x == t })
-		return true
-	}
-}
-
-// Advance moves time forward by d, running due timers in time order (each
-// with the clock set to its deadline), including timers they start.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	target := c.now.Add(d)
-	for {
-		var next *fakeTimer
-		for _, t := range c.timers {
-			if !t.at.After(target) && (next == nil || t.at.Before(next.at) || (t.at.Equal(next.at) && t.seq < next.seq)) {
-				next = t
-			}
-		}
-		if next == nil {
-			c.now = target
-			c.mu.Unlock()
-			return
-		}
-		next.done = true
-		c.timers = slices.DeleteFunc(c.timers, func(x *fakeTimer) bool { return x == next })
-		if next.at.After(c.now) {
-			c.now = next.at
-		}
-		c.mu.Unlock()
-		next.f()
-		c.mu.Lock()
-	}
-}
-
-// Pending is the number of timers neither fired nor stopped.
-func (c *fakeClock) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// fakeLeg is a media.Leg that carries no audio.
-type fakeLeg struct {
-	name string
-	once sync.Once
-	done chan struct{}
-}
-
-func newFakeLeg(name string) *fakeLeg { return &fakeLeg{name: name, done: make(chan struct{})} }
-
-func (l *fakeLeg) Play(ctx context.Context, _ media.Source) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-l.done:
-		return media.ErrLegClosed
-	}
-}
-func (l *fakeLeg) Record(ctx context.Context, _ media.Sink) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-l.done:
-		return media.ErrLegClosed
-	}
-}
-func (l *fakeLeg) DTMF() <-chan media.Digit               { return nil }
-func (l *fakeLeg) SendDTMF(context.Context, string) error { return nil }
-func (l *fakeLeg) Done() <-chan struct{}                  { return l.done }
-func (l *fakeLeg) Close(string) error                     { l.once.Do(func() { close(l.done) }); return nil }
-
-var _ media.Leg = (*fakeLeg)(nil)
 
 // harness is a Manager on a fake clock.
 type harness struct {
 	t     *testing.T
 	m     *Manager
-	clock *fakeClock
+	clock *clocktest.Fake
 }
 
 const (

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 // ErrClosed is returned by Manager methods after Close.
@@ -31,7 +33,7 @@ var ErrClosed = errors.New("queue: manager closed")
 // precedence over queue callers for their agent.
 type Manager struct {
 	cfg   Config
-	clock Clock
+	clock clock.Clock
 	log   *slog.Logger
 
 	mu       sync.Mutex

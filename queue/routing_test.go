@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"strconv"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestPriorityThenFIFO(t *testing.T) {
 					t.Fatalf("event %v, want OfferMade", o.Kind)
 				}
 				got = append(got, o.Offer.CallSID)
-				if err := s.Accept(o.Offer.ID, newFakeLeg("ann")); err != nil {
+				if err := s.Accept(o.Offer.ID, mediatest.NewLeg()); err != nil {
 					t.Fatal(err)
 				}
 				for _, e := range entries {
@@ -100,7 +101,7 @@ func TestLongestIdleAgentGetsOffer(t *testing.T) {
 	e1 := h.enqueue("q", Caller{CallSID: "C1"})
 	o := h.offerFor(ann, "C1")
 	h.quiet(bob)
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); err != nil {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); err != nil {
 		t.Fatal(err)
 	}
 	h.outcome(e1)
@@ -156,7 +157,7 @@ func TestOfferTimeoutReoffersAndMakesAgentUnavailable(t *testing.T) {
 	h.expectKind(ann, OfferExpired)
 	h.offerFor(bob, "C1")
 	h.noOutcome(e)
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); !errors.Is(err, ErrOfferGone) {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); !errors.Is(err, ErrOfferGone) {
 		t.Fatalf("Accept after expiry: %v, want ErrOfferGone", err)
 	}
 	// ann is unavailable now: a second caller waits for bob's offer.
@@ -219,7 +220,7 @@ func TestCallerLeaveWhileOfferedWithdraws(t *testing.T) {
 	if ev.Offer.ID != o.ID {
 		t.Fatalf("withdrew %s, want %s", ev.Offer.ID, o.ID)
 	}
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); !errors.Is(err, ErrOfferGone) {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); !errors.Is(err, ErrOfferGone) {
 		t.Fatalf("Accept after withdrawal: %v, want ErrOfferGone", err)
 	}
 	e.Leave() // idempotent
@@ -245,7 +246,7 @@ func TestSignOutBeforeAcceptKeepsPlace(t *testing.T) {
 	}
 	for range ann.Events() { // drained and closed
 	}
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); !errors.Is(err, ErrOfferGone) {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); !errors.Is(err, ErrOfferGone) {
 		t.Fatalf("Accept after sign-out: %v, want ErrOfferGone", err)
 	}
 	ann.SignOut() // idempotent
@@ -265,7 +266,7 @@ func TestSignInAgainReplacesSession(t *testing.T) {
 		t.Fatal("old session's events not closed")
 	}
 	o := h.offerFor(fresh, "C1")
-	if err := fresh.Accept(o.ID, newFakeLeg("ann")); err != nil {
+	if err := fresh.Accept(o.ID, mediatest.NewLeg()); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.outcome(e); got.Kind != Bridged || got.AgentID != "ann" {
@@ -284,7 +285,7 @@ func TestAcceptDeliversLeg(t *testing.T) {
 	if o.From != "+15550001" || o.To != "+15550002" || o.Queue != "q" || o.Attributes["lang"] != "fr" {
 		t.Fatalf("offer %+v", o)
 	}
-	leg := newFakeLeg("ann")
+	leg := mediatest.NewLeg()
 	if err := ann.Accept("WRbogus", leg); !errors.Is(err, ErrOfferGone) {
 		t.Fatalf("Accept(wrong ID): %v, want ErrOfferGone", err)
 	}
@@ -319,7 +320,7 @@ func TestFinishedAndWrapUpReturnAgent(t *testing.T) {
 	ann := h.signIn("ann", true, "q")
 	e := h.enqueue("q", Caller{CallSID: "C1"})
 	o := h.offerFor(ann, "C1")
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); err != nil {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); err != nil {
 		t.Fatal(err)
 	}
 	h.outcome(e)
@@ -344,7 +345,7 @@ func TestLeaveWhileBridgedEndsTheBridge(t *testing.T) {
 	ann := h.signIn("ann", true, "q")
 	e := h.enqueue("q", Caller{CallSID: "C1"})
 	o := h.offerFor(ann, "C1")
-	if err := ann.Accept(o.ID, newFakeLeg("ann")); err != nil {
+	if err := ann.Accept(o.ID, mediatest.NewLeg()); err != nil {
 		t.Fatal(err)
 	}
 	e.Leave()

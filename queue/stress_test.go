@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -63,7 +64,7 @@ func TestStress(t *testing.T) {
 		for ctx.Err() == nil {
 			q := queues[rand.IntN(len(queues))]
 			if rand.IntN(2) == 0 {
-				if _, err := m.TakeFront(q, "CAdialer", newFakeLeg("dialer")); err != nil && !errors.Is(err, ErrNoCaller) {
+				if _, err := m.TakeFront(q, "CAdialer", mediatest.NewLeg()); err != nil && !errors.Is(err, ErrNoCaller) {
 					fail("TakeFront: %v", err)
 				}
 			} else if info, ok := m.QueueByName(q); ok {
@@ -192,7 +193,7 @@ func runAgent(ctx context.Context, s *AgentSession, fail func(string, ...any)) {
 				case 3:
 					s.SignOut()
 				default:
-					if err := s.Accept(ev.Offer.ID, newFakeLeg(s.agent.ID)); err != nil && !errors.Is(err, ErrOfferGone) {
+					if err := s.Accept(ev.Offer.ID, mediatest.NewLeg()); err != nil && !errors.Is(err, ErrOfferGone) {
 						fail("Accept: %v", err)
 					}
 					current = ""
@@ -231,7 +232,7 @@ func TestNoGoroutineLeakAfterClose(t *testing.T) {
 	defer cancel()
 	var waiters sync.WaitGroup
 	for range 3 {
-		waiters.Go(func() { m.TakeFrontWait(ctx, "empty", "CAd", newFakeLeg("d")) })
+		waiters.Go(func() { m.TakeFrontWait(ctx, "empty", "CAd", mediatest.NewLeg()) })
 	}
 	time.Sleep(10 * time.Millisecond) // timers fire on the real clock
 	m.Close()

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"github.com/voxgate/voxgate/media/mediatest"
 	"testing"
 	"time"
 )
@@ -160,11 +161,11 @@ func TestClose(t *testing.T) {
 	h.enqueue("q", Caller{CallSID: "C2"})
 	h.m.Ring("ann", Caller{CallSID: "R1", Timeout: time.Minute})
 	h.enqueue("q", Caller{CallSID: "C3"}) // starts the QueuesChanged flush timer
-	if h.clock.Pending() == 0 {
+	if len(h.clock.Pending()) == 0 {
 		t.Fatal("no timers running before Close")
 	}
 	h.m.Close()
-	if n := h.clock.Pending(); n != 0 {
+	if n := len(h.clock.Pending()); n != 0 {
 		t.Fatalf("%d timers left after Close", n)
 	}
 	for range ann.Events() {
@@ -180,7 +181,7 @@ func TestClose(t *testing.T) {
 	if _, err := h.m.Ring("ann", Caller{}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Ring after Close: %v", err)
 	}
-	if _, err := h.m.TakeFront("q", "", newFakeLeg("x")); !errors.Is(err, ErrClosed) {
+	if _, err := h.m.TakeFront("q", "", mediatest.NewLeg()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("TakeFront after Close: %v", err)
 	}
 	e.Leave()

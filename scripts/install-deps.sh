@@ -4,8 +4,8 @@
 #   scripts/install-deps.sh test   plus the real peers the tests drive
 set -euo pipefail
 
-runtime_pkgs=(espeak-ng nodejs npm)
-test_pkgs=(espeak-ng nodejs npm sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2 postgresql)
+runtime_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us)
+test_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2 postgresql)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;

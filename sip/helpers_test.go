@@ -63,13 +63,13 @@ func startServer(t *testing.T, cfg Config, h Handler) (*Server, func()) {
 			<-ctx.Done()
 		}
 	}
-	srv, err := NewServer(cfg, h)
+	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
+	go func() { done <- srv.Serve(ctx, h) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

@@ -132,8 +132,8 @@ type Server struct {
 }
 
 // NewServer binds every configured listener and prepares the server. Calls
-// are accepted once Serve runs.
-func NewServer(cfg Config, handler Handler) (*Server, error) {
+// are accepted once Serve runs; Dial works from then on too.
+func NewServer(cfg Config) (*Server, error) {
 	if cfg.Ports == nil {
 		return nil, errors.New("sip: config has no RTP port pool")
 	}
@@ -156,7 +156,7 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
 		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
 	}
-	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newInboundAuth(cfg.Trunks)
 	s.load, s.shedLog = newAdmission(cfg.Limits), logLimiter{interval: 5 * time.Second}
@@ -280,10 +280,12 @@ func (s *Server) contactFor(req *sipmsg.Request) sipmsg.ContactHeader {
 	return s.dialogUA.ContactHDR
 }
 
-// Serve accepts SIP until ctx is cancelled, then cancels ringing Dials,
-// hangs up every call (inbound and outbound), waits for their handlers and
-// owners to finish and closes the listeners. Call it once.
-func (s *Server) Serve(ctx context.Context) error {
+// Serve accepts SIP until ctx is cancelled, running handler for every
+// inbound call, then cancels ringing Dials, hangs up every call (inbound
+// and outbound), waits for their handlers and owners to finish and closes
+// the listeners. Call it once.
+func (s *Server) Serve(ctx context.Context, handler Handler) error {
+	s.handler = handler // before any listener is served
 	s.sched = media.NewSchedulerOptions(media.SchedulerOptions{Late: s.cfg.PacingLate})
 	defer s.sched.Close() // after every call has ended (callWG.Wait below)
 	var serving sync.WaitGroup

@@ -61,6 +61,7 @@ type DB struct {
 	// SQL each time was a tenth of the gateway's CPU at high call rates.
 	putCall *sql.Stmt // on w
 	getCall *sql.Stmt // on r
+	msg     messageStmts
 
 	stopCheckpoints context.CancelFunc // ends checkpointLoop (SQLite only)
 	checkpointsDone chan struct{}      // closed when it has
@@ -99,13 +100,14 @@ func (s *DB) prepare(ctx context.Context) error {
 	if s.getCall, err = s.r.PrepareContext(ctx, getCallSQL); err != nil {
 		return fmt.Errorf("prepare get call: %w", err)
 	}
+	s.msg.w, s.msg.r = s.w, s.r // prepared on first use: older schemas (tests) lack the tables
 	return nil
 }
 
 // closeStatements closes the prepared statements.
 func (s *DB) closeStatements() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.putCall, s.getCall} {
+	for _, st := range append([]*sql.Stmt{s.putCall, s.getCall}, s.msg.all()...) { // all() waits for a preparation under way
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -11,7 +11,7 @@ func TestFlowsRevisionsAndExecutionsSurviveReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := openTestWith(ctx, dir, migrations, clock.now)
+	s, err := openTestWith(ctx, dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestFlowsRevisionsAndExecutionsSurviveReopen(t *testing.T) {
 		t.Fatalf("bad status: %v", err)
 	}
 	e := FlowExecution{SID: "FN1", FlowSID: created.FlowSID, Status: "active", CallSID: "CA1", Body: []byte(`{"sid":"FN1"}`),
-		DateCreated: clock.now(), DateUpdated: clock.now()}
+		DateCreated: clock.Now(), DateUpdated: clock.Now()}
 	if err := s.CreateFlowExecution(ctx, e); err != nil {
 		t.Fatal(err)
 	}

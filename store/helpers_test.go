@@ -2,36 +2,26 @@ package store
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/voxgate/voxgate/sid"
+
+	"github.com/voxgate/voxgate/clock/clocktest"
 )
 
-// fakeClock is a clock that moves on by step every time it is read.
-type fakeClock struct {
-	mu   sync.Mutex
-	t    time.Time
-	step time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), step: time.Millisecond}
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.t
-	c.t = c.t.Add(c.step)
-	return t
+// newFakeClock is a clock that moves on by a millisecond every time it
+// is read.
+func newFakeClock() *clocktest.Fake {
+	c := clocktest.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	c.SetStep(time.Millisecond)
+	return c
 }
 
 // openTest opens a store in dir with the real migrations and clock.
-func openTest(t testing.TB, dir string, clock *fakeClock) *DB {
+func openTest(t testing.TB, dir string, clock *clocktest.Fake) *DB {
 	t.Helper()
-	s, err := openTestWith(context.Background(), dir, migrations, clock.now)
+	s, err := openTestWith(context.Background(), dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -40,7 +30,7 @@ func openTest(t testing.TB, dir string, clock *fakeClock) *DB {
 }
 
 // newTestStore opens a fresh store in a temporary directory.
-func newTestStore(t testing.TB) (*DB, *fakeClock) {
+func newTestStore(t testing.TB) (*DB, *clocktest.Fake) {
 	t.Helper()
 	clock := newFakeClock()
 	return openTest(t, t.TempDir(), clock), clock

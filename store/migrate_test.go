@@ -37,7 +37,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := openTestWith(ctx, dir, migrations, clock.now)
+	s, err := openTestWith(ctx, dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 	call := sampleCall()
 	call.DateCreated = time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
 	call.DateUpdated = call.DateCreated
-	err := withOldSchema(ctx, dir, migrations[:1], clock.now, func(db *sql.DB) error {
+	err := withOldSchema(ctx, dir, migrations[:1], clock.Now, func(db *sql.DB) error {
 		_, err := db.ExecContext(ctx, `INSERT INTO calls (sid, account_sid, parent_call_sid, from_number, to_number,
 			from_formatted, to_formatted, direction, status, start_time, end_time, duration, answered_by, forwarded_from,
 			caller_name, queue_time, trunk_sid, sip_call_id, date_created, date_updated)
@@ -156,7 +156,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 		version: len(migrations) + 1, name: "test: calls.price",
 		stmts: []string{`ALTER TABLE calls ADD COLUMN price TEXT NOT NULL DEFAULT ''`},
 	})
-	s, err := openTestWith(ctx, dir, future, clock.now)
+	s, err := openTestWith(ctx, dir, future, clock.Now)
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
@@ -177,7 +177,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 	s.Close()
 
 	// The current program refuses the newer database instead of guessing.
-	if s, err := openTestWith(ctx, dir, migrations, clock.now); err == nil {
+	if s, err := openTestWith(ctx, dir, migrations, clock.Now); err == nil {
 		s.Close()
 		t.Error("opened a database with a newer schema")
 	}
@@ -191,7 +191,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 		version: len(migrations) + 1, name: "test: half done",
 		stmts: []string{`CREATE TABLE half (x INTEGER)`, `THIS IS NOT SQL`},
 	})
-	if s, err := openTestWith(ctx, dir, broken, clock.now); err == nil {
+	if s, err := openTestWith(ctx, dir, broken, clock.Now); err == nil {
 		s.Close()
 		t.Fatal("broken migration applied")
 	}

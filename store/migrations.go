@@ -130,7 +130,58 @@ var migrations = []migration{
 			UNIQUE (flow_sid, identity)
 		) STRICT`,
 	}},
-	{version: 6, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 6, name: "messages, their segments, opt-outs and messaging alerts", stmts: []string{
+		`CREATE TABLE messages (
+			sid                    TEXT PRIMARY KEY,
+			account_sid            TEXT NOT NULL,
+			direction              TEXT NOT NULL,
+			from_number            TEXT NOT NULL DEFAULT '',
+			to_number              TEXT NOT NULL DEFAULT '',
+			body                   TEXT NOT NULL DEFAULT '',
+			media_urls             TEXT NOT NULL DEFAULT '',
+			status                 TEXT NOT NULL,
+			num_segments           INTEGER NOT NULL DEFAULT 1,
+			error_code             INTEGER NOT NULL DEFAULT 0,
+			error_message          TEXT NOT NULL DEFAULT '',
+			status_callback        TEXT NOT NULL DEFAULT '',
+			status_callback_method TEXT NOT NULL DEFAULT '',
+			trunk                  TEXT NOT NULL DEFAULT '',
+			pending                INTEGER NOT NULL DEFAULT 0,
+			attempts               INTEGER NOT NULL DEFAULT 0,
+			raw_dlr_done_date      TEXT NOT NULL DEFAULT '',
+			date_sent              INTEGER,
+			date_created           INTEGER NOT NULL,
+			date_updated           INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX messages_by_created ON messages (date_created DESC, sid DESC)`,
+		`CREATE INDEX messages_by_to ON messages (to_number, date_created DESC, sid DESC)`,
+		`CREATE INDEX messages_by_from ON messages (from_number, date_created DESC, sid DESC)`,
+		`CREATE INDEX messages_unfinished ON messages (date_created) WHERE status IN ('queued', 'sending') OR pending = 1`,
+		`CREATE TABLE message_segments (
+			message_sid TEXT NOT NULL REFERENCES messages (sid) ON DELETE CASCADE,
+			seq         INTEGER NOT NULL,
+			provider_id TEXT NOT NULL,
+			status      TEXT NOT NULL DEFAULT 'sent',
+			PRIMARY KEY (message_sid, seq)
+		) STRICT`,
+		`CREATE INDEX message_segments_by_provider_id ON message_segments (provider_id)`,
+		`CREATE TABLE opt_outs (
+			number       TEXT NOT NULL,
+			contact      TEXT NOT NULL,
+			date_created INTEGER NOT NULL,
+			PRIMARY KEY (number, contact)
+		) STRICT`,
+		`CREATE TABLE messaging_alerts (
+			sid          TEXT PRIMARY KEY,
+			error_code   INTEGER NOT NULL,
+			log_level    TEXT NOT NULL,
+			message_sid  TEXT NOT NULL DEFAULT '',
+			url          TEXT NOT NULL DEFAULT '',
+			detail       TEXT NOT NULL DEFAULT '',
+			date_created INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX messaging_alerts_by_message ON messaging_alerts (message_sid, date_created)`,
+	}},
 	{version: 7, name: "serverless services, functions, assets, versions, builds, environments, deployments and variables", stmts: []string{
 		`CREATE TABLE serverless_resources (
 			sid          TEXT PRIMARY KEY,
@@ -141,9 +192,29 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX serverless_by_kind ON serverless_resources (kind, parent_sid, date_created, sid)`,
 	}},
-	{version: 8, name: "placeholder", stmts: nil},  // placeholder: replaced on merge
-	{version: 9, name: "placeholder", stmts: nil},  // placeholder: replaced on merge
-	{version: 10, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 8, name: "taskrouter resources", stmts: []string{
+		`CREATE TABLE taskrouter_records (
+			sid           TEXT PRIMARY KEY,
+			workspace_sid TEXT NOT NULL,
+			kind          TEXT NOT NULL,
+			body          BLOB NOT NULL,
+			date_updated  INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX taskrouter_records_by_workspace ON taskrouter_records (workspace_sid, kind)`,
+	}},
+	{version: 9, name: "placeholder", stmts: nil}, // placeholder: replaced on merge
+	{version: 10, name: "call events (the console's call timeline)", stmts: []string{
+		`CREATE TABLE call_events (
+			id       INTEGER PRIMARY KEY AUTOINCREMENT,
+			call_sid TEXT NOT NULL,
+			at       INTEGER NOT NULL,
+			kind     TEXT NOT NULL,
+			code     INTEGER NOT NULL DEFAULT 0,
+			detail   TEXT NOT NULL DEFAULT '{}'
+		) STRICT`,
+		`CREATE INDEX call_events_by_call ON call_events (call_sid, id)`,
+		`CREATE INDEX call_events_by_at ON call_events (at)`,
+	}},
 	{version: 11, name: "calls and recordings name the node that owns them", stmts: []string{
 		`ALTER TABLE calls ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,

@@ -45,6 +45,8 @@ func (r *runner) callWidget(st *State) (callResult, error) {
 		return r.sendToFlex(st, b), nil
 	case "add-twiml-redirect":
 		return r.redirect(st, b), nil
+	case "fork-stream":
+		return r.forkStream(st, b)
 	}
 	return callResult{}, fmt.Errorf("state %q (%s): not a call widget", st.Name, st.Type)
 }

@@ -67,6 +67,11 @@ type Runtime struct {
 	Repeats    int    `json:"repeats,omitempty"`
 	// LastStep is the sid of the latest step (the next one's parent).
 	LastStep string `json:"last_step,omitempty"`
+	// AwaitReply: Parked is a send-and-wait-for-reply waiting for the
+	// contact's reply until Deadline; AwaitMessage is the sid of the
+	// message it sent (its failure takes deliveryFailure).
+	AwaitReply   bool   `json:"await_reply,omitempty"`
+	AwaitMessage string `json:"await_message,omitempty"`
 }
 
 // Frame is a subflow being run by a run-subflow widget.

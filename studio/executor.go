@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/voxgate/voxgate/clock"
 )
 
 // DefaultErrorMessage is what a caller hears when the execution fails.
@@ -68,25 +70,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	return l
 }
-
-// Clock tells the time (tests use a fake one).
-type Clock interface {
-	Now() time.Time
-}
-
-// TimerClock is a Clock that also runs timers. When Options.Clock
-// implements it, add-twiml-redirect timeouts run on it (tests use a fake
-// one); otherwise they run on time.AfterFunc.
-type TimerClock interface {
-	Clock
-	// AfterFunc calls f in its own goroutine after d; stop cancels it and
-	// reports whether it did so before f was called.
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // OutgoingCall is the call a make-outgoing-call widget asks the gateway to
 // place. When answered, the call requests URL (POST) for its TwiML; its
@@ -155,9 +138,17 @@ type Options struct {
 	// Recordings starts and stops the call recordings of record-call
 	// widgets (see CallRecorder). Without it record-call takes "failed".
 	Recordings CallRecorder
-	Limits     Limits
-	// Clock tells the time (default: the system clock); see TimerClock.
-	Clock  Clock
+	// Messages sends the messages of send-message and
+	// send-and-wait-for-reply widgets; without it they take their failure
+	// transitions.
+	Messages MessageSender
+	// Handoff hands messaging conversations to TaskRouter (send-to-flex
+	// without a call); without it send-to-flex takes failedToEnqueue.
+	Handoff ConversationHandoff
+	Limits  Limits
+	// Clock tells the time and runs add-twiml-redirect timeouts (default:
+	// the system clock).
+	Clock  clock.Clock
 	Logger *slog.Logger
 	// NewSid makes sids (default sid.New); tests may make them predictable.
 	NewSid func(prefix string) string
@@ -198,7 +189,7 @@ func NewExecutor(opts Options) *Executor {
 		opts.ErrorMessage = DefaultErrorMessage
 	}
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.Real
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -268,14 +259,18 @@ func (x *Executor) lockExecution(ctx context.Context, sid string) (ex *Execution
 // add-twiml-redirect until deadline. Without Options.Calls it does
 // nothing: a timeout could not take the call back.
 func (x *Executor) armTimer(ex *Execution) {
-	if x.opts.Calls == nil {
+	if x.opts.Calls == nil && !ex.Runtime.AwaitReply {
 		return
 	}
-	sid, callSid, widget, deadline := ex.Sid, ex.CallSid, ex.Runtime.Parked, ex.Runtime.Deadline
+	sid, callSid, widget, deadline, reply := ex.Sid, ex.CallSid, ex.Runtime.Parked, ex.Runtime.Deadline, ex.Runtime.AwaitReply
 	fire := func() {
 		x.mu.Lock()
 		delete(x.timers, sid)
 		x.mu.Unlock()
+		if reply {
+			x.spawn(func(ctx context.Context) { x.replyTimedOut(ctx, sid, widget, deadline) })
+			return
+		}
 		x.spawn(func(ctx context.Context) { x.redirectTimedOut(ctx, sid, callSid, widget, deadline) })
 	}
 	d := deadline.Sub(x.opts.Clock.Now())
@@ -287,11 +282,7 @@ func (x *Executor) armTimer(ex *Execution) {
 	if stop := x.timers[sid]; stop != nil {
 		stop()
 	}
-	if tc, ok := x.opts.Clock.(TimerClock); ok {
-		x.timers[sid] = tc.AfterFunc(d, fire)
-	} else {
-		x.timers[sid] = time.AfterFunc(d, fire).Stop
-	}
+	x.timers[sid] = x.opts.Clock.AfterFunc(d, fire)
 }
 
 // disarmTimer stops an execution's timer, if any.
@@ -429,6 +420,7 @@ func (x *Executor) finish(ctx context.Context, ex *Execution, reason string) err
 	ex.Runtime.Parked = ""
 	ex.Runtime.Deadline = time.Time{}
 	ex.Runtime.Dialing = false
+	ex.Runtime.AwaitReply, ex.Runtime.AwaitMessage = false, ""
 	ex.DateUpdated = x.opts.Clock.Now().UTC()
 	if err := x.store.UpdateExecution(ctx, ex); err != nil {
 		return fmt.Errorf("end execution %s: %w", ex.Sid, err)

@@ -27,7 +27,6 @@ type fixtureOutcome struct {
 const (
 	notSupported = "not supported by this gateway"
 	messaging    = "messaging-only widget: not run on voice calls"
-	speechWarn   = "speech recognition is not supported"
 )
 
 var fixtureTable = map[string]fixtureOutcome{
@@ -55,12 +54,12 @@ var fixtureTable = map[string]fixtureOutcome{
 	"widgets/enqueueCallComplete.json":                 {widget: true},
 	"widgets/enqueueCallQueue.json":                    {widget: true},
 	"widgets/enqueueCallTaskRouter.json":               {widget: true},
-	"widgets/forkStream.json":                          {widget: true, warnings: []string{notSupported + ": media streams"}},
-	"widgets/forkStreamComplete.json":                  {widget: true, warnings: []string{notSupported + ": media streams"}},
-	"widgets/forkStreamStop.json":                      {widget: true, warnings: []string{notSupported + ": media streams"}},
+	"widgets/forkStream.json":                          {widget: true},
+	"widgets/forkStreamComplete.json":                  {widget: true, warnings: []string{"SIPREC streams are " + notSupported}},
+	"widgets/forkStreamStop.json":                      {widget: true},
 	"widgets/gatherInputOnCallPlayMessage.json":        {widget: true},
 	"widgets/gatherInputOnCallSayMessage.json":         {widget: true},
-	"widgets/gatherInputOnCallSayMessageComplete.json": {widget: true, warnings: []string{speechWarn}},
+	"widgets/gatherInputOnCallSayMessageComplete.json": {widget: true},
 	"widgets/makeHTTPRequest.json":                     {widget: true},
 	"widgets/makeHTTPRequestComplete.json":             {widget: true},
 	"widgets/makeOutgoingCall.json":                    {widget: true},

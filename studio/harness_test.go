@@ -15,72 +15,9 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/twiml"
+
+	"github.com/voxgate/voxgate/clock/clocktest"
 )
-
-// fakeClock is a settable clock whose timers fire when Advance passes
-// their time.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at   time.Time
-	f    func()
-	done bool // fired or stopped
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the time on and runs the timers that are due, in order.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*fakeTimer
-	for _, t := range c.timers {
-		if !t.done && !t.at.After(c.now) {
-			t.done = true
-			due = append(due, t)
-		}
-	}
-	c.mu.Unlock()
-	for _, t := range due {
-		t.f()
-	}
-}
-
-// AfterFunc implements TimerClock.
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		stopped := !t.done
-		t.done = true
-		return stopped
-	}
-}
-
-// pending counts the timers not yet fired or stopped.
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, t := range c.timers {
-		if !t.done {
-			n++
-		}
-	}
-	return n
-}
 
 // syncBuffer is a log sink safe for concurrent writes.
 type syncBuffer struct {
@@ -107,14 +44,14 @@ type harness struct {
 	srv   *httptest.Server
 	flows *MemoryFlows
 	store *MemoryStore
-	clock *fakeClock
+	clock *clocktest.Fake
 	logs  *syncBuffer
 }
 
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
 	h := &harness{t: t, flows: NewMemoryFlows(), store: NewMemoryStore(),
-		clock: &fakeClock{now: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+		clock: clocktest.NewFake(time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)), logs: &syncBuffer{}}
 	var handler http.Handler = http.NotFoundHandler()
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)

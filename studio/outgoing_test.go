@@ -401,7 +401,7 @@ func TestAddTwimlRedirectTimer(t *testing.T) {
 	c = h.newCall("+15551230002")
 	c.start(ivrSid)
 	c.post(h.srv.URL+"/studio/"+ivrSid+"?FlowEvent=return", nil)
-	if n := h.clock.pending(); n != 0 {
+	if n := len(h.clock.Pending()); n != 0 {
 		t.Errorf("%d timers after the return", n)
 	}
 	// The call ends: the timer is stopped.
@@ -410,7 +410,7 @@ func TestAddTwimlRedirectTimer(t *testing.T) {
 	if err := h.x.EndCall(context.Background(), c.sid, "completed"); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.clock.pending(); n != 0 {
+	if n := len(h.clock.Pending()); n != 0 {
 		t.Errorf("%d timers after the call ended", n)
 	}
 	// The call is gone when the timer fires: the execution ends.
@@ -428,7 +428,7 @@ func TestAddTwimlRedirectTimer(t *testing.T) {
 	c = h.newCall("+15551230005")
 	c.start(ivrSid)
 	h.x.Close()
-	if n := h.clock.pending(); n != 0 {
+	if n := len(h.clock.Pending()); n != 0 {
 		t.Errorf("%d timers after Close", n)
 	}
 }

@@ -212,6 +212,20 @@ func (r *runner) follow(from *State, event, next string) ([]byte, error) {
 			}
 			event, next = out.event, out.next
 		case KindCall:
+			if st.Type == "send-to-flex" && r.ex.CallSid == "" && !r.hungUp {
+				from, event = st, r.flexWithoutCall(st) // a messaging conversation
+				if event == flexHandedOff {
+					// The conversation is Flex's now: the execution ends
+					// there, as on Twilio, whatever the transition says.
+					if err := r.step(fl, from, event, "", cx); err != nil {
+						return nil, err
+					}
+					r.end(describe("widget %q (%s) handed the conversation to Flex", st.Name, st.Type))
+					return twimlDocument(), nil
+				}
+				next = st.Next(event)
+				continue
+			}
 			if r.hungUp {
 				r.end(describe("the call ended; the flow stopped at %q (%s)", st.Name, st.Type))
 				return twimlDocument(), nil
@@ -252,6 +266,17 @@ func (r *runner) follow(from *State, event, next string) ([]byte, error) {
 			}
 			event, next = ev, st.Next(ev)
 		case KindUnsupported, KindMessaging:
+			if spec.kind == KindMessaging {
+				ev, park, err := r.messagingWidget(st)
+				if park {
+					r.log.Info("studio: waiting for the contact's reply", "widget", st.Name, "deadline", r.ex.Runtime.Deadline)
+					return twimlDocument(), nil
+				}
+				if err == nil {
+					from, event, next = st, ev, st.Next(ev)
+					continue
+				}
+			}
 			why := spec.note
 			if spec.kind == KindMessaging {
 				why = "messaging-only widgets do not run on voice calls"

@@ -201,7 +201,7 @@ func TestUnsupportedWidgetsOnACall(t *testing.T) {
 	for _, tc := range []struct{ name, widget, err string }{
 		{"record-call fails", `{"name": "w", "type": "record-call", "transitions": [{"event": "failed", "next": "next"}], "properties": {"record_call": true}}`, ""},
 		{"send-message fails", `{"name": "w", "type": "send-message", "transitions": [{"event": "failed", "next": "next"}], "properties": {"to": "x", "from": "y", "body": "z"}}`, ""},
-		{"fork-stream skipped", `{"name": "w", "type": "fork-stream", "transitions": [{"event": "next", "next": "next"}], "properties": {"stream_action": "start"}}`, ""},
+		{"SIPREC fork-stream skipped", `{"name": "w", "type": "fork-stream", "transitions": [{"event": "next", "next": "next"}], "properties": {"stream_action": "start", "stream_transport_type": "siprec", "stream_connector": "c"}}`, ""},
 		{"conference", `{"name": "w", "type": "connect-call-to", "transitions": [], "properties": {"noun": "conference", "to": "room", "caller_id": "x"}}`,
 			"connecting to a conference is not supported"},
 		{"legacy virtual agent", `{"name": "w", "type": "connect-virtual-agent", "transitions": [], "properties": {}}`, "virtual agents"},

@@ -307,10 +307,12 @@ func (v *validator) widgetRules(st *State, base string) {
 		if !p.Has("say") && !p.Has("play") && !p.Has("digits") {
 			v.add(SeverityWarning, st, "", base+"/properties", "has no say, play or digits: it plays nothing")
 		}
-	case "gather-input-on-call":
-		if st.Next("speech") != "" {
-			v.add(SeverityWarning, st, `transition "speech"`, base+"/transitions",
-				"speech recognition is not supported by this gateway yet: only keypresses are collected")
+	case "fork-stream":
+		if strings.EqualFold(p.Text("stream_transport_type"), "siprec") {
+			v.add(SeverityWarning, st, "stream_transport_type", base+"/properties/stream_transport_type",
+				"SIPREC streams are not supported by this gateway: the widget is skipped")
+		} else if p.Text("stream_action") == "start" && strings.TrimSpace(p.Text("stream_url")) == "" {
+			v.add(SeverityError, st, "stream_url", base+"/properties/stream_url", "is required to start a stream")
 		}
 	case "connect-call-to":
 		noun := p.Text("noun")

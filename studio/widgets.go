@@ -156,11 +156,12 @@ var widgetSpecs = map[string]widgetSpec{
 		props: []propSpec{{name: "record_call", kind: pBool, required: true}, str("recording_status_callback"),
 			str("recording_status_callback_method"), str("recording_status_callback_events"), str("recording_channels"), str("trim")}},
 
-	// Voice widgets not run by this gateway yet.
-	"fork-stream": {kind: KindUnsupported, events: []string{"next"}, failEvent: "next",
-		note: "media streams are not supported yet: the widget is skipped",
+	// fork-stream starts or stops a one-way media stream (<Start>/<Stop><Stream>).
+	"fork-stream": {kind: KindCall, events: []string{"next"},
 		props: []propSpec{reqStr("stream_action"), str("stream_name"), str("stream_transport_type"), str("stream_url"),
 			str("stream_track"), str("stream_connector"), keyValues("stream_parameters")}},
+
+	// Voice widgets not run by this gateway yet.
 	"capture-payments": {kind: KindUnsupported,
 		events:    []string{"success", "maxFailedAttempts", "providerError", "payInterrupted", "hangup", "validationError"},
 		failEvent: "providerError", note: "payments (<Pay>) are not supported yet",

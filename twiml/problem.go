@@ -49,6 +49,9 @@ type Error struct {
 	Message string
 }
 
+// TwilioCode returns Code: Twilio's error code for the problem.
+func (e *Error) TwilioCode() int { return e.Code }
+
 // Error formats the error like "line 3: <Gather>: 13320 Gather: Invalid nested verb <Dial>".
 func (e *Error) Error() string {
 	return formatProblem(e.Code, e.Line, e.Verb, e.Message)

@@ -39,6 +39,7 @@ type agentConn struct {
 
 	// Owned by the read loop (and read by run after it ends).
 	session  *queue.AgentSession
+	desk     DeskSession // nil without a TaskRouter desk
 	failures int
 
 	tasks sync.WaitGroup // the event relay and the accept goroutines
@@ -78,6 +79,10 @@ func (c *agentConn) run(cancel context.CancelFunc) {
 		c.log.Info("agent signed out")
 	}
 	c.tasks.Wait()
+	if c.desk != nil {
+		_ = c.desk.Do("activity", "", "", "Offline") // a closed page takes no work
+		c.desk.Close()
+	}
 	c.ws.CloseNow()
 }
 
@@ -131,6 +136,7 @@ func (c *agentConn) handle(msg clientMessage) error {
 	switch msg.Type {
 	case msgAvailable:
 		c.session.SetAvailable(msg.Value)
+		c.deskPresence(msg.Value)
 		v := msg.Value
 		c.send(okMessage{Type: "ok", For: msgAvailable, Value: &v})
 	case msgAccept:
@@ -141,6 +147,8 @@ func (c *agentConn) handle(msg clientMessage) error {
 		c.hangUp("hangup")
 	case msgDTMF:
 		c.dtmf(msg.Digit)
+	case msgTask:
+		c.deskAction(msg)
 	default:
 		c.sendError(msg.Type, "", "unknown message type "+msg.Type)
 	}
@@ -190,6 +198,15 @@ func (c *agentConn) signIn(id, secret string) error {
 	c.log.Info("agent signed in", "queues", acct.Queues)
 	c.send(okMessage{Type: "ok", For: msgSignIn, Agent: &agentView{ID: acct.ID, Name: acct.Name, Queues: acct.Queues}})
 	c.tasks.Go(func() { c.relayEvents(session) })
+	if c.h.desk != nil {
+		ds, err := c.h.desk.Open(acct.ID)
+		if err != nil {
+			c.log.Info("agent has no TaskRouter desktop", "err", err)
+		} else {
+			c.desk = ds
+			c.tasks.Go(func() { c.relayDesk(ds) })
+		}
+	}
 	return nil
 }
 

@@ -52,6 +52,22 @@
 //	                                 gateway shutting down); the socket closes
 //	{"type":"error","for":"<request type>","message"}
 //
+// With a TaskRouter desk (Options.Desk), the page also gets the agent's
+// worker and reservations on every channel, and may act on them:
+//
+//	{"type":"desk","workerSid","activity","available","activities":[…],
+//	    "tasks":[{"reservationSid","reservationStatus","taskSid","channel",
+//	    "assignmentStatus","queue","age","priority","attributes":{…},
+//	    "conversation":{"sid","name","messages":[{"index","author","body","date"}],"closed"}}]}
+//	    at sign-in and whenever it changes
+//	{"type":"task","action":"accept|reject|wrap|complete","reservationSid":"WR…"}
+//	{"type":"task","action":"say","reservationSid":"WR…","body":"…"}   a chat reply
+//	{"type":"task","action":"activity","activity":"Available"}
+//	    failures -> {"type":"error","for":"task","message"}
+//
+// The presence switch also sets the worker's activity (Available or
+// Offline), and closing the page sets it Offline.
+//
 // Mute is local to the page (it disables its microphone track). Closing
 // the socket signs the agent out: an offer ringing it goes to another
 // agent and a call in progress is hung up.

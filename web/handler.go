@@ -38,6 +38,29 @@ type Options struct {
 	SignInThrottled func()
 	// Now is the clock of the sign-in throttle; nil means time.Now.
 	Now func() time.Time
+	// Desk, when set, adds the TaskRouter desktop to the page: the
+	// agent's reservations on every channel, chat conversations and
+	// activity (see "desk" and "task" in the protocol).
+	Desk TaskDesk
+}
+
+// TaskDesk opens agents' TaskRouter desktops (package desk, adapted).
+type TaskDesk interface {
+	Open(agentID string) (DeskSession, error)
+}
+
+// DeskSession is one agent's open desktop.
+type DeskSession interface {
+	// Changed fires when Snapshot may show something new.
+	Changed() <-chan struct{}
+	// Snapshot is the desktop's state, sent to the page as is (a JSON
+	// object with "type":"desk").
+	Snapshot() (any, error)
+	// Do carries out an action: accept, reject, wrap, complete, say
+	// (body), activity (activity name).
+	Do(action, reservationSID, body, activity string) error
+	// Close ends the session.
+	Close()
 }
 
 //go:embed assets
@@ -52,6 +75,7 @@ type handler struct {
 	mux         *http.ServeMux
 	guard       *signInGuard
 	onThrottled func()
+	desk        TaskDesk
 }
 
 // account is an AgentAccount with its secret's digest, so that secrets of
@@ -76,6 +100,7 @@ func NewHandler(opts Options) http.Handler {
 		mux:         http.NewServeMux(),
 		guard:       newSignInGuard(opts.Now),
 		onThrottled: opts.SignInThrottled,
+		desk:        opts.Desk,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -92,6 +117,7 @@ func NewHandler(opts Options) http.Handler {
 	h.mux.Handle("GET /agent/{$}", http.RedirectHandler("../agent", http.StatusMovedPermanently))
 	h.mux.Handle("GET /agent/agent.js", serveAsset(static, "agent.js"))
 	h.mux.Handle("GET /agent/agent.css", serveAsset(static, "agent.css"))
+	h.mux.Handle("GET /agent/agent-tasks.js", serveAsset(static, "agent-tasks.js"))
 	h.mux.HandleFunc("GET /agent/ws", h.serveWebSocket)
 	return h
 }

@@ -14,6 +14,7 @@ const (
 	msgReject    = "reject"
 	msgHangup    = "hangup"
 	msgDTMF      = "dtmf"
+	msgTask      = "task"
 )
 
 // clientMessage is any message from the page; Type says which fields
@@ -26,6 +27,11 @@ type clientMessage struct {
 	OfferID string `json:"offerId,omitempty"`
 	SDP     string `json:"sdp,omitempty"`
 	Digit   string `json:"digit,omitempty"`
+	// task (TaskRouter desktop)
+	Action         string `json:"action,omitempty"`
+	ReservationSID string `json:"reservationSid,omitempty"`
+	Body           string `json:"body,omitempty"`
+	Activity       string `json:"activity,omitempty"`
 }
 
 // okMessage acknowledges a request.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/recovery"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/store"
@@ -52,10 +53,10 @@ func (c *callControl) create(ctx context.Context, callSID string, p api.CreateCa
 	if journal && c.journal != nil && p.StatusCallback != "" {
 		c.journal.put(callSID, journaledCallback{URL: p.StatusCallback, Method: p.StatusCallbackMethod, Events: p.StatusCallbackEvents})
 	}
-	var record *ivr.CallRecordingOptions
+	var record *recording.Options
 	if p.Record {
 		o := recordingOptions(p.Recording)
-		o.Source = ivr.SourceOutboundAPI
+		o.Source = recording.SourceOutboundAPI
 		record = &o
 	}
 	c.log.Info("api: outbound call requested", "call_sid", callSID, "to", p.To, "from", p.From, "record", p.Record)
@@ -151,8 +152,8 @@ func (c *callControl) endStale(ctx context.Context, callSID string) error {
 }
 
 // recordingOptions maps the API's recording parameters to the engine's.
-func recordingOptions(p api.RecordingParams) ivr.CallRecordingOptions {
-	return ivr.CallRecordingOptions{
+func recordingOptions(p api.RecordingParams) recording.Options {
+	return recording.Options{
 		Channels: p.Channels, Track: p.Track, Trim: p.Trim,
 		StatusCallback: p.StatusCallback, StatusCallbackMethod: p.StatusCallbackMethod,
 		StatusCallbackEvents: p.StatusCallbackEvents,
@@ -160,7 +161,7 @@ func recordingOptions(p api.RecordingParams) ivr.CallRecordingOptions {
 }
 
 // apiRecording maps the engine's view of a recording to the API's.
-func apiRecording(r ivr.CallRecording) api.CallRecording {
+func apiRecording(r recording.State) api.CallRecording {
 	return api.CallRecording{SID: r.SID, CallSID: r.CallSID, Status: r.Status, Source: r.Source,
 		Channels: r.Channels, StartTime: r.StartTime, Duration: r.Duration}
 }
@@ -170,11 +171,11 @@ func recordingError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ivr.ErrNoSuchCall), errors.Is(err, ivr.ErrNotInProgress):
+	case errors.Is(err, ivr.ErrNoSuchCall), errors.Is(err, recording.ErrNotInProgress):
 		return api.ErrNotLive
-	case errors.Is(err, ivr.ErrNoSuchRecording):
+	case errors.Is(err, recording.ErrNoSuchRecording):
 		return api.ErrNoRecording
-	case errors.Is(err, ivr.ErrRecordingEnded):
+	case errors.Is(err, recording.ErrEnded):
 		return api.ErrRecordingEnded
 	}
 	return err
@@ -183,7 +184,7 @@ func recordingError(err error) error {
 // StartRecording implements api.CallControl.
 func (c *callControl) StartRecording(ctx context.Context, callSID string, p api.RecordingParams) (api.CallRecording, error) {
 	o := recordingOptions(p)
-	o.Source = ivr.SourceStartCallRecordingAPI
+	o.Source = recording.SourceStartCallRecordingAPI
 	rec, err := c.engine.StartCallRecording(callSID, o)
 	return apiRecording(rec), recordingError(err)
 }

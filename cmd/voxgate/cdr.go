@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/store"
 )
 
@@ -99,7 +100,7 @@ func (w *cdrWriter) event(ev ivr.Event) {
 
 // recording stores a recording's metadata: a finished recording, or a
 // whole-call recording as it starts, pauses and resumes.
-func (w *cdrWriter) recording(r ivr.Recording) {
+func (w *cdrWriter) recording(r recording.Recording) {
 	status := store.RecordingStatus(r.Status)
 	if status == "" {
 		status = store.RecordingCompleted

@@ -13,6 +13,7 @@ import (
 	"github.com/voxgate/voxgate/api"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/studio"
 )
 
@@ -117,17 +118,13 @@ func (c chainedFlows) FlowForContact(ctx context.Context, sid, contact string) (
 
 // flowCalls places the calls of make-outgoing-call widgets and redirects
 // calls back into flows (studio.CallControl) with the REST API's call
-// machinery. Its callControl is set once the engine exists, before the
-// HTTP server starts.
+// machinery.
 type flowCalls struct{ c *callControl }
 
 // PlaceCall implements studio.CallControl: an outbound-api call with the
 // SID the executor chose, whose answer URL and status callback are the
 // flow's.
 func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error {
-	if f.c == nil {
-		return errors.New("the gateway is not ready to place calls")
-	}
 	p := api.CreateCallParams{
 		To: oc.To, From: oc.From, URL: oc.URL, Method: "POST",
 		StatusCallback: oc.StatusCallback, StatusCallbackMethod: "POST", StatusCallbackEvents: []string{"completed"},
@@ -145,14 +142,10 @@ func (f *flowCalls) PlaceCall(ctx context.Context, oc studio.OutgoingCall) error
 // RedirectCall implements studio.CallControl with the engine's live
 // redirect (as the REST API's Calls update with Twiml).
 func (f *flowCalls) RedirectCall(ctx context.Context, callSID string, doc []byte) error {
-	if f.c == nil {
-		return errors.New("the gateway is not ready to steer calls")
-	}
 	return f.c.engine.RedirectTwiML(callSID, string(doc))
 }
 
 // flowRecorder runs the record-call widgets of flows with the call engine.
-// Its engine is set once the engine exists (the executor is made first).
 type flowRecorder struct {
 	engine     *ivr.Engine
 	accountSID string
@@ -161,8 +154,8 @@ type flowRecorder struct {
 // StartCallRecording implements studio.CallRecorder.
 func (f *flowRecorder) StartCallRecording(ctx context.Context, callSID string, o studio.RecordingOptions) (studio.CallRecordingInfo, error) {
 	// A flow may record before its first TwiML answers the call: OnAnswer.
-	rec, err := f.engine.StartCallRecording(callSID, ivr.CallRecordingOptions{
-		Channels: o.Channels, Trim: o.Trim, Source: ivr.SourceStartCallRecordingAPI, OnAnswer: true,
+	rec, err := f.engine.StartCallRecording(callSID, recording.Options{
+		Channels: o.Channels, Trim: o.Trim, Source: recording.SourceStartCallRecordingAPI, OnAnswer: true,
 		StatusCallback: o.StatusCallback, StatusCallbackMethod: o.StatusCallbackMethod, StatusCallbackEvents: o.StatusCallbackEvents,
 	})
 	if err != nil {
@@ -173,14 +166,14 @@ func (f *flowRecorder) StartCallRecording(ctx context.Context, callSID string, o
 
 // StopCallRecording implements studio.CallRecorder.
 func (f *flowRecorder) StopCallRecording(ctx context.Context, callSID string) (studio.CallRecordingInfo, error) {
-	rec, err := f.engine.UpdateCallRecording(callSID, ivr.CurrentRecording, ivr.RecordingStopped, false)
+	rec, err := f.engine.UpdateCallRecording(callSID, recording.Current, recording.StatusStopped, false)
 	if err != nil {
 		return studio.CallRecordingInfo{}, fmt.Errorf("stop recording call %s: %w", callSID, err)
 	}
 	return f.info(rec), nil
 }
 
-func (f *flowRecorder) info(r ivr.CallRecording) studio.CallRecordingInfo {
+func (f *flowRecorder) info(r recording.State) studio.CallRecordingInfo {
 	return studio.CallRecordingInfo{
 		AccountSid: f.accountSID, Sid: r.SID, CallSid: r.CallSID, Status: r.Status, Source: r.Source,
 		Channels: r.Channels, StartTime: r.StartTime, Duration: r.Duration,

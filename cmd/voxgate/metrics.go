@@ -47,17 +47,8 @@ func (g *gatewayMetrics) activeCalls() int {
 	return 0
 }
 
-// callEvents returns the engine's Events hook (ivr.Config.Events): each
-// event counts in the metrics, then goes on to next (the CDR writer) when
-// next is not nil.
-func (g *gatewayMetrics) callEvents(next func(ivr.Event)) func(ivr.Event) {
-	return func(ev ivr.Event) {
-		g.m.CallEvent(ev.Status)
-		if next != nil {
-			next(ev)
-		}
-	}
-}
+// callEvent counts one of the engine's call events.
+func (g *gatewayMetrics) callEvent(ev ivr.Event) { g.m.CallEvent(ev.Status) }
 
 // mediaEnded is sip.Config.MediaEnded.
 func (g *gatewayMetrics) mediaEnded(callSID string, st media.RTPStats) { g.m.MediaEnded(callSID, st) }

@@ -22,9 +22,11 @@ func TestGatewayMetrics(t *testing.T) {
 	defer queues.Close()
 	g := newGatewayMetrics(queues, slog.New(slog.DiscardHandler))
 	var forwarded []string
-	events := g.callEvents(func(ev ivr.Event) { forwarded = append(forwarded, ev.Status) })
-	events(ivr.Event{Status: "in-progress"})
-	events(ivr.Event{Status: "completed"})
+	var events callEvents
+	events.subscribe(g.callEvent)
+	events.subscribe(func(ev ivr.Event) { forwarded = append(forwarded, ev.Status) })
+	events.publish(ivr.Event{Status: "in-progress"})
+	events.publish(ivr.Event{Status: "completed"})
 	g.mediaEnded("CA1", media.RTPStats{PacketsSent: 250, PacketsReceived: 240, PacketsLost: 10})
 	g.webhookDone(webhook.Outcome{Duration: 12 * time.Millisecond, Code: 11200})
 

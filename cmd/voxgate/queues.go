@@ -69,7 +69,11 @@ func (c queueControl) Dequeue(ctx context.Context, queueSID, callSID, url, metho
 // the agent's leg once they accept.
 func ringAgent(ctx context.Context, m *queue.Manager, req ivr.DialRequest) (ivr.Call, error) {
 	agentID := req.To[len("client:"):]
-	entry, err := m.Ring(agentID, queue.Caller{CallSID: req.CallSID, From: req.From, To: req.To})
+	var attrs map[string]any
+	if task := req.Headers[ivr.TaskHeader]; task != "" { // a TaskRouter task's call: the desktop answers it
+		attrs = map[string]any{ivr.TaskHeader: task}
+	}
+	entry, err := m.Ring(agentID, queue.Caller{CallSID: req.CallSID, From: req.From, To: req.To, Attributes: attrs})
 	if errors.Is(err, queue.ErrNoAgent) {
 		return nil, &ivr.DialFailure{Status: "failed", Reason: "agent " + agentID + " is not signed in"}
 	}

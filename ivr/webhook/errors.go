@@ -66,6 +66,9 @@ type Error struct {
 	Err        error  // the underlying cause
 }
 
+// TwilioCode returns Code: Twilio's error code for the failure.
+func (e *Error) TwilioCode() int { return e.Code }
+
 // Error formats the error as "11200 HTTP retrieval failure: GET http://…: status 500".
 func (e *Error) Error() string {
 	var b strings.Builder

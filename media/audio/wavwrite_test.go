@@ -166,3 +166,60 @@ func BenchmarkWAVWriterWriteFrame(b *testing.B) {
 		}
 	}
 }
+
+func TestStereoWriterAndTrimWAVFile(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.wav")
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWAVWriterChannels(f, 8000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 { // ten sample frames: left i, right -i
+		if err := w.WriteFrame([]int16{int16(i), int16(-i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errors.Join(w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "dst.wav")
+	if err := TrimWAVFile(src, dst, 3, 6); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	if ch, align := le.Uint16(data[22:]), le.Uint16(data[32:]); ch != 2 || align != 4 {
+		t.Fatalf("header says %d channels, block align %d; want 2, 4", ch, align)
+	}
+	if size := le.Uint32(data[40:]); size != 12 || len(data) != 44+12 {
+		t.Fatalf("data size %d in a %d-byte file; want 12 bytes of 3 frames", size, len(data))
+	}
+	for k := range 3 {
+		l, r := int16(le.Uint16(data[44+4*k:])), int16(le.Uint16(data[46+4*k:]))
+		if l != int16(3+k) || r != -int16(3+k) {
+			t.Errorf("frame %d = (%d, %d), want (%d, %d)", k, l, r, 3+k, -(3 + k))
+		}
+	}
+	if err := TrimWAVFile(src, dst, 8, 100); err != nil {
+		t.Fatal(err)
+	}
+	if pcm, err := DecodeWAV(mustRead(t, dst)); err != nil || len(pcm) != 2 {
+		t.Errorf("trim past the end: %d samples, %v; want the last 2 frames", len(pcm), err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/voxgate/voxgate/internal/atomicfile"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/media/audio"
 )
@@ -58,27 +59,7 @@ func (e *Engine) storeDisk(key string, pcm []int16) {
 	if e.dir == "" {
 		return
 	}
-	if err := writeFileAtomic(e.diskPath(key), audio.EncodeWAV(pcm, media.SampleRate)); err != nil {
+	if err := atomicfile.Write(e.diskPath(key), audio.EncodeWAV(pcm, media.SampleRate)); err != nil {
 		e.log.Warn("tts: caching prompt", "path", e.diskPath(key), "error", err)
 	}
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it to path.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.wav")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }

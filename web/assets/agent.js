@@ -78,6 +78,12 @@
     offer(msg) {
       state.offer = { ...msg.offer, receivedAt: performance.now() };
       renderOffer();
+      // The call of a voice task the agent has just accepted on the
+      // desktop is answered at once, as Flex does.
+      if (window.voxgateDesk && window.voxgateDesk.expectsCall(state.offer)) {
+        accept();
+        return;
+      }
       startRinging();
     },
     withdrawn(msg) {
@@ -119,7 +125,12 @@
     signedout(msg) {
       showStatus(msg.reason, true);
     },
+    desk(msg) {
+      state.desk = msg;
+      if (window.voxgateDesk) window.voxgateDesk.render(msg);
+    },
   };
+  state.send = send;
 
   function offerIs(id) { return state.offer && state.offer.id === id; }
   function callSettingUp(id) { return state.call && state.call.offerId === id && !state.call.startedAt; }

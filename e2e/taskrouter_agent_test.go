@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestChromiumAgentVoiceAndChat: one agent desktop session in headless
+// Chromium holds a TaskRouter voice task and a web chat at once. A SIPp
+// caller runs <Enqueue workflowSid> on the default workspace's workflow
+// (task attribute queue=support); the agent accepts the reservation on
+// the desktop, the page answers the call itself over WebRTC (audio both
+// ways), takes a visitor's chat meanwhile and replies, hangs up, and
+// completes both tasks.
+func TestChromiumAgentVoiceAndChat(t *testing.T) {
+	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
+		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("chromium is not installed: run make deps-test")
+	}
+	a := newApp(t)
+	var workflow string
+	a.handle("/voice", func(webhookRequest) (int, string, string) {
+		return 200, "text/xml", `<Response><Enqueue workflowSid="` + workflow + `" action="/after"><Task>{"queue":"support","type":"inbound"}</Task></Enqueue></Response>`
+	})
+	a.twiml("/after", `<Response><Hangup/></Response>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML + "webchat:\n  queue: support\n"})
+	var list struct {
+		Workspaces []struct {
+			Sid string `json:"sid"`
+		} `json:"workspaces"`
+	}
+	getJSON(t, g.httpURL+"/v1/Workspaces?FriendlyName=Voxgate", &list)
+	var wfs struct {
+		Workflows []struct {
+			Sid string `json:"sid"`
+		} `json:"workflows"`
+	}
+	getJSON(t, g.httpURL+"/v1/Workspaces/"+list.Workspaces[0].Sid+"/Workflows?FriendlyName=Voxgate+queues", &wfs)
+	workflow = wfs.Workflows[0].Sid
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "agent_voice_chat.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(prefix string) string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("agent_voice_chat.js ended before %q\n%s", prefix, stderr.String())
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-time.After(45 * time.Second):
+				t.Fatalf("no %q from agent_voice_chat.js\n%s", prefix, stderr.String())
+			}
+		}
+	}
+	waitLine("READY")
+	peer := newRTPPeer(t)
+	peer.talk(t, 20*time.Second)
+	sippDone := g.waitingCaller(t, peer, "", 60*time.Second)
+	waitLine("CONNECTED")
+	resLine := waitLine("RESULT ")
+	waitLine("ENDED")
+	_ = cmd.Wait()
+	if msg := <-sippDone; msg != "" {
+		t.Fatal(msg)
+	}
+	var res struct {
+		VoiceTitle      string
+		TasksDuringCall []string
+		VisitorSaw      string
+		Stats           struct{ PacketsReceived, PacketsSent int }
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(resLine, "RESULT ")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.VoiceTitle, "+15550001111") || !slices.Contains(res.TasksDuringCall, "voice:accepted") ||
+		!slices.Contains(res.TasksDuringCall, "chat:pending") || !strings.Contains(res.VisitorSaw, "Yes, one moment please") ||
+		res.Stats.PacketsReceived < 50 || res.Stats.PacketsSent < 50 {
+		t.Errorf("desktop: %+v", res)
+	}
+	var tasks struct {
+		Tasks []struct {
+			Status  string `json:"assignment_status"`
+			Channel string `json:"task_channel_unique_name"`
+		} `json:"tasks"`
+	}
+	getJSON(t, g.httpURL+"/v1/Workspaces/"+list.Workspaces[0].Sid+"/Tasks", &tasks)
+	done := map[string]string{}
+	for _, tk := range tasks.Tasks {
+		done[tk.Channel] = tk.Status
+	}
+	if len(tasks.Tasks) != 2 || done["voice"] != "completed" || done["chat"] != "completed" {
+		t.Errorf("tasks after the session: %+v", tasks.Tasks)
+	}
+}

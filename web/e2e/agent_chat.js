@@ -1,0 +1,84 @@
+// Plays both sides of a web chat in headless Chromium: a visitor on the
+// gateway's /webchat widget and an agent on the /agent desktop. The agent
+// goes Available, accepts the chat reservation, reads the visitor's
+// message, replies, and completes the task; the visitor sees the reply
+// and the end of the conversation. Prints "RESULT {json}" with what each
+// side saw. Driven by e2e/taskrouter_chat_test.go.
+//
+// Environment: BASE (gateway URL), AGENT_ID, AGENT_SECRET, CHROMIUM
+// (default /usr/bin/chromium); SCREENSHOT_DIR, when set, gets PNGs.
+'use strict';
+
+const { chromium } = require('playwright-core');
+
+const env = (name, fallback) => {
+  const v = process.env[name] || fallback;
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+
+async function snap(page, name) {
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const out = {};
+  try {
+    const agent = await browser.newPage();
+    const visitor = await (await browser.newContext()).newPage();
+    for (const [who, p] of [['agent', agent], ['visitor', visitor]]) {
+      p.on('pageerror', (e) => console.error(`${who} page error: ${e.message}`));
+    }
+    await agent.goto(env('BASE') + '/agent');
+    await agent.waitForSelector('#signin', { state: 'visible' });
+    await agent.fill('#signin input[name=id]', env('AGENT_ID'));
+    await agent.fill('#signin input[name=secret]', env('AGENT_SECRET'));
+    await agent.click('#signin button[type=submit]');
+    await agent.waitForSelector('#tasks', { state: 'visible' });
+    await agent.click('#presence');
+    await agent.waitForFunction(() => document.getElementById('activity').value === 'Available');
+
+    await visitor.goto(env('BASE') + '/webchat');
+    await visitor.fill('#name', 'Vera');
+    await visitor.click('#startBtn');
+    await visitor.waitForSelector('#chat', { state: 'visible' });
+    await visitor.fill('#body', 'Hello, my parcel is late');
+    await visitor.click('#sendBtn');
+
+    const pending = '.task[data-channel=chat][data-status=pending]';
+    await agent.waitForSelector(pending, { timeout: 10000 });
+    await snap(agent, 'chat-1-reservation');
+    out.taskSid = await agent.getAttribute(pending, 'data-task');
+    out.cardTitle = await agent.textContent(pending + ' h3');
+    await agent.click(pending + ' button[data-action=accept]');
+    const accepted = '.task[data-channel=chat][data-status=accepted]';
+    await agent.waitForSelector(accepted + ' .msg.visitor');
+    out.agentSaw = await agent.textContent(accepted + ' .msg.visitor');
+    await agent.fill(accepted + ' input.reply', 'Sorry about that, checking now');
+    await agent.press(accepted + ' input.reply', 'Enter');
+    await snap(agent, 'chat-2-conversation');
+
+    await visitor.waitForSelector('li[data-author=alice]', { timeout: 10000 });
+    out.visitorSaw = await visitor.textContent('li[data-author=alice]');
+    await snap(visitor, 'chat-3-visitor');
+
+    await agent.click(accepted + ' button[data-action=complete]');
+    await visitor.waitForFunction(() => document.getElementById('status').textContent.includes('ended'), null, { timeout: 10000 });
+    out.visitorStatus = await visitor.textContent('#status');
+    await agent.waitForFunction(() => !document.querySelector('.task[data-channel=chat]'));
+    out.agentAfter = await agent.textContent('#task-list');
+    console.log('RESULT ' + JSON.stringify(out));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
