@@ -125,6 +125,10 @@ type WebChat struct {
 	// Queue is set as the chat task's "queue" attribute, which the
 	// default workflow routes on (default "": the Everyone queue).
 	Queue string `yaml:"queue"`
+	// Flow is the Studio "Webchat Flow" a new chat runs first: a flow
+	// JSON file, or the FW SID of a flow made with /v2/Flows. Default ""
+	// (chats go straight into Workflow).
+	Flow string `yaml:"flow"`
 }
 
 // SIP configures signalling.
@@ -526,6 +530,9 @@ func (c Config) Validate() error {
 	}
 	if w := c.WebChat.Workflow; w != "" && !regexp.MustCompile(`^WW[0-9a-fA-F]{32}$`).MatchString(w) {
 		bad("webchat.workflow", "%q is not a workflow SID (WW + 32 hex digits)", w)
+	}
+	if f := c.WebChat.Flow; strings.HasPrefix(f, "FW") && !regexp.MustCompile(`^FW[0-9a-fA-F]{32}$`).MatchString(f) {
+		bad("webchat.flow", "%q is neither a flow file nor a flow SID (FW + 32 hex digits)", f)
 	}
 	ids := map[string]bool{}
 	for i, a := range c.Agents {

@@ -117,6 +117,37 @@ func (s *Store) Open(p Params) error {
 	return nil
 }
 
+// Attach gives an open conversation that has no task yet its task (a web
+// chat that a Studio flow handed to Flex).
+func (s *Store) Attach(convSID, taskSID string, task Canceler) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[convSID]
+	switch {
+	case c == nil:
+		return ErrNoConversation
+	case c.Closed:
+		return ErrClosed
+	case c.TaskSID != "":
+		return fmt.Errorf("conversation: %s already has task %s", convSID, c.TaskSID)
+	}
+	c.TaskSID, c.task = taskSID, task
+	s.byTask[taskSID] = convSID
+	s.notifyLocked()
+	return nil
+}
+
+// Get returns a conversation (a copy).
+func (s *Store) Get(convSID string) (Conversation, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[convSID]
+	if c == nil {
+		return Conversation{}, false
+	}
+	return copyOf(c, 0), true
+}
+
 // prune forgets the oldest conversations beyond the limit, closed first,
 // canceling the task of one still open; s.mu held.
 func (s *Store) prune() {

@@ -1,5 +1,8 @@
 // Package smsdesk carries SMS conversations that a Studio messaging flow
-// hands to Flex (send-to-flex) to the agent desktop and back.
+// hands to Flex (send-to-flex) to the agent desktop and back; it also
+// hands web chats that a Studio Webchat Flow sends to Flex to TaskRouter
+// as chat tasks (channelType "web": the conversation already exists in
+// the conversation.Store, package webchat carries its messages).
 //
 // Service.CreateTask (studio.ConversationHandoff) creates an "sms" task
 // through the widget's workflow with the widget's attributes plus
@@ -119,18 +122,17 @@ func (s *Service) CreateTask(ctx context.Context, workflowSID, channel string, a
 	if from == "" || to == "" {
 		return nil, errors.New("smsdesk: the conversation has no contact or number")
 	}
+	if attributes["channelType"] == ChannelTypeWeb {
+		return s.createChatTask(workflowSID, channel, attributes, priority, timeout)
+	}
 	convSID := sid.New("CH")
 	facts := map[string]any{"channelType": "sms", "conversation_sid": convSID, "name": from}
 	for k, v := range attributes {
 		facts[k] = v
 	}
-	p := taskrouter.ContactParams{WorkflowSID: strings.TrimSpace(workflowSID), Channel: "sms", Facts: facts, Timeout: timeout, Live: "sms " + convSID}
-	if priority > 0 {
-		p.Priority = &priority
-	}
-	ct, err := s.opts.Tasks.CreateContactTask(p)
+	ct, err := s.createContactTask(workflowSID, "sms", convSID, facts, priority, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("smsdesk: creating the sms task: %w", err)
+		return nil, err
 	}
 	log := s.log.With("conversation_sid", convSID, "task_sid", ct.SID, "from", from, "to", to)
 	name, _ := facts["name"].(string)
@@ -147,9 +149,59 @@ func (s *Service) CreateTask(ctx context.Context, workflowSID, channel string, a
 	s.active[key(from, to)] = convSID
 	s.mu.Unlock()
 	s.wg.Add(1)
-	go s.follow(ct, convSID, from, to, log)
+	go s.follow(ct, convSID, from, to, "The task ended: the contact's next message starts the flow again.", log)
 	log.Info("smsdesk: conversation handed to Flex", "workflow_sid", workflowSID, "widget_channel", channel)
 	return s.taskOutputs(ct), nil
+}
+
+// ChannelTypeWeb is the channelType of a web chat (package webchat) in
+// a Studio Webchat Flow.
+const ChannelTypeWeb = "web"
+
+// createChatTask hands an open web chat whose Studio flow reached
+// send-to-flex to TaskRouter: a "chat" task with the widget's attributes
+// plus channelType "web", conversation_sid and name, attached to the
+// conversation (attributes "to" is its SID, "from" the visitor's
+// identity). The chat is then the agent's: the visitor's messages go to
+// it, not to the flow, and the task's end closes it.
+func (s *Service) createChatTask(workflowSID, channel string, attributes map[string]any, priority, timeout int) (map[string]any, error) {
+	convSID, _ := attributes["to"].(string)
+	conv, ok := s.opts.Conversations.Get(convSID)
+	if !ok || conv.Closed {
+		return nil, fmt.Errorf("smsdesk: web chat %q is not open", convSID)
+	}
+	facts := map[string]any{"conversation_sid": convSID, "name": conv.Name}
+	for k, v := range attributes {
+		facts[k] = v
+	}
+	ct, err := s.createContactTask(workflowSID, "chat", convSID, facts, priority, timeout)
+	if err != nil {
+		return nil, err
+	}
+	log := s.log.With("conversation_sid", convSID, "task_sid", ct.SID, "from", attributes["from"])
+	if err := s.opts.Conversations.Attach(convSID, ct.SID, ct); err != nil {
+		ct.Cancel("web chat not attached")
+		return nil, fmt.Errorf("smsdesk: %w", err)
+	}
+	s.wg.Add(1)
+	go s.follow(ct, convSID, "", "", "The chat has ended.", log)
+	log.Info("smsdesk: web chat handed to Flex", "workflow_sid", workflowSID, "widget_channel", channel)
+	return s.taskOutputs(ct), nil
+}
+
+// createContactTask creates a conversation's task on channel ("sms",
+// "chat") through workflowSID, bound to the conversation (a restart
+// cancels it).
+func (s *Service) createContactTask(workflowSID, channel, convSID string, facts map[string]any, priority, timeout int) (*taskrouter.ContactTask, error) {
+	p := taskrouter.ContactParams{WorkflowSID: strings.TrimSpace(workflowSID), Channel: channel, Facts: facts, Timeout: timeout, Live: channel + " " + convSID}
+	if priority > 0 {
+		p.Priority = &priority
+	}
+	ct, err := s.opts.Tasks.CreateContactTask(p)
+	if err != nil {
+		return nil, fmt.Errorf("smsdesk: creating the %s task: %w", channel, err)
+	}
+	return ct, nil
 }
 
 // taskOutputs are the widget's outputs: the task's fields.
@@ -185,7 +237,7 @@ func (s *Service) deliverer(contact, number string, log *slog.Logger) func(ctx c
 
 // follow closes the conversation when its task ends (completed or
 // canceled) and stops routing the contact's messages to it.
-func (s *Service) follow(ct *taskrouter.ContactTask, convSID, contact, number string, log *slog.Logger) {
+func (s *Service) follow(ct *taskrouter.ContactTask, convSID, contact, number, note string, log *slog.Logger) {
 	defer s.wg.Done()
 	for {
 		_, err := ct.Wait(s.ctx)
@@ -196,7 +248,7 @@ func (s *Service) follow(ct *taskrouter.ContactTask, convSID, contact, number st
 			return // Close
 		}
 		log.Info("smsdesk: conversation over", "reason", err)
-		s.opts.Conversations.Close(convSID, "The task ended: the contact's next message starts the flow again.")
+		s.opts.Conversations.Close(convSID, note)
 		s.mu.Lock()
 		if s.active[key(contact, number)] == convSID {
 			delete(s.active, key(contact, number))

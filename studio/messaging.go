@@ -35,8 +35,10 @@ type MessageSender interface {
 // ConversationHandoff hands a messaging conversation to a TaskRouter
 // workflow (send-to-flex in a messaging execution) and returns the task's
 // fields (sid, assignment_status, …); attributes hold the widget's
-// (Liquid rendered) with channelType "sms", from (the contact) and to
-// (our number). Package smsdesk implements it; without one send-to-flex
+// (Liquid rendered) with channelType (the trigger's
+// ChannelAttributes.channel_type: "sms", or "web" for a web chat), from
+// (the contact) and to (our number; a web chat's conversation SID).
+// Package smsdesk implements it; without one send-to-flex
 // takes failedToEnqueue. The execution ends once the task exists.
 type ConversationHandoff interface {
 	CreateTask(ctx context.Context, workflowSid, channel string, attributes map[string]any, priority, timeout int) (map[string]any, error)
@@ -96,9 +98,7 @@ func (x *Executor) HandleMessage(ctx context.Context, flowSid string, params url
 		ContactSid: ContactSid(from), ContactAddress: from, InitiatedBy: params.Get("MessageSid"), Status: StatusActive,
 		DateCreated: now, DateUpdated: now,
 	}
-	msg := paramMap(params)
-	msg["ChannelAttributes"] = map[string]any{"from": from, "channel_type": "sms", "twilioNumber": to}
-	msg["ChannelSid"] = "CH" + ContactSid(from + " " + to)[2:]
+	msg := triggerMessage(params)
 	ex.Context = map[string]any{
 		"flow": map[string]any{
 			"flow_sid": fl.Sid, "sid": ex.Sid,
@@ -121,6 +121,29 @@ func (x *Executor) HandleMessage(ctx context.Context, flowSid string, params url
 	trigger := fl.State(fl.InitialState)
 	r.run(trigger, "incomingMessage", trigger.Next("incomingMessage"))
 	return nil
+}
+
+// triggerMessage is trigger.message: the inbound message's parameters,
+// with the chat-channel fields classic Flex flows read. A web chat's
+// message brings its own ChannelSid (the conversation) and
+// ChannelAttributes (JSON, channel_type "web"); an SMS gets
+// ChannelAttributes {from, channel_type "sms", twilioNumber} and a
+// ChannelSid stable per contact and number.
+func triggerMessage(params url.Values) map[string]any {
+	from, to := params.Get("From"), params.Get("To")
+	msg := paramMap(params)
+	var attrs map[string]any
+	if raw := params.Get("ChannelAttributes"); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &attrs)
+	}
+	if attrs == nil {
+		attrs = map[string]any{"from": from, "channel_type": "sms", "twilioNumber": to}
+	}
+	msg["ChannelAttributes"] = attrs
+	if params.Get("ChannelSid") == "" {
+		msg["ChannelSid"] = "CH" + ContactSid(from + " " + to)[2:]
+	}
+	return msg
 }
 
 // MessageFailed tells the executor an outbound message failed or was not
@@ -283,7 +306,10 @@ func (r *runner) flexWithoutCall(st *State) string {
 	if s := strings.TrimSpace(r.text(st, "attributes", b)); s != "" {
 		_ = json.Unmarshal([]byte(s), &attrs)
 	}
-	attrs["channelType"] = "sms"
+	attrs["channelType"] = lookupString(cx, "trigger", "message", "ChannelAttributes", "channel_type")
+	if attrs["channelType"] == "" {
+		attrs["channelType"] = "sms"
+	}
 	attrs["from"] = lookupString(cx, "contact", "channel", "address")
 	attrs["to"] = lookupString(cx, "flow", "channel", "address")
 	task, err := r.x.opts.Handoff.CreateTask(r.ctx, r.text(st, "workflow", b), r.text(st, "channel", b), attrs,

@@ -19,9 +19,12 @@
 // cancels its task). Starting a chat needs no credentials: put the gateway
 // behind a rate-limiting proxy if /webchat is public.
 //
-// Chats are routed straight into a TaskRouter workflow (Options.WorkflowSID)
-// with the attributes channelType "web", conversation_sid, name and from;
-// they do not pass through a Studio "Webchat Flow" first.
+// Without a flow, chats are routed straight into a TaskRouter workflow
+// (Options.WorkflowSID) with the attributes channelType "web",
+// conversation_sid, name and from. With Options.FlowSID (Flex's "Webchat
+// Flow"), a chat has no task at first: each visitor message runs the
+// Studio flow (see flow.go) until its send-to-flex hands the chat to
+// TaskRouter; from then on the visitor's messages are the agent's.
 package webchat
 
 import (
@@ -60,15 +63,19 @@ type Tasks interface {
 // Options configure a Service.
 type Options struct {
 	Tasks       Tasks
-	WorkflowSID string         // where chats are routed
-	Attributes  map[string]any // extra task attributes (e.g. {"queue": "support"})
+	WorkflowSID string         // where chats are routed (without a FlowSID)
+	Attributes  map[string]any // extra task attributes (e.g. {"queue": "support"}; without a FlowSID)
 	// Conversations holds the chats (shared with the agent desktop and
 	// the other channels); nil makes one keeping MaxConversations.
 	Conversations *conversation.Store
 	// MaxConversations kept in memory (default DefaultMaxConversations)
 	// when the Service makes its own store.
 	MaxConversations int
-	Logger           *slog.Logger
+	// Flow runs the Studio Webchat Flow FlowSID (*studio.Executor); with
+	// a FlowSID, chats start in that flow instead of in WorkflowSID.
+	Flow    FlowRunner
+	FlowSID string
+	Logger  *slog.Logger
 }
 
 // Message and Conversation are package conversation's.
@@ -88,8 +95,9 @@ var (
 // conversation store it embeds (Post, Close, ByTask, Changed).
 type Service struct {
 	*conversation.Store
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	locks keyedLock // one visitor message at a time per conversation runs the flow
 }
 
 // New makes a Service.
@@ -100,7 +108,7 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: opts.Conversations, opts: opts, log: opts.Logger}
+	return &Service{Store: opts.Conversations, opts: opts, log: opts.Logger, locks: keyedLock{m: map[string]*keyedEntry{}}}
 }
 
 // Started is a visitor's new chat.
@@ -121,6 +129,9 @@ func (s *Service) Start(name string) (Started, error) {
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	c := Started{SID: sid.New("CH"), token: hex.EncodeToString(tok[:])}
+	if s.opts.FlowSID != "" {
+		return s.startInFlow(c, name)
+	}
 	facts := map[string]any{"channelType": "web", "conversation_sid": c.SID, "name": name, "from": name}
 	for k, v := range s.opts.Attributes {
 		facts[k] = v
@@ -204,7 +215,7 @@ func (s *Service) servePost(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "send a JSON object {\"body\": …}")
 		return
 	}
-	m, err := s.Post(r.PathValue("sid"), "visitor", in.Body)
+	m, err := s.visitorWrote(r.Context(), r.PathValue("sid"), in.Body)
 	switch {
 	case errors.Is(err, ErrClosed):
 		jsonError(w, http.StatusConflict, "the conversation is closed")

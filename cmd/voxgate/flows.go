@@ -26,6 +26,9 @@ func loadFlows(cfg config.Config, flows *studio.MemoryFlows) (map[string]string,
 	for _, n := range cfg.Numbers {
 		apps = append(apps, n.App)
 	}
+	if f := cfg.WebChat.Flow; !isFlowSID(f) {
+		apps = append(apps, config.App{Flow: f}) // the Webchat Flow file
+	}
 	for _, a := range apps {
 		if a.Flow == "" || sids[a.Flow] != "" {
 			continue

@@ -278,8 +278,8 @@ func (g *gateway) buildFlows(cfg config.Config, db *store.SQLite, calls *callCon
 		Store:       studio.NewSQLStore(db),
 		Calls:       &flowCalls{c: calls},
 		Recordings:  &flowRecorder{engine: calls.engine, accountSID: cfg.Account.SID},
-		Messages:    messenger,
-		Handoff:     g.desk.sms, // send-to-flex in messaging flows
+		Messages:    channelMessenger{sms: messenger, convs: g.desk.convs}, // SMS, or the web chat a Webchat Flow talks to
+		Handoff:     g.desk.sms,                                            // send-to-flex in messaging flows and Webchat Flows
 		HTTPClient:  g.policy.Client(0),
 		FunctionURL: (&functionURLs{m: fns}).url,
 		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: g.log,
@@ -339,7 +339,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := g.mux
-	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.log)
+	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.webchatFlow(), g.log)
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
 		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
 	chatWidget := chats.Handler()

@@ -43,7 +43,7 @@ func newTaskRouter(ctx context.Context, cfg config.Config, db *store.SQLite, log
 // newDesk makes the web chat service (/webchat) and the agents'
 // TaskRouter desktop on the default workspace; convs holds the
 // conversations of both (web chats and SMS handed to Flex).
-func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
+func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, flow chatFlow, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
 	wf := cfg.WebChat.Workflow
 	if wf == "" {
 		wf = ids.WorkflowSID
@@ -52,7 +52,8 @@ func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversati
 	if cfg.WebChat.Queue != "" {
 		attrs["queue"] = cfg.WebChat.Queue
 	}
-	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Conversations: convs, Logger: log.With("component", "webchat")})
+	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Conversations: convs,
+		Flow: flow.runner, FlowSID: flow.sid, Logger: log.With("component", "webchat")})
 	return chats, deskAdapter{desk.New(tr, convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
 }
 
