@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,8 +48,15 @@ func openTestWith(ctx context.Context, dir string, ms []migration, now func() ti
 	return openPostgresWith(ctx, url, ms, now)
 }
 
+// schemaMu serializes making schemas: PostgreSQL's CREATE SCHEMA IF NOT
+// EXISTS can still fail on a unique index when two run at once (tests
+// opening one dir twice concurrently).
+var schemaMu sync.Mutex
+
 // pgTestURL is the URL of the PostgreSQL schema of dir, made if needed.
 func pgTestURL(ctx context.Context, dir string) (string, error) {
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
 	base := os.Getenv(pgURLEnv)
 	sum := sha256.Sum256([]byte(dir))
 	schema := "t_" + hex.EncodeToString(sum[:8])
