@@ -63,6 +63,8 @@ type Config struct {
 	Speech  Speech  `yaml:"speech"`
 	// Console configures the web console at /console.
 	Console Console `yaml:"console"`
+	// Cluster names this node among gateways sharing one database.
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Console configures the web console (package console).
@@ -177,6 +179,13 @@ type Storage struct {
 	// created longer ago are deleted, hourly. 0 keeps them until deleted
 	// through the API.
 	Retention Duration `yaml:"retention"`
+	// Driver is the database records are kept in: "sqlite" (the default,
+	// Dir/voxgate.db) or "postgres" (URL; every node of a cluster points
+	// at the same database). Dir still holds recordings and caches.
+	Driver string `yaml:"driver"`
+	// URL is the PostgreSQL connection URL when Driver is "postgres",
+	// e.g. postgres://voxgate:secret@db.example.com:5432/voxgate.
+	URL string `yaml:"url"`
 }
 
 // TTS configures <Say>.
@@ -344,6 +353,7 @@ func Load(path string, env []string) (Config, error) {
 		cfg.HTTP.PublicURL = "http://" + cfg.HTTP.Listen
 	}
 	cfg.HTTP.PublicURL = strings.TrimRight(cfg.HTTP.PublicURL, "/")
+	cfg.Cluster.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -419,6 +429,12 @@ func (c Config) Validate() error {
 	}
 	if c.Storage.Retention < 0 {
 		bad("storage.retention", "must not be negative (0 keeps call records)")
+	}
+	if c.Cluster.DrainTimeout < 0 {
+		bad("cluster.drain_timeout", "must not be negative (0 hangs up at once on SIGTERM)")
+	}
+	for _, p := range c.Storage.problems() {
+		bad(p.key, "%s", p.text)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

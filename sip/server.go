@@ -79,6 +79,9 @@ type Config struct {
 	// exceeded), "tcp" (a connection refused or closed idle), "message"
 	// ("unparseable"). It must be quick.
 	Refused func(kind, reason string)
+	// Draining, when set and true, makes OPTIONS (a balancer's health
+	// probe) answer 503 so that new calls go to another node.
+	Draining func() bool
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -529,6 +532,10 @@ func (s *Server) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 }
 
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if s.cfg.Draining != nil && s.cfg.Draining() {
+		s.respond(req, tx, 503, "Service Unavailable", sipmsg.NewHeader("Allow", allowedMethods))
+		return
+	}
 	s.respond(req, tx, 200, "OK",
 		sipmsg.NewHeader("Allow", allowedMethods),
 		sipmsg.NewHeader("Accept", "application/sdp"),

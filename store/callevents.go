@@ -34,10 +34,10 @@ type CallEventStore interface {
 	DeleteCallEventsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
-var _ CallEventStore = (*SQLite)(nil)
+var _ CallEventStore = (*DB)(nil)
 
 // AddCallEvent implements CallEventStore.
-func (s *SQLite) AddCallEvent(ctx context.Context, e CallEvent) error {
+func (s *DB) AddCallEvent(ctx context.Context, e CallEvent) error {
 	if e.CallSID == "" || e.Kind == "" {
 		return fmt.Errorf("store: add call event: %w: an event needs a call sid and a kind", ErrInvalid)
 	}
@@ -63,7 +63,7 @@ func (s *SQLite) AddCallEvent(ctx context.Context, e CallEvent) error {
 }
 
 // ListCallEvents implements CallEventStore.
-func (s *SQLite) ListCallEvents(ctx context.Context, callSID string, limit int) ([]CallEvent, error) {
+func (s *DB) ListCallEvents(ctx context.Context, callSID string, limit int) ([]CallEvent, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -91,7 +91,7 @@ func (s *SQLite) ListCallEvents(ctx context.Context, callSID string, limit int) 
 }
 
 // DeleteCallEventsBefore implements CallEventStore.
-func (s *SQLite) DeleteCallEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *DB) DeleteCallEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM call_events WHERE at < ?`, t.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: delete call events: %w", err)

@@ -8,12 +8,12 @@ import (
 
 const callColumns = `sid, account_sid, parent_call_sid, from_number, to_number, from_formatted,
 	to_formatted, direction, status, start_time, end_time, duration, answered_by, forwarded_from,
-	caller_name, queue_time, trunk_sid, sip_call_id, date_created, date_updated`
+	caller_name, queue_time, trunk_sid, sip_call_id, node_id, date_created, date_updated`
 
-// putCallSQL inserts a call or updates everything but sid, account_sid and
-// date_created.
+// putCallSQL inserts a call or updates everything but sid, account_sid,
+// node_id and date_created.
 const putCallSQL = `INSERT INTO calls (` + callColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (sid) DO UPDATE SET
 		parent_call_sid = excluded.parent_call_sid,
 		from_number = excluded.from_number,
@@ -56,7 +56,7 @@ func validateCall(c Call) error {
 }
 
 // PutCall implements CallStore.
-func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
+func (s *DB) PutCall(ctx context.Context, c Call) (Call, error) {
 	if err := validateCall(c); err != nil {
 		return Call{}, fmt.Errorf("store: put call %q: %w", c.SID, err)
 	}
@@ -68,7 +68,7 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 	row := queryFinished(s.putCall.QueryContext(ctx,
 		c.SID, c.AccountSID, c.ParentCallSID, c.From, c.To, c.FromFormatted,
 		c.ToFormatted, c.Direction, string(c.Status), nanos(c.StartTime), nanos(c.EndTime), c.Duration, c.AnsweredBy, c.ForwardedFrom,
-		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, created, now))
+		c.CallerName, c.QueueTime, c.TrunkSID, c.SIPCallID, s.nodeID, created, now))
 	stored, err := scanCall(row)
 	if err != nil {
 		return Call{}, fmt.Errorf("store: put call %s: %w", c.SID, classify(err))
@@ -80,7 +80,7 @@ func (s *SQLite) PutCall(ctx context.Context, c Call) (Call, error) {
 const getCallSQL = `SELECT ` + callColumns + ` FROM calls WHERE sid = ?`
 
 // GetCall implements CallStore.
-func (s *SQLite) GetCall(ctx context.Context, sid string) (Call, error) {
+func (s *DB) GetCall(ctx context.Context, sid string) (Call, error) {
 	row := s.getCall.QueryRowContext(ctx, sid)
 	c, err := scanCall(row)
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *SQLite) GetCall(ctx context.Context, sid string) (Call, error) {
 }
 
 // ListCalls implements CallStore.
-func (s *SQLite) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, PageToken, error) {
+func (s *DB) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, PageToken, error) {
 	q := listQuery{table: "calls", columns: callColumns, timeCol: "date_created", keyCols: []string{"sid"}, page: p}
 	if err := checkRange("StartTime", f.StartTime); err != nil {
 		return nil, "", fmt.Errorf("store: list calls: %w", err)
@@ -113,7 +113,7 @@ func (s *SQLite) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call, P
 }
 
 // DeleteCall implements CallStore.
-func (s *SQLite) DeleteCall(ctx context.Context, sid string) error {
+func (s *DB) DeleteCall(ctx context.Context, sid string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM calls WHERE sid = ?`, sid)
 	if err == nil {
 		err = expectOneRow(res)
@@ -139,7 +139,7 @@ func scanCall(r rowScanner) (Call, error) {
 	)
 	err := r.Scan(&c.SID, &c.AccountSID, &c.ParentCallSID, &c.From, &c.To, &c.FromFormatted,
 		&c.ToFormatted, &c.Direction, &status, &start, &end, &c.Duration, &c.AnsweredBy, &c.ForwardedFrom,
-		&c.CallerName, &c.QueueTime, &c.TrunkSID, &c.SIPCallID, &created, &updated)
+		&c.CallerName, &c.QueueTime, &c.TrunkSID, &c.SIPCallID, &c.NodeID, &created, &updated)
 	if err != nil {
 		return Call{}, err
 	}

@@ -67,7 +67,7 @@ func TestPutCallConcurrentWritersAllLand(t *testing.T) {
 
 // TestPutCallAfterClose fails instead of hanging.
 func TestPutCallAfterClose(t *testing.T) {
-	s, err := Open(context.Background(), t.TempDir())
+	s, err := openReal(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,12 @@ const WALFileName = FileName + "-wal"
 // Checkpoint copies the write-ahead log into the database and empties it
 // (SQLite's wal_checkpoint(TRUNCATE)). It waits up to busyTimeout for
 // readers; when they keep it from finishing it returns an error and the
-// log is left for the next attempt.
-func (s *SQLite) Checkpoint(ctx context.Context) error {
+// log is left for the next attempt. On PostgreSQL, which manages its own
+// log, it does nothing.
+func (s *DB) Checkpoint(ctx context.Context) error {
+	if s.dialect != sqliteDialect {
+		return nil
+	}
 	var busy, logPages, copied int
 	err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied)
 	if err != nil {
@@ -46,7 +50,7 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 
 // checkpointLoop truncates the log whenever it has grown past
 // truncateWALAbove, until ctx ends. It closes done when it returns.
-func (s *SQLite) checkpointLoop(ctx context.Context, walPath string, done chan<- struct{}) {
+func (s *DB) checkpointLoop(ctx context.Context, walPath string, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()

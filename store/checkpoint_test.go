@@ -13,7 +13,7 @@ import (
 
 // putCallLifecycles stores n calls the way a call reports them: queued, ringing,
 // in-progress, completed.
-func putCallLifecycles(t *testing.T, s *SQLite, n int) {
+func putCallLifecycles(t *testing.T, s *DB, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for range n {

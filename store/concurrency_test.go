@@ -123,7 +123,7 @@ func TestTwoHandlesOneFile(t *testing.T) {
 	a, b := openTest(t, dir, clock), openTest(t, dir, clock)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
-	for _, s := range []*SQLite{a, b, a, b} {
+	for _, s := range []*DB{a, b, a, b} {
 		wg.Go(func() {
 			for range 25 {
 				c := Call{SID: sid.New(sid.Call), AccountSID: testAccount, Status: CallCompleted}
@@ -139,7 +139,7 @@ func TestTwoHandlesOneFile(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	for _, s := range []*SQLite{a, b} {
+	for _, s := range []*DB{a, b} {
 		calls, _, err := s.ListCalls(ctx, CallFilter{}, Page{Size: MaxPageSize})
 		if err != nil || len(calls) != 100 {
 			t.Errorf("%d calls, %v; want 100", len(calls), err)

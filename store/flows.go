@@ -61,7 +61,7 @@ type FlowStore interface {
 	ListFlowRevisions(ctx context.Context, flowSID string, p Page) ([]FlowRevision, PageToken, error)
 }
 
-var _ FlowStore = (*SQLite)(nil)
+var _ FlowStore = (*DB)(nil)
 
 // revisionColumns are the columns scanFlowRevision reads, from
 // flow_revisions r joined with flows f.
@@ -93,7 +93,7 @@ func jsonArray(raw json.RawMessage) string {
 }
 
 // CreateFlow implements FlowStore.
-func (s *SQLite) CreateFlow(ctx context.Context, r FlowRevision) (FlowRevision, error) {
+func (s *DB) CreateFlow(ctx context.Context, r FlowRevision) (FlowRevision, error) {
 	if r.FlowSID == "" {
 		r.FlowSID = sid.New(sid.Flow)
 	}
@@ -115,20 +115,21 @@ func (s *SQLite) CreateFlow(ctx context.Context, r FlowRevision) (FlowRevision, 
 }
 
 // UpdateFlow implements FlowStore.
-func (s *SQLite) UpdateFlow(ctx context.Context, r FlowRevision) (FlowRevision, error) {
+func (s *DB) UpdateFlow(ctx context.Context, r FlowRevision) (FlowRevision, error) {
 	if err := validateRevision(r); err != nil {
 		return FlowRevision{}, fmt.Errorf("store: update flow: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// One statement reads and bumps the revision, so two concurrent
+		// updates cannot both take the same number (PostgreSQL locks the
+		// row; SQLite's writer is alone anyway).
 		var rev int
-		if err := tx.QueryRowContext(ctx, `SELECT revision FROM flows WHERE sid = ?`, r.FlowSID).Scan(&rev); err != nil {
+		now := s.now().UnixNano()
+		if err := tx.QueryRowContext(ctx, `UPDATE flows SET revision = revision + 1, date_updated = ?
+			WHERE sid = ? RETURNING revision`, now, r.FlowSID).Scan(&rev); err != nil {
 			return notFoundIfNoRows(err)
 		}
-		now := s.now().UnixNano()
-		if _, err := tx.ExecContext(ctx, `UPDATE flows SET revision = ?, date_updated = ? WHERE sid = ?`, rev+1, now, r.FlowSID); err != nil {
-			return err
-		}
-		return insertRevision(ctx, tx, r, rev+1, now)
+		return insertRevision(ctx, tx, r, rev, now)
 	})
 	if err != nil {
 		return FlowRevision{}, fmt.Errorf("store: update flow %s: %w", r.FlowSID, err)
@@ -140,13 +141,13 @@ func (s *SQLite) UpdateFlow(ctx context.Context, r FlowRevision) (FlowRevision, 
 func insertRevision(ctx context.Context, tx *sql.Tx, r FlowRevision, rev int, now int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO flow_revisions (flow_sid, revision, friendly_name, status, definition,
 		commit_message, valid, errors, warnings, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.FlowSID, rev, r.FriendlyName, r.Status, string(r.Definition), r.CommitMessage, r.Valid,
+		r.FlowSID, rev, r.FriendlyName, r.Status, string(r.Definition), r.CommitMessage, boolInt(r.Valid),
 		jsonArray(r.Errors), jsonArray(r.Warnings), now)
 	return classify(err)
 }
 
 // inTx runs fn in a write transaction.
-func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -158,7 +159,7 @@ func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // GetFlow implements FlowStore.
-func (s *SQLite) GetFlow(ctx context.Context, flowSID string) (FlowRevision, error) {
+func (s *DB) GetFlow(ctx context.Context, flowSID string) (FlowRevision, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM `+revisionFrom+
 		` WHERE f.sid = ? AND r.revision = f.revision`, flowSID)
 	r, err := scanFlowRevision(row)
@@ -169,7 +170,7 @@ func (s *SQLite) GetFlow(ctx context.Context, flowSID string) (FlowRevision, err
 }
 
 // ListFlows implements FlowStore.
-func (s *SQLite) ListFlows(ctx context.Context, accountSID string, p Page) ([]FlowRevision, PageToken, error) {
+func (s *DB) ListFlows(ctx context.Context, accountSID string, p Page) ([]FlowRevision, PageToken, error) {
 	q := listQuery{table: revisionFrom, columns: revisionColumns, timeCol: "f.date_created", keyCols: []string{"f.sid"}, page: p}
 	q.filter.add("r.revision = f.revision")
 	q.filter.eq("f.account_sid", accountSID)
@@ -183,7 +184,7 @@ func (s *SQLite) ListFlows(ctx context.Context, accountSID string, p Page) ([]Fl
 }
 
 // DeleteFlow implements FlowStore.
-func (s *SQLite) DeleteFlow(ctx context.Context, flowSID string) error {
+func (s *DB) DeleteFlow(ctx context.Context, flowSID string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM flows WHERE sid = ?`, flowSID)
 		if err == nil {
@@ -202,7 +203,7 @@ func (s *SQLite) DeleteFlow(ctx context.Context, flowSID string) error {
 }
 
 // GetFlowRevision implements FlowStore.
-func (s *SQLite) GetFlowRevision(ctx context.Context, flowSID string, revision int) (FlowRevision, error) {
+func (s *DB) GetFlowRevision(ctx context.Context, flowSID string, revision int) (FlowRevision, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM `+revisionFrom+
 		` WHERE r.flow_sid = ? AND r.revision = ?`, flowSID, revision)
 	r, err := scanFlowRevision(row)
@@ -213,7 +214,7 @@ func (s *SQLite) GetFlowRevision(ctx context.Context, flowSID string, revision i
 }
 
 // LatestFlowRevision implements FlowStore.
-func (s *SQLite) LatestFlowRevision(ctx context.Context, flowSID, status string) (FlowRevision, error) {
+func (s *DB) LatestFlowRevision(ctx context.Context, flowSID, status string) (FlowRevision, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM `+revisionFrom+
 		` WHERE r.flow_sid = ? AND (? = '' OR r.status = ?) ORDER BY r.revision DESC LIMIT 1`, flowSID, status, status)
 	r, err := scanFlowRevision(row)
@@ -224,7 +225,7 @@ func (s *SQLite) LatestFlowRevision(ctx context.Context, flowSID, status string)
 }
 
 // ListFlowRevisions implements FlowStore.
-func (s *SQLite) ListFlowRevisions(ctx context.Context, flowSID string, p Page) ([]FlowRevision, PageToken, error) {
+func (s *DB) ListFlowRevisions(ctx context.Context, flowSID string, p Page) ([]FlowRevision, PageToken, error) {
 	if _, err := s.GetFlow(ctx, flowSID); err != nil {
 		return nil, "", err
 	}

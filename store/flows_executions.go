@@ -58,7 +58,7 @@ type FlowExecutionStore interface {
 	ListFlowSteps(ctx context.Context, executionSID string) ([]FlowStep, error)
 }
 
-var _ FlowExecutionStore = (*SQLite)(nil)
+var _ FlowExecutionStore = (*DB)(nil)
 
 const executionColumns = `sid, flow_sid, status, call_sid, contact_address, body, date_created, date_updated`
 
@@ -74,7 +74,7 @@ func validateExecution(e FlowExecution) error {
 }
 
 // CreateFlowExecution implements FlowExecutionStore.
-func (s *SQLite) CreateFlowExecution(ctx context.Context, e FlowExecution) error {
+func (s *DB) CreateFlowExecution(ctx context.Context, e FlowExecution) error {
 	if err := validateExecution(e); err != nil {
 		return fmt.Errorf("store: create execution: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *SQLite) CreateFlowExecution(ctx context.Context, e FlowExecution) error
 }
 
 // UpdateFlowExecution implements FlowExecutionStore.
-func (s *SQLite) UpdateFlowExecution(ctx context.Context, e FlowExecution) error {
+func (s *DB) UpdateFlowExecution(ctx context.Context, e FlowExecution) error {
 	if err := validateExecution(e); err != nil {
 		return fmt.Errorf("store: update execution: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *SQLite) UpdateFlowExecution(ctx context.Context, e FlowExecution) error
 }
 
 // GetFlowExecution implements FlowExecutionStore.
-func (s *SQLite) GetFlowExecution(ctx context.Context, sid string) (FlowExecution, error) {
+func (s *DB) GetFlowExecution(ctx context.Context, sid string) (FlowExecution, error) {
 	e, err := scanExecution(s.r.QueryRowContext(ctx, `SELECT `+executionColumns+` FROM flow_executions WHERE sid = ?`, sid))
 	if err != nil {
 		return FlowExecution{}, fmt.Errorf("store: get execution %s: %w", sid, notFoundIfNoRows(err))
@@ -113,7 +113,7 @@ func (s *SQLite) GetFlowExecution(ctx context.Context, sid string) (FlowExecutio
 }
 
 // ActiveFlowExecutionForCall implements FlowExecutionStore.
-func (s *SQLite) ActiveFlowExecutionForCall(ctx context.Context, callSID string) (FlowExecution, error) {
+func (s *DB) ActiveFlowExecutionForCall(ctx context.Context, callSID string) (FlowExecution, error) {
 	e, err := scanExecution(s.r.QueryRowContext(ctx, `SELECT `+executionColumns+` FROM flow_executions
 		WHERE call_sid = ? AND status = 'active' ORDER BY date_created DESC, sid DESC LIMIT 1`, callSID))
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *SQLite) ActiveFlowExecutionForCall(ctx context.Context, callSID string)
 }
 
 // ListFlowExecutions implements FlowExecutionStore.
-func (s *SQLite) ListFlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]FlowExecution, error) {
+func (s *DB) ListFlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]FlowExecution, error) {
 	if err := checkRange("date_created", f.Created); err != nil {
 		return nil, fmt.Errorf("store: list executions: %w", err)
 	}
@@ -153,7 +153,7 @@ func (s *SQLite) ListFlowExecutions(ctx context.Context, f FlowExecutionFilter) 
 }
 
 // DeleteFlowExecution implements FlowExecutionStore.
-func (s *SQLite) DeleteFlowExecution(ctx context.Context, sid string) error {
+func (s *DB) DeleteFlowExecution(ctx context.Context, sid string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM flow_executions WHERE sid = ?`, sid)
 	if err == nil {
 		err = expectOneRow(res)
@@ -165,7 +165,7 @@ func (s *SQLite) DeleteFlowExecution(ctx context.Context, sid string) error {
 }
 
 // AddFlowStep implements FlowExecutionStore.
-func (s *SQLite) AddFlowStep(ctx context.Context, st FlowStep) error {
+func (s *DB) AddFlowStep(ctx context.Context, st FlowStep) error {
 	if st.SID == "" || st.ExecutionSID == "" {
 		return fmt.Errorf("store: add step: %w: step needs a sid and an execution sid", ErrInvalid)
 	}
@@ -179,7 +179,7 @@ func (s *SQLite) AddFlowStep(ctx context.Context, st FlowStep) error {
 }
 
 // ListFlowSteps implements FlowExecutionStore.
-func (s *SQLite) ListFlowSteps(ctx context.Context, executionSID string) ([]FlowStep, error) {
+func (s *DB) ListFlowSteps(ctx context.Context, executionSID string) ([]FlowStep, error) {
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM flow_executions WHERE sid = ?`, executionSID).Scan(&n); err != nil {
 		return nil, fmt.Errorf("store: steps of %s: %w", executionSID, err)

@@ -11,7 +11,7 @@ func TestFlowsRevisionsAndExecutionsSurviveReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := openWith(ctx, dir, migrations, clock.Now)
+	s, err := openTestWith(ctx, dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

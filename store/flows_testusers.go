@@ -20,10 +20,10 @@ type FlowTestUserStore interface {
 	SetFlowTestUsers(ctx context.Context, flowSID string, users []string) ([]string, error)
 }
 
-var _ FlowTestUserStore = (*SQLite)(nil)
+var _ FlowTestUserStore = (*DB)(nil)
 
 // FlowTestUsers implements FlowTestUserStore.
-func (s *SQLite) FlowTestUsers(ctx context.Context, flowSID string) ([]string, error) {
+func (s *DB) FlowTestUsers(ctx context.Context, flowSID string) ([]string, error) {
 	var users []string
 	err := func() error {
 		var one int
@@ -51,7 +51,7 @@ func (s *SQLite) FlowTestUsers(ctx context.Context, flowSID string) ([]string, e
 }
 
 // SetFlowTestUsers implements FlowTestUserStore.
-func (s *SQLite) SetFlowTestUsers(ctx context.Context, flowSID string, users []string) ([]string, error) {
+func (s *DB) SetFlowTestUsers(ctx context.Context, flowSID string, users []string) ([]string, error) {
 	var kept []string
 	seen := map[string]bool{}
 	for _, u := range users {

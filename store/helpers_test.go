@@ -19,9 +19,9 @@ func newFakeClock() *clocktest.Fake {
 }
 
 // openTest opens a store in dir with the real migrations and clock.
-func openTest(t testing.TB, dir string, clock *clocktest.Fake) *SQLite {
+func openTest(t testing.TB, dir string, clock *clocktest.Fake) *DB {
 	t.Helper()
-	s, err := openWith(context.Background(), dir, migrations, clock.Now)
+	s, err := openTestWith(context.Background(), dir, migrations, clock.Now)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -30,7 +30,7 @@ func openTest(t testing.TB, dir string, clock *clocktest.Fake) *SQLite {
 }
 
 // newTestStore opens a fresh store in a temporary directory.
-func newTestStore(t testing.TB) (*SQLite, *clocktest.Fake) {
+func newTestStore(t testing.TB) (*DB, *clocktest.Fake) {
 	t.Helper()
 	clock := newFakeClock()
 	return openTest(t, t.TempDir(), clock), clock

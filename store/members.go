@@ -9,7 +9,7 @@ import (
 const memberColumns = `queue_sid, call_sid, date_enqueued, date_left, result, wait_time`
 
 // PutQueueMember implements QueueStore.
-func (s *SQLite) PutQueueMember(ctx context.Context, m QueueMember) (QueueMember, error) {
+func (s *DB) PutQueueMember(ctx context.Context, m QueueMember) (QueueMember, error) {
 	switch {
 	case m.QueueSID == "" || m.CallSID == "":
 		return QueueMember{}, fmt.Errorf("store: put queue member %q of %q: %w: empty SID", m.CallSID, m.QueueSID, ErrInvalid)
@@ -39,7 +39,7 @@ func (s *SQLite) PutQueueMember(ctx context.Context, m QueueMember) (QueueMember
 }
 
 // ListQueueMembers implements QueueStore.
-func (s *SQLite) ListQueueMembers(ctx context.Context, f QueueMemberFilter, p Page) ([]QueueMember, PageToken, error) {
+func (s *DB) ListQueueMembers(ctx context.Context, f QueueMemberFilter, p Page) ([]QueueMember, PageToken, error) {
 	q := listQuery{table: "queue_members", columns: memberColumns,
 		timeCol: "date_enqueued", keyCols: []string{"queue_sid", "call_sid"}, page: p}
 	q.filter.eq("queue_sid", f.QueueSID)

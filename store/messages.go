@@ -141,7 +141,7 @@ type MessagingAlert struct {
 	DateCreated time.Time
 }
 
-var _ MessageStore = (*SQLite)(nil)
+var _ MessageStore = (*DB)(nil)
 
 // messageStmts are the statements run for every message, prepared once.
 type messageStmts struct {
@@ -178,7 +178,7 @@ func (m *messageStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 		sql string
 	}{
 		{w, &m.create, createMessageSQL}, {w, &m.advance, advanceMessageSQL}, {w, &m.sending, sendingMessageSQL},
-		{w, &m.segment, `INSERT OR REPLACE INTO message_segments (message_sid, seq, provider_id) VALUES (?, ?, ?)`},
+		{w, &m.segment, `INSERT INTO message_segments (message_sid, seq, provider_id) VALUES (?, ?, ?)` + segmentUpsert},
 		{r, &m.get, `SELECT ` + messageColumns + ` FROM messages WHERE sid = ?`},
 		{w, &m.segFind, `SELECT message_sid, seq FROM message_segments WHERE provider_id = ? LIMIT 1`},
 		{w, &m.segUpdate, `UPDATE message_segments SET status = ? WHERE message_sid = ? AND seq = ?`},
@@ -211,7 +211,7 @@ const messageColumns = `sid, account_sid, direction, from_number, to_number, bod
 	date_sent, date_created, date_updated`
 
 // CreateMessage implements MessageStore.
-func (s *SQLite) CreateMessage(ctx context.Context, m Message) (Message, error) {
+func (s *DB) CreateMessage(ctx context.Context, m Message) (Message, error) {
 	if m.SID == "" || m.Status == "" || m.Direction == "" {
 		return Message{}, fmt.Errorf("store: create message: %w: sid, status and direction are required", ErrInvalid)
 	}
@@ -233,15 +233,8 @@ func (s *SQLite) CreateMessage(ctx context.Context, m Message) (Message, error) 
 	return m, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // GetMessage implements MessageStore.
-func (s *SQLite) GetMessage(ctx context.Context, sid string) (Message, error) {
+func (s *DB) GetMessage(ctx context.Context, sid string) (Message, error) {
 	st, err := s.msg.ready(ctx)
 	if err != nil {
 		return Message{}, fmt.Errorf("store: get message: %w", err)
@@ -254,7 +247,7 @@ func (s *SQLite) GetMessage(ctx context.Context, sid string) (Message, error) {
 }
 
 // ListMessages implements MessageStore.
-func (s *SQLite) ListMessages(ctx context.Context, f MessageFilter, p Page) ([]Message, PageToken, error) {
+func (s *DB) ListMessages(ctx context.Context, f MessageFilter, p Page) ([]Message, PageToken, error) {
 	if err := checkRange("DateSent", f.DateSent); err != nil {
 		return nil, "", fmt.Errorf("store: list messages: %w", err)
 	}
@@ -287,7 +280,7 @@ const (
 )
 
 // AdvanceMessage implements MessageStore.
-func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCode int, errorMessage, raw string) (bool, error) {
+func (s *DB) AdvanceMessage(ctx context.Context, sid, status string, errorCode int, errorMessage, raw string) (bool, error) {
 	rank := MessageStatusRank(status)
 	if rank < 0 {
 		return false, fmt.Errorf("store: advance message %s: %w: status %q", sid, ErrInvalid, status)
@@ -309,13 +302,13 @@ func (s *SQLite) AdvanceMessage(ctx context.Context, sid, status string, errorCo
 }
 
 // RequeueMessage implements MessageStore.
-func (s *SQLite) RequeueMessage(ctx context.Context, sid string) error {
+func (s *DB) RequeueMessage(ctx context.Context, sid string) error {
 	return s.execOne(ctx, "requeue message "+sid, `UPDATE messages SET status = 'queued', date_updated = ?
 		WHERE sid = ? AND status IN ('queued', 'sending')`, s.now().UnixNano(), sid)
 }
 
 // MarkMessageSending implements MessageStore.
-func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
+func (s *DB) MarkMessageSending(ctx context.Context, sid string) error {
 	now := s.now().UnixNano()
 	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, s.msg.sending).ExecContext(ctx, now, sid)
@@ -332,7 +325,7 @@ func (s *SQLite) MarkMessageSending(ctx context.Context, sid string) error {
 
 // MessageSent implements MessageStore: the segment ids and the sent
 // status in one transaction.
-func (s *SQLite) MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error) {
+func (s *DB) MessageSent(ctx context.Context, sid string, providerIDs []string) (bool, error) {
 	now := s.now().UTC().UnixNano()
 	var n int64
 	err := s.msg.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -355,22 +348,22 @@ func (s *SQLite) MessageSent(ctx context.Context, sid string, providerIDs []stri
 }
 
 // SetMessageBody implements MessageStore.
-func (s *SQLite) SetMessageBody(ctx context.Context, sid, body string) error {
+func (s *DB) SetMessageBody(ctx context.Context, sid, body string) error {
 	return s.execOne(ctx, "set message body "+sid, `UPDATE messages SET body = ?, date_updated = ? WHERE sid = ?`,
 		body, s.now().UnixNano(), sid)
 }
 
 // SetMessageHandled implements MessageStore.
-func (s *SQLite) SetMessageHandled(ctx context.Context, sid string) error {
+func (s *DB) SetMessageHandled(ctx context.Context, sid string) error {
 	return s.execOne(ctx, "set message handled "+sid, `UPDATE messages SET pending = 0 WHERE sid = ?`, sid)
 }
 
 // DeleteMessage implements MessageStore.
-func (s *SQLite) DeleteMessage(ctx context.Context, sid string) error {
+func (s *DB) DeleteMessage(ctx context.Context, sid string) error {
 	return s.execOne(ctx, "delete message "+sid, `DELETE FROM messages WHERE sid = ?`, sid)
 }
 
-func (s *SQLite) execOne(ctx context.Context, op, query string, args ...any) error {
+func (s *DB) execOne(ctx context.Context, op, query string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, query, args...)
 	if err == nil {
 		err = expectOneRow(res)
@@ -382,7 +375,7 @@ func (s *SQLite) execOne(ctx context.Context, op, query string, args ...any) err
 }
 
 // UnfinishedMessages implements MessageStore.
-func (s *SQLite) UnfinishedMessages(ctx context.Context) ([]Message, error) {
+func (s *DB) UnfinishedMessages(ctx context.Context) ([]Message, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE status IN ('queued', 'sending') OR pending = 1 ORDER BY date_created, sid`)
 	if err != nil {
@@ -400,14 +393,18 @@ func (s *SQLite) UnfinishedMessages(ctx context.Context) ([]Message, error) {
 	return out, rows.Err()
 }
 
+// segmentUpsert makes inserting a segment replace the one with its
+// number, as a new row would (portable SQL: no INSERT OR REPLACE).
+const segmentUpsert = ` ON CONFLICT (message_sid, seq) DO UPDATE SET provider_id = excluded.provider_id, status = excluded.status`
+
 // AddMessageSegments implements MessageStore.
-func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs []string) error {
+func (s *DB) AddMessageSegments(ctx context.Context, sid string, providerIDs []string) error {
 	if len(providerIDs) == 0 {
 		return nil
 	}
 	var b strings.Builder
 	args := make([]any, 0, 3*len(providerIDs))
-	b.WriteString(`INSERT OR REPLACE INTO message_segments (message_sid, seq, provider_id) VALUES `)
+	b.WriteString(`INSERT INTO message_segments (message_sid, seq, provider_id) VALUES `)
 	for i, id := range providerIDs {
 		if i > 0 {
 			b.WriteString(", ")
@@ -415,6 +412,7 @@ func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs
 		b.WriteString("(?, ?, ?)")
 		args = append(args, sid, i+1, id)
 	}
+	b.WriteString(segmentUpsert)
 	if _, err := s.w.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("store: add segments of %s: %w", sid, classify(err))
 	}
@@ -422,7 +420,7 @@ func (s *SQLite) AddMessageSegments(ctx context.Context, sid string, providerIDs
 }
 
 // SegmentReceipt implements MessageStore.
-func (s *SQLite) SegmentReceipt(ctx context.Context, ids []string, status string, errorCode int, errorMessage, raw string) (string, bool, error) {
+func (s *DB) SegmentReceipt(ctx context.Context, ids []string, status string, errorCode int, errorMessage, raw string) (string, bool, error) {
 	var sid string
 	var changed bool
 	now := s.now().UTC().UnixNano()
@@ -489,10 +487,11 @@ func aggregateSegments(ctx context.Context, list *sql.Stmt, sid string) (string,
 }
 
 // SetOptOut implements MessageStore.
-func (s *SQLite) SetOptOut(ctx context.Context, number, contact string, optedOut bool) error {
+func (s *DB) SetOptOut(ctx context.Context, number, contact string, optedOut bool) error {
 	var err error
 	if optedOut {
-		_, err = s.w.ExecContext(ctx, `INSERT OR IGNORE INTO opt_outs (number, contact, date_created) VALUES (?, ?, ?)`,
+		_, err = s.w.ExecContext(ctx, `INSERT INTO opt_outs (number, contact, date_created) VALUES (?, ?, ?)
+			ON CONFLICT (number, contact) DO NOTHING`,
 			number, contact, s.now().UnixNano())
 	} else {
 		_, err = s.w.ExecContext(ctx, `DELETE FROM opt_outs WHERE number = ? AND contact = ?`, number, contact)
@@ -504,7 +503,7 @@ func (s *SQLite) SetOptOut(ctx context.Context, number, contact string, optedOut
 }
 
 // OptedOut implements MessageStore.
-func (s *SQLite) OptedOut(ctx context.Context, number, contact string) (bool, error) {
+func (s *DB) OptedOut(ctx context.Context, number, contact string) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM opt_outs WHERE number = ? AND contact = ?`, number, contact).Scan(&n)
 	if err != nil {
@@ -514,7 +513,7 @@ func (s *SQLite) OptedOut(ctx context.Context, number, contact string) (bool, er
 }
 
 // AddMessagingAlert implements MessageStore.
-func (s *SQLite) AddMessagingAlert(ctx context.Context, a MessagingAlert) error {
+func (s *DB) AddMessagingAlert(ctx context.Context, a MessagingAlert) error {
 	if a.DateCreated.IsZero() {
 		a.DateCreated = s.now().UTC()
 	}
@@ -527,7 +526,7 @@ func (s *SQLite) AddMessagingAlert(ctx context.Context, a MessagingAlert) error 
 }
 
 // ListMessagingAlerts implements MessageStore.
-func (s *SQLite) ListMessagingAlerts(ctx context.Context, messageSID string) ([]MessagingAlert, error) {
+func (s *DB) ListMessagingAlerts(ctx context.Context, messageSID string) ([]MessagingAlert, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT sid, error_code, log_level, message_sid, url, detail, date_created
 		FROM messaging_alerts WHERE ? = '' OR message_sid = ? ORDER BY date_created, sid`, messageSID, messageSID)
 	if err != nil {

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func openMessages(t *testing.T) *SQLite {
+func openMessages(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), t.TempDir())
+	db, err := openReal(context.Background(), t.TempDir()) // SQLite, or PostgreSQL in TestSuiteOnPostgres
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,17 @@ func checkMigrations(ms []migration) error {
 }
 
 // migrate applies the migrations of ms that db has not had, each in its own
-// transaction, and refuses a database from a newer schema.
-func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time) error {
+// transaction, and refuses a database from a newer schema. Statements go
+// through d.ddl, so the one list serves every database.
+func migrate(ctx context.Context, db *sql.DB, d *dialect, ms []migration, now func() time.Time) error {
 	if err := checkMigrations(ms); err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, createSchemaMigrations); err != nil {
+	err := inMigrationTx(ctx, db, d, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.ddl(createSchemaMigrations))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var newest sql.NullInt64
@@ -47,22 +52,36 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Ti
 		return fmt.Errorf("database schema version %d is newer than this program's %d", newest.Int64, len(ms))
 	}
 	for _, m := range ms {
-		if err := applyMigration(ctx, db, m, now); err != nil {
+		if err := inMigrationTx(ctx, db, d, func(tx *sql.Tx) error { return applyMigration(ctx, tx, d, m, now) }); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
 	}
 	return nil
 }
 
-// applyMigration runs m unless schema_migrations says it ran. The check is
-// inside the transaction, which holds the write lock from BEGIN, so two
-// processes opening the same database cannot both apply it.
-func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time) error {
+// inMigrationTx runs fn in a transaction that holds the database's
+// migration lock: SQLite's write lock, taken at BEGIN, or PostgreSQL's
+// advisory lock. Two processes opening one database thus migrate it one
+// after the other.
+func inMigrationTx(ctx context.Context, db *sql.DB, d *dialect, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, d.migrationLock); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// applyMigration runs m in tx unless schema_migrations says it ran.
+func applyMigration(ctx context.Context, tx *sql.Tx, d *dialect, m migration, now func() time.Time) error {
 	var applied int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&applied); err != nil {
 		return err
@@ -71,13 +90,11 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() tim
 		return nil
 	}
 	for _, stmt := range m.stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, d.ddl(stmt)); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, now().UnixNano()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, now().UnixNano())
+	return err
 }

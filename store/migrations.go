@@ -227,4 +227,9 @@ var migrations = []migration{
 		`CREATE INDEX call_events_by_call ON call_events (call_sid, id)`,
 		`CREATE INDEX call_events_by_at ON call_events (at)`,
 	}},
+	{version: 11, name: "calls and recordings name the node that owns them", stmts: []string{
+		`ALTER TABLE calls ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
+	}},
 }

@@ -10,7 +10,7 @@ import (
 
 // putCalls stores n calls, created one clock step apart, and returns their
 // SIDs oldest first.
-func putCalls(t testing.TB, s *SQLite, n int) []string {
+func putCalls(t testing.TB, s *DB, n int) []string {
 	t.Helper()
 	sids := make([]string, n)
 	for i := range sids {
@@ -25,7 +25,7 @@ func putCalls(t testing.TB, s *SQLite, n int) []string {
 
 // pageAll lists every call with pages of size, calling between after each
 // page but the last; it returns the SIDs in order and the page lengths.
-func pageAll(t *testing.T, s *SQLite, size int, between func(page int)) ([]Call, []int) {
+func pageAll(t *testing.T, s *DB, size int, between func(page int)) ([]Call, []int) {
 	t.Helper()
 	var (
 		all   []Call
@@ -115,7 +115,7 @@ func TestPageSizeDefaultsAndCap(t *testing.T) {
 	// Bulk insert in one statement: PutCall a thousand times is slow under -race.
 	_, err := s.w.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 		INSERT INTO calls (sid, account_sid, status, date_created, date_updated)
-		SELECT printf('CA%032x', i), ?, 'queued', i, i FROM n`, MaxPageSize+5, testAccount)
+		SELECT 'CA' || (100000 + i), ?, 'queued', i, i FROM n`, MaxPageSize+5, testAccount)
 	if err != nil {
 		t.Fatalf("bulk insert: %v", err)
 	}

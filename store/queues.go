@@ -26,7 +26,7 @@ func validateNewQueue(q Queue) error {
 }
 
 // CreateQueue implements QueueStore.
-func (s *SQLite) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
+func (s *DB) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 	if q.SID == "" {
 		q.SID = sid.New(sid.Queue)
 	}
@@ -47,7 +47,7 @@ func (s *SQLite) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 }
 
 // GetQueue implements QueueStore.
-func (s *SQLite) GetQueue(ctx context.Context, sid string) (Queue, error) {
+func (s *DB) GetQueue(ctx context.Context, sid string) (Queue, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+queueColumns+` FROM queues WHERE sid = ?`, sid)
 	q, err := scanQueue(row)
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *SQLite) GetQueue(ctx context.Context, sid string) (Queue, error) {
 }
 
 // GetQueueByName implements QueueStore.
-func (s *SQLite) GetQueueByName(ctx context.Context, accountSID, name string) (Queue, error) {
+func (s *DB) GetQueueByName(ctx context.Context, accountSID, name string) (Queue, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+queueColumns+` FROM queues
 		WHERE account_sid = ? AND friendly_name = ?`, accountSID, name)
 	q, err := scanQueue(row)
@@ -68,7 +68,7 @@ func (s *SQLite) GetQueueByName(ctx context.Context, accountSID, name string) (Q
 }
 
 // UpdateQueue implements QueueStore.
-func (s *SQLite) UpdateQueue(ctx context.Context, q Queue) (Queue, error) {
+func (s *DB) UpdateQueue(ctx context.Context, q Queue) (Queue, error) {
 	if q.MaxSize < 0 {
 		return Queue{}, fmt.Errorf("store: update queue %s: %w: MaxSize %d", q.SID, ErrInvalid, q.MaxSize)
 	}
@@ -85,7 +85,7 @@ func (s *SQLite) UpdateQueue(ctx context.Context, q Queue) (Queue, error) {
 }
 
 // ListQueues implements QueueStore.
-func (s *SQLite) ListQueues(ctx context.Context, f QueueFilter, p Page) ([]Queue, PageToken, error) {
+func (s *DB) ListQueues(ctx context.Context, f QueueFilter, p Page) ([]Queue, PageToken, error) {
 	q := listQuery{table: "queues", columns: queueColumns, timeCol: "date_created", keyCols: []string{"sid"}, page: p}
 	q.filter.eq("account_sid", f.AccountSID)
 	queues, next, err := list(ctx, s.r, q, scanQueue, queueCursor)
@@ -96,7 +96,7 @@ func (s *SQLite) ListQueues(ctx context.Context, f QueueFilter, p Page) ([]Queue
 }
 
 // DeleteQueue implements QueueStore.
-func (s *SQLite) DeleteQueue(ctx context.Context, sid string) error {
+func (s *DB) DeleteQueue(ctx context.Context, sid string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM queues WHERE sid = ?`, sid)
 	if err == nil {
 		err = expectOneRow(res)

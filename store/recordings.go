@@ -7,17 +7,17 @@ import (
 )
 
 const recordingColumns = `sid, account_sid, call_sid, conference_sid, status, source, channels,
-	duration, start_time, error_code, path, deleted, date_created, date_updated`
+	duration, start_time, error_code, path, deleted, node_id, date_created, date_updated`
 
 // putRecordingSQL inserts a recording or updates everything but sid,
-// account_sid, date_created and the deleted mark; a deleted recording keeps
+// account_sid, node_id, date_created and the deleted mark; a deleted recording keeps
 // status "deleted".
 const putRecordingSQL = `INSERT INTO recordings (` + recordingColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
 	ON CONFLICT (sid) DO UPDATE SET
 		call_sid = excluded.call_sid,
 		conference_sid = excluded.conference_sid,
-		status = CASE WHEN recordings.deleted THEN recordings.status ELSE excluded.status END,
+		status = CASE WHEN recordings.deleted <> 0 THEN recordings.status ELSE excluded.status END,
 		source = excluded.source,
 		channels = excluded.channels,
 		duration = excluded.duration,
@@ -49,7 +49,7 @@ func validateRecording(r Recording) error {
 }
 
 // PutRecording implements RecordingStore.
-func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, error) {
+func (s *DB) PutRecording(ctx context.Context, r Recording) (Recording, error) {
 	if r.Channels == 0 {
 		r.Channels = 1
 	}
@@ -63,7 +63,7 @@ func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, erro
 	}
 	row := queryFinished(s.w.QueryContext(ctx, putRecordingSQL,
 		r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, string(r.Status), r.Source, r.Channels,
-		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, created, now))
+		r.Duration, nanos(r.StartTime), r.ErrorCode, r.Path, s.nodeID, created, now))
 	stored, err := scanRecording(row)
 	if err != nil {
 		return Recording{}, fmt.Errorf("store: put recording %s: %w", r.SID, classify(err))
@@ -72,7 +72,7 @@ func (s *SQLite) PutRecording(ctx context.Context, r Recording) (Recording, erro
 }
 
 // GetRecording implements RecordingStore.
-func (s *SQLite) GetRecording(ctx context.Context, sid string) (Recording, error) {
+func (s *DB) GetRecording(ctx context.Context, sid string) (Recording, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE sid = ?`, sid)
 	r, err := scanRecording(row)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *SQLite) GetRecording(ctx context.Context, sid string) (Recording, error
 }
 
 // ListRecordings implements RecordingStore.
-func (s *SQLite) ListRecordings(ctx context.Context, f RecordingFilter, p Page) ([]Recording, PageToken, error) {
+func (s *DB) ListRecordings(ctx context.Context, f RecordingFilter, p Page) ([]Recording, PageToken, error) {
 	if err := checkRange("DateCreated", f.DateCreated); err != nil {
 		return nil, "", fmt.Errorf("store: list recordings: %w", err)
 	}
@@ -102,7 +102,7 @@ func (s *SQLite) ListRecordings(ctx context.Context, f RecordingFilter, p Page) 
 }
 
 // DeleteRecording implements RecordingStore.
-func (s *SQLite) DeleteRecording(ctx context.Context, sid string) (string, error) {
+func (s *DB) DeleteRecording(ctx context.Context, sid string) (string, error) {
 	var path string
 	err := queryFinished(s.w.QueryContext(ctx, `UPDATE recordings SET deleted = 1, status = ?, date_updated = ?
 		WHERE sid = ? AND deleted = 0 RETURNING path`,
@@ -127,7 +127,7 @@ func scanRecording(row rowScanner) (Recording, error) {
 		created, updated int64
 	)
 	err := row.Scan(&r.SID, &r.AccountSID, &r.CallSID, &r.ConferenceSID, &status, &r.Source, &r.Channels,
-		&r.Duration, &start, &r.ErrorCode, &r.Path, &r.Deleted, &created, &updated)
+		&r.Duration, &start, &r.ErrorCode, &r.Path, &r.Deleted, &r.NodeID, &created, &updated)
 	if err != nil {
 		return Recording{}, err
 	}

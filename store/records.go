@@ -57,8 +57,12 @@ type Call struct {
 	QueueTime     int    // milliseconds the call waited before dialling (Twilio's queue_time unit)
 	TrunkSID      string // the SIP trunk the call used
 	SIPCallID     string // Call-ID of the call's SIP dialog
-	DateCreated   time.Time
-	DateUpdated   time.Time
+	// NodeID names the gateway that carries the call (cluster.node_id),
+	// set by the store that first writes it; "" for calls written before
+	// nodes were recorded.
+	NodeID      string
+	DateCreated time.Time
+	DateUpdated time.Time
 }
 
 // RecordingStatus is a recording's state as the REST API reports it.
@@ -98,6 +102,7 @@ type Recording struct {
 	StartTime     time.Time
 	ErrorCode     int    // Twilio error code, 0 for none
 	Path          string // the audio file on disk
+	NodeID        string // the gateway whose disk holds Path, set like Call.NodeID
 	DateCreated   time.Time
 	DateUpdated   time.Time
 	Deleted       bool // set only by DeleteRecording

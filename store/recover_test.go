@@ -57,3 +57,40 @@ func TestUnfinishedCallsAndRecordings(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfinishedAreThisNodes: gateways sharing a database each recover
+// only the calls and recordings they own (and those no node owns).
+func TestUnfinishedAreThisNodes(t *testing.T) {
+	ctx := context.Background()
+	dir, clock := t.TempDir(), newFakeClock()
+	a, b, legacy := openTest(t, dir, clock), openTest(t, dir, clock), openTest(t, dir, clock)
+	a.nodeID, b.nodeID = "gw-a", "gw-b"
+	owned := map[*DB][]string{}
+	for _, s := range []*DB{a, b, legacy} {
+		c := Call{SID: sid.New(sid.Call), AccountSID: testAccount, Status: CallInProgress}
+		stored, err := s.PutCall(ctx, c)
+		if err != nil || stored.NodeID != s.nodeID {
+			t.Fatalf("PutCall on %q: node %q, %v", s.nodeID, stored.NodeID, err)
+		}
+		r := Recording{SID: sid.New(sid.Recording), AccountSID: testAccount, CallSID: c.SID, Status: RecordingInProgress}
+		if rec, err := s.PutRecording(ctx, r); err != nil || rec.NodeID != s.nodeID {
+			t.Fatalf("PutRecording on %q: node %q, %v", s.nodeID, rec.NodeID, err)
+		}
+		owned[s] = []string{c.SID, r.SID}
+	}
+	// An update from another node does not take a call over.
+	c, _ := a.GetCall(ctx, owned[a][0])
+	if c, err := b.PutCall(ctx, c); err != nil || c.NodeID != "gw-a" {
+		t.Errorf("call of gw-a updated by gw-b: node %q, %v", c.NodeID, err)
+	}
+	for _, s := range []*DB{a, b} {
+		calls, err := s.UnfinishedCalls(ctx)
+		if err != nil || len(calls) != 2 || calls[0].SID != owned[s][0] || calls[1].SID != owned[legacy][0] {
+			t.Errorf("UnfinishedCalls of %q = %+v, %v; want its own and the unowned one", s.nodeID, calls, err)
+		}
+		recs, err := s.UnfinishedRecordings(ctx)
+		if err != nil || len(recs) != 2 || recs[0].SID != owned[s][1] || recs[1].SID != owned[legacy][1] {
+			t.Errorf("UnfinishedRecordings of %q = %+v, %v; want its own and the unowned one", s.nodeID, recs, err)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 // t (oldest first) and returns how many it deleted; call it again until
 // that is less than limit. Calls still queued, ringing or in progress are
 // kept, and so are recordings (their files are the caller's to remove).
-func (s *SQLite) DeleteCallsCreatedBefore(ctx context.Context, t time.Time, limit int) (int, error) {
+func (s *DB) DeleteCallsCreatedBefore(ctx context.Context, t time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, fmt.Errorf("store: delete old calls: %w: limit %d", ErrInvalid, limit)
 	}

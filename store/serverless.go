@@ -28,10 +28,10 @@ type ServerlessStore interface {
 	DeleteServerless(ctx context.Context, sids ...string) error
 }
 
-var _ ServerlessStore = (*SQLite)(nil)
+var _ ServerlessStore = (*DB)(nil)
 
 // PutServerless implements ServerlessStore.
-func (s *SQLite) PutServerless(ctx context.Context, r ServerlessRecord) error {
+func (s *DB) PutServerless(ctx context.Context, r ServerlessRecord) error {
 	if r.DateCreated.IsZero() {
 		r.DateCreated = s.now()
 	}
@@ -46,7 +46,7 @@ func (s *SQLite) PutServerless(ctx context.Context, r ServerlessRecord) error {
 }
 
 // ListServerless implements ServerlessStore.
-func (s *SQLite) ListServerless(ctx context.Context, kind string) ([]ServerlessRecord, error) {
+func (s *DB) ListServerless(ctx context.Context, kind string) ([]ServerlessRecord, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT sid, kind, parent_sid, body, date_created FROM serverless_resources
 		WHERE kind = ? ORDER BY date_created, sid`, kind)
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *SQLite) ListServerless(ctx context.Context, kind string) ([]ServerlessR
 }
 
 // DeleteServerless implements ServerlessStore.
-func (s *SQLite) DeleteServerless(ctx context.Context, sids ...string) error {
+func (s *DB) DeleteServerless(ctx context.Context, sids ...string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: delete serverless: %w", err)

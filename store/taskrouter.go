@@ -24,10 +24,10 @@ type TaskRouterStore interface {
 	SaveTaskRouter(ctx context.Context, puts []TaskRouterRecord, deletes []string) error
 }
 
-var _ TaskRouterStore = (*SQLite)(nil)
+var _ TaskRouterStore = (*DB)(nil)
 
 // LoadTaskRouter implements TaskRouterStore.
-func (s *SQLite) LoadTaskRouter(ctx context.Context) ([]TaskRouterRecord, error) {
+func (s *DB) LoadTaskRouter(ctx context.Context) ([]TaskRouterRecord, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT sid, workspace_sid, kind, body FROM taskrouter_records`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load taskrouter: %w", err)
@@ -48,7 +48,7 @@ func (s *SQLite) LoadTaskRouter(ctx context.Context) ([]TaskRouterRecord, error)
 }
 
 // SaveTaskRouter implements TaskRouterStore.
-func (s *SQLite) SaveTaskRouter(ctx context.Context, puts []TaskRouterRecord, deletes []string) error {
+func (s *DB) SaveTaskRouter(ctx context.Context, puts []TaskRouterRecord, deletes []string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: save taskrouter: %w", err)

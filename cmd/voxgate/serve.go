@@ -39,17 +39,18 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, os.Stderr)
+	log := clusterLogger(cfg, newLogger(cfg.Log, os.Stderr))
+	ctx, drain := startDrainer(ctx, cfg.Cluster.DrainTimeout.D(), log) // cluster.drain_timeout
 	dirs, err := makeStorageDirs(cfg.Storage.Dir)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.Storage.Dir)
+	db, err := openStore(ctx, cfg, log) // storage.driver
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	defer db.Close()
-	g, err := build(ctx, cfg, dirs, db, log)
+	g, err := build(ctx, cfg, dirs, db, drain, log)
 	if err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ type gateway struct {
 	trDefaults  taskrouter.DefaultIDs
 	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
 	conferences *conference.Manager // <Dial><Conference> rooms and the Conferences API
+	drain       *drainer            // SIGTERM: refuse new calls, let live ones end (cluster.drain_timeout)
 	closers     []func()            // run last first by close
 }
 
@@ -98,8 +100,8 @@ type gateway struct {
 // link that points back is a subscription: Studio flows (made after the
 // engine, since they place and record calls with it) follow the engine's
 // call events to end their executions with the calls.
-func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.SQLite, log *slog.Logger) (*gateway, error) {
-	g := &gateway{cfg: cfg, log: log, mux: http.NewServeMux()}
+func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.DB, drain *drainer, log *slog.Logger) (*gateway, error) {
+	g := &gateway{cfg: cfg, log: log, mux: http.NewServeMux(), drain: drain}
 	var err error
 	if g.policy, err = outboundPolicy(cfg); err != nil {
 		return nil, err
@@ -126,9 +128,10 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.S
 	g.taskRouter, g.trDefaults = tr, trDefaults
 	g.metrics = newGatewayMetrics(queues, log)
 	g.protect = newProtectionMetrics(g.metrics.m.Registry())
-	if g.sip, g.publicIP, err = newSIPServer(cfg, g.metrics, g.protect, log); err != nil {
+	if g.sip, g.publicIP, err = newSIPServer(cfg, g.metrics, g.protect, drain, log); err != nil {
 		return nil, err
 	}
+	drain.watch(g.sip.ActiveCalls)
 	g.metrics.serving(g.sip)
 	g.streams = newMediaStreams(cfg, g.metrics.m) // media streams and speech recognition: wire_streams.go
 	events := &callEvents{}
@@ -188,7 +191,7 @@ func (g *gateway) close() {
 }
 
 // newSIPServer binds the SIP listeners, with RTP ports from media.rtp_ports.
-func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetrics, log *slog.Logger) (*sip.Server, netip.Addr, error) {
+func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetrics, drain *drainer, log *slog.Logger) (*sip.Server, netip.Addr, error) {
 	rtpIP, publicIP, err := mediaAddresses(cfg)
 	if err != nil {
 		return nil, publicIP, err
@@ -214,6 +217,7 @@ func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetr
 		T1:         cfg.SIP.T1.D(),
 		Limits:     sipLimits(cfg.SIP.Limits),
 		Refused:    protect.sipRefusedHook,
+		Draining:   drain.draining.Load,
 		Logger:     log,
 	})
 	return srv, publicIP, err
@@ -354,6 +358,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 	mux.Handle("/studio/", g.flows.Handler())
 	g.console.mount(mux, cfg, db, apiHandler, queues, g.log)
 	mux.Handle("/", g.metrics.handler(apiHandler)) // GET /metrics, then the API
+	mux.Handle("/healthz", g.drain.health(g.metrics.handler(apiHandler)))
 	return mux
 }
 
@@ -412,7 +417,7 @@ func (g *gateway) run(ctx context.Context, stdout io.Writer) error {
 	go func() { httpDone <- httpSrv.Serve(httpLn) }()
 	g.announce(stdout, httpLn.Addr())
 	sipErr := make(chan error, 1)
-	go func() { sipErr <- g.sip.Serve(ctx, g.inbound) }()
+	go func() { sipErr <- g.sip.Serve(ctx, g.drain.handler(g.inbound)) }()
 	select {
 	case <-ctx.Done():
 	case err := <-httpDone:

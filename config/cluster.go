@@ -1,0 +1,58 @@
+package config
+
+import (
+	"net/url"
+	"os"
+)
+
+// Cluster names this gateway among the nodes that share one database
+// (storage.driver: postgres).
+type Cluster struct {
+	// NodeID names the node in logs, metrics and the records it owns.
+	// Default: the host name.
+	NodeID string `yaml:"node_id"`
+	// DrainTimeout, when positive, makes SIGTERM drain the node instead
+	// of hanging up at once: /healthz answers 503 "draining" and new
+	// INVITEs get 503 (so a balancer such as Kamailio picks another
+	// node), the calls in progress go on, and the process exits when the
+	// last one ends or after DrainTimeout, hanging up what is left.
+	// Default 0: SIGTERM hangs up and exits at once.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+}
+
+// setDefaults fills NodeID with the host name when it is not set.
+func (c *Cluster) setDefaults() {
+	if c.NodeID != "" {
+		return
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		c.NodeID = h
+	} else {
+		c.NodeID = "voxgate"
+	}
+}
+
+// problem is one invalid key and what is wrong with it.
+type problem struct{ key, text string }
+
+// problems checks storage.driver and storage.url. The URL's text is never
+// repeated in a message: it may hold a password.
+func (s Storage) problems() []problem {
+	switch s.Driver {
+	case "", "sqlite":
+		if s.URL != "" {
+			return []problem{{"storage.url", `is set but storage.driver is not "postgres"`}}
+		}
+	case "postgres":
+		if s.URL == "" {
+			return []problem{{"storage.url", "must be set when storage.driver is postgres (postgres://user:password@host:5432/db)"}}
+		}
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return []problem{{"storage.url", "want postgres://user:password@host:port/database"}}
+		}
+	default:
+		return []problem{{"storage.driver", `want "sqlite" or "postgres"`}}
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestStorageDriverAndClusterNode(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if cfg.Storage.Driver != "" || cfg.Storage.URL != "" || cfg.Cluster.NodeID != host {
+		t.Errorf("defaults: driver %q url %q node %q; want sqlite (empty), no url, node %q",
+			cfg.Storage.Driver, cfg.Storage.URL, cfg.Cluster.NodeID, host)
+	}
+	const pg = "postgres://voxgate:s3cret@127.0.0.1:5432/voxgate?sslmode=disable"
+	cfg, err = Load(write(t, validYAML+"storage:\n  driver: postgres\n  url: "+pg+"\ncluster:\n  node_id: gw-a\n"), nil)
+	if err != nil || cfg.Storage.Driver != "postgres" || cfg.Storage.URL != pg || cfg.Cluster.NodeID != "gw-a" {
+		t.Errorf("postgres config = %+v %+v, %v", cfg.Storage, cfg.Cluster, err)
+	}
+	cfg, err = Load(write(t, validYAML), []string{"VOXGATE_STORAGE_DRIVER=postgres", "VOXGATE_STORAGE_URL=" + pg, "VOXGATE_CLUSTER_NODE_ID=gw-b"})
+	if err != nil || cfg.Storage.URL != pg || cfg.Cluster.NodeID != "gw-b" {
+		t.Errorf("from the environment = %+v %+v, %v", cfg.Storage, cfg.Cluster, err)
+	}
+	for _, tc := range []struct{ yaml, key string }{
+		{"storage:\n  driver: mysql\n", "storage.driver"},
+		{"storage:\n  driver: postgres\n", "storage.url"},
+		{"storage:\n  driver: postgres\n  url: mysql://u:s3cret@h/db\n", "storage.url"},
+		{"storage:\n  url: " + pg + "\n", "storage.url"},
+		{"cluster:\n  drain_timeout: -1s\n", "cluster.drain_timeout"},
+	} {
+		_, err := Load(write(t, validYAML+tc.yaml), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q: err = %v, want one naming %s", tc.yaml, err, tc.key)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error repeats the password: %v", tc.yaml, err)
+		}
+	}
+}
