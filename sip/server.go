@@ -77,7 +77,9 @@ type Config struct {
 	// Refused, when set, hears of everything refused or dropped to protect
 	// the server, for metrics: kind "invite" (reason: the Limits field
 	// exceeded), "tcp" (a connection refused or closed idle), "message"
-	// ("unparseable"). It must be quick.
+	// ("unparseable": dropped unanswered; "malformed": a request refused
+	// by RFC 3261's parsing rules and answered 400/416/505/513, see
+	// wire.go). It must be quick.
 	Refused func(kind, reason string)
 }
 
@@ -232,7 +234,8 @@ func (s *Server) bind(spec string) error {
 			s.udpLocal = conn.LocalAddr().String()
 		}
 		s.closers = append(s.closers, conn.Close)
-		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(conn) })
+		checked := newCheckedPacketConn(conn, s.wireCheck())
+		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(checked) })
 	case "tcp":
 		l, err := net.Listen("tcp", hostport)
 		if err != nil {
