@@ -155,6 +155,9 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 	}
 	c.answered, c.final, c.answeredAt = true, true, time.Now()
 	body := c.localSDPLocked()
+	if c.awaitingAnswer {
+		body = c.localOfferLocked()
+	}
 	c.mu.Unlock()
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)

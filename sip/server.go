@@ -421,28 +421,8 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request: missing Contact")
 		return
 	}
-	body := req.Body()
-	if len(body) == 0 {
-		// Late offer (no SDP in the INVITE) is not supported yet.
-		log.Warn("sip: INVITE without SDP offer rejected", "code", 488)
-		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", `399 voxgate "INVITE without SDP offer is not supported"`))
-		return
-	}
-	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
-		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
-		return
-	}
-	offer, err := ParseOffer(body)
-	if err == nil {
-		err = checkOfferFamily(offer, s.cfg.PublicIP)
-	}
-	if err != nil {
-		code, reason := 400, "Bad Request"
-		if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
-			code, reason = 488, "Not Acceptable Here"
-		}
-		log.Warn("sip: INVITE rejected", "code", code, "error", err)
-		s.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+	offer, late, ok := s.readOffer(req, tx, log)
+	if !ok {
 		return
 	}
 	conn, err := s.cfg.Ports.Listen()
@@ -477,9 +457,39 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	defer s.callWG.Done()
 	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
+	call.awaitingAnswer = late
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)
+}
+
+// readOffer reads the SDP offer of a new INVITE. An INVITE without a body
+// is a late offer (RFC 3261 §13.2.1, RFC 3264): we offer in our 200 and
+// the answer comes in the ACK; late is true and offer holds what we offer
+// until then. When ok is false the INVITE has been answered with an error.
+func (s *Server) readOffer(req *sipmsg.Request, tx sipmsg.ServerTransaction, log *slog.Logger) (offer Offer, late, ok bool) {
+	body := req.Body()
+	if len(body) == 0 {
+		return Offer{Codec: media.PCMU, EventPayloadType: OfferedEventPayloadType, Direction: SendRecv}, true, true
+	}
+	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
+		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
+		return Offer{}, false, false
+	}
+	offer, err := ParseOffer(body)
+	if err == nil {
+		err = checkOfferFamily(offer, s.cfg.PublicIP)
+	}
+	if err != nil {
+		code, reason := 400, "Bad Request"
+		if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
+			code, reason = 488, "Not Acceptable Here"
+		}
+		log.Warn("sip: INVITE rejected", "code", code, "error", err)
+		s.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+		return Offer{}, false, false
+	}
+	return offer, false, true
 }
 
 func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -501,6 +511,7 @@ func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // sent in a dialog that has ended.
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
+		call.ackAnswer(req)
 		call.ackReceived(req)
 	}
 }

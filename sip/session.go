@@ -61,6 +61,9 @@ type session struct {
 	// §15: no BYE before that ACK or the 64·T1 timeout.
 	answerAcked chan struct{}
 	remoteEnded bool                // the far end's BYE arrived: no BYE from us
+	// awaitingAnswer: the INVITE had no SDP (late offer); our 2xx carries
+	// an offer and the ACK must carry the answer (RFC 3264).
+	awaitingAnswer bool
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
@@ -248,6 +251,44 @@ func (s *session) localSDPLocked() []byte {
 		EventPayloadType: s.remote.EventPayloadType,
 		Direction:        s.remote.Direction.answer(),
 	}.Marshal()
+}
+
+// localOfferLocked is our SDP offer for a late-offer INVITE's 2xx. The
+// caller holds s.mu.
+func (s *session) localOfferLocked() []byte {
+	return LocalOffer{
+		SessionID: s.sessionID,
+		Version:   s.sdpVersion,
+		Local:     netip.AddrPortFrom(s.srv.cfg.PublicIP, s.leg.LocalAddr().Port()),
+	}.Marshal()
+}
+
+// ackAnswer applies the SDP answer an ACK carries when our 2xx was the
+// offer (late offer). An ACK without an answer, or with one we cannot
+// use, ends the call with a BYE (RFC 3261 §13.2.1, RFC 3264 §5).
+func (s *session) ackAnswer(ack *sipmsg.Request) {
+	s.mu.Lock()
+	if !s.awaitingAnswer {
+		s.mu.Unlock()
+		return
+	}
+	s.awaitingAnswer = false
+	answer, err := ParseOffer(ack.Body())
+	if len(ack.Body()) == 0 {
+		err = errors.New("ACK carries no SDP answer to our offer")
+	} else if err == nil {
+		err = checkOfferFamily(answer, s.srv.cfg.PublicIP)
+	}
+	if err == nil {
+		s.applyRemoteLocked(answer)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("sip: late offer: no usable answer in ACK; ending the call", "error", err)
+		s.stop("no-sdp-answer")
+		return
+	}
+	s.log.Info("call: late offer answered in ACK", "remote", answer.Remote.String(), "codec", answer.Codec.Name)
 }
 
 // applyRemoteLocked makes the leg follow the far end's media description.
