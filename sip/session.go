@@ -60,13 +60,13 @@ type session struct {
 	// the dialog's first 2xx (ours, on inbound calls) is over. RFC 3261
 	// §15: no BYE before that ACK or the 64·T1 timeout.
 	answerAcked chan struct{}
-	remoteEnded bool                // the far end's BYE arrived: no BYE from us
+	remoteEnded bool // the far end's BYE arrived: no BYE from us
 	// awaitingAnswer: the INVITE had no SDP (late offer); our 2xx carries
 	// an offer and the ACK must carry the answer (RFC 3264).
 	awaitingAnswer bool
-	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
-	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
-	byeErr      error               // how it ended (set before byeDone closes)
+	acks           map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
+	byeDone        chan struct{}       // closed when our BYE transaction is over; nil until started
+	byeErr         error               // how it ended (set before byeDone closes)
 }
 
 // init prepares the shared part of a call. The call ends when dlg's
