@@ -81,6 +81,10 @@ type SIP struct {
 	// on closed private networks (the lossy-network tests use one).
 	T1     Duration  `yaml:"t1"`
 	Limits SIPLimits `yaml:"limits"`
+	// TLSCert and TLSKey name the PEM certificate chain and private key
+	// of tls: listeners (required when sip.listen has one).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // Media configures RTP.
@@ -173,6 +177,12 @@ type Trunk struct {
 	AllowedIPs      []string `yaml:"allowed_ips"`
 	InboundUsername string   `yaml:"inbound_username"` // digest credentials inbound INVITEs must present
 	InboundPassword string   `yaml:"inbound_password"`
+	// SRTP is the media encryption policy: required, optional (default)
+	// or off.
+	SRTP string `yaml:"srtp"`
+	// TLSCAFile, for transport tls, names PEM CA certificates the trunk's
+	// certificate may chain to besides the system's.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
@@ -284,9 +294,12 @@ func (c Config) Validate() error {
 	}
 	for _, l := range c.SIP.Listen {
 		t, hp, ok := strings.Cut(l, ":")
-		if !ok || (t != "udp" && t != "tcp") {
-			bad("sip.listen", "%q: want udp:HOST:PORT or tcp:HOST:PORT", l)
+		if !ok || (t != "udp" && t != "tcp" && t != "tls") {
+			bad("sip.listen", "%q: want udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT", l)
 			continue
+		}
+		if t == "tls" && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
+			bad("sip.tls_cert", "a tls: listener needs sip.tls_cert and sip.tls_key (PEM files)")
 		}
 		if _, err := netip.ParseAddrPort(hp); err != nil {
 			bad("sip.listen", "%q: %v", l, err)
@@ -390,8 +403,11 @@ func (c Config) Validate() error {
 				}
 			}
 		}
-		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" {
-			bad(key+".transport", "%q: want udp or tcp", t.Transport)
+		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls" {
+			bad(key+".transport", "%q: want udp, tcp or tls", t.Transport)
+		}
+		if t.SRTP != "" && t.SRTP != "required" && t.SRTP != "optional" && t.SRTP != "off" {
+			bad(key+".srtp", "%q: want required, optional or off", t.SRTP)
 		}
 		if _, err := t.AllowedPrefixes(); err != nil {
 			bad(key+".allowed_ips", "%v", err)

@@ -49,7 +49,7 @@ func (c *InboundCall) byeRequest() *sipmsg.Request {
 
 // run drives the call: it starts the handler and tidies up after it.
 func (c *InboundCall) run(h Handler) {
-	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.remote.Codec.Name, "transport", c.invite.Transport(), "trunk", c.trunk)
+	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.remote.Codec.Name, "srtp", c.localCrypto != nil, "transport", c.invite.Transport(), "trunk", c.trunk)
 	c.leg.Start()
 	// The call ends when the dialog ends (BYE, CANCEL) or its media dies.
 	go c.watchMedia()

@@ -24,6 +24,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,9 @@ type Config struct {
 	// by RFC 3261's parsing rules and answered 400/416/505/513, see
 	// wire.go). It must be quick.
 	Refused func(kind, reason string)
+	// TLSCert and TLSKey name the PEM certificate chain and key that
+	// "tls:" listeners present.
+	TLSCert, TLSKey string
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -160,7 +164,11 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	s.auth = newInboundAuth(cfg.Trunks)
 	s.load, s.shedLog = newAdmission(cfg.Limits), logLimiter{interval: 5 * time.Second}
 
-	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent)}, s.sipgoLogOptions()...)...)
+	clientTLS, err := clientTLSConfig(cfg.Trunks)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(clientTLS)}, s.sipgoLogOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: create user agent: %w", err)
 	}
@@ -246,8 +254,23 @@ func (s *Server) bind(spec string) error {
 		s.closers = append(s.closers, l.Close)
 		limited := s.limitTCP(l)
 		s.serves = append(s.serves, func() error { return s.srv.ServeTCP(limited) })
+	case "tls":
+		conf, err := s.serverTLSConfig()
+		if err != nil {
+			return err
+		}
+		l, err := net.Listen("tcp", hostport)
+		if err != nil {
+			return fmt.Errorf("sip: listen %s: %w", spec, err)
+		}
+		ap := l.Addr().(*net.TCPAddr).AddrPort()
+		s.listeners = append(s.listeners, Listener{Transport: "tls", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+		s.closers = append(s.closers, l.Close)
+		// The limits and the message checks see the decrypted stream.
+		limited := s.limitTCP(tls.NewListener(l, conf))
+		s.serves = append(s.serves, func() error { return s.srv.ServeTLS(limited) })
 	default:
-		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp or tcp)", spec, transport)
+		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp, tcp or tls)", spec, transport)
 	}
 	return nil
 }
@@ -425,6 +448,16 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if !ok {
 		return
 	}
+	if err := checkSRTPPolicy(offer, s.srtpPolicy(trunk)); err != nil && !late {
+		log.Warn("sip: INVITE rejected", "code", 488, "error", err)
+		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+		return
+	}
+	var localCrypto *SDESCrypto
+	if offer.Crypto != nil {
+		c := newLocalCrypto(offer.Crypto.Tag, offer.Crypto.Suite)
+		localCrypto = &c
+	}
 	conn, err := s.cfg.Ports.Listen()
 	if err != nil {
 		log.Error("sip: no RTP port for INVITE", "error", err)
@@ -442,6 +475,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		InactivityTimeout: s.cfg.RTPTimeout,
 		Logger:            log,
 		Scheduler:         s.sched,
+		SRTP:              srtpKeys(localCrypto, offer.Crypto),
 	})
 	dlg, err := s.dialogUA.ReadInvite(req, tx)
 	if err != nil {
@@ -458,6 +492,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	defer s.callWG.Done()
 	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
 	call.awaitingAnswer = late
+	call.localCrypto = localCrypto
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)

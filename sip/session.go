@@ -64,6 +64,8 @@ type session struct {
 	// awaitingAnswer: the INVITE had no SDP (late offer); our 2xx carries
 	// an offer and the ACK must carry the answer (RFC 3264).
 	awaitingAnswer bool
+	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
+	localCrypto *SDESCrypto
 	acks           map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone        chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr         error               // how it ended (set before byeDone closes)
@@ -250,6 +252,7 @@ func (s *session) localSDPLocked() []byte {
 		Codec:            s.remote.Codec,
 		EventPayloadType: s.remote.EventPayloadType,
 		Direction:        s.remote.Direction.answer(),
+		Crypto:           s.localCrypto,
 	}.Marshal()
 }
 

@@ -178,6 +178,8 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Logger:     log,
 		Limits:     sipLimits(cfg.SIP.Limits),
 		Refused:    protection.sipRefusedHook,
+		TLSCert:    cfg.SIP.TLSCert,
+		TLSKey:     cfg.SIP.TLSKey,
 	}, handler)
 	if err != nil {
 		return err
