@@ -66,9 +66,9 @@ type session struct {
 	awaitingAnswer bool
 	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
 	localCrypto *SDESCrypto
-	acks           map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
-	byeDone        chan struct{}       // closed when our BYE transaction is over; nil until started
-	byeErr         error               // how it ended (set before byeDone closes)
+	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
+	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
+	byeErr      error               // how it ended (set before byeDone closes)
 }
 
 // init prepares the shared part of a call. The call ends when dlg's
