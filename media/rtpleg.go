@@ -143,6 +143,8 @@ type RTPLeg struct {
 	txStats txCounters
 	rxStats rxCounters
 
+	started atomic.Bool // Start was called
+
 	tx rtpSendState // owned by the send loop
 	rx rtpRecvState // owned by the receive loop
 }
@@ -210,6 +212,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 // again, or after Close, does nothing.
 func (l *RTPLeg) Start() {
 	l.startOnce.Do(func() {
+		l.started.Store(true)
 		if l.closed() {
 			return
 		}

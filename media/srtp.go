@@ -98,3 +98,22 @@ func (k *SRTPKeys) Validate() error {
 	_, err := newSRTPState(k.Suite, k.Remote)
 	return err
 }
+
+// SetSRTP protects the leg with k from now on (an outbound call learns
+// the far end's key from its answer). Call it before Start, from the
+// goroutine that calls Start.
+func (l *RTPLeg) SetSRTP(k *SRTPKeys) error {
+	if l.started.Load() {
+		return fmt.Errorf("media: SetSRTP after Start")
+	}
+	tx, err := newSRTPState(k.Suite, k.Local)
+	if err != nil {
+		return err
+	}
+	rx, err := newSRTPState(k.Suite, k.Remote)
+	if err != nil {
+		return err
+	}
+	l.tx.srtp, l.rx.srtp = tx, rx
+	return nil
+}

@@ -168,10 +168,14 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	})
 	sessionID := rand.Uint64N(1 << 62)
 	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port())}
+	if rt.trunk != nil && rt.trunk.SRTP == SRTPRequired {
+		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
+		offer.Crypto = &c
+	}
 	invite := s.newInvite(callSID, rt, from, req.Headers, offer.Marshal(), log)
 	log = log.With("sip_call_id", callID(invite))
 
-	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia}
+	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia, crypto: offer.Crypto}
 	dlg, derr := a.ring(ctx, invite, req.Timeout, username, password)
 	if derr != nil {
 		leg.Close("dial " + derr.Status)
@@ -180,6 +184,9 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 
 	answer, perr := ParseOffer(dlg.InviteResponse.Body())
+	if perr == nil {
+		perr = a.useAnswerCrypto(answer)
+	}
 	if perr != nil {
 		a.abandon(dlg)
 		leg.Close("dial failed")
@@ -193,6 +200,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 	call.init(s, callSID, log, leg, dlg, *invite.Contact(), answer)
 	call.sessionID = sessionID
+	call.localCrypto = offer.Crypto
 	call.dialogID = dlg.ID
 	call.established = true
 	call.newBye = func() *sipmsg.Request { return uacBye(invite, dlg.InviteResponse) }
@@ -321,6 +329,8 @@ type dialAttempt struct {
 	provisional atomic.Bool // a 1xx arrived: CANCEL is possible
 	challenges  int         // 401/407 responses seen (OnResponse runs on Dial's goroutine)
 	earlyMedia  bool
+	crypto      *SDESCrypto // our SDES key when we offered SRTP
+	keyed       bool        // the leg has its SRTP keys
 
 	mu  sync.Mutex
 	why error // why ringing was stopped: errRingTimeout, errDialCanceled, errServerShutdown
@@ -397,11 +407,36 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 	return nil
 }
 
+// useAnswerCrypto checks that an answer (183 or 2xx) has SRTP exactly
+// when we offered it, and keys the leg with it before it starts.
+func (a *dialAttempt) useAnswerCrypto(o Offer) error {
+	switch {
+	case a.crypto == nil && o.Crypto != nil:
+		return errors.New("sdp: answer is RTP/SAVP to a plain RTP offer")
+	case a.crypto == nil:
+		return nil
+	case o.Crypto == nil:
+		return fmt.Errorf("%w: answer without SRTP", ErrSRTPPolicy)
+	case o.Crypto.Suite != a.crypto.Suite:
+		return fmt.Errorf("sdp: answer's crypto suite %s was not offered", o.Crypto.Suite)
+	case a.keyed:
+		return nil // keyed by early media already
+	}
+	if err := a.leg.SetSRTP(srtpKeys(a.crypto, o.Crypto)); err != nil {
+		return err
+	}
+	a.keyed = true
+	return nil
+}
+
 // startEarlyMedia points the leg at a 183's SDP and starts it receiving.
 // It sends nothing until the answer (the leg is held), so the inactivity
 // timeout cannot end a long early-media ring.
 func (a *dialAttempt) startEarlyMedia(body []byte) bool {
 	o, err := ParseOffer(body)
+	if err == nil {
+		err = a.useAnswerCrypto(o)
+	}
 	if err != nil {
 		a.log.Warn("dial: ignoring 183 SDP", "error", err)
 		return false

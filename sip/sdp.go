@@ -237,6 +237,8 @@ type LocalOffer struct {
 	SessionID uint64
 	Version   uint64
 	Local     netip.AddrPort
+	// Crypto, when set, makes the offer RTP/SAVP with our SDES key.
+	Crypto *SDESCrypto
 }
 
 // Marshal renders the offer as SDP text.
@@ -250,7 +252,14 @@ func (o LocalOffer) Marshal() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=voxgate %d %d IN %s %s\r\ns=voxgate\r\n", o.SessionID, o.Version, ipVer, addr)
 	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipVer, addr)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d %d %d\r\n", o.Local.Port(), media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	proto := "RTP/AVP"
+	if o.Crypto != nil {
+		proto = "RTP/SAVP"
+	}
+	fmt.Fprintf(&b, "m=audio %d %s %d %d %d\r\n", o.Local.Port(), proto, media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	if o.Crypto != nil {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", o.Crypto)
+	}
 	fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\n", media.PCMU.PayloadType, media.PCMA.PayloadType)
 	fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", ev, ev)
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
