@@ -42,6 +42,10 @@ type Config struct {
 	// Trunks are the SIP trunks calls to numbers go out through, and that
 	// may call in.
 	Trunks []Trunk `yaml:"trunks"`
+	// Users are SIP phones allowed to REGISTER (and call in with their
+	// credentials); <Dial><Sip>sip:USER@gateway</Sip> and
+	// <Dial><Client>USER</Client> reach a registered one.
+	Users []User `yaml:"users"`
 	// Agents may sign in to the softphone page at /agent.
 	Agents []Agent `yaml:"agents"`
 	// Queues holds defaults for queues.
@@ -183,6 +187,13 @@ type Trunk struct {
 	// TLSCAFile, for transport tls, names PEM CA certificates the trunk's
 	// certificate may chain to besides the system's.
 	TLSCAFile string `yaml:"tls_ca_file"`
+}
+
+// User is a SIP phone that may register.
+type User struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	CallerID string `yaml:"caller_id"` // From of its calls once authenticated; default its own user
 }
 
 // AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
@@ -417,6 +428,19 @@ func (c Config) Validate() error {
 		}
 	}
 	ids := map[string]bool{}
+	users := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.Username == "" || strings.ContainsAny(u.Username, " \t@:;<>\""):
+			bad(key+".username", "%q: want a SIP user name", u.Username)
+		case users[u.Username]:
+			bad(key+".username", "%q appears twice", u.Username)
+		case len(u.Password) < 8:
+			bad(key+".password", "want at least 8 characters")
+		}
+		users[u.Username] = true
+	}
 	for i, a := range c.Agents {
 		key := fmt.Sprintf("agents[%d]", i)
 		switch {

@@ -74,7 +74,12 @@ func (c *InboundCall) finish() {
 
 // From is the caller: the user part of the From URI (a number or a name),
 // or the whole URI when it has no user part.
-func (c *InboundCall) From() string { return uriUser(c.invite.From()) }
+func (c *InboundCall) From() string {
+	if u, ok := c.srv.reg.users[strings.TrimPrefix(c.trunk, userTrunkPrefix)]; ok && strings.HasPrefix(c.trunk, userTrunkPrefix) && u.CallerID != "" {
+		return u.CallerID
+	}
+	return uriUser(c.invite.From())
+}
 
 // To is the dialled number: the user part of the Request-URI.
 func (c *InboundCall) To() string {

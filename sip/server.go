@@ -85,6 +85,10 @@ type Config struct {
 	// TLSCert and TLSKey name the PEM certificate chain and key that
 	// "tls:" listeners present.
 	TLSCert, TLSKey string
+	// Users are the phones that may REGISTER (see onRegister); they are
+	// reached by dialling sip:USER@<our address>, and their calls are
+	// admitted with their credentials.
+	Users []User
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -112,6 +116,7 @@ type Server struct {
 	client   *sipgo.Client
 	dialogUA *sipgo.DialogUA
 	auth     inboundAuth
+	reg      *registrar
 	load     *admission
 	shedLog  logLimiter
 	// sched sends the RTP of every call from a few shared goroutines; it
@@ -161,7 +166,8 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.auth = newInboundAuth(cfg.Trunks)
+	s.auth = newInboundAuth(cfg.Trunks, cfg.Users)
+	s.reg = newRegistrar(cfg.Users)
 	s.load, s.shedLog = newAdmission(cfg.Limits), logLimiter{interval: 5 * time.Second}
 
 	clientTLS, err := clientTLSConfig(cfg.Trunks)
@@ -213,6 +219,7 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	s.srv.OnInfo(s.onInfo)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnCancel(s.onCancel)
+	s.srv.OnRegister(s.onRegister)
 	s.srv.OnNoRoute(s.onUnsupported)
 	return s, nil
 }
@@ -584,7 +591,7 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
-	case sipmsg.REGISTER, sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.UPDATE, sipmsg.PRACK:
+	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.UPDATE, sipmsg.PRACK:
 		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
 	default:
 		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))

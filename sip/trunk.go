@@ -144,11 +144,12 @@ func (s *Server) findTrunk(name string) (*Trunk, error) {
 func (s *Server) routeFor(req DialRequest) (route, error) {
 	to := strings.TrimSpace(req.To)
 	lower := strings.ToLower(to)
-	if strings.HasPrefix(lower, "sips:") {
-		return route{}, errors.New("sips: URIs (TLS) are not supported")
-	}
-	if strings.HasPrefix(lower, "sip:") {
-		return parseSIPTarget(to)
+	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		rt, err := parseSIPTarget(to)
+		if err == nil {
+			rt = s.registered(rt)
+		}
+		return rt, err
 	}
 	number, err := normalizeNumber(to)
 	if err != nil {

@@ -180,6 +180,7 @@ func serve(ctx context.Context, cfgPath string, env []string, stdout io.Writer) 
 		Refused:    protection.sipRefusedHook,
 		TLSCert:    cfg.SIP.TLSCert,
 		TLSKey:     cfg.SIP.TLSKey,
+		Users:      sipUsers(cfg.Users),
 	}, handler)
 	if err != nil {
 		return err
