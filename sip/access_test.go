@@ -284,7 +284,8 @@ func TestValidateTrunks(t *testing.T) {
 		{[]Trunk{{Host: "x"}}, "no name"},
 		{[]Trunk{{Name: "a"}, {Name: "a"}}, "twice"},
 		{[]Trunk{{Name: "a", Host: "h:99999"}}, "bad address"},
-		{[]Trunk{{Name: "a", Transport: "tls"}}, "unsupported transport"},
+		{[]Trunk{{Name: "a", Transport: "sctp"}}, "unsupported transport"},
+		{[]Trunk{{Name: "a", Transport: "tls", SRTP: "maybe"}}, "srtp"},
 		{[]Trunk{{Name: "a", InboundUsername: "u"}}, "go together"},
 	}
 	for i, c := range cases {
