@@ -167,6 +167,12 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
+	if c.timer != nil {
+		for _, h := range c.timer.headers() {
+			res.AppendHeader(h)
+		}
+		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
+	}
 	c.dialog.InviteResponse = res // our BYE takes its From (our tag) from it
 	w := c.expectAck(c.invite.CSeq().SeqNo)
 	if err := c.inviteTx.Respond(res); err != nil {

@@ -85,6 +85,9 @@ type Config struct {
 	// TLSCert and TLSKey name the PEM certificate chain and key that
 	// "tls:" listeners present.
 	TLSCert, TLSKey string
+	// MinSE is our RFC 4028 Min-SE: INVITEs asking for a shorter
+	// Session-Expires get 422 (default DefaultMinSE, 90 s).
+	MinSE time.Duration
 	// Users are the phones that may REGISTER (see onRegister); they are
 	// reached by dialling sip:USER@<our address>, and their calls are
 	// admitted with their credentials.
@@ -220,6 +223,7 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnRegister(s.onRegister)
+	s.srv.OnUpdate(s.onUpdate)
 	s.srv.OnNoRoute(s.onUnsupported)
 	return s, nil
 }
@@ -428,7 +432,7 @@ func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code 
 	}
 }
 
-const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
 
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -458,6 +462,10 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if err := checkSRTPPolicy(offer, s.srtpPolicy(trunk)); err != nil && !late {
 		log.Warn("sip: INVITE rejected", "code", 488, "error", err)
 		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+		return
+	}
+	timer, ok := s.negotiateTimer(req, tx)
+	if !ok {
 		return
 	}
 	var localCrypto *SDESCrypto
@@ -500,6 +508,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
 	call.awaitingAnswer = late
 	call.localCrypto = localCrypto
+	call.timer = timer
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)
@@ -591,7 +600,7 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
-	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.UPDATE, sipmsg.PRACK:
+	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.PRACK:
 		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
 	default:
 		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))

@@ -64,6 +64,8 @@ type session struct {
 	// awaitingAnswer: the INVITE had no SDP (late offer); our 2xx carries
 	// an offer and the ACK must carry the answer (RFC 3264).
 	awaitingAnswer bool
+	// timer is the negotiated session timer (RFC 4028), nil when none.
+	timer *sessionTimer
 	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
 	localCrypto *SDESCrypto
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
@@ -327,9 +329,16 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.log.Info("call: re-INVITE", "hold", offer.OnHold(), "remote", offer.Remote.String(), "codec", offer.Codec.Name)
 	}
 	body = s.localSDPLocked()
+	t := s.timer
 	s.mu.Unlock()
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sipmsg.HeaderClone(&s.contact))
+	if t != nil {
+		t.refreshed()
+		for _, h := range t.headers() {
+			res.AppendHeader(h)
+		}
+	}
 	w := s.expectAck(req.CSeq().SeqNo)
 	if err := tx.Respond(res); err != nil {
 		s.forgetAck(w)
