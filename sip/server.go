@@ -85,6 +85,9 @@ type Config struct {
 	// TLSCert and TLSKey name the PEM certificate chain and key that
 	// "tls:" listeners present.
 	TLSCert, TLSKey string
+	// RegisterRetry is the first wait after a failed trunk registration
+	// (doubling up to 10 minutes; default 30 s).
+	RegisterRetry time.Duration
 	// MinSE is our RFC 4028 Min-SE: INVITEs asking for a shorter
 	// Session-Expires get 422 (default DefaultMinSE, 90 s).
 	MinSE time.Duration
@@ -120,6 +123,8 @@ type Server struct {
 	dialogUA *sipgo.DialogUA
 	auth     inboundAuth
 	reg      *registrar
+	regMu    sync.Mutex
+	regState map[string]RegistrationState // outbound registrations, by trunk
 	load     *admission
 	shedLog  logLimiter
 	// sched sends the RTP of every call from a few shared goroutines; it
@@ -167,7 +172,7 @@ func NewServer(cfg Config, handler Handler) (*Server, error) {
 	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
 		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
 	}
-	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, handler: handler, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{}), regState: map[string]RegistrationState{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth = newInboundAuth(cfg.Trunks, cfg.Users)
 	s.reg = newRegistrar(cfg.Users)
@@ -331,7 +336,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer serving.Wait()
 	s.awaitListeners(ctx)
 	close(s.ready)
+	var registering sync.WaitGroup
+	s.registerTrunks(ctx, func() { registering.Add(1) }, registering.Done)
 	<-ctx.Done()
+	registering.Wait() // they unregister (2 s at most) before the listeners close
 	s.mu.Lock()
 	s.closing = true
 	active := make([]*session, 0, len(s.calls))

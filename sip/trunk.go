@@ -46,6 +46,9 @@ type Trunk struct {
 	// TLSCAFile, for Transport "tls", names PEM CA certificates the
 	// trunk's certificate may chain to, besides the system's roots.
 	TLSCAFile string
+	// Register makes the gateway register with the trunk (REGISTER to
+	// Host with Username and Password; see Server.Registrations).
+	Register bool
 }
 
 // validateTrunks checks the trunk list of a Config.
@@ -71,6 +74,9 @@ func validateTrunks(trunks []Trunk) error {
 		case "", SRTPOff, SRTPOptional, SRTPRequired:
 		default:
 			return fmt.Errorf("sip: trunk %q: srtp %q: want required, optional or off", t.Name, t.SRTP)
+		}
+		if t.Register && (t.Host == "" || t.Username == "") {
+			return fmt.Errorf("sip: trunk %q: register needs host and username", t.Name)
 		}
 		if (t.InboundUsername == "") != (t.InboundPassword == "") {
 			return fmt.Errorf("sip: trunk %q: inbound username and password go together", t.Name)
