@@ -187,6 +187,8 @@ type Trunk struct {
 	// TLSCAFile, for transport tls, names PEM CA certificates the trunk's
 	// certificate may chain to besides the system's.
 	TLSCAFile string `yaml:"tls_ca_file"`
+	// Register makes the gateway REGISTER with Host as Username/Password.
+	Register bool `yaml:"register"`
 }
 
 // User is a SIP phone that may register.
@@ -416,6 +418,9 @@ func (c Config) Validate() error {
 		}
 		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls" {
 			bad(key+".transport", "%q: want udp, tcp or tls", t.Transport)
+		}
+		if t.Register && (t.Host == "" || t.Username == "") {
+			bad(key+".register", "needs host and username")
 		}
 		if t.SRTP != "" && t.SRTP != "required" && t.SRTP != "optional" && t.SRTP != "off" {
 			bad(key+".srtp", "%q: want required, optional or off", t.SRTP)
