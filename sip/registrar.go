@@ -57,6 +57,9 @@ func newRegistrar(users []User) *registrar {
 
 // lookup returns user's live binding.
 func (r *registrar) lookup(user string, now time.Time) (binding, bool) {
+	if r == nil {
+		return binding{}, false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.bound[user]
