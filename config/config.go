@@ -189,6 +189,8 @@ type Trunk struct {
 	TLSCAFile string `yaml:"tls_ca_file"`
 	// Register makes the gateway REGISTER with Host as Username/Password.
 	Register bool `yaml:"register"`
+	// LateOffer sends calls through the trunk without SDP in the INVITE.
+	LateOffer bool `yaml:"late_offer"`
 }
 
 // User is a SIP phone that may register.

@@ -55,6 +55,10 @@ type DialRequest struct {
 	// may be called more than once. It runs on Dial's goroutine, which
 	// reads the far end's responses: it must not block.
 	OnRinging func(early bool)
+	// LateOffer sends the INVITE without SDP (RFC 3261 §13.2.1): the far
+	// end offers in its 2xx and our answer goes in the ACK. A trunk with
+	// LateOffer does so for every call through it.
+	LateOffer bool
 	// OnEarlyMedia, when set, is called once, before OnRinging(true), when
 	// a 183 with SDP starts the RTP leg: Record on leg hears the far end's
 	// early media (ringback, announcements) while Dial still waits. Nothing
@@ -172,10 +176,15 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
 		offer.Crypto = &c
 	}
-	invite := s.newInvite(callSID, rt, from, req.Headers, offer.Marshal(), log)
+	late := req.LateOffer || rt.trunk != nil && rt.trunk.LateOffer
+	body := offer.Marshal()
+	if late {
+		offer.Crypto, body = nil, nil // SRTP needs our key in an offer: not with late offer
+	}
+	invite := s.newInvite(callSID, rt, from, req.Headers, body, log)
 	log = log.With("sip_call_id", callID(invite))
 
-	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia, crypto: offer.Crypto}
+	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia, crypto: offer.Crypto, late: late}
 	dlg, derr := a.ring(ctx, invite, req.Timeout, username, password)
 	if derr != nil {
 		leg.Close("dial " + derr.Status)
@@ -184,7 +193,12 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 
 	answer, perr := ParseOffer(dlg.InviteResponse.Body())
-	if perr == nil {
+	if perr == nil && late {
+		perr = checkOfferFamily(answer, s.cfg.PublicIP)
+		if perr == nil && answer.Crypto != nil {
+			perr = fmt.Errorf("%w: late offer with SRTP", ErrSRTPPolicy)
+		}
+	} else if perr == nil {
 		perr = a.useAnswerCrypto(answer)
 	}
 	if perr != nil {
@@ -211,7 +225,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	s.register(&call.session) // before the ACK: the far end may hang up at once
 	ackCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := dlg.Ack(ackCtx); err != nil {
+	if err := a.ack(ackCtx, dlg, call); err != nil {
 		s.unregister(&call.session)
 		leg.Close("dial failed")
 		call.cancel()
@@ -257,7 +271,9 @@ func (s *Server) newInvite(callSID string, rt route, from string, extra map[stri
 		}
 		inv.AppendHeader(sipmsg.NewHeader(name, headers[name]))
 	}
-	inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	if len(body) > 0 {
+		inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
 	inv.SetBody(body)
 	if rt.transport == "UDP" && s.udpLocal != "" {
 		// Send from the listening socket: responses and the far end's
@@ -330,6 +346,7 @@ type dialAttempt struct {
 	challenges  int         // 401/407 responses seen (OnResponse runs on Dial's goroutine)
 	earlyMedia  bool
 	crypto      *SDESCrypto // our SDES key when we offered SRTP
+	late        bool        // the INVITE had no SDP: the 2xx offers, the ACK answers
 	keyed       bool        // the leg has its SRTP keys
 
 	mu  sync.Mutex
@@ -392,7 +409,7 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 			return nil
 		}
 		early := false
-		if res.StatusCode == 183 && len(res.Body()) > 0 {
+		if res.StatusCode == 183 && len(res.Body()) > 0 && !a.late {
 			early = a.startEarlyMedia(res.Body())
 		}
 		if a.onRinging != nil {
@@ -405,6 +422,35 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 		}
 	}
 	return nil
+}
+
+// ack acknowledges the 2xx; after a late-offer INVITE the ACK carries our
+// SDP answer to the offer in the 2xx (RFC 3264).
+func (a *dialAttempt) ack(ctx context.Context, dlg *sipgo.DialogClientSession, call *OutboundCall) error {
+	if !a.late {
+		return dlg.Ack(ctx)
+	}
+	call.mu.Lock()
+	body := call.localSDPLocked()
+	call.mu.Unlock()
+	inv, res := dlg.InviteRequest, dlg.InviteResponse
+	target := inv.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	ack := sipmsg.NewRequest(sipmsg.ACK, *target.Clone())
+	for _, h := range []sipmsg.Header{inv.From(), res.To(), inv.CallID()} {
+		ack.AppendHeader(sipmsg.HeaderClone(h))
+	}
+	ack.AppendHeader(&sipmsg.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sipmsg.ACK})
+	mf := sipmsg.MaxForwardsHeader(70)
+	ack.AppendHeader(&mf)
+	ack.AppendHeader(sipmsg.HeaderClone(inv.Contact()))
+	ack.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	ack.SetBody(body)
+	ack.SetTransport(inv.Transport())
+	ack.SetSource(inv.Source())
+	return dlg.WriteAck(ctx, ack)
 }
 
 // useAnswerCrypto checks that an answer (183 or 2xx) has SRTP exactly

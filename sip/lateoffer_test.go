@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -59,5 +60,44 @@ func TestLateOfferInboundSIPp(t *testing.T) {
 		t.Logf("late offer: %s, %d frames, %d with speech", r.codec, r.frames, r.loud)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call's handler did not finish")
+	}
+}
+
+// TestDialLateOfferSIPp: Dial with LateOffer sends an INVITE without SDP
+// to SIPp, which offers PCMA in its 200 and checks that the ACK carries
+// our PCMA answer; its speech then reaches the call.
+func TestDialLateOfferSIPp(t *testing.T) {
+	port := freeUDPPort(t)
+	scenario, err := filepath.Abs("testdata/uas_late_offer.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipp := startSIPp(t, port, "-sf", scenario)
+	srv, _ := startServer(t, Config{}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	call, err := srv.Dial(ctx, DialRequest{To: "sip:1000@127.0.0.1:" + strconv.Itoa(port), Timeout: 5 * time.Second, LateOffer: true})
+	if err != nil {
+		t.Fatalf("Dial with late offer: %v", err)
+	}
+	call.mu.Lock()
+	codec := call.remote.Codec
+	call.mu.Unlock()
+	if codec.Name != "PCMA" {
+		t.Errorf("media %s, want PCMA from the offer in the 200", codec.Name)
+	}
+	var rec frameCounter
+	_ = call.Leg().Record(ctx, &rec) // until SIPp's BYE
+	frames, loud := rec.counts()
+	if frames < 320 || loud < 150 {
+		t.Errorf("heard %d frames, %d loud; want about 352 of speech", frames, loud)
+	}
+	select {
+	case err := <-sipp:
+		if err != nil {
+			t.Errorf("sipp failed (INVITE had SDP, or no answer in the ACK?): %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("sipp did not finish")
 	}
 }

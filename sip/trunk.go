@@ -49,6 +49,9 @@ type Trunk struct {
 	// Register makes the gateway register with the trunk (REGISTER to
 	// Host with Username and Password; see Server.Registrations).
 	Register bool
+	// LateOffer sends calls through the trunk without SDP in the INVITE
+	// (see DialRequest.LateOffer).
+	LateOffer bool
 }
 
 // validateTrunks checks the trunk list of a Config.

@@ -61,7 +61,7 @@ func sipTrunks(in []config.Trunk) ([]sip.Trunk, error) {
 			CallerID: t.CallerID, NumberPrefix: t.NumberPrefix,
 			AllowedIPs:      prefixes,
 			InboundUsername: t.InboundUsername, InboundPassword: t.InboundPassword,
-			SRTP: t.SRTP, TLSCAFile: t.TLSCAFile, Register: t.Register,
+			SRTP: t.SRTP, TLSCAFile: t.TLSCAFile, Register: t.Register, LateOffer: t.LateOffer,
 		})
 	}
 	return out, nil
