@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,6 +256,7 @@ func (s *Server) newInvite(callSID string, rt route, from string, extra map[stri
 	inv.AppendHeader(&callIDHdr)
 	inv.AppendHeader(&contact)
 	inv.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
+	inv.AppendHeader(sipmsg.NewHeader("Supported", "100rel"))
 	inv.AppendHeader(sipmsg.NewHeader("X-Voxgate-Call-Sid", callSID))
 
 	headers := map[string]string{}
@@ -348,6 +350,8 @@ type dialAttempt struct {
 	crypto      *SDESCrypto // our SDES key when we offered SRTP
 	late        bool        // the INVITE had no SDP: the 2xx offers, the ACK answers
 	keyed       bool        // the leg has its SRTP keys
+	dlg         *sipgo.DialogClientSession
+	lastRSeq    uint32 // RSeq of the last reliable provisional PRACKed
 
 	mu  sync.Mutex
 	why error // why ringing was stopped: errRingTimeout, errDialCanceled, errServerShutdown
@@ -389,6 +393,7 @@ func (a *dialAttempt) ring(ctx context.Context, invite *sipmsg.Request, timeout 
 	if err != nil {
 		return nil, a.failure(nil, err, sipCallID)
 	}
+	a.dlg = dlg
 	err = dlg.WaitAnswer(ringCtx, sipgo.AnswerOptions{OnResponse: a.onResponse, Username: username, Password: password})
 	if err != nil {
 		if r := dlg.InviteResponse; r != nil && r.IsSuccess() {
@@ -408,6 +413,11 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 		if res.StatusCode == 100 {
 			return nil
 		}
+		if reliable(res) {
+			if !a.prack(res) {
+				return nil // a retransmission, or out of order: ignored (RFC 3262 §4)
+			}
+		}
 		early := false
 		if res.StatusCode == 183 && len(res.Body()) > 0 && !a.late {
 			early = a.startEarlyMedia(res.Body())
@@ -422,6 +432,66 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 		}
 	}
 	return nil
+}
+
+// reliable reports whether a provisional response asks for PRACK
+// (RFC 3262: Require: 100rel and an RSeq).
+func reliable(res *sipmsg.Response) bool {
+	if res.GetHeader("RSeq") == nil {
+		return false
+	}
+	for _, h := range res.GetHeaders("Require") {
+		for _, opt := range strings.Split(h.Value(), ",") {
+			if strings.EqualFold(strings.TrimSpace(opt), "100rel") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prack acknowledges a reliable provisional response with PRACK (RFC 3262
+// §4) and reports whether it is a new one (RSeq one more than the last;
+// any at first). The PRACK transaction runs on its own: its goroutine
+// ends with it (Timer F at most).
+func (a *dialAttempt) prack(res *sipmsg.Response) bool {
+	rseq, err := strconv.ParseUint(strings.TrimSpace(res.GetHeader("RSeq").Value()), 10, 32)
+	if err != nil || a.lastRSeq != 0 && uint32(rseq) != a.lastRSeq+1 {
+		return false
+	}
+	a.lastRSeq = uint32(rseq)
+	inv := a.dlg.InviteRequest
+	target := inv.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	req := sipmsg.NewRequest(sipmsg.PRACK, *target.Clone())
+	req.AppendHeader(sipmsg.HeaderClone(res.To()))
+	req.AppendHeader(sipmsg.NewHeader("RAck", fmt.Sprintf("%d %d INVITE", rseq, inv.CSeq().SeqNo)))
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sipmsg.T1)
+	tx, err := a.dlg.TransactionRequest(ctx, req)
+	if err != nil {
+		cancel()
+		a.log.Warn("dial: PRACK not sent", "error", err)
+		return true
+	}
+	go func() {
+		defer cancel()
+		defer tx.Terminate()
+		for {
+			select {
+			case r := <-tx.Responses():
+				if r.IsProvisional() {
+					continue
+				}
+				a.log.Debug("dial: PRACK answered", "code", r.StatusCode, "rseq", rseq)
+				return
+			case <-tx.Done():
+				return
+			}
+		}
+	}()
+	return true
 }
 
 // ack acknowledges the 2xx; after a late-offer INVITE the ACK carries our
