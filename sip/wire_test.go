@@ -263,7 +263,7 @@ func FuzzWireCheck(f *testing.F) {
 				}
 			}
 		}
-		check(w.datagram(data))
+		check(w.datagram(data, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5060}))
 		for rest := data; len(rest) > 0; {
 			n, v, fatal, err := w.stream(rest)
 			if err != nil || fatal {
@@ -279,3 +279,41 @@ func FuzzWireCheck(f *testing.F) {
 }
 
 func testLoggerDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A request whose Via names another host than the one it came from gets
+// received= in the Via of its answer, and the answer goes to the source
+// (RFC 3261 §18.2.1, §18.2.2).
+func TestWireViaReceived(t *testing.T) {
+	srv, _ := startServer(t, Config{}, nil)
+	addr := udpListener(t, srv).String()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	// The phone thinks it is 10.1.2.3 (behind NAT) but its port is right.
+	head := strings.Replace(wireOptions, "127.0.0.1:5099;rport;", "10.1.2.3:"+strconv.Itoa(port)+";", 1)
+	if _, err := io.WriteString(conn, fillWire(head, "", "UDP", "nat1", addr)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer (sent to the Via host instead of the source?): %v", err)
+	}
+	var via string
+	for {
+		h, err := r.ReadString('\n')
+		if err != nil || strings.TrimSpace(h) == "" {
+			break
+		}
+		if strings.HasPrefix(h, "Via:") {
+			via = h
+		}
+	}
+	if !strings.HasPrefix(line, "SIP/2.0 200") || !strings.Contains(via, "received=127.0.0.1") {
+		t.Errorf("answer %q with Via %q; want 200 with received=127.0.0.1", line, via)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
+	"strings"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -42,7 +44,7 @@ func (w *wireCheck) refuse(m *rawMessage, rej *rejection, size int, transport st
 // datagram checks one UDP datagram (RFC 3261 §18.3: the datagram is the
 // message; bytes after Content-Length are discarded; a body shorter than
 // it is an error).
-func (w *wireCheck) datagram(data []byte) wireVerdict {
+func (w *wireCheck) datagram(data []byte, from net.Addr) wireVerdict {
 	if len(bytes.Trim(data, "\r\n\x00")) == 0 {
 		return wireVerdict{pass: data} // keep-alive
 	}
@@ -76,7 +78,43 @@ func (w *wireCheck) datagram(data []byte) wireVerdict {
 		}
 		return w.refuse(m, rej, len(data), "udp")
 	}
+	addReceived(m, from)
 	return w.parsable(m, len(data), "udp")
+}
+
+// addReceived marks the top Via of a request that came from another
+// address than its sent-by host with received=<source> (RFC 3261
+// §18.2.1), so that responses go back where it came from (behind NAT;
+// with rport, RFC 3581, sipgo also fixes the port).
+func addReceived(m *rawMessage, from net.Addr) {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok || m.method == "" {
+		return
+	}
+	src := ua.AddrPort().Addr().Unmap()
+	for i := range m.headers {
+		h := &m.headers[i]
+		if h.name != "via" {
+			continue
+		}
+		top, _, _ := strings.Cut(h.value, ",")
+		_, rest, ok := strings.Cut(top, " ")
+		if !ok || strings.Contains(strings.ToLower(top), ";received=") {
+			return
+		}
+		sentBy, _, _ := strings.Cut(rest, ";")
+		host := sentBy
+		if hp, err := netip.ParseAddrPort(sentBy); err == nil {
+			host = hp.Addr().String()
+		} else if h, _, err := net.SplitHostPort(sentBy); err == nil {
+			host = h
+		}
+		if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && a.Unmap() == src {
+			return
+		}
+		h.value = top + ";received=" + src.String() + h.value[len(top):]
+		return
+	}
 }
 
 // parsable encodes m and checks that sipgo's parser reads it, so that a
@@ -175,7 +213,7 @@ func (c *checkedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		if err != nil {
 			return 0, addr, err
 		}
-		v := c.check.datagram(c.buf[:n])
+		v := c.check.datagram(c.buf[:n], addr)
 		if v.reply != nil {
 			_, _ = c.PacketConn.WriteTo(v.reply, addr)
 		}
