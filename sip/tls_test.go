@@ -22,7 +22,7 @@ import (
 
 // writeTestPKI writes a throw-away CA and a certificate for 127.0.0.1
 // signed by it (made for each run; no key is committed).
-func writeTestPKI(t *testing.T) (caFile, certFile, keyFile string) {
+func writeTestPKI(t testing.TB) (caFile, certFile, keyFile string) {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -124,4 +124,32 @@ func TestDialTLSTrunkSRTP(t *testing.T) {
 		t.Fatal("far end's handler did not finish")
 	}
 	_ = call.Hangup(ctx)
+}
+
+// BenchmarkTLSCallSetup: calls set up and torn down through a TLS trunk
+// with SRTP (INVITE, 200, ACK, BYE, 200 over one verified TLS
+// connection; each call opens an RTP port pair and SRTP contexts). Run
+// with -benchtime 200x: ns/op is one whole call.
+func BenchmarkTLSCallSetup(b *testing.B) {
+	caFile, certFile, keyFile := writeTestPKI(b)
+	far, _ := startServer(b, Config{Listen: []string{"udp:127.0.0.1:0", "tls:127.0.0.1:0"}, TLSCert: certFile, TLSKey: keyFile}, nil)
+	var tlsAddr string
+	for _, l := range far.Listeners() {
+		if l.Transport == "tls" {
+			tlsAddr = l.Addr.String()
+		}
+	}
+	near, _ := startServer(b, Config{Trunks: []Trunk{{Name: "secure", Host: tlsAddr, Transport: "tls", SRTP: SRTPRequired, TLSCAFile: caFile}}}, nil)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		call, err := near.Dial(ctx, DialRequest{To: "+15550001000", Trunk: "secure", Timeout: 5 * time.Second})
+		if err != nil {
+			b.Fatalf("Dial: %v", err)
+		}
+		if err := call.Hangup(ctx); err != nil {
+			b.Fatalf("Hangup: %v", err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
