@@ -25,11 +25,12 @@ const maxMessageSize = 32768
 type rejection struct {
 	code   int
 	reason string
+	header string // an extra header line for the answer ("Unsupported: 100rel"), "" when none
 }
 
 func (r *rejection) Error() string { return strconv.Itoa(r.code) + " " + r.reason }
 
-func badRequest(reason string) *rejection { return &rejection{400, "Bad Request: " + reason} }
+func badRequest(reason string) *rejection { return &rejection{code: 400, reason: "Bad Request: " + reason} }
 
 // rawHeader is one header field, unfolded; name is the long form in lower case.
 type rawHeader struct {
@@ -219,7 +220,38 @@ func checkRequest(m *rawMessage) *rejection {
 			return badRequest("more than one " + name + " header")
 		}
 	}
-	return checkHeaderValues(m)
+	if rej := checkHeaderValues(m); rej != nil {
+		return rej
+	}
+	return checkRequire(m)
+}
+
+// supportedOptions are the option tags a Require header may name
+// (RFC 3261 §8.2.2.3): session timers (RFC 4028).
+var supportedOptions = map[string]bool{"timer": true}
+
+// checkRequire answers 420 Bad Extension, listing them in Unsupported,
+// to a request that requires extensions we do not have (not for ACK and
+// CANCEL, §8.2.2.3).
+func checkRequire(m *rawMessage) *rejection {
+	if m.method == "ACK" || m.method == "CANCEL" {
+		return nil
+	}
+	var unsupported []string
+	for _, h := range m.headers {
+		if h.name != "require" {
+			continue
+		}
+		for _, opt := range strings.Split(h.value, ",") {
+			if opt = strings.ToLower(strings.TrimSpace(opt)); opt != "" && !supportedOptions[opt] {
+				unsupported = append(unsupported, opt)
+			}
+		}
+	}
+	if len(unsupported) == 0 {
+		return nil
+	}
+	return &rejection{code: 420, reason: "Bad Extension", header: "Unsupported: " + strings.Join(unsupported, ", ")}
 }
 
 func checkVersion(v string) *rejection {
@@ -227,7 +259,7 @@ func checkVersion(v string) *rejection {
 		return nil
 	}
 	if len(v) > 4 && strings.EqualFold(v[:4], "SIP/") {
-		return &rejection{505, "Version Not Supported"}
+		return &rejection{code: 505, reason: "Version Not Supported"}
 	}
 	return badRequest("malformed SIP version")
 }
@@ -250,7 +282,7 @@ func checkRequestURI(uri string) *rejection {
 		}
 	case "tel":
 	default:
-		return &rejection{416, "Unsupported URI Scheme"}
+		return &rejection{code: 416, reason: "Unsupported URI Scheme"}
 	}
 	return nil
 }
@@ -373,6 +405,9 @@ func (m *rawMessage) answer(rej *rejection, server string) []byte {
 			v += ";tag=" + randomTag()
 		}
 		b.WriteString(canonicalName(h.name) + ": " + v + "\r\n")
+	}
+	if rej.header != "" {
+		b.WriteString(rej.header + "\r\n")
 	}
 	b.WriteString("Server: " + server + "\r\nContent-Length: 0\r\n\r\n")
 	return []byte(b.String())

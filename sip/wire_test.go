@@ -90,6 +90,8 @@ l: {CL}
 	{name: "extra space in request line", head: strings.Replace(wireOptions, "OPTIONS sip", "OPTIONS  sip", 1), want: 400},
 	{name: "negative Content-Length", head: strings.Replace(wireOptions, "Content-Length: {CL}", "Content-Length: -1", 1), want: 400, body: ""},
 	{name: "Call-ID with space", head: strings.Replace(wireOptions, "Call-ID: {BR}@127.0.0.1", "Call-ID: {BR} x", 1), want: 400},
+	{name: "Require of an extension we lack (420)", head: wireOptions + "Require: 100rel, foo\n", want: 420},
+	{name: "Require: timer is supported", head: wireOptions + "Require: timer\n", want: 200},
 	{name: "INVITE larger than sipgo reads (513)", head: strings.ReplaceAll(wireOptions, "OPTIONS", "INVITE") + "Contact: <sip:wire@127.0.0.1:5099>\nContent-Type: application/sdp\n",
 		body: wireSDP + "a=x-pad:" + strings.Repeat("x", 40000) + "\r\n", want: 513},
 }

@@ -70,7 +70,7 @@ func (w *wireCheck) datagram(data []byte, from net.Addr) wireVerdict {
 		}
 	}
 	if rej == nil && len(data) > maxMessageSize {
-		rej = &rejection{513, "Message Too Large"}
+		rej = &rejection{code: 513, reason: "Message Too Large"}
 	}
 	if rej != nil {
 		if m != nil && m.method == "" && !bytes.HasPrefix(data, []byte("SIP/")) {
@@ -170,7 +170,7 @@ func (w *wireCheck) stream(data []byte) (n int, v wireVerdict, fatal bool, err e
 		}
 		return len(data), w.refuse(m, rej, len(data), "tcp"), true, nil
 	case bodyStart+cl > maxMessageSize:
-		return len(data), w.refuse(m, &rejection{513, "Message Too Large"}, bodyStart+cl, "tcp"), true, nil
+		return len(data), w.refuse(m, &rejection{code: 513, reason: "Message Too Large"}, bodyStart+cl, "tcp"), true, nil
 	case len(data) < bodyStart+cl:
 		return 0, wireVerdict{}, false, errNeedMore
 	}
