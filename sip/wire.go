@@ -30,7 +30,9 @@ type rejection struct {
 
 func (r *rejection) Error() string { return strconv.Itoa(r.code) + " " + r.reason }
 
-func badRequest(reason string) *rejection { return &rejection{code: 400, reason: "Bad Request: " + reason} }
+func badRequest(reason string) *rejection {
+	return &rejection{code: 400, reason: "Bad Request: " + reason}
+}
 
 // rawHeader is one header field, unfolded; name is the long form in lower case.
 type rawHeader struct {
