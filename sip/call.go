@@ -41,9 +41,20 @@ func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.Se
 
 // byeRequest builds our BYE (UAS side): to the caller's Contact, over the
 // INVITE's transport; the dialog fills in the rest.
+// inDialogTarget sends a request we make in the dialog over the
+// INVITE's transport; over TLS, on the caller's own connection (a phone
+// or gateway behind NAT, or without a TLS listener of its own, cannot be
+// reached at its Contact).
+func (c *InboundCall) inDialogTarget(req *sipmsg.Request) {
+	req.SetTransport(c.dialog.InviteRequest.Transport())
+	if strings.EqualFold(c.dialog.InviteRequest.Transport(), "TLS") {
+		req.SetDestination(c.dialog.InviteRequest.Source())
+	}
+}
+
 func (c *InboundCall) byeRequest() *sipmsg.Request {
 	bye := sipmsg.NewRequest(sipmsg.BYE, c.dialog.InviteRequest.Contact().Address)
-	bye.SetTransport(c.dialog.InviteRequest.Transport())
+	c.inDialogTarget(bye)
 	return bye
 }
 
@@ -171,7 +182,6 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		for _, h := range c.timer.headers() {
 			res.AppendHeader(h)
 		}
-		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
 	}
 	c.dialog.InviteResponse = res // our BYE takes its From (our tag) from it
 	w := c.expectAck(c.invite.CSeq().SeqNo)
@@ -197,6 +207,9 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
+	if c.timer != nil {
+		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
+	}
 	c.log.Info("call: answered")
 	return nil
 }

@@ -151,7 +151,7 @@ func (s *session) runSessionTimer(t *sessionTimer, refresh func() error) {
 // (RFC 4028 §7.4, RFC 3311); a final response other than 2xx fails.
 func (c *InboundCall) sendUpdateRefresh() error {
 	req := sipmsg.NewRequest(sipmsg.UPDATE, c.dialog.InviteRequest.Contact().Address)
-	req.SetTransport(c.dialog.InviteRequest.Transport())
+	c.inDialogTarget(req)
 	for _, h := range c.timer.headers() {
 		if h.Name() != "Require" {
 			req.AppendHeader(h)

@@ -123,7 +123,16 @@ func TestDialTLSTrunkSRTP(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("far end's handler did not finish")
 	}
-	_ = call.Hangup(ctx)
+	// The far end hangs up after 2 s: its BYE reaches us over TLS.
+	select {
+	case <-call.Done():
+		if r := call.EndReason(); r != "remote-bye" {
+			t.Errorf("call ended with %q, want remote-bye", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the far end's BYE did not arrive")
+		_ = call.Hangup(ctx)
+	}
 }
 
 // BenchmarkTLSCallSetup: calls set up and torn down through a TLS trunk
