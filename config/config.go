@@ -42,6 +42,10 @@ type Config struct {
 	// Trunks are the SIP trunks calls to numbers go out through, and that
 	// may call in.
 	Trunks []Trunk `yaml:"trunks"`
+	// Users are SIP phones allowed to REGISTER (and call in with their
+	// credentials); <Dial><Sip>sip:USER@gateway</Sip> and
+	// <Dial><Client>USER</Client> reach a registered one.
+	Users []User `yaml:"users"`
 	// Agents may sign in to the softphone page at /agent.
 	Agents []Agent `yaml:"agents"`
 	// Queues holds defaults for queues.
@@ -142,6 +146,10 @@ type SIP struct {
 	// on closed private networks (the lossy-network tests use one).
 	T1     Duration  `yaml:"t1"`
 	Limits SIPLimits `yaml:"limits"`
+	// TLSCert and TLSKey name the PEM certificate chain and private key
+	// of tls: listeners (required when sip.listen has one).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // Media configures RTP.
@@ -260,6 +268,23 @@ type Trunk struct {
 	// block) or "sip" (SIP MESSAGE to and from host).
 	Messaging string `yaml:"messaging"`
 	SMPP      SMPP   `yaml:"smpp"`
+	// SRTP is the media encryption policy: required, optional (default)
+	// or off.
+	SRTP string `yaml:"srtp"`
+	// TLSCAFile, for transport tls, names PEM CA certificates the trunk's
+	// certificate may chain to besides the system's.
+	TLSCAFile string `yaml:"tls_ca_file"`
+	// Register makes the gateway REGISTER with Host as Username/Password.
+	Register bool `yaml:"register"`
+	// LateOffer sends calls through the trunk without SDP in the INVITE.
+	LateOffer bool `yaml:"late_offer"`
+}
+
+// User is a SIP phone that may register.
+type User struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	CallerID string `yaml:"caller_id"` // From of its calls once authenticated; default its own user
 }
 
 // AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
@@ -376,9 +401,12 @@ func (c Config) Validate() error {
 	}
 	for _, l := range c.SIP.Listen {
 		t, hp, ok := strings.Cut(l, ":")
-		if !ok || (t != "udp" && t != "tcp") {
-			bad("sip.listen", "%q: want udp:HOST:PORT or tcp:HOST:PORT", l)
+		if !ok || (t != "udp" && t != "tcp" && t != "tls") {
+			bad("sip.listen", "%q: want udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT", l)
 			continue
+		}
+		if t == "tls" && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
+			bad("sip.tls_cert", "a tls: listener needs sip.tls_cert and sip.tls_key (PEM files)")
 		}
 		if _, err := netip.ParseAddrPort(hp); err != nil {
 			bad("sip.listen", "%q: %v", l, err)
@@ -517,8 +545,14 @@ func (c Config) Validate() error {
 				}
 			}
 		}
-		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" {
-			bad(key+".transport", "%q: want udp or tcp", t.Transport)
+		if t.Transport != "" && t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls" {
+			bad(key+".transport", "%q: want udp, tcp or tls", t.Transport)
+		}
+		if t.Register && (t.Host == "" || t.Username == "") {
+			bad(key+".register", "needs host and username")
+		}
+		if t.SRTP != "" && t.SRTP != "required" && t.SRTP != "optional" && t.SRTP != "off" {
+			bad(key+".srtp", "%q: want required, optional or off", t.SRTP)
 		}
 		if _, err := t.AllowedPrefixes(); err != nil {
 			bad(key+".allowed_ips", "%v", err)
@@ -535,6 +569,19 @@ func (c Config) Validate() error {
 		bad("webchat.flow", "%q is neither a flow file nor a flow SID (FW + 32 hex digits)", f)
 	}
 	ids := map[string]bool{}
+	users := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.Username == "" || strings.ContainsAny(u.Username, " \t@:;<>\""):
+			bad(key+".username", "%q: want a SIP user name", u.Username)
+		case users[u.Username]:
+			bad(key+".username", "%q appears twice", u.Username)
+		case len(u.Password) < 8:
+			bad(key+".password", "want at least 8 characters")
+		}
+		users[u.Username] = true
+	}
 	for i, a := range c.Agents {
 		key := fmt.Sprintf("agents[%d]", i)
 		switch {

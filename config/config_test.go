@@ -81,6 +81,10 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"debug.pprof_listen":                validYAML + "debug:\n  pprof_listen: localhost\n",
 		"sip.t1":                            strings.Replace(validYAML, "sip:\n", "sip:\n  t1: 5s\n", 1),
 		"field unknown_key not found":       validYAML + "unknown_key: 1\n",
+		"sip.tls_cert":                      strings.Replace(validYAML, "udp:127.0.0.1:5060", "tls:127.0.0.1:5061", 1),
+		"users[0].password":                 validYAML + "users:\n  - username: phone1\n    password: short\n",
+		"trunks[0].srtp":                    validYAML + "trunks:\n  - name: t\n    host: 127.0.0.1:5070\n    srtp: maybe\n",
+		"trunks[0].register":                validYAML + "trunks:\n  - name: t\n    register: true\n",
 	}
 	for key, body := range cases {
 		_, err := Load(write(t, body), nil)

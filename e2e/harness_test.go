@@ -104,6 +104,7 @@ type gatewayOpts struct {
 	// section (indented lines).
 	netns, sipIP, sipExtra string
 	env                    []string // extra VOXGATE_… overrides (keys under sip: cannot go in extraYAML)
+	tlsPort                int      // when not 0, SIP over TLS too on that port (put tls_cert/tls_key in sipExtra)
 }
 
 var rtpBase = struct {
@@ -133,8 +134,12 @@ func startGateway(t *testing.T, o gatewayOpts) *gateway {
 	if o.sipIP != "" {
 		sipIP = o.sipIP
 	}
+	tlsListen := ""
+	if o.tlsPort != 0 {
+		tlsListen = fmt.Sprintf(", tls:%s:%d", sipIP, o.tlsPort)
+	}
 	cfg := fmt.Sprintf(`sip:
-  listen: [udp:%[13]s:%[1]d, tcp:%[13]s:%[1]d]
+  listen: [udp:%[13]s:%[1]d, tcp:%[13]s:%[1]d%[15]s]
   public_ip: %[13]s
 %[14]smedia:
   rtp_ports: %[2]s
@@ -158,7 +163,7 @@ numbers:
     voice_fallback_url: %[9]q
     status_callback: %[10]q
 %[11]s%[12]s`, g.sipPort, g.rtpRange, httpPort, testAccountSID, testAuthToken, storage,
-		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML, sipIP, o.sipExtra)
+		o.voiceURL, o.voiceMethod, o.fallbackURL, o.statusCallback, events, o.extraYAML, sipIP, o.sipExtra, tlsListen)
 	if o.flow != "" {
 		cfg = strings.Replace(cfg, fmt.Sprintf("    voice_url: %q\n", o.voiceURL), fmt.Sprintf("    flow: %q\n", o.flow), 1)
 	}

@@ -87,6 +87,11 @@ type RTPConfig struct {
 	// workers instead of a goroutine of the leg's own. Nil: the leg runs
 	// its own send loop.
 	Scheduler *Scheduler
+	// SRTP, when set, protects the leg's RTP with SRTP: packets are sent
+	// encrypted, and received packets that do not authenticate are
+	// dropped (before latching). Check it with SRTPKeys.Validate: invalid
+	// keys make NewRTPLeg panic.
+	SRTP *SRTPKeys
 }
 
 // RTPLeg is a Leg over RTP/UDP with G.711 audio and RFC 4733 (or in-band)
@@ -138,6 +143,8 @@ type RTPLeg struct {
 	txStats txCounters
 	rxStats rxCounters
 
+	started atomic.Bool // Start was called
+
 	tx rtpSendState // owned by the send loop
 	rx rtpRecvState // owned by the receive loop
 }
@@ -187,6 +194,15 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 	l.tx.marker = true
 	l.rx.detector = dtmf.NewDetector()
 	l.txStats.ssrc = l.ssrc
+	if k := cfg.SRTP; k != nil {
+		var err error
+		if l.tx.srtp, err = newSRTPState(k.Suite, k.Local); err == nil {
+			l.rx.srtp, err = newSRTPState(k.Suite, k.Remote)
+		}
+		if err != nil {
+			panic("media: NewRTPLeg: " + err.Error())
+		}
+	}
 	return l
 }
 
@@ -196,6 +212,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 // again, or after Close, does nothing.
 func (l *RTPLeg) Start() {
 	l.startOnce.Do(func() {
+		l.started.Store(true)
 		if l.closed() {
 			return
 		}

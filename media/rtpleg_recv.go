@@ -41,8 +41,9 @@ type rtpRecvState struct {
 	pending  int                 // how many of frame are filled
 	events   EventReceiver
 	detector *dtmf.Detector
-	sock     sockRecv  // reading from a scheduler worker (Linux)
-	loggedPT [128]bool // payload types already logged as ignored
+	sock     sockRecv   // reading from a scheduler worker (Linux)
+	loggedPT [128]bool  // payload types already logged as ignored
+	srtp     *srtpState // nil: plain RTP
 }
 
 // recvLoop reads packets until the socket is closed.
@@ -71,6 +72,13 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		return // RTCP sent to the RTP port (SR, RR, SDES, BYE, APP)
 	}
 	rx := &l.rx
+	if rx.srtp != nil {
+		plain, err := rx.srtp.unprotect(b)
+		if err != nil {
+			return // not authentic (or replayed): never latched on, never played
+		}
+		b = plain
+	}
 	payload, ok := ParseRTP(&rx.hdr, b)
 	if !ok {
 		return

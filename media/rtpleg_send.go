@@ -25,8 +25,9 @@ type rtpSendState struct {
 	marker  bool   // the next audio packet starts a talkspurt
 	pcm     [FrameSamples]int16
 	buf     [rtpHeaderSize + maxSendPayload]byte
-	failing bool     // the last write failed (log once per run of failures)
-	sock    sockSend // how packets are written (rtpleg_send_linux.go)
+	failing bool       // the last write failed (log once per run of failures)
+	sock    sockSend   // how packets are written (rtpleg_send_linux.go)
+	srtp    *srtpState // nil: plain RTP
 }
 
 // sendLoop paces the leg's packets until the leg ends (legs without a
@@ -135,6 +136,14 @@ func buildPacket(buf []byte, pt uint8, marker bool, seq uint16, ts, ssrc uint32,
 // would (a scheduler worker that receives for the leg sees no error when
 // its socket is closed: the socket just leaves the epoll set).
 func (l *RTPLeg) write(pkt []byte, remote netip.AddrPort, payloadLen int, now time.Time) {
+	if l.tx.srtp != nil {
+		protected, err := l.tx.srtp.protect(pkt)
+		if err != nil {
+			l.log.Warn("srtp protect failed", "err", err)
+			return
+		}
+		pkt = protected
+	}
 	err := l.sendTo(pkt, remote)
 	if err != nil {
 		if errors.Is(err, net.ErrClosed) {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,13 +35,20 @@ type inboundAuth struct {
 	used       *nonceCounts
 }
 
-func newInboundAuth(trunks []Trunk) inboundAuth {
+func newInboundAuth(trunks []Trunk, users []User) inboundAuth {
 	a := inboundAuth{trunks: trunks, nonceKey: make([]byte, 32), used: newNonceCounts()}
 	_, _ = rand.Read(a.nonceKey) // crypto/rand.Read never fails
 	for _, t := range trunks {
 		if len(t.AllowedIPs) > 0 || t.InboundUsername != "" {
 			a.restricted = true
 		}
+	}
+	// A registered phone calls in with its credentials, like a trunk with
+	// an inbound password and no address list (pseudo-trunk "user:NAME").
+	// Users alone do not restrict an otherwise open gateway.
+	a.trunks = slices.Clone(trunks)
+	for _, u := range users {
+		a.trunks = append(a.trunks, Trunk{Name: userTrunkPrefix + u.Username, InboundUsername: u.Username, InboundPassword: u.Password})
 	}
 	return a
 }

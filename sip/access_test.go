@@ -79,14 +79,14 @@ func TestInboundAuthCheck(t *testing.T) {
 			func(a *inboundAuth) string { return credentialsFor(t, a, now.Add(-6*time.Minute), "pbx", "pw") }, stale, "pbx"},
 		{"nonce from another server is stale", []Trunk{pbx}, lo1,
 			func(*inboundAuth) string {
-				o := newInboundAuth([]Trunk{pbx})
+				o := newInboundAuth([]Trunk{pbx}, nil)
 				return credentialsFor(t, &o, now, "pbx", "pw")
 			}, stale, "pbx"},
 		{"garbage Authorization", []Trunk{pbx}, lo1, func(*inboundAuth) string { return "Basic Zm9v" }, forbidden, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := newInboundAuth(c.trunks)
+			a := newInboundAuth(c.trunks, nil)
 			authz := ""
 			if c.authz != nil {
 				authz = c.authz(&a)
@@ -105,7 +105,7 @@ func TestInboundAuthCheck(t *testing.T) {
 func TestInboundAuthReplay(t *testing.T) {
 	now := time.Now()
 	pbx := Trunk{Name: "pbx", InboundUsername: "pbx", InboundPassword: "pw"}
-	a := newInboundAuth([]Trunk{pbx})
+	a := newInboundAuth([]Trunk{pbx}, nil)
 	check := func(src netip.Addr, authz string, uri sipmsg.Uri) verdict {
 		v, _, _ := a.check(authRequest{src: src, authorization: authz, uri: uri}, now)
 		return v
@@ -284,7 +284,8 @@ func TestValidateTrunks(t *testing.T) {
 		{[]Trunk{{Host: "x"}}, "no name"},
 		{[]Trunk{{Name: "a"}, {Name: "a"}}, "twice"},
 		{[]Trunk{{Name: "a", Host: "h:99999"}}, "bad address"},
-		{[]Trunk{{Name: "a", Transport: "tls"}}, "unsupported transport"},
+		{[]Trunk{{Name: "a", Transport: "sctp"}}, "unsupported transport"},
+		{[]Trunk{{Name: "a", Transport: "tls", SRTP: "maybe"}}, "srtp"},
 		{[]Trunk{{Name: "a", InboundUsername: "u"}}, "go together"},
 	}
 	for i, c := range cases {

@@ -41,15 +41,26 @@ func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.Se
 
 // byeRequest builds our BYE (UAS side): to the caller's Contact, over the
 // INVITE's transport; the dialog fills in the rest.
+// inDialogTarget sends a request we make in the dialog over the
+// INVITE's transport; over TLS, on the caller's own connection (a phone
+// or gateway behind NAT, or without a TLS listener of its own, cannot be
+// reached at its Contact).
+func (c *InboundCall) inDialogTarget(req *sipmsg.Request) {
+	req.SetTransport(c.dialog.InviteRequest.Transport())
+	if strings.EqualFold(c.dialog.InviteRequest.Transport(), "TLS") {
+		req.SetDestination(c.dialog.InviteRequest.Source())
+	}
+}
+
 func (c *InboundCall) byeRequest() *sipmsg.Request {
 	bye := sipmsg.NewRequest(sipmsg.BYE, c.dialog.InviteRequest.Contact().Address)
-	bye.SetTransport(c.dialog.InviteRequest.Transport())
+	c.inDialogTarget(bye)
 	return bye
 }
 
 // run drives the call: it starts the handler and tidies up after it.
 func (c *InboundCall) run(h Handler) {
-	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.remote.Codec.Name, "transport", c.invite.Transport(), "trunk", c.trunk)
+	c.log.Info("call: incoming", "from", c.From(), "to", c.To(), "source", c.Source().String(), "codec", c.remote.Codec.Name, "srtp", c.localCrypto != nil, "transport", c.invite.Transport(), "trunk", c.trunk)
 	c.leg.Start()
 	// The call ends when the dialog ends (BYE, CANCEL) or its media dies.
 	go c.watchMedia()
@@ -74,7 +85,12 @@ func (c *InboundCall) finish() {
 
 // From is the caller: the user part of the From URI (a number or a name),
 // or the whole URI when it has no user part.
-func (c *InboundCall) From() string { return uriUser(c.invite.From()) }
+func (c *InboundCall) From() string {
+	if u, ok := c.srv.reg.users[strings.TrimPrefix(c.trunk, userTrunkPrefix)]; ok && strings.HasPrefix(c.trunk, userTrunkPrefix) && u.CallerID != "" {
+		return u.CallerID
+	}
+	return uriUser(c.invite.From())
+}
 
 // To is the dialled number: the user part of the Request-URI.
 func (c *InboundCall) To() string {
@@ -155,10 +171,18 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 	}
 	c.answered, c.final, c.answeredAt = true, true, time.Now()
 	body := c.localSDPLocked()
+	if c.awaitingAnswer {
+		body = c.localOfferLocked()
+	}
 	c.mu.Unlock()
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
+	if c.timer != nil {
+		for _, h := range c.timer.headers() {
+			res.AppendHeader(h)
+		}
+	}
 	c.dialog.InviteResponse = res // our BYE takes its From (our tag) from it
 	w := c.expectAck(c.invite.CSeq().SeqNo)
 	if err := c.inviteTx.Respond(res); err != nil {
@@ -183,6 +207,9 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
+	if c.timer != nil {
+		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
+	}
 	c.log.Info("call: answered")
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,10 @@ type DialRequest struct {
 	// may be called more than once. It runs on Dial's goroutine, which
 	// reads the far end's responses: it must not block.
 	OnRinging func(early bool)
+	// LateOffer sends the INVITE without SDP (RFC 3261 §13.2.1): the far
+	// end offers in its 2xx and our answer goes in the ACK. A trunk with
+	// LateOffer does so for every call through it.
+	LateOffer bool
 	// OnEarlyMedia, when set, is called once, before OnRinging(true), when
 	// a 183 with SDP starts the RTP leg: Record on leg hears the far end's
 	// early media (ringback, announcements) while Dial still waits. Nothing
@@ -168,10 +173,19 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	})
 	sessionID := rand.Uint64N(1 << 62)
 	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port())}
-	invite := s.newInvite(callSID, rt, from, req.Headers, offer.Marshal(), log)
+	if rt.trunk != nil && rt.trunk.SRTP == SRTPRequired {
+		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
+		offer.Crypto = &c
+	}
+	late := req.LateOffer || rt.trunk != nil && rt.trunk.LateOffer
+	body := offer.Marshal()
+	if late {
+		offer.Crypto, body = nil, nil // SRTP needs our key in an offer: not with late offer
+	}
+	invite := s.newInvite(callSID, rt, from, req.Headers, body, log)
 	log = log.With("sip_call_id", callID(invite))
 
-	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia}
+	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia, crypto: offer.Crypto, late: late}
 	dlg, derr := a.ring(ctx, invite, req.Timeout, username, password)
 	if derr != nil {
 		leg.Close("dial " + derr.Status)
@@ -180,6 +194,14 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 
 	answer, perr := ParseOffer(dlg.InviteResponse.Body())
+	if perr == nil && late {
+		perr = checkOfferFamily(answer, s.cfg.PublicIP)
+		if perr == nil && answer.Crypto != nil {
+			perr = fmt.Errorf("%w: late offer with SRTP", ErrSRTPPolicy)
+		}
+	} else if perr == nil {
+		perr = a.useAnswerCrypto(answer)
+	}
 	if perr != nil {
 		a.abandon(dlg)
 		leg.Close("dial failed")
@@ -193,6 +215,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 	call.init(s, callSID, log, leg, dlg, *invite.Contact(), answer)
 	call.sessionID = sessionID
+	call.localCrypto = offer.Crypto
 	call.dialogID = dlg.ID
 	call.established = true
 	call.newBye = func() *sipmsg.Request { return uacBye(invite, dlg.InviteResponse) }
@@ -203,7 +226,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	s.register(&call.session) // before the ACK: the far end may hang up at once
 	ackCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := dlg.Ack(ackCtx); err != nil {
+	if err := a.ack(ackCtx, dlg, call); err != nil {
 		s.unregister(&call.session)
 		leg.Close("dial failed")
 		call.cancel()
@@ -233,6 +256,7 @@ func (s *Server) newInvite(callSID string, rt route, from string, extra map[stri
 	inv.AppendHeader(&callIDHdr)
 	inv.AppendHeader(&contact)
 	inv.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
+	inv.AppendHeader(sipmsg.NewHeader("Supported", "100rel"))
 	inv.AppendHeader(sipmsg.NewHeader("X-Voxgate-Call-Sid", callSID))
 
 	headers := map[string]string{}
@@ -249,7 +273,9 @@ func (s *Server) newInvite(callSID string, rt route, from string, extra map[stri
 		}
 		inv.AppendHeader(sipmsg.NewHeader(name, headers[name]))
 	}
-	inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	if len(body) > 0 {
+		inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
 	inv.SetBody(body)
 	if rt.transport == "UDP" && s.udpLocal != "" {
 		// Send from the listening socket: responses and the far end's
@@ -321,6 +347,11 @@ type dialAttempt struct {
 	provisional atomic.Bool // a 1xx arrived: CANCEL is possible
 	challenges  int         // 401/407 responses seen (OnResponse runs on Dial's goroutine)
 	earlyMedia  bool
+	crypto      *SDESCrypto // our SDES key when we offered SRTP
+	late        bool        // the INVITE had no SDP: the 2xx offers, the ACK answers
+	keyed       bool        // the leg has its SRTP keys
+	dlg         *sipgo.DialogClientSession
+	lastRSeq    uint32 // RSeq of the last reliable provisional PRACKed
 
 	mu  sync.Mutex
 	why error // why ringing was stopped: errRingTimeout, errDialCanceled, errServerShutdown
@@ -362,6 +393,7 @@ func (a *dialAttempt) ring(ctx context.Context, invite *sipmsg.Request, timeout 
 	if err != nil {
 		return nil, a.failure(nil, err, sipCallID)
 	}
+	a.dlg = dlg
 	err = dlg.WaitAnswer(ringCtx, sipgo.AnswerOptions{OnResponse: a.onResponse, Username: username, Password: password})
 	if err != nil {
 		if r := dlg.InviteResponse; r != nil && r.IsSuccess() {
@@ -381,8 +413,13 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 		if res.StatusCode == 100 {
 			return nil
 		}
+		if reliable(res) {
+			if !a.prack(res) {
+				return nil // a retransmission, or out of order: ignored (RFC 3262 §4)
+			}
+		}
 		early := false
-		if res.StatusCode == 183 && len(res.Body()) > 0 {
+		if res.StatusCode == 183 && len(res.Body()) > 0 && !a.late {
 			early = a.startEarlyMedia(res.Body())
 		}
 		if a.onRinging != nil {
@@ -397,11 +434,125 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 	return nil
 }
 
+// reliable reports whether a provisional response asks for PRACK
+// (RFC 3262: Require: 100rel and an RSeq).
+func reliable(res *sipmsg.Response) bool {
+	if res.GetHeader("RSeq") == nil {
+		return false
+	}
+	for _, h := range res.GetHeaders("Require") {
+		for _, opt := range strings.Split(h.Value(), ",") {
+			if strings.EqualFold(strings.TrimSpace(opt), "100rel") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prack acknowledges a reliable provisional response with PRACK (RFC 3262
+// §4) and reports whether it is a new one (RSeq one more than the last;
+// any at first). The PRACK transaction runs on its own: its goroutine
+// ends with it (Timer F at most).
+func (a *dialAttempt) prack(res *sipmsg.Response) bool {
+	rseq, err := strconv.ParseUint(strings.TrimSpace(res.GetHeader("RSeq").Value()), 10, 32)
+	if err != nil || a.lastRSeq != 0 && uint32(rseq) != a.lastRSeq+1 {
+		return false
+	}
+	a.lastRSeq = uint32(rseq)
+	inv := a.dlg.InviteRequest
+	target := inv.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	req := sipmsg.NewRequest(sipmsg.PRACK, *target.Clone())
+	req.AppendHeader(sipmsg.HeaderClone(res.To()))
+	req.AppendHeader(sipmsg.NewHeader("RAck", fmt.Sprintf("%d %d INVITE", rseq, inv.CSeq().SeqNo)))
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sipmsg.T1)
+	tx, err := a.dlg.TransactionRequest(ctx, req)
+	if err != nil {
+		cancel()
+		a.log.Warn("dial: PRACK not sent", "error", err)
+		return true
+	}
+	go func() {
+		defer cancel()
+		defer tx.Terminate()
+		for {
+			select {
+			case r := <-tx.Responses():
+				if r.IsProvisional() {
+					continue
+				}
+				a.log.Debug("dial: PRACK answered", "code", r.StatusCode, "rseq", rseq)
+				return
+			case <-tx.Done():
+				return
+			}
+		}
+	}()
+	return true
+}
+
+// ack acknowledges the 2xx; after a late-offer INVITE the ACK carries our
+// SDP answer to the offer in the 2xx (RFC 3264).
+func (a *dialAttempt) ack(ctx context.Context, dlg *sipgo.DialogClientSession, call *OutboundCall) error {
+	if !a.late {
+		return dlg.Ack(ctx)
+	}
+	call.mu.Lock()
+	body := call.localSDPLocked()
+	call.mu.Unlock()
+	inv, res := dlg.InviteRequest, dlg.InviteResponse
+	target := inv.Recipient
+	if c := res.Contact(); c != nil {
+		target = c.Address
+	}
+	ack := sipmsg.NewRequest(sipmsg.ACK, *target.Clone())
+	for _, h := range []sipmsg.Header{inv.From(), res.To(), inv.CallID()} {
+		ack.AppendHeader(sipmsg.HeaderClone(h))
+	}
+	ack.AppendHeader(&sipmsg.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sipmsg.ACK})
+	mf := sipmsg.MaxForwardsHeader(70)
+	ack.AppendHeader(&mf)
+	ack.AppendHeader(sipmsg.HeaderClone(inv.Contact()))
+	ack.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	ack.SetBody(body)
+	ack.SetTransport(inv.Transport())
+	ack.SetSource(inv.Source())
+	return dlg.WriteAck(ctx, ack)
+}
+
+// useAnswerCrypto checks that an answer (183 or 2xx) has SRTP exactly
+// when we offered it, and keys the leg with it before it starts.
+func (a *dialAttempt) useAnswerCrypto(o Offer) error {
+	switch {
+	case a.crypto == nil && o.Crypto != nil:
+		return errors.New("sdp: answer is RTP/SAVP to a plain RTP offer")
+	case a.crypto == nil:
+		return nil
+	case o.Crypto == nil:
+		return fmt.Errorf("%w: answer without SRTP", ErrSRTPPolicy)
+	case o.Crypto.Suite != a.crypto.Suite:
+		return fmt.Errorf("sdp: answer's crypto suite %s was not offered", o.Crypto.Suite)
+	case a.keyed:
+		return nil // keyed by early media already
+	}
+	if err := a.leg.SetSRTP(srtpKeys(a.crypto, o.Crypto)); err != nil {
+		return err
+	}
+	a.keyed = true
+	return nil
+}
+
 // startEarlyMedia points the leg at a 183's SDP and starts it receiving.
 // It sends nothing until the answer (the leg is held), so the inactivity
 // timeout cannot end a long early-media ring.
 func (a *dialAttempt) startEarlyMedia(body []byte) bool {
 	o, err := ParseOffer(body)
+	if err == nil {
+		err = a.useAnswerCrypto(o)
+	}
 	if err != nil {
 		a.log.Warn("dial: ignoring 183 SDP", "error", err)
 		return false

@@ -311,7 +311,7 @@ func TestDialUnroutable(t *testing.T) {
 	}{
 		{"number without trunks", noTrunks, DialRequest{To: "+15551234567"}, "no SIP trunk"},
 		{"unknown trunk", withTrunk, DialRequest{To: "1000", Trunk: "nope"}, `no SIP trunk named "nope"`},
-		{"sips", noTrunks, DialRequest{To: "sips:bob@127.0.0.1"}, "not supported"},
+		{"sips over UDP", noTrunks, DialRequest{To: "sips:bob@127.0.0.1;transport=udp"}, "over TLS only"},
 		{"garbage", withTrunk, DialRequest{To: "call me maybe"}, "neither a SIP URI nor a phone number"},
 		{"bad transport", noTrunks, DialRequest{To: "sip:bob@127.0.0.1;transport=sctp"}, "unsupported transport"},
 		{"bad caller ID", withTrunk, DialRequest{To: "1000", From: "me@there"}, "caller ID"},

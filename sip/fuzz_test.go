@@ -75,7 +75,7 @@ func FuzzRequestHeaders(f *testing.F) {
 		if h := req.GetHeader("Authorization"); h != nil {
 			authz = h.Value()
 		}
-		a := newInboundAuth([]Trunk{pbx})
+		a := newInboundAuth([]Trunk{pbx}, nil)
 		r := authRequest{src: sourceAddr(req), authorization: authz, uri: req.Recipient}
 		v1, _, _ := a.check(r, now)
 		v2, _, _ := a.check(r, now)
@@ -90,7 +90,7 @@ func FuzzRequestHeaders(f *testing.F) {
 // response for the Request-URI it names.
 func FuzzDigestCredentials(f *testing.F) {
 	pbx := Trunk{Name: "pbx", InboundUsername: "pbx", InboundPassword: "pw"}
-	a := newInboundAuth([]Trunk{pbx})
+	a := newInboundAuth([]Trunk{pbx}, nil)
 	now := time.Unix(1_800_000_000, 0)
 	src := netip.MustParseAddr("127.0.0.1")
 	chal, err := digest.ParseChallenge(a.challengeHeader(src, now, false).Value())
@@ -110,7 +110,7 @@ func FuzzDigestCredentials(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g := newInboundAuth([]Trunk{pbx})
+		g := newInboundAuth([]Trunk{pbx}, nil)
 		g.nonceKey = a.nonceKey // the nonces of the seeds stay good
 		r := authRequest{src: from, authorization: authz, uri: sipmsg.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"}}
 		v1, _, _ := g.check(r, now)

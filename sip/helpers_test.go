@@ -15,7 +15,7 @@ import (
 )
 
 // testLogger logs to the test output when -v is given, else nowhere.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -29,7 +29,7 @@ var portPools = struct {
 	next int
 }{next: 41000}
 
-func testPorts(t *testing.T) *media.PortPool {
+func testPorts(t testing.TB) *media.PortPool {
 	portPools.Lock()
 	lo := portPools.next
 	portPools.next += 40
@@ -44,7 +44,7 @@ func testPorts(t *testing.T) *media.PortPool {
 // startServer runs a Server on udp (and tcp) 127.0.0.1 ephemeral ports
 // until the test ends. The returned stop shuts it down and waits for
 // Serve; it is also registered with t.Cleanup.
-func startServer(t *testing.T, cfg Config, h Handler) (*Server, func()) {
+func startServer(t testing.TB, cfg Config, h Handler) (*Server, func()) {
 	t.Helper()
 	if cfg.Listen == nil {
 		cfg.Listen = []string{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"}

@@ -48,6 +48,9 @@ type Offer struct {
 	EventPayloadType uint8          // telephone-event/8000 payload type; 0 when not offered
 	PTime            int            // offered a=ptime in ms, 0 when absent
 	Direction        Direction
+	// Crypto is the far end's SDES key when the stream is RTP/SAVP
+	// (RFC 4568); nil for plain RTP.
+	Crypto *SDESCrypto
 }
 
 // OnHold reports whether the offer puts us on hold: sendonly/inactive, or
@@ -71,8 +74,17 @@ func ParseOffer(body []byte) (Offer, error) {
 			continue
 		}
 		sawAudio = true
-		if md.MediaName.Port.Value == 0 || !isPlainRTP(md.MediaName.Protos) {
+		secure := isSecureRTP(md.MediaName.Protos)
+		if md.MediaName.Port.Value == 0 || !secure && !isPlainRTP(md.MediaName.Protos) {
 			continue
+		}
+		var crypto *SDESCrypto
+		if secure {
+			c, ok := pickCrypto(md)
+			if !ok {
+				continue // RTP/SAVP without a key we can use (DTLS, MKI, other suites)
+			}
+			crypto = &c
 		}
 		addr := connectionAddr(md.ConnectionInformation)
 		if !addr.IsValid() {
@@ -90,6 +102,7 @@ func ParseOffer(body []byte) (Offer, error) {
 			Codec:            codec,
 			EventPayloadType: eventPT,
 			Direction:        directionOf(md.Attributes, sessionDir),
+			Crypto:           crypto,
 		}
 		if v, ok := md.Attribute("ptime"); ok {
 			o.PTime, _ = strconv.Atoi(strings.TrimSpace(v))
@@ -104,6 +117,10 @@ func ParseOffer(body []byte) (Offer, error) {
 
 func isPlainRTP(protos []string) bool {
 	return strings.EqualFold(strings.Join(protos, "/"), "RTP/AVP")
+}
+
+func isSecureRTP(protos []string) bool {
+	return strings.EqualFold(strings.Join(protos, "/"), "RTP/SAVP")
 }
 
 func connectionAddr(ci *sdp.ConnectionInformation) netip.Addr {
@@ -172,6 +189,8 @@ type Answer struct {
 	Codec            media.Codec
 	EventPayloadType uint8
 	Direction        Direction
+	// Crypto, when set, makes the stream RTP/SAVP with our SDES key.
+	Crypto *SDESCrypto
 }
 
 // Marshal renders the answer as SDP text.
@@ -192,7 +211,14 @@ func (a Answer) Marshal() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=voxgate %d %d IN %s %s\r\ns=voxgate\r\n", a.SessionID, a.Version, ipVer, addr)
 	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipVer, addr)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %s\r\n", a.Local.Port(), formats)
+	proto := "RTP/AVP"
+	if a.Crypto != nil {
+		proto = "RTP/SAVP"
+	}
+	fmt.Fprintf(&b, "m=audio %d %s %s\r\n", a.Local.Port(), proto, formats)
+	if a.Crypto != nil {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", a.Crypto)
+	}
 	fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", a.Codec.PayloadType, a.Codec.Name)
 	if a.EventPayloadType != 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.EventPayloadType, a.EventPayloadType)
@@ -211,6 +237,8 @@ type LocalOffer struct {
 	SessionID uint64
 	Version   uint64
 	Local     netip.AddrPort
+	// Crypto, when set, makes the offer RTP/SAVP with our SDES key.
+	Crypto *SDESCrypto
 }
 
 // Marshal renders the offer as SDP text.
@@ -224,7 +252,14 @@ func (o LocalOffer) Marshal() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=voxgate %d %d IN %s %s\r\ns=voxgate\r\n", o.SessionID, o.Version, ipVer, addr)
 	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipVer, addr)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d %d %d\r\n", o.Local.Port(), media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	proto := "RTP/AVP"
+	if o.Crypto != nil {
+		proto = "RTP/SAVP"
+	}
+	fmt.Fprintf(&b, "m=audio %d %s %d %d %d\r\n", o.Local.Port(), proto, media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	if o.Crypto != nil {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", o.Crypto)
+	}
 	fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\n", media.PCMU.PayloadType, media.PCMA.PayloadType)
 	fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", ev, ev)
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")

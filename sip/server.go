@@ -24,6 +24,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,11 +78,26 @@ type Config struct {
 	// Refused, when set, hears of everything refused or dropped to protect
 	// the server, for metrics: kind "invite" (reason: the Limits field
 	// exceeded), "tcp" (a connection refused or closed idle), "message"
-	// ("unparseable"). It must be quick.
+	// ("unparseable": dropped unanswered; "malformed": a request refused
+	// by RFC 3261's parsing rules and answered 400/416/505/513, see
+	// wire.go). It must be quick.
 	Refused func(kind, reason string)
 	// Draining, when set and true, makes OPTIONS (a balancer's health
 	// probe) answer 503 so that new calls go to another node.
 	Draining func() bool
+	// TLSCert and TLSKey name the PEM certificate chain and key that
+	// "tls:" listeners present.
+	TLSCert, TLSKey string
+	// RegisterRetry is the first wait after a failed trunk registration
+	// (doubling up to 10 minutes; default 30 s).
+	RegisterRetry time.Duration
+	// MinSE is our RFC 4028 Min-SE: INVITEs asking for a shorter
+	// Session-Expires get 422 (default DefaultMinSE, 90 s).
+	MinSE time.Duration
+	// Users are the phones that may REGISTER (see onRegister); they are
+	// reached by dialling sip:USER@<our address>, and their calls are
+	// admitted with their credentials.
+	Users []User
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -109,6 +125,9 @@ type Server struct {
 	client   *sipgo.Client
 	dialogUA *sipgo.DialogUA
 	auth     inboundAuth
+	reg      *registrar
+	regMu    sync.Mutex
+	regState map[string]RegistrationState // outbound registrations, by trunk
 	load     *admission
 	shedLog  logLimiter
 	// sched sends the RTP of every call from a few shared goroutines; it
@@ -156,12 +175,17 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
 		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, calls: map[string]*session{}, ready: make(chan struct{}), regState: map[string]RegistrationState{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.auth = newInboundAuth(cfg.Trunks)
+	s.auth = newInboundAuth(cfg.Trunks, cfg.Users)
+	s.reg = newRegistrar(cfg.Users)
 	s.load, s.shedLog = newAdmission(cfg.Limits), logLimiter{interval: 5 * time.Second}
 
-	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent)}, s.sipgoLogOptions()...)...)
+	clientTLS, err := clientTLSConfig(cfg.Trunks)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(clientTLS)}, s.sipgoLogOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: create user agent: %w", err)
 	}
@@ -206,6 +230,8 @@ func NewServer(cfg Config) (*Server, error) {
 	s.srv.OnInfo(s.onInfo)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnCancel(s.onCancel)
+	s.srv.OnRegister(s.onRegister)
+	s.srv.OnUpdate(s.onUpdate)
 	s.srv.OnNoRoute(s.onUnsupported)
 	return s, nil
 }
@@ -235,7 +261,8 @@ func (s *Server) bind(spec string) error {
 			s.udpLocal = conn.LocalAddr().String()
 		}
 		s.closers = append(s.closers, conn.Close)
-		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(conn) })
+		checked := newCheckedPacketConn(conn, s.wireCheck())
+		s.serves = append(s.serves, func() error { return s.srv.ServeUDP(checked) })
 	case "tcp":
 		l, err := net.Listen("tcp", hostport)
 		if err != nil {
@@ -246,8 +273,23 @@ func (s *Server) bind(spec string) error {
 		s.closers = append(s.closers, l.Close)
 		limited := s.limitTCP(l)
 		s.serves = append(s.serves, func() error { return s.srv.ServeTCP(limited) })
+	case "tls":
+		conf, err := s.serverTLSConfig()
+		if err != nil {
+			return err
+		}
+		l, err := net.Listen("tcp", hostport)
+		if err != nil {
+			return fmt.Errorf("sip: listen %s: %w", spec, err)
+		}
+		ap := l.Addr().(*net.TCPAddr).AddrPort()
+		s.listeners = append(s.listeners, Listener{Transport: "tls", Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+		s.closers = append(s.closers, l.Close)
+		// The limits and the message checks see the decrypted stream.
+		limited := s.limitTCP(tls.NewListener(l, conf))
+		s.serves = append(s.serves, func() error { return s.srv.ServeTLS(limited) })
 	default:
-		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp or tcp)", spec, transport)
+		return fmt.Errorf("sip: listen address %q: unsupported transport %q (use udp, tcp or tls)", spec, transport)
 	}
 	return nil
 }
@@ -299,7 +341,10 @@ func (s *Server) Serve(ctx context.Context, handler Handler) error {
 	defer serving.Wait()
 	s.awaitListeners(ctx)
 	close(s.ready)
+	var registering sync.WaitGroup
+	s.registerTrunks(ctx, func() { registering.Add(1) }, registering.Done)
 	<-ctx.Done()
+	registering.Wait() // they unregister (2 s at most) before the listeners close
 	s.mu.Lock()
 	s.closing = true
 	active := make([]*session, 0, len(s.calls))
@@ -400,7 +445,7 @@ func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code 
 	}
 }
 
-const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
 
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -423,29 +468,23 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request: missing Contact")
 		return
 	}
-	body := req.Body()
-	if len(body) == 0 {
-		// Late offer (no SDP in the INVITE) is not supported yet.
-		log.Warn("sip: INVITE without SDP offer rejected", "code", 488)
-		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", `399 voxgate "INVITE without SDP offer is not supported"`))
+	offer, late, ok := s.readOffer(req, tx, log)
+	if !ok {
 		return
 	}
-	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
-		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
+	if err := checkSRTPPolicy(offer, s.srtpPolicy(trunk)); err != nil && !late {
+		log.Warn("sip: INVITE rejected", "code", 488, "error", err)
+		s.respond(req, tx, 488, "Not Acceptable Here", sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
 		return
 	}
-	offer, err := ParseOffer(body)
-	if err == nil {
-		err = checkOfferFamily(offer, s.cfg.PublicIP)
-	}
-	if err != nil {
-		code, reason := 400, "Bad Request"
-		if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
-			code, reason = 488, "Not Acceptable Here"
-		}
-		log.Warn("sip: INVITE rejected", "code", code, "error", err)
-		s.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+	timer, ok := s.negotiateTimer(req, tx)
+	if !ok {
 		return
+	}
+	var localCrypto *SDESCrypto
+	if offer.Crypto != nil {
+		c := newLocalCrypto(offer.Crypto.Tag, offer.Crypto.Suite)
+		localCrypto = &c
 	}
 	conn, err := s.cfg.Ports.Listen()
 	if err != nil {
@@ -464,6 +503,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		InactivityTimeout: s.cfg.RTPTimeout,
 		Logger:            log,
 		Scheduler:         s.sched,
+		SRTP:              srtpKeys(localCrypto, offer.Crypto),
 	})
 	dlg, err := s.dialogUA.ReadInvite(req, tx)
 	if err != nil {
@@ -479,9 +519,41 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	defer s.callWG.Done()
 	call := newInboundCall(s, callSID, req, tx, dlg, leg, offer, trunk, log)
+	call.awaitingAnswer = late
+	call.localCrypto = localCrypto
+	call.timer = timer
 	s.register(&call.session)
 	defer s.unregister(&call.session)
 	call.run(s.handler)
+}
+
+// readOffer reads the SDP offer of a new INVITE. An INVITE without a body
+// is a late offer (RFC 3261 §13.2.1, RFC 3264): we offer in our 200 and
+// the answer comes in the ACK; late is true and offer holds what we offer
+// until then. When ok is false the INVITE has been answered with an error.
+func (s *Server) readOffer(req *sipmsg.Request, tx sipmsg.ServerTransaction, log *slog.Logger) (offer Offer, late, ok bool) {
+	body := req.Body()
+	if len(body) == 0 {
+		return Offer{Codec: media.PCMU, EventPayloadType: OfferedEventPayloadType, Direction: SendRecv}, true, true
+	}
+	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
+		s.respond(req, tx, 415, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
+		return Offer{}, false, false
+	}
+	offer, err := ParseOffer(body)
+	if err == nil {
+		err = checkOfferFamily(offer, s.cfg.PublicIP)
+	}
+	if err != nil {
+		code, reason := 400, "Bad Request"
+		if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
+			code, reason = 488, "Not Acceptable Here"
+		}
+		log.Warn("sip: INVITE rejected", "code", code, "error", err)
+		s.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", err.Error())))
+		return Offer{}, false, false
+	}
+	return offer, false, true
 }
 
 func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -503,6 +575,7 @@ func (s *Server) onReInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // sent in a dialog that has ended.
 func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if call := s.lookup(req); call != nil {
+		call.ackAnswer(req)
 		call.ackReceived(req)
 	}
 }
@@ -544,7 +617,7 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
-	case sipmsg.REGISTER, sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.UPDATE, sipmsg.PRACK:
+	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.PRACK:
 		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
 	default:
 		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))

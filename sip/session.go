@@ -60,7 +60,14 @@ type session struct {
 	// the dialog's first 2xx (ours, on inbound calls) is over. RFC 3261
 	// §15: no BYE before that ACK or the 64·T1 timeout.
 	answerAcked chan struct{}
-	remoteEnded bool                // the far end's BYE arrived: no BYE from us
+	remoteEnded bool // the far end's BYE arrived: no BYE from us
+	// awaitingAnswer: the INVITE had no SDP (late offer); our 2xx carries
+	// an offer and the ACK must carry the answer (RFC 3264).
+	awaitingAnswer bool
+	// timer is the negotiated session timer (RFC 4028), nil when none.
+	timer *sessionTimer
+	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
+	localCrypto *SDESCrypto
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
@@ -247,7 +254,46 @@ func (s *session) localSDPLocked() []byte {
 		Codec:            s.remote.Codec,
 		EventPayloadType: s.remote.EventPayloadType,
 		Direction:        s.remote.Direction.answer(),
+		Crypto:           s.localCrypto,
 	}.Marshal()
+}
+
+// localOfferLocked is our SDP offer for a late-offer INVITE's 2xx. The
+// caller holds s.mu.
+func (s *session) localOfferLocked() []byte {
+	return LocalOffer{
+		SessionID: s.sessionID,
+		Version:   s.sdpVersion,
+		Local:     netip.AddrPortFrom(s.srv.cfg.PublicIP, s.leg.LocalAddr().Port()),
+	}.Marshal()
+}
+
+// ackAnswer applies the SDP answer an ACK carries when our 2xx was the
+// offer (late offer). An ACK without an answer, or with one we cannot
+// use, ends the call with a BYE (RFC 3261 §13.2.1, RFC 3264 §5).
+func (s *session) ackAnswer(ack *sipmsg.Request) {
+	s.mu.Lock()
+	if !s.awaitingAnswer {
+		s.mu.Unlock()
+		return
+	}
+	s.awaitingAnswer = false
+	answer, err := ParseOffer(ack.Body())
+	if len(ack.Body()) == 0 {
+		err = errors.New("ACK carries no SDP answer to our offer")
+	} else if err == nil {
+		err = checkOfferFamily(answer, s.srv.cfg.PublicIP)
+	}
+	if err == nil {
+		s.applyRemoteLocked(answer)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("sip: late offer: no usable answer in ACK; ending the call", "error", err)
+		s.stop("no-sdp-answer")
+		return
+	}
+	s.log.Info("call: late offer answered in ACK", "remote", answer.Remote.String(), "codec", answer.Codec.Name)
 }
 
 // applyRemoteLocked makes the leg follow the far end's media description.
@@ -283,9 +329,16 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.log.Info("call: re-INVITE", "hold", offer.OnHold(), "remote", offer.Remote.String(), "codec", offer.Codec.Name)
 	}
 	body = s.localSDPLocked()
+	t := s.timer
 	s.mu.Unlock()
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sipmsg.HeaderClone(&s.contact))
+	if t != nil {
+		t.refreshed()
+		for _, h := range t.headers() {
+			res.AppendHeader(h)
+		}
+	}
 	w := s.expectAck(req.CSeq().SeqNo)
 	if err := tx.Respond(res); err != nil {
 		s.forgetAck(w)

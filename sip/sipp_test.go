@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -29,7 +30,7 @@ func startSIPp(t *testing.T, port int, args ...string) <-chan error {
 	t.Cleanup(func() { <-sippMu })
 	dir := t.TempDir()
 	base := []string{"-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", strconv.Itoa(port), "-m", "1", "-nostdin",
-		"-cp", strconv.Itoa(freeUDPPort(t)), "-timeout", "40s", "-timeout_error", "-trace_err"}
+		"-cp", strconv.Itoa(freeUDPPort(t)), "-timeout", "40s", "-timeout_error", "-trace_err", "-trace_msg"}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "sipp", append(base, args...)...)
 	cmd.Dir = dir
@@ -48,7 +49,11 @@ func startSIPp(t *testing.T, port int, args ...string) <-chan error {
 		cancel()
 		<-exited
 		if t.Failed() {
-			logs, _ := filepath.Glob(filepath.Join(dir, "*errors.log"))
+			logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+			for _, l := range logs {
+				b, _ := os.ReadFile(l)
+				t.Logf("%s:\n%s", l, b)
+			}
 			t.Logf("sipp output:\n%s\nerror logs: %v", out.String(), logs)
 		}
 	})

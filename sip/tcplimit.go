@@ -27,6 +27,7 @@ type tcpLimiter struct {
 	log            *slog.Logger
 	refused        func(reason string)
 	refusedLog     logLimiter
+	check          *wireCheck // nil: bytes pass unchecked
 
 	mu    sync.Mutex
 	open  int
@@ -126,9 +127,17 @@ type limitedConn struct {
 	l    *tcpLimiter
 	src  netip.Addr
 	once sync.Once
+
+	// Read's state when l.check is set (see checkedRead); sipgo reads a
+	// connection from one goroutine.
+	in, out, chunk []byte
+	draining       bool
 }
 
 func (c *limitedConn) Read(b []byte) (int, error) {
+	if c.l.check != nil {
+		return c.checkedRead(b)
+	}
 	if c.l.idle > 0 {
 		if err := c.Conn.SetReadDeadline(time.Now().Add(c.l.idle)); err != nil {
 			return 0, err
@@ -154,5 +163,7 @@ func (c *limitedConn) Close() error {
 func (s *Server) limitTCP(l net.Listener) net.Listener {
 	lim := s.cfg.Limits
 	max := maxTCPConnections(lim.TCPMaxConnections, s.cfg.Ports.Size(), lim.FDReserve, s.log)
-	return newTCPLimiter(l, lim, max, s.log, func(reason string) { s.refused("tcp", reason) })
+	tl := newTCPLimiter(l, lim, max, s.log, func(reason string) { s.refused("tcp", reason) })
+	tl.check = s.wireCheck()
+	return tl
 }

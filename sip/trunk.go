@@ -40,6 +40,18 @@ type Trunk struct {
 	// InboundUsername and InboundPassword, when set, are the credentials
 	// INVITEs from this trunk must present (digest, 401 challenge).
 	InboundUsername, InboundPassword string
+	// SRTP is the trunk's media encryption policy: SRTPOff, SRTPOptional
+	// ("" means optional: SRTP when offered) or SRTPRequired.
+	SRTP string
+	// TLSCAFile, for Transport "tls", names PEM CA certificates the
+	// trunk's certificate may chain to, besides the system's roots.
+	TLSCAFile string
+	// Register makes the gateway register with the trunk (REGISTER to
+	// Host with Username and Password; see Server.Registrations).
+	Register bool
+	// LateOffer sends calls through the trunk without SDP in the INVITE
+	// (see DialRequest.LateOffer).
+	LateOffer bool
 }
 
 // validateTrunks checks the trunk list of a Config.
@@ -61,6 +73,14 @@ func validateTrunks(trunks []Trunk) error {
 		if _, err := transportOf(t.Transport); err != nil {
 			return fmt.Errorf("sip: trunk %q: %w", t.Name, err)
 		}
+		switch t.SRTP {
+		case "", SRTPOff, SRTPOptional, SRTPRequired:
+		default:
+			return fmt.Errorf("sip: trunk %q: srtp %q: want required, optional or off", t.Name, t.SRTP)
+		}
+		if t.Register && (t.Host == "" || t.Username == "") {
+			return fmt.Errorf("sip: trunk %q: register needs host and username", t.Name)
+		}
 		if (t.InboundUsername == "") != (t.InboundPassword == "") {
 			return fmt.Errorf("sip: trunk %q: inbound username and password go together", t.Name)
 		}
@@ -76,8 +96,10 @@ func transportOf(name string) (string, error) {
 		return "UDP", nil
 	case "tcp":
 		return "TCP", nil
+	case "tls":
+		return "TLS", nil
 	}
-	return "", fmt.Errorf("unsupported transport %q (use udp or tcp)", name)
+	return "", fmt.Errorf("unsupported transport %q (use udp, tcp or tls)", name)
 }
 
 // splitHostPort splits "host[:port]" (IPv6 in brackets), defaulting the
@@ -131,11 +153,12 @@ func (s *Server) findTrunk(name string) (*Trunk, error) {
 func (s *Server) routeFor(req DialRequest) (route, error) {
 	to := strings.TrimSpace(req.To)
 	lower := strings.ToLower(to)
-	if strings.HasPrefix(lower, "sips:") {
-		return route{}, errors.New("sips: URIs (TLS) are not supported")
-	}
-	if strings.HasPrefix(lower, "sip:") {
-		return parseSIPTarget(to)
+	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		rt, err := parseSIPTarget(to)
+		if err == nil {
+			rt = s.registered(rt)
+		}
+		return rt, err
 	}
 	number, err := normalizeNumber(to)
 	if err != nil {
@@ -173,15 +196,24 @@ func parseSIPTarget(to string) (route, error) {
 	if uri.Host == "" {
 		return route{}, fmt.Errorf("SIP URI %q has no host", to)
 	}
+	transport := "UDP"
+	if uri.IsEncrypted() { // sips: (RFC 3261 §19.1): TLS, port 5061 by default
+		transport = "TLS"
+		if uri.Port == 0 {
+			uri.Port = 5061
+		}
+	}
 	if uri.Port == 0 {
 		uri.Port = 5060
 	}
-	transport := "UDP"
 	if uri.UriParams != nil {
 		if tp, ok := uri.UriParams.Get("transport"); ok {
 			var err error
 			if transport, err = transportOf(tp); err != nil {
 				return route{}, fmt.Errorf("SIP URI %q: %w", to, err)
+			}
+			if uri.IsEncrypted() && transport != "TLS" {
+				return route{}, fmt.Errorf("SIP URI %q: a sips: URI goes over TLS only", to)
 			}
 		}
 	}
@@ -237,4 +269,15 @@ func extraHeaderAllowed(name, value string) bool {
 		return true
 	}
 	return false
+}
+
+// srtpPolicy is the SRTP policy of the named trunk (SRTPOptional for
+// calls from no trunk).
+func (s *Server) srtpPolicy(trunk string) string {
+	for _, t := range s.cfg.Trunks {
+		if t.Name == trunk && t.SRTP != "" {
+			return t.SRTP
+		}
+	}
+	return SRTPOptional
 }

@@ -20,8 +20,12 @@ type sipDialer struct {
 
 // Dial implements ivr.Dialer.
 func (d *sipDialer) Dial(ctx context.Context, req ivr.DialRequest) (ivr.Call, error) {
-	if strings.HasPrefix(req.To, "client:") {
-		return ringAgent(ctx, d.queues, req)
+	if name, ok := strings.CutPrefix(req.To, "client:"); ok {
+		if !d.srv.Registered(name) {
+			return ringAgent(ctx, d.queues, req)
+		}
+		// A registered SIP phone (users[]) rather than a browser agent.
+		req.To = d.srv.UserURI(name)
 	}
 	c, err := d.srv.Dial(ctx, sip.DialRequest{
 		CallSID:   req.CallSID,
@@ -57,7 +61,17 @@ func sipTrunks(in []config.Trunk) ([]sip.Trunk, error) {
 			CallerID: t.CallerID, NumberPrefix: t.NumberPrefix,
 			AllowedIPs:      prefixes,
 			InboundUsername: t.InboundUsername, InboundPassword: t.InboundPassword,
+			SRTP: t.SRTP, TLSCAFile: t.TLSCAFile, Register: t.Register, LateOffer: t.LateOffer,
 		})
 	}
 	return out, nil
+}
+
+// sipUsers converts the configured phones.
+func sipUsers(in []config.User) []sip.User {
+	out := make([]sip.User, 0, len(in))
+	for _, u := range in {
+		out = append(out, sip.User{Username: u.Username, Password: u.Password, CallerID: u.CallerID})
+	}
+	return out
 }

@@ -38,7 +38,10 @@ func newGatewayMetrics(queues *queue.Manager, log *slog.Logger) *gatewayMetrics 
 }
 
 // serving gives the metrics the SIP server whose calls they count.
-func (g *gatewayMetrics) serving(s *sip.Server) { g.sip.Store(s) }
+func (g *gatewayMetrics) serving(s *sip.Server) {
+	g.sip.Store(s)
+	g.m.Registry().MustRegister(trunkRegistrations{s})
+}
 
 func (g *gatewayMetrics) activeCalls() int {
 	if s := g.sip.Load(); s != nil {

@@ -218,6 +218,9 @@ func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetr
 		Limits:     sipLimits(cfg.SIP.Limits),
 		Refused:    protect.sipRefusedHook,
 		Draining:   drain.draining.Load,
+		TLSCert:    cfg.SIP.TLSCert,
+		TLSKey:     cfg.SIP.TLSKey,
+		Users:      sipUsers(cfg.Users),
 		Logger:     log,
 	})
 	return srv, publicIP, err

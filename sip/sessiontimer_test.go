@@ -1,0 +1,84 @@
+package sip
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSessionTimersSIPp: RFC 4028 with SIPp as the caller, Min-SE lowered
+// to 1 s so that a session interval of 2 s can be used. refresh: SIPp
+// refreshes with UPDATE (every 0.8 s, past the 1.33 s at which an
+// unrefreshed session ends) and hangs up itself; expire: SIPp never
+// refreshes and the gateway ends the call with BYE; fail: the gateway is
+// the refresher, its second UPDATE gets 481 and it ends the call with BYE.
+func TestSessionTimersSIPp(t *testing.T) {
+	scenario, err := filepath.Abs("testdata/uac_session_timer.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ mode, refresher, reason string }{
+		{"refresh", "uac", "remote-bye"},
+		{"expire", "uac", "session-expired"},
+		{"fail", "uas", "session-refresh-failed"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			reasons := make(chan string, 1)
+			srv, _ := startServer(t, Config{MinSE: time.Second}, func(ctx context.Context, c *InboundCall) {
+				if err := c.Answer(ctx); err != nil {
+					return
+				}
+				<-c.Done()
+				reasons <- c.EndReason()
+			})
+			sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", "-set", "se", "2", "-set", "refresher", tc.refresher,
+				"-set", "mode", tc.mode, udpListener(t, srv).String())
+			select {
+			case err := <-sipp:
+				if err != nil {
+					t.Fatalf("sipp failed: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("sipp did not finish")
+			}
+			select {
+			case r := <-reasons:
+				if r != tc.reason {
+					t.Errorf("call ended with %q, want %q", r, tc.reason)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the call did not end")
+			}
+		})
+	}
+}
+
+// An INVITE asking for a session interval below Min-SE gets 422 with our
+// Min-SE (RFC 4028 §8.1).
+func TestSessionIntervalTooSmall(t *testing.T) {
+	srv, _ := startServer(t, Config{}, nil)
+	addr := udpListener(t, srv).String()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	head := strings.ReplaceAll(wireOptions, "OPTIONS", "INVITE") + "Contact: <sip:wire@127.0.0.1:5099>\nContent-Type: application/sdp\nSession-Expires: 30\nSupported: timer\n"
+	if _, err := io.WriteString(conn, fillWire(head, wireSDP, "UDP", "se30", addr)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	code, _ := readResponse(t, r)
+	for code == 100 {
+		code, _ = readResponse(t, r)
+	}
+	if code != 422 {
+		t.Fatalf("Session-Expires: 30 answered %d, want 422", code)
+	}
+}
