@@ -37,16 +37,35 @@ func (s *DB) Checkpoint(ctx context.Context) error {
 	if s.dialect != sqliteDialect {
 		return nil
 	}
+	// A reader still on an older snapshot makes the checkpoint stop short
+	// (busy); readers that never pause can do that again and again, so
+	// it is tried a few times, a moment apart, before giving up.
 	var busy, logPages, copied int
-	err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied)
-	if err != nil {
-		return fmt.Errorf("store: checkpoint: %w", err)
+	for attempt := 0; ; attempt++ {
+		err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &copied)
+		if err != nil {
+			return fmt.Errorf("store: checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == checkpointAttempts-1 {
+			return fmt.Errorf("store: checkpoint: readers kept %d of %d log pages from the database", logPages-copied, logPages)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: checkpoint: %w", ctx.Err())
+		case <-time.After(checkpointRetry):
+		}
 	}
-	if busy != 0 {
-		return fmt.Errorf("store: checkpoint: readers kept %d of %d log pages from the database", logPages-copied, logPages)
-	}
-	return nil
 }
+
+// A TRUNCATE checkpoint kept short by readers is tried checkpointAttempts
+// times, checkpointRetry apart.
+const (
+	checkpointAttempts = 5
+	checkpointRetry    = 20 * time.Millisecond
+)
 
 // checkpointLoop truncates the log whenever it has grown past
 // truncateWALAbove, until ctx ends. It closes done when it returns.
