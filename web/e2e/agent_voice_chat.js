@@ -49,12 +49,24 @@ async function main() {
     out.visitorSaw = await visitor.textContent('li[data-author=alice]');
     await snap(agent, 'vc-2-call-and-chat');
 
+    // The chat above can take less than a second on a quiet machine: give
+    // the call time to carry at least 50 packets (1 s) each way, then read
+    // the counters (the test checks them; 10 s at most).
     out.stats = await agent.evaluate(async () => {
-      const s = {};
-      (await window.voxgateAgent.call.pc.getStats()).forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'audio') s.packetsReceived = r.packetsReceived;
-        if (r.type === 'outbound-rtp' && r.kind === 'audio') s.packetsSent = r.packetsSent;
-      });
+      const read = async () => {
+        const s = {};
+        (await window.voxgateAgent.call.pc.getStats()).forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'audio') s.packetsReceived = r.packetsReceived;
+          if (r.type === 'outbound-rtp' && r.kind === 'audio') s.packetsSent = r.packetsSent;
+        });
+        return s;
+      };
+      const deadline = Date.now() + 10000;
+      let s = await read();
+      while ((!(s.packetsReceived >= 50) || !(s.packetsSent >= 50)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        s = await read();
+      }
       return s;
     });
 
