@@ -20,7 +20,12 @@
     return e;
   }
 
+  // Reservations this page has asked to accept: their call may be offered
+  // before the desktop's next update says "accepted".
+  const acceptedHere = new Set();
+
   function act(action, reservationSid, extra) {
+    if (action === 'accept') acceptedHere.add(reservationSid);
     agent.send({ type: 'task', action, reservationSid, ...(extra || {}) });
   }
 
@@ -100,7 +105,8 @@
   function expectsCall(offer) {
     const taskSid = offer && offer.attributes && offer.attributes['X-Voxgate-Task'];
     const desk = agent.desk;
-    return Boolean(taskSid && desk && desk.tasks.some((t) => t.taskSid === taskSid && t.channel === 'voice' && t.reservationStatus === 'accepted'));
+    return Boolean(taskSid && desk && desk.tasks.some((t) => t.taskSid === taskSid && t.channel === 'voice' &&
+      (t.reservationStatus === 'accepted' || (t.reservationStatus === 'pending' && acceptedHere.has(t.reservationSid)))));
   }
 
   $('activity').addEventListener('change', (e) => act('activity', undefined, { activity: e.target.value }));
