@@ -100,7 +100,7 @@ func agentPage(t *testing.T, g *gateway, mic string) (waitLine func(prefix strin
 	cmd.Env = append(os.Environ(), "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
 		"MIC_WAV="+mic, "LISTEN_MS=9000")
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
+	var stderr syncBuilder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -318,7 +318,7 @@ func runNode(t *testing.T, script string, env ...string) string {
 	cmd := exec.Command("node", script)
 	cmd.Dir = "sdk"
 	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
+	var stderr syncBuilder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

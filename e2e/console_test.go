@@ -92,7 +92,7 @@ func TestConsoleInChromium(t *testing.T) {
 		"FLOW_SID="+flowSID, "MOVE=hello", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "SCREENSHOT_DIR="+shots)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
+	var stderr syncBuilder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -439,3 +439,22 @@ func expectedSignature(token, fullURL string, form url.Values, post bool) string
 	m.Write([]byte(b.String()))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
+
+// syncBuilder is a strings.Builder safe to read while a child process
+// still writes to it (a test failing early prints what it has so far).
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -53,7 +53,7 @@ func TestChromiumAgentVoiceAndChat(t *testing.T) {
 	cmd.Dir = "../web/e2e"
 	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
+	var stderr syncBuilder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

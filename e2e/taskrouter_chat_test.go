@@ -31,7 +31,7 @@ func TestChromiumAgentChatsWithVisitor(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "node", "agent_chat.js")
 	cmd.Dir = "../web/e2e"
 	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
-	var stderr strings.Builder
+	var stderr syncBuilder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -121,7 +121,7 @@ trunks:
 	cmd := exec.CommandContext(ctx, "node", "agent_sms.js")
 	cmd.Dir = "../web/e2e"
 	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "REPLY="+reply)
-	var stdout, stderr strings.Builder
+	var stdout, stderr syncBuilder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
