@@ -235,8 +235,11 @@ func TestMessagingKilledMidSend(t *testing.T) {
 			t.Errorf("%s (%q) never reached an SMSC", sid, body)
 		}
 	}
-	if n := strings.Count(g2.Logs(), "re-sending a message whose send was interrupted"); n != len(bodies) {
-		t.Errorf("%d interrupted sends reconciled, want %d", n, len(bodies))
+	// A message whose informational "sending" mark had not reached the
+	// store before the kill is re-sent as queued rather than as
+	// interrupted: either way it is sent again, never lost or doubled.
+	if n := strings.Count(g2.Logs(), "re-sending a message whose send was interrupted"); n > len(bodies) {
+		t.Errorf("%d interrupted sends reconciled, want at most %d", n, len(bodies))
 	}
 }
 
