@@ -130,6 +130,10 @@ async function main() {
     await page.click('#publish');
     await page.waitForSelector('#save-message');
     const saved = await page.textContent('#save-message');
+    // Publishing redraws the canvas from the new revision: measure once its
+    // arrows are back (the Go test checks how many; 5 s at most).
+    await page.waitForFunction(() => document.querySelectorAll('.react-flow__edge').length >= 4, null, { timeout: 5000 }).catch(() => {});
+    await page.waitForTimeout(300); // labels are drawn just after their edges
     const after = await canvas(page);
     console.log(`PUBLISHED ${JSON.stringify({ saved, flagged, ...after })}`);
 
