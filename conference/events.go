@@ -131,6 +131,10 @@ func (n *notifier) enqueue(req callbackReq) {
 	}
 }
 
+// must queues req (owner only), waiting for room in the queue: a
+// recording's record must not be lost.
+func (n *notifier) must(req callbackReq) { n.q <- req }
+
 // reasonCode is Twilio's ReasonConferenceEnded for the room's end.
 func (r *Room) reasonCode() string {
 	switch {

@@ -25,7 +25,10 @@ type mixer struct {
 	beepAt   int            // next sample of the beep; len(beepTone) = none
 	room     media.Source   // an announcement to everyone (AnnounceUrl), nil when none
 	rec      *recorder      // the room's recording, nil when not recording
-	recFirst *Participant   // the first participant, when it asked to record
+	// recPending is the recording a participant asked for before the
+	// start (record-from-start), by recAsker (nil once it has left).
+	recPending *RecordOptions
+	recAsker   *Participant
 	// speakerEvents is set when the room's callback asked for "speaker".
 	speakerEvents bool
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/voxgate/voxgate/media"
-	"github.com/voxgate/voxgate/media/audio"
 )
 
 // testRoom is a room without its owner goroutine: the test drives mix.
@@ -277,30 +275,6 @@ func BenchmarkMix(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/MaxParticipants, "ns/participant")
-}
-
-func TestRecordFromStart(t *testing.T) {
-	saved := make(chan Recording, 1)
-	_, r := testRoom(t, Options{RecordingsDir: t.TempDir(), RecordingSaved: func(_ context.Context, rec Recording) { saved <- rec }})
-	a := addTest(t, r, "CAa", JoinOptions{StartConferenceOnEnter: true, Beep: "false", Record: true})
-	b := addTest(t, r, "CAb", JoinOptions{StartConferenceOnEnter: true, Beep: "false"})
-	heard(r, map[*Participant]int16{a: 100, b: 200})
-	r.finish()
-	rec := <-saved
-	data, err := os.ReadFile(rec.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := audio.DecodeWAV(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.ConferenceSID != "CF0" || rec.CallSID != "CAa" || len(pcm) != (outFrames+1)*frame {
-		t.Fatalf("recording %+v with %d samples", rec, len(pcm))
-	}
-	if got := pcm[len(pcm)-1]; got != 300 {
-		t.Errorf("the recording has %d, want everyone (300)", got)
-	}
 }
 
 // TestJoinWhileEnding: a join while a room is ending (its participants

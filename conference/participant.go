@@ -34,10 +34,16 @@ type JoinOptions struct {
 	// participant.
 	Callback Callback
 	// Record records the room from its start (record-from-start) when
-	// this is its first participant; RecordingCallback is its
-	// recordingStatusCallback (events: completed).
+	// this is its first participant, or from this join when the room has
+	// started and nobody records it; RecordingCallback is its
+	// recordingStatusCallback (events: in-progress completed absent).
 	Record            bool
 	RecordingCallback Callback
+	// RecordingChannels is 1 (mono, the default) or 2 (dual, with this
+	// participant on channel 1), RecordingTrim trims the recording's
+	// leading and trailing silence (trim-silence).
+	RecordingChannels int
+	RecordingTrim     bool
 	// JitterFrames is the depth of the leg's input buffer in 20 ms frames
 	// (0 = media.DefaultJitterFrames).
 	JitterFrames int

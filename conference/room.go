@@ -142,11 +142,18 @@ func (r *Room) add(p *Participant) error {
 	if len(r.parts) == 0 {
 		r.callback = p.opts.Callback // the first participant's settings
 		r.speakerEvents = r.callback.URL != "" && slices.Contains(r.callback.Events, "speaker")
-		if p.opts.Record {
-			r.recFirst = p
-		}
 	}
 	r.parts = append(r.parts, p)
+	if p.opts.Record && r.rec == nil && r.recPending == nil {
+		// The first participant's record-from-start, or a participant
+		// joining a room nobody records with record (the Participants
+		// API's ConferenceRecord): recorded from the start, or now.
+		o := p.opts.recordOptions()
+		r.recPending, r.recAsker = &o, p
+		if r.started {
+			r.startPending()
+		}
+	}
 	r.log.Info("conference: participant joined", "call_sid", p.callSID, "label", p.label, "participants", len(r.parts))
 	r.event("participant-join", p)
 	if !r.started && p.opts.StartConferenceOnEnter {
@@ -156,6 +163,19 @@ func (r *Room) add(p *Participant) error {
 		r.beep()
 	}
 	return nil
+}
+
+// startPending starts the recording a participant asked for (owner only).
+func (r *Room) startPending() {
+	o := r.recPending
+	if o == nil {
+		return
+	}
+	asker := r.recAsker
+	r.recPending, r.recAsker = nil, nil
+	if _, err := r.record(*o, asker); err != nil {
+		r.log.Error("conference: cannot record", "error", err)
+	}
 }
 
 // speechEvents sends the speaker events of the last frame (owner only).
@@ -175,10 +195,7 @@ func (r *Room) speechEvents() {
 // each other.
 func (r *Room) start() {
 	r.started = true
-	if r.recFirst != nil {
-		r.startRecording(r.recFirst)
-		r.recFirst = nil
-	}
+	r.startPending()
 	r.setInfo(func(i *Info) { i.Status = StatusInProgress })
 	r.event("conference-start", nil)
 	r.log.Info("conference: started")
@@ -192,6 +209,10 @@ func (r *Room) remove(p *Participant) {
 		return
 	}
 	r.parts = slices.Delete(r.parts, i, i+1)
+	r.rec.forget(p)
+	if r.recAsker == p {
+		r.recAsker = nil
+	}
 	p.kick()
 	r.log.Info("conference: participant left", "call_sid", p.callSID, "participants", len(r.parts))
 	r.event("participant-leave", p)
