@@ -20,11 +20,11 @@ type mixer struct {
 	callback  Callback // the first participant's status callback
 	late      int      // ticks too late to catch up
 
-	sum      [frame]int32
-	coaches  []*Participant // this frame's audible coaches
-	beepAt   int            // next sample of the beep; len(beepTone) = none
-	room     media.Source   // an announcement to everyone (AnnounceUrl), nil when none
-	rec      *recorder      // the room's recording, nil when not recording
+	sum     [frame]int32
+	coaches []*Participant // this frame's audible coaches
+	beepAt  int            // next sample of the beep; len(beepTone) = none
+	room    media.Source   // an announcement to everyone (AnnounceUrl), nil when none
+	rec     *recorder      // the room's recording, nil when not recording
 	// recPending is the recording a participant asked for before the
 	// start (record-from-start), by recAsker (nil once it has left).
 	recPending *RecordOptions
