@@ -58,6 +58,8 @@ func (v *conferenceVerb) run(s *session) (next, error) {
 		StartConferenceOnEnter: c.StartConferenceOnEnter, EndConferenceOnExit: c.EndConferenceOnExit,
 		Coach: c.Coach, MaxParticipants: c.MaxParticipants, Wait: wait, Callback: cb,
 		Record: c.Record == "record-from-start", RecordingCallback: recCB,
+		RecordingChannels: map[bool]int{true: 2, false: 1}[c.RecordingChannels == "dual"],
+		RecordingTrim:     c.Trim == twiml.TrimSilence,
 	})
 	if err != nil {
 		s.log.Warn("ivr: <Dial><Conference>: cannot join", "room", c.Room, "error", err)
@@ -117,9 +119,6 @@ func (v *conferenceVerb) logIgnored(s *session) {
 	c := v.c
 	if c.JitterBufferSize != "" {
 		s.log.Info("ivr: <Conference jitterBufferSize> ignored: Voxgate sizes its jitter buffers itself", "jitter_buffer_size", c.JitterBufferSize)
-	}
-	if c.Record == "record-from-start" && c.Trim != "do-not-trim" {
-		s.log.Info("ivr: <Conference trim> ignored: the recording keeps its silence", "trim", c.Trim)
 	}
 	if c.EventCallbackURL != "" || c.Region != "" {
 		s.log.Info("ivr: <Conference eventCallbackUrl/region> ignored", "region", c.Region)

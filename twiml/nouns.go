@@ -121,6 +121,10 @@ type Conference struct {
 	Record string
 	// Trim is TrimSilence (default) or DoNotTrim.
 	Trim string
+	// RecordingChannels is "mono" (default) or "dual": a Voxgate
+	// extension (Twilio records conferences mono) whose channel 1 is this
+	// participant and channel 2 what it hears from the room.
+	RecordingChannels string
 	// Region, Coach (a CallSid), ParticipantLabel, JitterBufferSize
 	// ("large", "medium", "small", "off") and EventCallbackURL are kept
 	// as given; "" when absent.
@@ -353,6 +357,7 @@ func (c *converter) conference(n *node) *Conference {
 		MaxParticipants:               e.clamped("maxParticipants", 250, 2, 250, CodeSchema),
 		Record:                        e.enum("record", "do-not-record", CodeSchema, "do-not-record", "record-from-start"),
 		Trim:                          conferenceTrim(e),
+		RecordingChannels:             e.enum("recordingChannels", "mono", CodeSchema, "mono", "dual"),
 		Region:                        e.str("region", ""),
 		Coach:                         e.str("coach", ""),
 		ParticipantLabel:              e.str("participantLabel", ""),

@@ -388,22 +388,22 @@ func TestDialNouns(t *testing.T) {
 		{"sip bad scheme", `<Sip>agent@host</Sip>`, &Sip{Pos: Pos{1}, URI: "agent@host", LegOptions: legDefaults(), AMD: amdDefaults()}, []int{CodeSchema}},
 		{"conference defaults", `<Conference>room1</Conference>`,
 			&Conference{Pos: Pos{1}, Room: "room1", Beep: "true", StartConferenceOnEnter: true, WaitMethod: "POST",
-				MaxParticipants: 250, Record: "do-not-record", Trim: TrimSilence, StatusCallbackMethod: "POST",
+				MaxParticipants: 250, Record: "do-not-record", Trim: TrimSilence, RecordingChannels: "mono", StatusCallbackMethod: "POST",
 				RecordingStatusCallbackMethod: "POST", RecordingStatusCallbackEvents: []string{"completed"}}, nil},
 		{"conference explicit", `<Conference muted="true" beep="onExit" startConferenceOnEnter="false" endConferenceOnExit="true"` +
-			` waitUrl="" waitMethod="GET" maxParticipants="10" record="record-from-start" trim="false" region="ie1"` +
+			` waitUrl="" waitMethod="GET" maxParticipants="10" record="record-from-start" trim="false" recordingChannels="dual" region="ie1"` +
 			` coach="CA1" participantLabel="agent" jitterBufferSize="small" eventCallbackUrl="/ev" statusCallback="/sc"` +
 			` statusCallbackMethod="GET" statusCallbackEvent="start end join" recordingStatusCallback="/rs"` +
 			` recordingStatusCallbackMethod="GET" recordingStatusCallbackEvent="absent">room2</Conference>`,
 			&Conference{Pos: Pos{1}, Room: "room2", Muted: true, Beep: "onExit", StartConferenceOnEnter: false,
 				EndConferenceOnExit: true, WaitURL: "", HasWaitURL: true, WaitMethod: "GET", MaxParticipants: 10,
-				Record: "record-from-start", Trim: DoNotTrim, Region: "ie1", Coach: "CA1", ParticipantLabel: "agent",
+				Record: "record-from-start", Trim: DoNotTrim, RecordingChannels: "dual", Region: "ie1", Coach: "CA1", ParticipantLabel: "agent",
 				JitterBufferSize: "small", EventCallbackURL: "/ev", StatusCallback: "/sc", StatusCallbackMethod: "GET",
 				StatusCallbackEvents: []string{"start", "end", "join"}, RecordingStatusCallback: "/rs",
 				RecordingStatusCallbackMethod: "GET", RecordingStatusCallbackEvents: []string{"absent"}}, nil},
 		{"conference bad values", `<Conference muted="x" beep="loud" startConferenceOnEnter="x" endConferenceOnExit="x" waitMethod="x" trim="x">r</Conference>`,
 			&Conference{Pos: Pos{1}, Room: "r", Beep: "true", StartConferenceOnEnter: true, WaitMethod: "POST",
-				MaxParticipants: 250, Record: "do-not-record", Trim: TrimSilence, StatusCallbackMethod: "POST",
+				MaxParticipants: 250, Record: "do-not-record", Trim: TrimSilence, RecordingChannels: "mono", StatusCallbackMethod: "POST",
 				RecordingStatusCallbackMethod: "POST", RecordingStatusCallbackEvents: []string{"completed"}},
 			[]int{CodeConfMuted, CodeConfBeep, CodeConfStartOnEnter, CodeConfEndOnExit, CodeConfWaitMethod, CodeConfTrim}},
 		{"queue", `<Queue url="/about-to-connect" method="GET" reservationSid="WR1" postWorkActivitySid="WA1">support</Queue>`,

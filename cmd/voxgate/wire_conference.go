@@ -53,13 +53,17 @@ func saveConference(db store.Store, log *slog.Logger) func(context.Context, conf
 	}
 }
 
-// saveConferenceRecording keeps a finished conference recording in the
-// store.
+// saveConferenceRecording keeps a conference recording in the store: as
+// it starts, pauses and resumes, and once it has ended.
 func saveConferenceRecording(db store.Store, log *slog.Logger) func(context.Context, conference.Recording) {
 	return func(ctx context.Context, r conference.Recording) {
+		status := store.RecordingStatus(r.Status)
+		if r.Status == "" {
+			status = store.RecordingCompleted
+		}
 		_, err := db.PutRecording(ctx, store.Recording{
 			SID: r.SID, AccountSID: r.AccountSID, CallSID: r.CallSID, ConferenceSID: r.ConferenceSID,
-			Status: store.RecordingCompleted, Source: "Conference", Channels: r.Channels,
+			Status: status, Source: r.Source, Channels: r.Channels, ErrorCode: r.ErrorCode,
 			Duration: int(r.Duration.Round(time.Second) / time.Second), StartTime: r.Start, Path: r.Path,
 		})
 		if err != nil {
