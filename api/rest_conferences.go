@@ -22,7 +22,10 @@ func (a *restAPI) conferenceRoutes() []route {
 	return []route{
 		{pattern: split("Conferences.json"), methods: map[string]restHandler{http.MethodGet: a.listConferences}},
 		{pattern: split("Conferences/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchConference, http.MethodPost: a.updateConference}},
-		{pattern: split("Conferences/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listConferenceRecordings}},
+		{pattern: split("Conferences/{}/Recordings.json"), methods: map[string]restHandler{http.MethodGet: a.listConferenceRecordings,
+			http.MethodPost: a.startConferenceRecording}},
+		{pattern: split("Conferences/{}/Recordings/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchConferenceRecording,
+			http.MethodPost: a.updateConferenceRecording, http.MethodDelete: a.deleteConferenceRecording}},
 		{pattern: split("Conferences/{}/Participants.json"), methods: map[string]restHandler{http.MethodGet: a.listParticipants, http.MethodPost: a.createParticipant}},
 		{pattern: split("Conferences/{}/Participants/{}.json"), methods: map[string]restHandler{http.MethodGet: a.fetchParticipant,
 			http.MethodPost: a.updateParticipant, http.MethodDelete: a.deleteParticipant}},
@@ -367,7 +370,10 @@ func (a *restAPI) deleteParticipant(w http.ResponseWriter, r *http.Request, ids 
 // an outbound call (From, To, Timeout, StatusCallback…) whose TwiML joins
 // the conference with the participant's parameters (Label, Muted, Beep,
 // StartConferenceOnEnter, EndConferenceOnExit, WaitUrl, WaitMethod,
-// MaxParticipants, Coaching, CallSidToCoach, ConferenceStatusCallback…).
+// MaxParticipants, Coaching, CallSidToCoach, ConferenceStatusCallback…,
+// ConferenceRecord, ConferenceTrim, ConferenceRecordingStatusCallback…
+// and ConferenceRecordingChannels, a Voxgate extension). Record and the
+// Recording* parameters record the participant's own call.
 func (a *restAPI) createParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
 	if err := a.requireConferences(); err != nil {
 		return err
@@ -395,12 +401,16 @@ func (a *restAPI) createParticipant(w http.ResponseWriter, r *http.Request, ids 
 		name, confSID = info.FriendlyName, info.SID
 	}
 	call := url.Values{"Twiml": {participantTwiML(name, form)}}
-	for _, k := range []string{"To", "From", "Timeout", "StatusCallback", "StatusCallbackMethod"} {
+	// The participant's own call: its status callbacks and its recording
+	// (Record, RecordingChannels…: the participant's leg, not the room).
+	for _, k := range []string{"To", "From", "Timeout", "StatusCallback", "StatusCallbackMethod",
+		"Record", "RecordingChannels", "RecordingStatusCallback", "RecordingStatusCallbackMethod", "RecordingTrack", "Trim"} {
 		if v := form.Get(k); v != "" {
 			call.Set(k, v)
 		}
 	}
 	call["StatusCallbackEvent"] = form["StatusCallbackEvent"]
+	call["RecordingStatusCallbackEvent"] = form["RecordingStatusCallbackEvent"]
 	params, err := parseCreateCall(call)
 	if err != nil {
 		return err
@@ -448,10 +458,27 @@ func participantParams(form url.Values) error {
 			return err
 		}
 	}
-	if v := form.Get("ConferenceStatusCallback"); v != "" {
-		if err := absoluteURL("ConferenceStatusCallback", v); err != nil {
-			return err
+	for _, name := range []string{"ConferenceStatusCallback", "ConferenceRecordingStatusCallback"} {
+		if v := form.Get(name); v != "" {
+			if err := absoluteURL(name, v); err != nil {
+				return err
+			}
 		}
+	}
+	switch v := form.Get("ConferenceRecord"); v {
+	case "", "true", "false", "record-from-start", "do-not-record":
+	default:
+		return badRequest(codeUnsupportedParam, "ConferenceRecord must be true, false, record-from-start or do-not-record, not %q", v)
+	}
+	switch v := form.Get("ConferenceRecordingChannels"); v {
+	case "", "mono", "dual":
+	default:
+		return badRequest(codeUnsupportedParam, "ConferenceRecordingChannels must be mono or dual, not %q", v)
+	}
+	switch v := form.Get("ConferenceTrim"); v {
+	case "", "trim-silence", "do-not-trim":
+	default:
+		return badRequest(codeUnsupportedParam, "ConferenceTrim must be trim-silence or do-not-trim, not %q", v)
 	}
 	return nil
 }
@@ -464,7 +491,10 @@ func participantTwiML(name string, form url.Values) string {
 		{"StartConferenceOnEnter", "startConferenceOnEnter"}, {"EndConferenceOnExit", "endConferenceOnExit"},
 		{"WaitUrl", "waitUrl"}, {"WaitMethod", "waitMethod"}, {"MaxParticipants", "maxParticipants"},
 		{"ConferenceStatusCallback", "statusCallback"}, {"ConferenceStatusCallbackMethod", "statusCallbackMethod"},
-		{"JitterBufferSize", "jitterBufferSize"}, {"ConferenceRecord", "record"}, {"ConferenceTrim", "trim"},
+		{"JitterBufferSize", "jitterBufferSize"}, {"ConferenceTrim", "trim"},
+		{"ConferenceRecordingStatusCallback", "recordingStatusCallback"},
+		{"ConferenceRecordingStatusCallbackMethod", "recordingStatusCallbackMethod"},
+		{"ConferenceRecordingChannels", "recordingChannels"},
 	}
 	var b strings.Builder
 	b.WriteString("<Response><Dial><Conference")
@@ -473,8 +503,23 @@ func participantTwiML(name string, form url.Values) string {
 			fmt.Fprintf(&b, ` %s="%s"`, at.attr, xmlEscape(v[0]))
 		}
 	}
-	if ev := form["ConferenceStatusCallbackEvent"]; len(ev) > 0 {
-		fmt.Fprintf(&b, ` statusCallbackEvent="%s"`, xmlEscape(strings.Join(ev, " ")))
+	if v, ok := form["ConferenceRecord"]; ok {
+		record := v[0]
+		switch record {
+		case "true":
+			record = "record-from-start"
+		case "false":
+			record = "do-not-record"
+		}
+		fmt.Fprintf(&b, ` record="%s"`, xmlEscape(record))
+	}
+	for _, ev := range []struct{ param, attr string }{
+		{"ConferenceStatusCallbackEvent", "statusCallbackEvent"},
+		{"ConferenceRecordingStatusCallbackEvent", "recordingStatusCallbackEvent"},
+	} {
+		if v := form[ev.param]; len(v) > 0 {
+			fmt.Fprintf(&b, ` %s="%s"`, ev.attr, xmlEscape(strings.Join(v, " ")))
+		}
 	}
 	if coaching, _ := strconv.ParseBool(form.Get("Coaching")); coaching {
 		fmt.Fprintf(&b, ` coach="%s"`, xmlEscape(form.Get("CallSidToCoach")))

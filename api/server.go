@@ -19,6 +19,8 @@
 //	Queues/{QU}.json               GET, POST update, DELETE
 //	Queues/{QU}/Members.json       GET (via QueueControl)
 //	Queues/{QU}/Members/{CA|Front}.json  GET, POST dequeue (via QueueControl)
+//	Conferences/{CF}/Recordings.json  GET, POST start recording the live conference (Voxgate extension)
+//	Conferences/{CF}/Recordings/{RE|Twilio.CURRENT}.json  GET, POST Status=paused|in-progress|stopped, DELETE
 //
 // The Studio API lives under /v2/ (same credentials; ISO 8601 dates; list
 // envelopes {<key>: [...], meta: {page, page_size, first_page_url,
