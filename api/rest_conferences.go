@@ -302,7 +302,7 @@ func (a *restAPI) fetchParticipant(w http.ResponseWriter, r *http.Request, ids [
 
 // updateParticipant serves POST Conferences/{Sid}/Participants/{CallSid|Label}.json:
 // Muted, Hold, HoldUrl, HoldMethod, AnnounceUrl, AnnounceMethod, Coaching,
-// CallSidToCoach, BeepOnExit.
+// CallSidToCoach, BeepOnExit, EndConferenceOnExit, WaitUrl, WaitMethod.
 func (a *restAPI) updateParticipant(w http.ResponseWriter, r *http.Request, ids []string) error {
 	form, err := parseForm(w, r)
 	if err != nil {
@@ -316,7 +316,8 @@ func (a *restAPI) updateParticipant(w http.ResponseWriter, r *http.Request, ids 
 	for _, b := range []struct {
 		name string
 		dst  **bool
-	}{{"Muted", &u.Muted}, {"Hold", &u.Hold}, {"Coaching", &u.Coaching}, {"BeepOnExit", &u.BeepOnExit}} {
+	}{{"Muted", &u.Muted}, {"Hold", &u.Hold}, {"Coaching", &u.Coaching}, {"BeepOnExit", &u.BeepOnExit},
+		{"EndConferenceOnExit", &u.EndConferenceOnExit}} {
 		if form.Get(b.name) == "" {
 			continue
 		}
@@ -330,7 +331,11 @@ func (a *restAPI) updateParticipant(w http.ResponseWriter, r *http.Request, ids 
 		c := form.Get("CallSidToCoach")
 		u.CallSIDToCoach = &c
 	}
-	for _, f := range []struct{ name, method string }{{"HoldUrl", "HoldMethod"}, {"AnnounceUrl", "AnnounceMethod"}} {
+	if _, ok := form["WaitUrl"]; ok {
+		w := form.Get("WaitUrl")
+		u.WaitURL, u.WaitMethod = &w, form.Get("WaitMethod")
+	}
+	for _, f := range []struct{ name, method string }{{"HoldUrl", "HoldMethod"}, {"AnnounceUrl", "AnnounceMethod"}, {"WaitUrl", "WaitMethod"}} {
 		if v := form.Get(f.name); v != "" {
 			if err := absoluteURL(f.name, v); err != nil {
 				return err

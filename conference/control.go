@@ -59,6 +59,13 @@ type Update struct {
 	// with Options.Resolve before the change is made.
 	HoldURL, HoldMethod         string
 	AnnounceURL, AnnounceMethod string
+	// EndConferenceOnExit changes whether the room ends when the
+	// participant leaves.
+	EndConferenceOnExit *bool
+	// WaitURL, when set, replaces what the participant hears until the
+	// conference starts ("" = silence), fetched with WaitMethod.
+	WaitURL    *string
+	WaitMethod string
 }
 
 // UpdateParticipant changes the participant whose CallSid or label is id
@@ -72,6 +79,12 @@ func (r *Room) UpdateParticipant(ctx context.Context, id string, u Update) (Part
 	if err != nil {
 		return ParticipantInfo{}, err
 	}
+	var waitPCM []int16
+	if u.WaitURL != nil {
+		if waitPCM, err = r.resolve(ctx, *u.WaitURL, u.WaitMethod); err != nil {
+			return ParticipantInfo{}, err
+		}
+	}
 	var (
 		out   ParticipantInfo
 		found bool
@@ -82,6 +95,12 @@ func (r *Room) UpdateParticipant(ctx context.Context, id string, u Update) (Part
 			return
 		}
 		found = true
+		if u.WaitURL != nil {
+			p.wait = nil // silence
+			if len(waitPCM) > 0 {
+				p.wait = audio.NewPCMSource(waitPCM, 0)
+			}
+		}
 		r.apply(p, u, holdPCM, announcePCM)
 		out = p.info()
 	}); err != nil || !found {
@@ -120,6 +139,9 @@ func (r *Room) apply(p *Participant, u Update, holdPCM, announcePCM []int16) {
 	}
 	if u.Coaching != nil && *u.Coaching != p.coaching {
 		p.coaching, modified = *u.Coaching, true
+	}
+	if u.EndConferenceOnExit != nil && *u.EndConferenceOnExit != p.opts.EndConferenceOnExit {
+		p.opts.EndConferenceOnExit, modified = *u.EndConferenceOnExit, true
 	}
 	if p.coaching && p.coachSID == "" {
 		p.coaching = false // coaching nobody is not coaching
