@@ -72,7 +72,7 @@ func (a *restAPI) toConferenceJSON(c conference.Info) conferenceJSON {
 	return conferenceJSON{
 		SID: c.SID, AccountSID: c.AccountSID, FriendlyName: c.FriendlyName, Status: c.Status, Region: "us1",
 		DateCreated: rfc2822(c.Created), DateUpdated: rfc2822(c.Updated), APIVersion: apiVersion,
-		ReasonConferenceEnded: nullable(c.ReasonEnded), CallSIDEndingConference: nullable(c.CallSIDEnding),
+		ReasonConferenceEnded: nullable(conference.ReasonCode(c.ReasonEnded)), CallSIDEndingConference: nullable(c.CallSIDEnding),
 		URI:             base + ".json",
 		SubresourceURIs: map[string]string{"participants": base + "/Participants.json", "recordings": base + "/Recordings.json"},
 	}
@@ -346,6 +346,9 @@ func (a *restAPI) updateParticipant(w http.ResponseWriter, r *http.Request, ids 
 		}
 	}
 	u.HoldURL, u.HoldMethod = form.Get("HoldUrl"), form.Get("HoldMethod")
+	if u.HoldMethod == "" {
+		u.HoldMethod = http.MethodGet // Twilio's default for HoldMethod (AnnounceMethod's is POST)
+	}
 	u.AnnounceURL, u.AnnounceMethod = form.Get("AnnounceUrl"), form.Get("AnnounceMethod")
 	part, err := room.UpdateParticipant(r.Context(), ids[1], u)
 	switch {

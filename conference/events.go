@@ -136,13 +136,19 @@ func (n *notifier) enqueue(req callbackReq) {
 func (n *notifier) must(req callbackReq) { n.q <- req }
 
 // reasonCode is Twilio's ReasonConferenceEnded for the room's end.
-func (r *Room) reasonCode() string {
+func (r *Room) reasonCode() string { return ReasonCode(r.reason) }
+
+// ReasonCode is Twilio's ReasonConferenceEnded (the API's
+// reason_conference_ended) for a room's Info.ReasonEnded; "" for "".
+func ReasonCode(reason string) string {
 	switch {
-	case strings.HasPrefix(r.reason, "Participant with End"):
+	case reason == "":
+		return ""
+	case strings.HasPrefix(reason, "Participant with End"):
 		return "participant-with-end-conference-on-exit-left"
-	case strings.HasPrefix(r.reason, "Last participant"):
+	case strings.HasPrefix(reason, "Last participant"):
 		return "last-participant-left"
-	case strings.HasPrefix(r.reason, "Conference ended via API"):
+	case strings.HasPrefix(reason, "Conference ended via API"):
 		return "conference-ended-via-api"
 	}
 	return "last-participant-kicked"
