@@ -81,7 +81,8 @@ func TestConferenceRecordings(t *testing.T) {
 		Recordings []recordingJSON `json:"recordings"`
 	}
 	decode(t, e.do(http.MethodGet, path+".json", nil), 200, &list)
-	if len(list.Recordings) != 1 || list.Recordings[0].SID != rec.SID || list.Recordings[0].Status != "in-progress" {
+	if len(list.Recordings) != 1 || list.Recordings[0].SID != rec.SID || list.Recordings[0].Status != "in-progress" ||
+		list.Recordings[0].URI != rec.URI {
 		t.Errorf("listed %+v", list.Recordings)
 	}
 	var got recordingJSON

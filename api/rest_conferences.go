@@ -176,7 +176,11 @@ func (a *restAPI) listConferenceRecordings(w http.ResponseWriter, r *http.Reques
 	q := r.URL.Query()
 	q.Set("ConferenceSid", ids[0])
 	r.URL.RawQuery = q.Encode()
-	return a.listRecordingsOf(w, r, "")
+	return a.listRecordingsWith(w, r, "", func(rec store.Recording) recordingJSON {
+		out := a.toRecordingJSON(r, rec)
+		out.URI = a.conferenceRecordingPath(ids[0], rec.SID)
+		return out
+	})
 }
 
 // pageOf cuts page p out of all (offset tokens "PA<start>").

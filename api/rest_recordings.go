@@ -146,6 +146,12 @@ func (a *restAPI) listCallRecordings(w http.ResponseWriter, r *http.Request, ids
 // empty, with the filters CallSid, ConferenceSid, DateCreated (and its
 // < > forms) and IncludeSoftDeleted.
 func (a *restAPI) listRecordingsOf(w http.ResponseWriter, r *http.Request, callSID string) error {
+	return a.listRecordingsWith(w, r, callSID, func(rec store.Recording) recordingJSON { return a.toRecordingJSON(r, rec) })
+}
+
+// listRecordingsWith is listRecordingsOf with each recording rendered by
+// render.
+func (a *restAPI) listRecordingsWith(w http.ResponseWriter, r *http.Request, callSID string, render func(store.Recording) recordingJSON) error {
 	q, p, err := a.listRequest(r)
 	if err != nil {
 		return err
@@ -169,5 +175,5 @@ func (a *restAPI) listRecordingsOf(w http.ResponseWriter, r *http.Request, callS
 	}
 	return listOwned(w, r, p, "recordings", func(ctx context.Context, pg store.Page) ([]store.Recording, store.PageToken, error) {
 		return a.opts.Store.ListRecordings(ctx, f, pg)
-	}, func(rec store.Recording) recordingJSON { return a.toRecordingJSON(r, rec) })
+	}, render)
 }
