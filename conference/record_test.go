@@ -6,8 +6,10 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/voxgate/voxgate/media/audio"
+	"github.com/voxgate/voxgate/recovery"
 )
 
 // savedRecs collects what a Manager tells RecordingSaved, in order.
@@ -296,4 +298,27 @@ func BenchmarkMixRecord(b *testing.B) {
 			r.stopRecording()
 		})
 	}
+}
+
+// TestRecordingRecoverable: a recording cut short by a crash (its file
+// never closed) is left as the temporary file recovery finishes, with
+// both channels of a dual recording.
+func TestRecordingRecoverable(t *testing.T) {
+	dir := t.TempDir()
+	_, r := testRoom(t, Options{RecordingsDir: dir})
+	a := addTest(t, r, "CAa", JoinOptions{StartConferenceOnEnter: true, Beep: "false", Record: true, RecordingChannels: 2})
+	mixFrames(r, 100, map[*Participant]int16{a: 1000}) // 64 KB: past the write buffers, on the disk
+	path, d, err := recovery.FinishRecording(dir, r.rec.rec.SID, 2)
+	if err != nil {
+		t.Fatalf("recovery: %v", err)
+	}
+	pcm := readWAV(t, path)
+	if d <= 0 || len(pcm) != int(2*d/(125*time.Microsecond)) || len(pcm) > 2*100*frame {
+		t.Fatalf("recovered %v with %d samples", d, len(pcm))
+	}
+	if got := [2]int16{pcm[len(pcm)-2], pcm[len(pcm)-1]}; got != [2]int16{1000, 0} {
+		t.Errorf("the recovered recording ends with channels %v, want [1000 0]", got)
+	}
+	r.rec.file.Discard() // the crashed process's recorder is gone
+	r.rec = nil
 }
