@@ -12,6 +12,9 @@
 // leaves it through another, played on the leg's own pacer. Mixing
 // allocates nothing per frame (BenchmarkMix).
 //
+// A room may be recorded (record.go), mono or dual, while it mixes,
+// without allocating per frame either.
+//
 // A Manager finds rooms by friendly name per account, as Twilio does.
 package conference
 
