@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/voxgate/voxgate/conference"
 )
@@ -29,6 +31,9 @@ func TestConferenceUpdateShapes(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				fetched = append(fetched, method+" "+target)
+				if strings.HasSuffix(target, "/bad") {
+					return nil, errors.New("404 from the app")
+				}
 				return make([]int16, 160), nil
 			},
 			Notify: func(_ context.Context, _, _ string, p url.Values) {
@@ -41,7 +46,7 @@ func TestConferenceUpdateShapes(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); m.Close() })
-	cb := conference.Callback{URL: "http://app/cb", Events: []string{"mute", "hold", "modify"}}
+	cb := conference.Callback{URL: "http://app/cb", Events: []string{"mute", "hold", "modify", "announcement"}}
 	var room *conference.Room
 	sids := map[string]string{}
 	for _, who := range []string{"agent", "customer", "supervisor"} {
@@ -61,6 +66,7 @@ func TestConferenceUpdateShapes(t *testing.T) {
 		t.Errorf("announced conference %+v", c)
 	}
 	expectError(t, e.do(http.MethodPost, path+".json", url.Values{"AnnounceUrl": {"/relative"}}), 400, codeInvalidURL)
+	expectError(t, e.do(http.MethodPost, path+".json", url.Values{"AnnounceUrl": {"http://app/bad"}}), 400, codeInvalidURL)
 	expectError(t, e.do(http.MethodPost, path+".json", url.Values{"Status": {"in-progress"}}), 400, codeUnsupportedParam)
 
 	var p participantJSON
@@ -83,6 +89,14 @@ func TestConferenceUpdateShapes(t *testing.T) {
 	}
 	expectError(t, e.do(http.MethodPost, path+"/Participants/customer.json", url.Values{"HoldMethod": {"PUT"}}), 400, codeInvalidMethod)
 
+	ends := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Count(strings.Join(events, ","), "announcement-end")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ends() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the mixer plays the announcements out
+	}
 	decode(t, e.do(http.MethodPost, path+".json", url.Values{"Status": {"completed"}}), 200, &c)
 	if c.Status != "completed" || c.ReasonConferenceEnded == nil || *c.ReasonConferenceEnded != "conference-ended-via-api" {
 		t.Errorf("ended %+v", c)
@@ -90,12 +104,26 @@ func TestConferenceUpdateShapes(t *testing.T) {
 	m.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	wantFetched := []string{"POST http://app/announce", "GET http://app/hold", "GET http://app/you"}
+	wantFetched := []string{"POST http://app/announce", "POST http://app/bad", "GET http://app/hold", "GET http://app/you"}
 	if strings.Join(fetched, ",") != strings.Join(wantFetched, ",") {
 		t.Errorf("fetched %v, want %v", fetched, wantFetched)
 	}
+	// The participant events in order; the announcements' end as the
+	// mixer reaches it.
+	var parts []string
+	announced := map[string]int{}
+	for _, ev := range events {
+		if strings.HasPrefix(ev, "announcement-") {
+			announced[ev]++
+		} else {
+			parts = append(parts, ev)
+		}
+	}
 	wantEvents := []string{"participant-hold", "participant-mute", "participant-unhold", "participant-modify", "participant-modify"}
-	if strings.Join(events, ",") != strings.Join(wantEvents, ",") {
-		t.Errorf("events %v, want %v", events, wantEvents)
+	if strings.Join(parts, ",") != strings.Join(wantEvents, ",") {
+		t.Errorf("events %v, want %v", parts, wantEvents)
+	}
+	if announced["announcement-end"] != 2 || announced["announcement-fail"] != 1 {
+		t.Errorf("announcement events %v, want 2 ends (the room's, the customer's) and 1 failure; all: %v", announced, events)
 	}
 }

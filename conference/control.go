@@ -77,6 +77,7 @@ func (r *Room) UpdateParticipant(ctx context.Context, id string, u Update) (Part
 	}
 	announcePCM, err := r.resolve(ctx, u.AnnounceURL, u.AnnounceMethod)
 	if err != nil {
+		r.announceFailed(id)
 		return ParticipantInfo{}, err
 	}
 	var waitPCM []int16
@@ -171,6 +172,9 @@ func (r *Room) RemoveParticipant(id string) error {
 // room, once.
 func (r *Room) Announce(ctx context.Context, url, method string) error {
 	pcm, err := r.resolve(ctx, url, method)
+	if err != nil {
+		r.announceFailed("")
+	}
 	if err != nil || pcm == nil {
 		return err
 	}
@@ -190,4 +194,18 @@ func (r *Room) resolve(ctx context.Context, url, method string) ([]int16, error)
 		return nil, fmt.Errorf("conference: fetching %s: %w", url, err)
 	}
 	return pcm, nil
+}
+
+// announceFailed sends announcement-fail for the room's announcement (id
+// "") or the participant's whose CallSid or label is id.
+func (r *Room) announceFailed(id string) {
+	_ = r.do(func() {
+		var p *Participant
+		if id != "" {
+			if p = r.find(id); p == nil {
+				return
+			}
+		}
+		r.event("announcement-fail", p)
+	})
 }

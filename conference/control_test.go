@@ -110,7 +110,7 @@ func TestAnnounceAndHoldURL(t *testing.T) {
 	}})
 	r := newRoom(m, "CF1", "AC0", "room")
 	t.Cleanup(func() { r.notify.close(); m.wg.Wait() })
-	cb := Callback{URL: "http://app/cb", Events: []string{"mute", "hold", "modify"}}
+	cb := Callback{URL: "http://app/cb", Events: []string{"mute", "hold", "modify", "announcement"}}
 	a := addTest(t, r, "CAa", JoinOptions{StartConferenceOnEnter: true, Beep: "false", Callback: cb})
 	b := addTest(t, r, "CAb", JoinOptions{StartConferenceOnEnter: true, Beep: "false"})
 	c := addTest(t, r, "CAc", JoinOptions{StartConferenceOnEnter: true, Beep: "false"})
@@ -131,9 +131,11 @@ func TestAnnounceAndHoldURL(t *testing.T) {
 	if got[a][0] != 0 || got[b][0] != 0 || got[c][0] != 30 {
 		t.Errorf("after the announcements: a %d b %d c %d, want 0, 0, 30 (hold loops)", got[a][0], got[b][0], got[c][0])
 	}
+	r.announcementEvents() // the owner's, after the frame they ended in
 	r.apply(c, Update{Hold: &no, Muted: &no, Coaching: &yes, CallSIDToCoach: &coachA}, nil, nil)
 	drained(r)
-	want := []string{"participant-mute", "participant-hold", "participant-unmute", "participant-unhold", "participant-modify"}
+	want := []string{"participant-mute", "participant-hold", "announcement-end", "announcement-end",
+		"participant-unmute", "participant-unhold", "participant-modify"}
 	if got := ev.kinds(); len(got) != len(want) {
 		t.Fatalf("events %v, want %v", got, want)
 	} else {
@@ -147,5 +149,8 @@ func TestAnnounceAndHoldURL(t *testing.T) {
 	defer ev.mu.Unlock()
 	if last := ev.got[len(ev.got)-1]; last.Get("Coaching") != "true" || last.Get("CallSidToCoach") != "CAa" || last.Get("CallSid") != "CAc" {
 		t.Errorf("modify event %v", last)
+	}
+	if room, one := ev.got[2], ev.got[3]; room.Get("CallSid") != "" || one.Get("CallSid") != "CAb" {
+		t.Errorf("announcement-end events: the room's %v, b's %v", room, one)
 	}
 }

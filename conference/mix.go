@@ -31,6 +31,9 @@ type mixer struct {
 	recAsker   *Participant
 	// speakerEvents is set when the room's callback asked for "speaker".
 	speakerEvents bool
+	// announced is set when an announcement ended in the last frame: the
+	// room's (roomAnnounced) or a participant's (its announced).
+	announced, roomAnnounced bool
 }
 
 // Speech detection for the speaker events: a participant starts speaking
@@ -117,6 +120,7 @@ func (x *mixer) addExtras(extra *[frame]int32) {
 		}
 		if err != nil || n == 0 {
 			x.room = nil
+			x.announced, x.roomAnnounced = true, true
 		}
 	}
 }
@@ -155,6 +159,7 @@ func (p *Participant) render(x *mixer, extra *[frame]int32) {
 			}
 			if err != nil || n == 0 {
 				p.announce = nil
+				p.announced, x.announced = true, true
 			}
 		}
 		saturate(&acc, out)

@@ -78,6 +78,7 @@ type Participant struct {
 	coachSID              string
 	holdMusic, wait       media.Source
 	announce              media.Source
+	announced             bool // its announcement ended in the last frame
 	audible               bool
 	speaking              bool // speech detected (speaker events)
 	speechChanged         bool // speaking changed this frame: send the event

@@ -101,6 +101,7 @@ func (r *Room) own() {
 			for ; mixed < due; mixed++ {
 				r.mix()
 				r.speechEvents()
+				r.announcementEvents()
 			}
 		}
 	}
@@ -175,6 +176,25 @@ func (r *Room) startPending() {
 	r.recPending, r.recAsker = nil, nil
 	if _, err := r.record(*o, asker); err != nil {
 		r.log.Error("conference: cannot record", "error", err)
+	}
+}
+
+// announcementEvents sends announcement-end for the announcements that
+// ended in the last frame (owner only).
+func (r *Room) announcementEvents() {
+	if !r.announced {
+		return
+	}
+	r.announced = false
+	if r.roomAnnounced {
+		r.roomAnnounced = false
+		r.event("announcement-end", nil)
+	}
+	for _, p := range r.parts {
+		if p.announced {
+			p.announced = false
+			r.event("announcement-end", p)
+		}
 	}
 }
 
