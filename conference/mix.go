@@ -29,6 +29,7 @@ type mixer struct {
 	// start (record-from-start), by recAsker (nil once it has left).
 	recPending *RecordOptions
 	recAsker   *Participant
+	recorded   bool // a recording has started
 	// speakerEvents is set when the room's callback asked for "speaker".
 	speakerEvents bool
 	// announced is set when an announcement ended in the last frame: the

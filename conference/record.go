@@ -158,7 +158,7 @@ func (r *Room) record(o RecordOptions, asker *Participant) (Recording, error) {
 	if ch1 != nil {
 		c.rec.CallSID = ch1.callSID
 	}
-	r.rec = c
+	r.rec, r.recorded = c, true
 	r.log.Info("conference: recording", "recording_sid", f.SID, "channels", o.Channels, "call_sid", c.rec.CallSID)
 	r.recordingReport(c.rec, c.opts.Callback)
 	return c.rec, nil

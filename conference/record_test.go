@@ -252,6 +252,14 @@ func TestRecordLiveRoom(t *testing.T) {
 	if _, ok := room.LiveRecording(); ok {
 		t.Error("still recording after the stop")
 	}
+	c, err := m.Join("AC0", "live", JoinOptions{Leg: idleLeg{}, CallSID: "CAc", Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Run(ctx)
+	if rec, ok := room.LiveRecording(); ok {
+		t.Errorf("a join with record restarted a recording the API stopped: %+v", rec)
+	}
 	started, err := room.StartRecording(RecordOptions{Channels: 2, ChannelOne: "CAb", Source: SourceAPI})
 	if err != nil || started.CallSID != "CAb" || started.SID == rec.SID {
 		t.Fatalf("start again: %+v %v", started, err)

@@ -145,10 +145,11 @@ func (r *Room) add(p *Participant) error {
 		r.speakerEvents = r.callback.URL != "" && slices.Contains(r.callback.Events, "speaker")
 	}
 	r.parts = append(r.parts, p)
-	if p.opts.Record && r.rec == nil && r.recPending == nil {
+	if p.opts.Record && !r.recorded && r.recPending == nil {
 		// The first participant's record-from-start, or a participant
-		// joining a room nobody records with record (the Participants
-		// API's ConferenceRecord): recorded from the start, or now.
+		// joining with record a room never recorded (the Participants
+		// API's ConferenceRecord): recorded from the start, or now. A
+		// recording stopped through the API stays stopped.
 		o := p.opts.recordOptions()
 		r.recPending, r.recAsker = &o, p
 		if r.started {
