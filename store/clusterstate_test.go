@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestClusterLeaderTerms(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.GetLeader(ctx, "taskrouter"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no leader yet: %v", err)
+	}
+	a, err := s.ClaimLeader(ctx, Leader{Name: "taskrouter", NodeID: "gw-a", HTTPURL: "http://127.0.0.1:1"})
+	if err != nil || a.Term != 1 || a.NodeID != "gw-a" {
+		t.Fatalf("first claim: %+v %v", a, err)
+	}
+	b, err := s.ClaimLeader(ctx, Leader{Name: "taskrouter", NodeID: "gw-b", HTTPURL: "http://127.0.0.1:2"})
+	if err != nil || b.Term != 2 || b.HTTPURL != "http://127.0.0.1:2" {
+		t.Fatalf("second claim: %+v %v", b, err)
+	}
+	got, err := s.GetLeader(ctx, "taskrouter")
+	if err != nil || got.NodeID != "gw-b" || got.Term != 2 || got.DateUpdated.IsZero() {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if _, err := s.ClaimLeader(ctx, Leader{Name: "taskrouter"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("claim without a node: %v", err)
+	}
+}
+
+func TestAgentPresenceNewestConnectionWins(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.GetPresence(ctx, "alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("nobody yet: %v", err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.PutPresence(ctx, Presence{AgentID: "alice", NodeID: "gw-a", Session: "s1", SIPURI: "sip:alice@127.0.0.1:5060"}))
+	must(s.PutPresence(ctx, Presence{AgentID: "alice", NodeID: "gw-b", Session: "s2", SIPURI: "sip:alice@127.0.0.2:5060"}))
+	must(s.PutPresence(ctx, Presence{AgentID: "bob", NodeID: "gw-a", Session: "s3", SIPURI: "sip:bob@127.0.0.1:5060"}))
+	// The older connection on gw-a ends: alice stays on gw-b.
+	if gone, err := s.DeletePresence(ctx, "alice", "s1"); err != nil || gone {
+		t.Fatalf("delete of the older session: %v %v", gone, err)
+	}
+	p, err := s.GetPresence(ctx, "alice")
+	if err != nil || p.NodeID != "gw-b" || p.SIPURI != "sip:alice@127.0.0.2:5060" || p.Session != "s2" {
+		t.Fatalf("alice: %+v %v", p, err)
+	}
+	if n, err := s.DeleteNodePresence(ctx, "gw-a"); err != nil || n != 1 {
+		t.Fatalf("node gw-a: %d %v", n, err)
+	}
+	if _, err := s.GetPresence(ctx, "bob"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob after gw-a's presence was cleared: %v", err)
+	}
+	if gone, err := s.DeletePresence(ctx, "alice", "s2"); err != nil || !gone {
+		t.Fatalf("delete of the current session: %v %v", gone, err)
+	}
+	if err := s.PutPresence(ctx, Presence{AgentID: "alice"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("presence without a node: %v", err)
+	}
+}
