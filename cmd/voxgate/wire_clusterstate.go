@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/voxgate/voxgate/clusterstate"
+	"github.com/voxgate/voxgate/config"
+	"github.com/voxgate/voxgate/conversation"
+	"github.com/voxgate/voxgate/desk"
+	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/media"
+	"github.com/voxgate/voxgate/queue"
+	"github.com/voxgate/voxgate/sip"
+	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/taskrouter"
+	"github.com/voxgate/voxgate/web"
+)
+
+// taskRouting is TaskRouter as the gateway's parts use it: this node's
+// own Router (SQLite, one node), or the cluster's (*clusterWiring).
+type taskRouting interface {
+	CreateContactTask(p taskrouter.ContactParams) (*taskrouter.ContactTask, error)
+	Task(workspaceSID, taskSID string) (taskrouter.TaskView, error)
+	Handler() http.Handler // the REST API under /v1/Workspaces
+	Close() error
+}
+
+// newTaskRouting starts TaskRouter: on SQLite, this node's Router (as
+// always); on PostgreSQL, this node's part in the cluster's shared state
+// (package clusterstate): the node elected leader runs the Router, the
+// others forward to it.
+func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues *queue.Manager, log *slog.Logger) (taskRouting, taskrouter.DefaultIDs, *clusterWiring, error) {
+	if db.Driver() != store.DriverPostgres {
+		tr, ids, err := newTaskRouter(ctx, cfg, db, log)
+		if err != nil {
+			return nil, ids, nil, err
+		}
+		return tr, ids, nil, nil
+	}
+	w, err := newClusterWiring(ctx, cfg, db, queues, log)
+	if err != nil {
+		return nil, taskrouter.DefaultIDs{}, nil, err
+	}
+	// The leader's default workspace: the IDs webchat and the desktop
+	// start with (the leader's own, or asked of it).
+	idsCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ids, err := w.Node.Defaults(idsCtx)
+	if err != nil {
+		log.Warn("cluster: no TaskRouter leader answered; web chat starts without the default workflow", "error", err)
+	}
+	return w, ids, w, nil
+}
+
+// clusterWiring joins this node to the cluster's shared live state.
+type clusterWiring struct {
+	*clusterstate.Node
+	lockDB *sql.DB
+	queues *queue.Manager
+	convs  *conversation.Store // the desktop's conversations (made here: the leader's desk needs them)
+	log    *slog.Logger
+}
+
+func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queues *queue.Manager, log *slog.Logger) (*clusterWiring, error) {
+	internalURL, err := clusterInternalURL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sipURI, err := clusterSIPURI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	secret := cfg.Cluster.Secret
+	if secret == "" {
+		secret = "account:" + cfg.Account.SID + ":" + cfg.Account.AuthToken
+	}
+	lockDB, err := sql.Open("pgx", cfg.Storage.URL)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: election database: %w", err)
+	}
+	lockDB.SetMaxOpenConns(2)
+	w := &clusterWiring{lockDB: lockDB, queues: queues, convs: conversation.NewStore(0), log: log}
+	w.Node = clusterstate.New(clusterstate.Options{
+		NodeID:      cfg.Cluster.NodeID,
+		InternalURL: internalURL,
+		SIPURI:      sipURI,
+		Signer:      clusterstate.NewSigner(secret),
+		Election:    clusterstate.NewElection(lockDB, clusterstate.LeaderLockKey),
+		Store:       db,
+		Promote: func(pctx context.Context) (clusterstate.Leading, error) {
+			tr, ids, err := newTaskRouter(pctx, cfg, db, log)
+			if err != nil {
+				return clusterstate.Leading{}, err
+			}
+			return clusterstate.Leading{Router: tr, Defaults: ids,
+				Desk: desk.New(tr, w.convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}, nil
+		},
+		Lost:   func(error) { stopSelf(log) },
+		Logger: log,
+	})
+	if err := w.Node.ClearPresence(ctx); err != nil {
+		lockDB.Close()
+		return nil, fmt.Errorf("cluster: agent presence: %w", err)
+	}
+	if err := w.Node.Start(ctx); err != nil {
+		lockDB.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	return w, nil
+}
+
+// stopSelf stops the gateway as SIGTERM does: a leader that cannot prove
+// it still holds its lock must not go on routing beside a new leader.
+func stopSelf(log *slog.Logger) {
+	log.Error("cluster: stopping this node (TaskRouter leadership lost)")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		log.Error("cluster: cannot signal this process", "error", err)
+	}
+}
+
+// Handler implements taskRouting.
+func (w *clusterWiring) Handler() http.Handler { return w.Node.RESTHandler() }
+
+// Close implements taskRouting.
+func (w *clusterWiring) Close() error {
+	err := w.Node.Close()
+	return errors.Join(err, w.lockDB.Close())
+}
+
+// mount serves the other nodes' internal requests.
+func (w *clusterWiring) mount(mux *http.ServeMux) {
+	if w == nil {
+		return
+	}
+	mux.Handle(clusterstate.InternalPrefix, w.Node.InternalHandler())
+}
+
+// clusterInternalURL is cluster.internal_url, or http:// and http.listen
+// (sip.public_ip for an unspecified host).
+func clusterInternalURL(cfg config.Config) (string, error) {
+	if cfg.Cluster.InternalURL != "" {
+		return strings.TrimRight(cfg.Cluster.InternalURL, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if err != nil {
+		return "", fmt.Errorf("http.listen: %w", err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if cfg.SIP.PublicIP == "" {
+			return "", errors.New("cluster.internal_url must be set when http.listen binds to all addresses and sip.public_ip is not set")
+		}
+		host = cfg.SIP.PublicIP
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// clusterSIPURI gives the SIP URI at which the other nodes reach this one
+// to ring an agent: the first UDP (else TCP) listener, at sip.public_ip.
+func clusterSIPURI(cfg config.Config) (func(agent string) string, error) {
+	var hostPort, param string
+	for _, want := range []string{"udp", "tcp"} {
+		for _, l := range cfg.SIP.Listen {
+			if tr, hp, ok := strings.Cut(l, ":"); ok && tr == want {
+				hostPort = hp
+				if want == "tcp" {
+					param = ";transport=tcp"
+				}
+				break
+			}
+		}
+		if hostPort != "" {
+			break
+		}
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return nil, errors.New("cluster: sip.listen has no udp or tcp listener for the other nodes' legs")
+	}
+	if cfg.SIP.PublicIP != "" {
+		host = cfg.SIP.PublicIP
+	}
+	hp := net.JoinHostPort(host, port)
+	return func(agent string) string { return "sip:" + agent + "@" + hp + param }, nil
+}
+
+// remoteAgent gives, for an agent whose desktop is connected to another
+// node, the SIP URI and headers of the internal leg that rings it there.
+func (w *clusterWiring) remoteAgent(ctx context.Context, agent, taskSID string) (string, map[string]string, bool) {
+	if w == nil {
+		return "", nil, false
+	}
+	uri, ok, err := w.Node.AgentElsewhere(ctx, agent)
+	if err != nil {
+		w.log.Warn("cluster: agent presence", "agent", agent, "error", err)
+		return "", nil, false
+	}
+	if !ok {
+		return "", nil, false
+	}
+	return uri, w.Node.LegHeaders(agent, taskSID), true
+}
+
+// internalLeg serves an internal leg from another node, if call is one:
+// it rings the agent's page here and bridges it to the leg. It reports
+// whether it took the call.
+func (w *clusterWiring) internalLeg(ctx context.Context, call *sip.InboundCall) bool {
+	if w == nil {
+		return false
+	}
+	proof := call.Header(clusterstate.LegHeader)
+	if proof == "" {
+		return false
+	}
+	agent, task := call.Header(clusterstate.LegAgentHeader), call.Header(ivr.TaskHeader)
+	log := call.Logger().With("agent", agent, "task_sid", task)
+	if err := w.Node.VerifyLeg(proof, agent, task); err != nil {
+		log.Warn("cluster: internal leg refused", "source", call.Source().String(), "error", err)
+		call.Refuse(403, "Forbidden")
+		return true
+	}
+	log.Info("cluster: internal leg rings the agent here")
+	req := ivr.DialRequest{CallSID: call.SID(), To: "client:" + agent, From: call.From(), Timeout: 2 * time.Minute,
+		OnRinging: func(bool) { _ = call.Ringing() }}
+	if task != "" {
+		req.Headers = map[string]string{ivr.TaskHeader: task}
+	}
+	ac, err := ringAgent(ctx, w.queues, req)
+	if err != nil {
+		log.Info("cluster: the agent did not answer the internal leg", "error", err)
+		call.Refuse(480, "Temporarily Unavailable")
+		return true
+	}
+	if err := call.Answer(ctx); err != nil {
+		log.Warn("cluster: answering the internal leg", "error", err)
+		_ = ac.Hangup(context.Background())
+		return true
+	}
+	res, err := media.Bridge(ctx, call.Leg(), ac.Leg(), nil)
+	if err != nil {
+		log.Warn("cluster: internal leg bridge", "error", err)
+	}
+	_ = ac.Hangup(context.Background())
+	_ = call.Hangup(context.Background())
+	log.Info("cluster: internal leg ended", "ended_by", res.Ended, "duration", res.Duration.Round(time.Second).String())
+	return true
+}
+
+// desk opens agents' desktops: on the leader's Router when this node
+// leads, else through the leader; either way the agent's presence on
+// this node is recorded while the page is connected.
+func (w *clusterWiring) desk() web.TaskDesk { return clusterDesk{w} }
+
+type clusterDesk struct{ w *clusterWiring }
+
+func (d clusterDesk) Open(agentID string) (web.DeskSession, error) {
+	w := d.w
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	session := w.Node.NodeID() + "/" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Node.SignIn(ctx, agentID, session); err != nil {
+		w.log.Warn("cluster: recording the agent's presence", "agent", agentID, "error", err)
+	}
+	var ds web.DeskSession
+	if l := w.Node.Leading(); l != nil {
+		s, err := l.Desk.Open(agentID)
+		if err != nil {
+			_ = w.Node.SignOut(ctx, agentID, session)
+			return nil, err
+		}
+		ds = deskSession{s}
+	} else {
+		ds = remoteDeskSession{w.Node.OpenRemoteDesk(agentID)}
+	}
+	return &presentDesk{DeskSession: ds, w: w, agent: agentID, session: session}, nil
+}
+
+// presentDesk forgets the agent's presence when the page goes.
+type presentDesk struct {
+	web.DeskSession
+	w              *clusterWiring
+	agent, session string
+}
+
+func (p *presentDesk) Close() {
+	p.DeskSession.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.w.Node.SignOut(ctx, p.agent, p.session); err != nil {
+		p.w.log.Warn("cluster: forgetting the agent's presence", "agent", p.agent, "error", err)
+	}
+}
+
+// remoteDeskSession fits *clusterstate.RemoteDesk to web.DeskSession.
+type remoteDeskSession struct{ *clusterstate.RemoteDesk }
+
+func (s remoteDeskSession) Snapshot() (any, error) { return s.RemoteDesk.Snapshot() }
+
+func (s remoteDeskSession) Do(action, reservationSID, body, activity string) error {
+	return s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity})
+}
