@@ -1,0 +1,238 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/voxgate/voxgate/store/pgtest"
+)
+
+// waitLog waits until g's log holds want n times.
+func waitLog(t *testing.T, g *gateway, want string, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for strings.Count(g.Logs(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q (×%d) in the log within %s\n%s", want, n, timeout, g.Logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestClusterCallerOnOneNodeAgentOnAnother runs two gateways on one
+// PostgreSQL database. Node B starts first and leads the cluster's
+// TaskRouter; node A follows. A SIPp caller on A runs <Enqueue
+// workflowSid>; the task is made on B (the leader), reserved to alice,
+// whose desktop (headless Chromium) is connected to B; alice accepts, A
+// rings client:alice through an internal SIP leg to B, which rings her
+// page, and the caller and alice talk (a 1 kHz tone from the caller, a
+// 440 Hz one from alice's microphone, checked at each end). The task made
+// by A's caller is in B's TaskRouter REST and in A's (forwarded). Then B
+// is killed (kill -9): A takes the lead, loads TaskRouter from the
+// database (with a workspace made through A before the kill), and a new
+// caller's task there is still reserved and bridged to a SIP worker.
+func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
+	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
+		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("chromium is not installed: run make deps-test")
+	}
+	srv := pgtest.Start(t)
+	dbURL := srv.NewDatabase(t)
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	app := newApp(t)
+	var doc atomic.Value
+	app.handle("/voice", func(webhookRequest) (int, string, string) { return 200, "text/xml", doc.Load().(string) })
+	app.twiml("/after", `<Response><Hangup/></Response>`)
+	env := func(node string) []string {
+		return []string{"VOXGATE_STORAGE_DRIVER=postgres", "VOXGATE_STORAGE_URL=" + dbURL, "VOXGATE_CLUSTER_NODE_ID=" + node}
+	}
+	nodeB := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML, env: env("gw-b")})
+	waitLog(t, nodeB, "this node leads the cluster's TaskRouter", 1, 10*time.Second)
+	nodeA := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML, env: env("gw-a")})
+	if strings.Contains(nodeA.Logs(), "this node leads") {
+		t.Fatalf("node A leads although B does\n%s", nodeA.Logs())
+	}
+
+	// The default workflow, read through A (forwarded to B).
+	var list struct {
+		Workspaces []struct {
+			Sid string `json:"sid"`
+		} `json:"workspaces"`
+	}
+	getJSON(t, nodeA.httpURL+"/v1/Workspaces?FriendlyName=Voxgate", &list)
+	if len(list.Workspaces) != 1 {
+		t.Fatalf("workspaces through A: %+v", list)
+	}
+	ws := list.Workspaces[0].Sid
+	var wfs struct {
+		Workflows []struct {
+			Sid string `json:"sid"`
+		} `json:"workflows"`
+	}
+	getJSON(t, nodeA.httpURL+"/v1/Workspaces/"+ws+"/Workflows?FriendlyName=Voxgate+queues", &wfs)
+	doc.Store(`<Response><Enqueue workflowSid="` + wfs.Workflows[0].Sid + `" action="/after"><Task>{"queue":"support","type":"inbound"}</Task></Enqueue></Response>`)
+
+	// alice's microphone: a 440 Hz tone (Chromium loops the file).
+	mic := filepath.Join(t.TempDir(), "mic.wav")
+	if out, err := exec.Command("sox", "-n", "-r", "48000", "-c", "1", "-b", "16", mic, "synth", "10", "sine", "440", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "agent_task_call.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "BASE="+nodeB.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "MIC_WAV="+mic, "LISTEN_MS=4000")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuilder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(prefix string) string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("agent_task_call.js ended before %q\n%s\nnode A:\n%s", prefix, stderr.String(), nodeA.Logs())
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-time.After(45 * time.Second):
+				t.Fatalf("no %q from agent_task_call.js\n%s\nnode A:\n%s", prefix, stderr.String(), nodeA.Logs())
+			}
+		}
+	}
+	waitLine("READY")
+	var node string
+	if err := db.QueryRowContext(ctx, `SELECT node_id FROM agent_presence WHERE agent_id = 'alice'`).Scan(&node); err != nil || node != "gw-b" {
+		t.Fatalf("alice's presence: %q %v", node, err)
+	}
+	peer := newRTPPeer(t)
+	peer.talk(t, 30*time.Second) // 1 kHz from the caller
+	callerDone := nodeA.waitingCaller(t, peer, "caller on A: ", 60*time.Second)
+	waitLine("CONNECTED")
+	bridged := time.Now()
+	resLine := waitLine("RESULT ")
+	heard := len(peer.packets())
+	waitLine("ENDED")
+	_ = cmd.Wait()
+	if msg := <-callerDone; msg != "" {
+		t.Fatal(msg)
+	}
+	var res struct {
+		VoiceTitle string
+		Stats      struct {
+			PacketsReceived, PacketsSent int
+			TotalAudioEnergy             float64
+		}
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(resLine, "RESULT ")), &res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("alice (on B): %+v", res)
+	if !strings.Contains(res.VoiceTitle, "+15550001111") || res.Stats.PacketsReceived < 100 || res.Stats.PacketsSent < 100 || res.Stats.TotalAudioEnergy <= 0 {
+		t.Errorf("alice's desktop: %+v", res)
+	}
+	// What the caller on A heard while bridged: alice's 440 Hz.
+	var during []rtpPacket
+	for i, p := range peer.packets() {
+		if p.At.After(bridged.Add(500*time.Millisecond)) && i < heard {
+			during = append(during, p)
+		}
+	}
+	if frac := dominantFraction(decode(during, 0), 440); len(during) < 100 || frac < 0.5 {
+		t.Errorf("the caller heard %d packets while bridged; 440 Hz share %.2f", len(during), frac)
+	} else {
+		t.Logf("the caller (on A) heard %d packets from alice (on B), 440 Hz share %.2f", len(during), frac)
+	}
+	if !strings.Contains(nodeB.Logs(), "cluster: internal leg rings the agent here") || !strings.Contains(nodeA.Logs(), "ivr: caller bridged to the worker") {
+		t.Errorf("the call did not go A → B over an internal leg")
+	}
+	// The task A's caller made is B's, seen alike from both nodes.
+	var onB, onA struct {
+		Tasks []trTask `json:"tasks"`
+	}
+	getJSON(t, nodeB.httpURL+"/v1/Workspaces/"+ws+"/Tasks", &onB)
+	getJSON(t, nodeA.httpURL+"/v1/Workspaces/"+ws+"/Tasks", &onA)
+	if len(onB.Tasks) != 1 || !strings.Contains(onB.Tasks[0].Attributes, `"call_sid":"CA`) || len(onA.Tasks) != 1 || onA.Tasks[0].Sid != onB.Tasks[0].Sid {
+		t.Errorf("tasks on B %+v, on A %+v", onB.Tasks, onA.Tasks)
+	}
+	if onB.Tasks[0].AssignmentStatus != "completed" {
+		t.Errorf("task after alice completed it: %s", onB.Tasks[0].AssignmentStatus)
+	}
+
+	// Failover. A workspace with a SIP worker, made through A (so on B),
+	// must be in the database before B dies (TaskRouter writes behind).
+	ws2, wf2 := sipWorkerWorkspace(t, nodeA)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM taskrouter_records WHERE sid = $1`, wf2).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the workflow made through A is not in the database")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := nodeB.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-nodeB.exited
+	killed := time.Now()
+	waitLog(t, nodeA, "this node leads the cluster's TaskRouter", 1, 15*time.Second)
+	t.Logf("node A took the lead %s after B was killed", time.Since(killed).Round(10*time.Millisecond))
+	doc.Store(`<Response><Enqueue workflowSid="` + wf2 + `" action="/after"><Task>{"type":"support"}</Task></Enqueue></Response>`)
+	caller2 := callerHangsUpAfter(t, nodeA, 6000)
+	var tasks struct {
+		Tasks []trTask `json:"tasks"`
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for len(tasks.Tasks) == 0 || tasks.Tasks[0].AssignmentStatus != "reserved" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reserved task on the new leader: %+v\n%s", tasks, nodeA.Logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+		getJSON(t, nodeA.httpURL+"/v1/Workspaces/"+ws2+"/Tasks", &tasks)
+	}
+	var resv struct {
+		Reservations []struct{ Sid string } `json:"reservations"`
+	}
+	getJSON(t, nodeA.httpURL+"/v1/Workspaces/"+ws2+"/Tasks/"+tasks.Tasks[0].Sid+"/Reservations", &resv)
+	trPost(t, nodeA, "/"+ws2+"/Tasks/"+tasks.Tasks[0].Sid+"/Reservations/"+resv.Reservations[0].Sid, map[string][]string{"Instruction": {"dequeue"}})
+	waitLog(t, nodeA, "ivr: caller bridged to the worker", 2, 15*time.Second)
+	if msg := <-caller2; msg != "" {
+		t.Fatal(msg)
+	}
+}
