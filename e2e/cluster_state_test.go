@@ -42,6 +42,8 @@ func waitLog(t *testing.T, g *gateway, want string, n int, timeout time.Duration
 // is killed (kill -9): A takes the lead, loads TaskRouter from the
 // database (with a workspace made through A before the kill), and a new
 // caller's task there is still reserved and bridged to a SIP worker.
+// In between, the roles swap: alice's desktop on A (which follows B's
+// TaskRouter through B) takes a caller on B.
 func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
 		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
@@ -90,92 +92,10 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	getJSON(t, nodeA.httpURL+"/v1/Workspaces/"+ws+"/Workflows?FriendlyName=Voxgate+queues", &wfs)
 	doc.Store(`<Response><Enqueue workflowSid="` + wfs.Workflows[0].Sid + `" action="/after"><Task>{"queue":"support","type":"inbound"}</Task></Enqueue></Response>`)
 
-	// alice's microphone: a 440 Hz tone (Chromium loops the file).
-	mic := filepath.Join(t.TempDir(), "mic.wav")
-	if out, err := exec.Command("sox", "-n", "-r", "48000", "-c", "1", "-b", "16", mic, "synth", "10", "sine", "440", "vol", "0.5").CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// alice's desktop on B (the leader); the caller on A.
+	agentCallAcrossNodes(t, db, nodeA, nodeB, "gw-b")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "agent_task_call.js")
-	cmd.Dir = "../web/e2e"
-	cmd.Env = append(os.Environ(), "BASE="+nodeB.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "MIC_WAV="+mic, "LISTEN_MS=4000")
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuilder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(prefix string) string {
-		t.Helper()
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("agent_task_call.js ended before %q\n%s\nnode A:\n%s", prefix, stderr.String(), nodeA.Logs())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-time.After(45 * time.Second):
-				t.Fatalf("no %q from agent_task_call.js\n%s\nnode A:\n%s", prefix, stderr.String(), nodeA.Logs())
-			}
-		}
-	}
-	waitLine("READY")
-	var node string
-	if err := db.QueryRowContext(ctx, `SELECT node_id FROM agent_presence WHERE agent_id = 'alice'`).Scan(&node); err != nil || node != "gw-b" {
-		t.Fatalf("alice's presence: %q %v", node, err)
-	}
-	peer := newRTPPeer(t)
-	peer.talk(t, 30*time.Second) // 1 kHz from the caller
-	callerDone := nodeA.waitingCaller(t, peer, "caller on A: ", 60*time.Second)
-	waitLine("CONNECTED")
-	bridged := time.Now()
-	resLine := waitLine("RESULT ")
-	heard := len(peer.packets())
-	waitLine("ENDED")
-	_ = cmd.Wait()
-	if msg := <-callerDone; msg != "" {
-		t.Fatal(msg)
-	}
-	var res struct {
-		VoiceTitle string
-		Stats      struct {
-			PacketsReceived, PacketsSent int
-			TotalAudioEnergy             float64
-		}
-	}
-	if err := json.Unmarshal([]byte(strings.TrimPrefix(resLine, "RESULT ")), &res); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("alice (on B): %+v", res)
-	if !strings.Contains(res.VoiceTitle, "+15550001111") || res.Stats.PacketsReceived < 100 || res.Stats.PacketsSent < 100 || res.Stats.TotalAudioEnergy <= 0 {
-		t.Errorf("alice's desktop: %+v", res)
-	}
-	// What the caller on A heard while bridged: alice's 440 Hz.
-	var during []rtpPacket
-	for i, p := range peer.packets() {
-		if p.At.After(bridged.Add(500*time.Millisecond)) && i < heard {
-			during = append(during, p)
-		}
-	}
-	if frac := dominantFraction(decode(during, 0), 440); len(during) < 100 || frac < 0.5 {
-		t.Errorf("the caller heard %d packets while bridged; 440 Hz share %.2f", len(during), frac)
-	} else {
-		t.Logf("the caller (on A) heard %d packets from alice (on B), 440 Hz share %.2f", len(during), frac)
-	}
-	if !strings.Contains(nodeB.Logs(), "cluster: internal leg rings the agent here") || !strings.Contains(nodeA.Logs(), "ivr: caller bridged to the worker") {
-		t.Errorf("the call did not go A → B over an internal leg")
-	}
 	// The task A's caller made is B's, seen alike from both nodes.
 	var onB, onA struct {
 		Tasks []trTask `json:"tasks"`
@@ -188,6 +108,10 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	if onB.Tasks[0].AssignmentStatus != "completed" {
 		t.Errorf("task after alice completed it: %s", onB.Tasks[0].AssignmentStatus)
 	}
+
+	// Now alice's desktop on A, which follows the leader's (B's)
+	// TaskRouter through B, and the caller on B.
+	agentCallAcrossNodes(t, db, nodeB, nodeA, "gw-a")
 
 	// Failover. A workspace with a SIP worker, made through A (so on B),
 	// must be in the database before B dies (TaskRouter writes behind).
@@ -234,5 +158,100 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	waitLog(t, nodeA, "ivr: caller bridged to the worker", 2, 15*time.Second)
 	if msg := <-caller2; msg != "" {
 		t.Fatal(msg)
+	}
+}
+
+// agentCallAcrossNodes signs alice in on agentNode (headless Chromium,
+// Available), places a SIPp caller on callerNode whose <Enqueue
+// workflowSid> task alice accepts on her desktop, and checks the call
+// crossed to agentNode over an internal leg with audio both ways: a 1 kHz
+// tone from the caller, alice's 440 Hz microphone heard by the caller.
+func agentCallAcrossNodes(t *testing.T, db *sql.DB, callerNode, agentNode *gateway, agentNodeID string) {
+	t.Helper()
+	// alice's microphone: a 440 Hz tone (Chromium loops the file).
+	mic := filepath.Join(t.TempDir(), "mic.wav")
+	if out, err := exec.Command("sox", "-n", "-r", "48000", "-c", "1", "-b", "16", mic, "synth", "10", "sine", "440", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "agent_task_call.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "BASE="+agentNode.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1", "MIC_WAV="+mic, "LISTEN_MS=4000")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuilder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(prefix string) string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("agent_task_call.js ended before %q\n%s\nnode A:\n%s", prefix, stderr.String(), callerNode.Logs())
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-time.After(45 * time.Second):
+				t.Fatalf("no %q from agent_task_call.js\n%s\nnode A:\n%s", prefix, stderr.String(), callerNode.Logs())
+			}
+		}
+	}
+	waitLine("READY")
+	var node string
+	if err := db.QueryRowContext(ctx, `SELECT node_id FROM agent_presence WHERE agent_id = 'alice'`).Scan(&node); err != nil || node != agentNodeID {
+		t.Fatalf("alice's presence: %q %v", node, err)
+	}
+	peer := newRTPPeer(t)
+	peer.talk(t, 30*time.Second) // 1 kHz from the caller
+	callerDone := callerNode.waitingCaller(t, peer, "caller: ", 60*time.Second)
+	waitLine("CONNECTED")
+	bridged := time.Now()
+	resLine := waitLine("RESULT ")
+	heard := len(peer.packets())
+	waitLine("ENDED")
+	_ = cmd.Wait()
+	if msg := <-callerDone; msg != "" {
+		t.Fatal(msg)
+	}
+	var res struct {
+		VoiceTitle string
+		Stats      struct {
+			PacketsReceived, PacketsSent int
+			TotalAudioEnergy             float64
+		}
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(resLine, "RESULT ")), &res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("alice (on %s): %+v", agentNodeID, res)
+	if !strings.Contains(res.VoiceTitle, "+15550001111") || res.Stats.PacketsReceived < 100 || res.Stats.PacketsSent < 100 || res.Stats.TotalAudioEnergy <= 0 {
+		t.Errorf("alice's desktop: %+v", res)
+	}
+	// What the caller on A heard while bridged: alice's 440 Hz.
+	var during []rtpPacket
+	for i, p := range peer.packets() {
+		if p.At.After(bridged.Add(500*time.Millisecond)) && i < heard {
+			during = append(during, p)
+		}
+	}
+	if frac := dominantFraction(decode(during, 0), 440); len(during) < 100 || frac < 0.5 {
+		t.Errorf("the caller heard %d packets while bridged; 440 Hz share %.2f", len(during), frac)
+	} else {
+		t.Logf("the caller heard %d packets from alice (on %s), 440 Hz share %.2f", len(during), agentNodeID, frac)
+	}
+	if !strings.Contains(agentNode.Logs(), "cluster: internal leg rings the agent here") || !strings.Contains(callerNode.Logs(), "ivr: caller bridged to the worker") {
+		t.Errorf("the call did not reach %s over an internal leg", agentNodeID)
 	}
 }
