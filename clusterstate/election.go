@@ -3,9 +3,11 @@ package clusterstate
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // LeaderLockKey is the PostgreSQL advisory lock whose holder runs the
@@ -78,12 +80,21 @@ func (e *Election) Check(ctx context.Context) error {
 	return nil
 }
 
-// Release gives the lock up (closing its connection).
+// Release gives the lock up. (Closing a *sql.Conn only hands the
+// connection back to the pool, still holding the session's lock: it is
+// unlocked first, and the connection is dropped if that fails.)
 func (e *Election) Release() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.conn != nil {
-		e.conn.Close()
-		e.conn = nil
+	if e.conn == nil {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var unlocked bool
+	if err := e.conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, e.key).Scan(&unlocked); err != nil || !unlocked {
+		_ = e.conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool
+	}
+	e.conn.Close()
+	e.conn = nil
 }
