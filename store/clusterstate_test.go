@@ -65,3 +65,35 @@ func TestAgentPresenceNewestConnectionWins(t *testing.T) {
 		t.Errorf("presence without a node: %v", err)
 	}
 }
+
+// TestUnfinishedMessagesAreThisNodes: gateways sharing a database each
+// re-queue at start only the messages of their own outbox (and those no
+// node owns), never another live node's.
+func TestUnfinishedMessagesAreThisNodes(t *testing.T) {
+	ctx := context.Background()
+	dir, clock := t.TempDir(), newFakeClock()
+	a, b, legacy := openTest(t, dir, clock), openTest(t, dir, clock), openTest(t, dir, clock)
+	a.nodeID, b.nodeID = "gw-a", "gw-b"
+	for _, c := range []struct {
+		s   *DB
+		sid string
+	}{{a, "SMa"}, {b, "SMb"}, {legacy, "SMlegacy"}} {
+		if _, err := c.s.CreateMessage(ctx, msg(c.sid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another node's status update does not move the message over.
+	if err := b.MarkMessageSending(ctx, "SMa"); err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[*DB][]string{a: {"SMa", "SMlegacy"}, b: {"SMb", "SMlegacy"}} {
+		un, err := s.UnfinishedMessages(ctx)
+		var got []string
+		for _, m := range un {
+			got = append(got, m.SID)
+		}
+		if err != nil || len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("UnfinishedMessages of %q = %v, %v; want %v", s.nodeID, got, err, want)
+		}
+	}
+}

@@ -252,5 +252,9 @@ var migrations = []migration{
 			date_updated INTEGER NOT NULL
 		) STRICT`,
 		`CREATE INDEX agent_presence_by_node ON agent_presence (node_id)`,
+		// The node whose outbox sends an outbound message (or runs an
+		// inbound one's webhook): only it re-queues the message after a
+		// restart, never the live outbox of another node.
+		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 	}},
 }
