@@ -322,3 +322,49 @@ func TestFailover(t *testing.T) {
 		t.Error("alice still present after b cleared its presence")
 	}
 }
+
+func TestKeyLocksAcrossPools(t *testing.T) {
+	url, _ := pgCluster(t)
+	a, b := NewKeyLocks(openPool(t, url), StudioLockNamespace), NewKeyLocks(openPool(t, url), StudioLockNamespace)
+	ctx := context.Background()
+	unlockA, err := a.Lock(ctx, "contact FW1 +1555")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another key is free.
+	unlockOther, err := b.Lock(ctx, "contact FW1 +1666")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockOther()
+	// The same key waits for the holder (here: until ctx ends).
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	if _, err := b.Lock(short, "contact FW1 +1555"); err == nil {
+		t.Fatal("b took a's lock")
+	}
+	cancel()
+	got := make(chan func(), 1)
+	go func() {
+		u, err := b.Lock(ctx, "contact FW1 +1555")
+		if err != nil {
+			t.Error(err)
+			close(got)
+			return
+		}
+		got <- u
+	}()
+	select {
+	case <-got:
+		t.Fatal("b took the lock while a held it")
+	case <-time.After(200 * time.Millisecond):
+	}
+	unlockA()
+	select {
+	case u := <-got:
+		if u != nil {
+			u()
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("b did not get the lock a gave up")
+	}
+}

@@ -294,6 +294,7 @@ func (g *gateway) buildFlows(cfg config.Config, db *store.SQLite, calls *callCon
 		HTTPClient:  g.policy.Client(0),
 		FunctionURL: (&functionURLs{m: fns}).url,
 		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: g.log,
+		SharedLocks: g.cluster.studioLocks(), // nodes sharing the database: one of them at a time on a contact's messaging execution
 	})
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/voxgate/voxgate/queue"
 	"github.com/voxgate/voxgate/sip"
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/studio"
 	"github.com/voxgate/voxgate/taskrouter"
 	"github.com/voxgate/voxgate/web"
 )
@@ -67,7 +68,9 @@ func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues
 // clusterWiring joins this node to the cluster's shared live state.
 type clusterWiring struct {
 	*clusterstate.Node
-	lockDB *sql.DB
+	lockDB *sql.DB // the leader's lock
+	keysDB *sql.DB // Studio's contact locks (one connection per lock held)
+	studio *clusterstate.KeyLocks
 	queues *queue.Manager
 	convs  *conversation.Store // the desktop's conversations (made here: the leader's desk needs them)
 	log    *slog.Logger
@@ -91,7 +94,15 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 		return nil, fmt.Errorf("cluster: election database: %w", err)
 	}
 	lockDB.SetMaxOpenConns(2)
-	w := &clusterWiring{lockDB: lockDB, queues: queues, convs: conversation.NewStore(0), log: log}
+	keysDB, err := sql.Open("pgx", cfg.Storage.URL)
+	if err != nil {
+		lockDB.Close()
+		return nil, fmt.Errorf("cluster: lock database: %w", err)
+	}
+	keysDB.SetMaxOpenConns(studioLockConns)
+	keysDB.SetMaxIdleConns(4)
+	w := &clusterWiring{lockDB: lockDB, keysDB: keysDB, studio: clusterstate.NewKeyLocks(keysDB, clusterstate.StudioLockNamespace),
+		queues: queues, convs: conversation.NewStore(0), log: log}
 	w.Node = clusterstate.New(clusterstate.Options{
 		NodeID:      cfg.Cluster.NodeID,
 		InternalURL: internalURL,
@@ -112,10 +123,12 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	})
 	if err := w.Node.ClearPresence(ctx); err != nil {
 		lockDB.Close()
+		keysDB.Close()
 		return nil, fmt.Errorf("cluster: agent presence: %w", err)
 	}
 	if err := w.Node.Start(ctx); err != nil {
 		lockDB.Close()
+		keysDB.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	return w, nil
@@ -136,7 +149,20 @@ func (w *clusterWiring) Handler() http.Handler { return w.Node.RESTHandler() }
 // Close implements taskRouting.
 func (w *clusterWiring) Close() error {
 	err := w.Node.Close()
-	return errors.Join(err, w.lockDB.Close())
+	return errors.Join(err, w.lockDB.Close(), w.keysDB.Close())
+}
+
+// studioLockConns bounds the Studio contact locks a node holds at once
+// (each holds a PostgreSQL connection while its step runs).
+const studioLockConns = 16
+
+// studioLocks serialise, across the nodes, the work on one contact's
+// messaging executions (nil on one node).
+func (w *clusterWiring) studioLocks() studio.SharedLocker {
+	if w == nil {
+		return nil
+	}
+	return w.studio
 }
 
 // mount serves the other nodes' internal requests.
