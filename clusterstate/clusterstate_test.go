@@ -250,6 +250,28 @@ func TestFollowerTaskThroughLeader(t *testing.T) {
 		t.Errorf("after cancel: %s", tv.AssignmentStatus)
 	}
 
+	if n := leader.held.size(); n != 0 {
+		t.Errorf("the leader still holds %d tasks after the cancel", n)
+	}
+	// A task whose follower died without cancelling it is forgotten once
+	// it is over (here canceled on the leader, as a takeover would).
+	ct2, err := follower.CreateContactTask(taskrouter.ContactParams{WorkflowSID: ids.WorkflowSID, CallSID: "CA0002", Attributes: `{"queue":"support"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader.held.sweep(l.Router)
+	if n := leader.held.size(); n != 1 {
+		t.Errorf("a live task was swept: %d held", n)
+	}
+	status := taskrouter.TaskCanceled
+	if _, err := l.Router.UpdateTask(ws, ct2.SID, taskrouter.TaskParams{AssignmentStatus: &status}); err != nil {
+		t.Fatal(err)
+	}
+	leader.held.sweep(l.Router)
+	if n := leader.held.size(); n != 0 {
+		t.Errorf("a canceled task is still held: %d", n)
+	}
+
 	// The REST API through the follower is the leader's. (The gateway
 	// checks the client's credentials in front of both.)
 	resp, err := http.Get(follower.srv.URL + "/v1/Workspaces/" + ws + "/Tasks/" + ct.SID)

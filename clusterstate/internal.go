@@ -253,6 +253,30 @@ func (h *heldTasks) drop(sid string) *heldTask {
 	return t
 }
 
+// sweep forgets the tasks that are over (the node following one may
+// have died without cancelling it).
+func (h *heldTasks) sweep(r *taskrouter.Router) {
+	h.mu.Lock()
+	held := make([]*heldTask, 0, len(h.m))
+	for _, t := range h.m {
+		held = append(held, t)
+	}
+	h.mu.Unlock()
+	for _, t := range held {
+		tv, err := r.Task(t.ct.WorkspaceSID, t.ct.SID)
+		if err != nil || tv.AssignmentStatus == taskrouter.TaskCanceled || tv.AssignmentStatus == taskrouter.TaskCompleted {
+			h.drop(t.ct.SID)
+		}
+	}
+}
+
+// size is how many tasks are held.
+func (h *heldTasks) size() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.m)
+}
+
 // wait answers one poll: the assignment the asker has not seen, the
 // task's end, or nothing when ctx ends first; ok is false when the asker
 // is gone.

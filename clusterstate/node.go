@@ -111,6 +111,10 @@ func New(opts Options) *Node {
 
 type leaderURLKey struct{}
 
+// sweepEvery is how often the leader forgets the finished tasks it held
+// for other nodes.
+const sweepEvery = time.Minute
+
 // Start takes the lead if nobody holds it (synchronously: the first node
 // of a cluster leads as soon as it starts) and then keeps watching the
 // lock in the background until Close.
@@ -145,11 +149,16 @@ func (n *Node) run(ctx context.Context) {
 	defer n.done.Done()
 	t := time.NewTicker(n.opts.Interval)
 	defer t.Stop()
+	lastSweep := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if l := n.leading.Load(); l != nil && time.Since(lastSweep) >= sweepEvery {
+			n.held.sweep(l.Router)
+			lastSweep = time.Now()
 		}
 		if err := n.tick(ctx); err != nil {
 			if ctx.Err() == nil {
