@@ -44,7 +44,7 @@ func TestSignerVerify(t *testing.T) {
 }
 
 // pgCluster is a PostgreSQL database for the tests that need one.
-func pgCluster(t *testing.T) (string, *store.DB) {
+func pgCluster(t testing.TB) (string, *store.DB) {
 	t.Helper()
 	srv := pgtest.Start(t)
 	url := srv.NewDatabase(t)
@@ -56,7 +56,7 @@ func pgCluster(t *testing.T) (string, *store.DB) {
 	return url, st
 }
 
-func openPool(t *testing.T, url string) *sql.DB {
+func openPool(t testing.TB, url string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", url)
 	if err != nil {
@@ -98,7 +98,7 @@ type testNode struct {
 	srv *httptest.Server
 }
 
-func startNode(t *testing.T, id, url string, st *store.DB, promote func(context.Context) (Leading, error)) *testNode {
+func startNode(t testing.TB, id, url string, st *store.DB, promote func(context.Context) (Leading, error)) *testNode {
 	t.Helper()
 	var mu sync.Mutex
 	var h http.Handler = http.NotFoundHandler()
@@ -388,5 +388,28 @@ func TestKeyLocksAcrossPools(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("b did not get the lock a gave up")
+	}
+}
+
+// BenchmarkContactTask is a caller's task made and cancelled on the
+// leader itself, and from a follower (two internal HTTP round trips).
+func BenchmarkContactTask(b *testing.B) {
+	url, st := pgCluster(b)
+	leader := startNode(b, "gw-l", url, st, promoteInMemory)
+	follower := startNode(b, "gw-f", url, st, promoteInMemory)
+	ids := leader.Leading().Defaults
+	for _, c := range []struct {
+		name string
+		n    *testNode
+	}{{"leader", leader}, {"follower", follower}} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ct, err := c.n.CreateContactTask(taskrouter.ContactParams{WorkflowSID: ids.WorkflowSID, CallSID: "CA1", Attributes: `{"queue":"support"}`})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ct.Cancel("bench")
+			}
+		})
 	}
 }
