@@ -144,6 +144,40 @@ func (r *Router) CreateContactTask(p ContactParams) (*ContactTask, error) {
 	return ct, nil
 }
 
+// AdoptContactTask returns a handle on an existing, unfinished task of a
+// live contact: the contact's node follows it again after another
+// process loaded TaskRouter (Options.LiveGrace). An assigned task's
+// assignment is ready on the handle.
+func (r *Router) AdoptContactTask(workspaceSID, taskSID string) (*ContactTask, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws, t, err := r.task(workspaceSID, taskSID)
+	if err != nil {
+		return nil, err
+	}
+	switch t.AssignmentStatus {
+	case TaskPending, TaskReserved, TaskAssigned:
+	default:
+		return nil, fmt.Errorf("%w: the task is %s", ErrTaskEnded, t.AssignmentStatus)
+	}
+	t.orphan = false
+	ct := &ContactTask{SID: t.SID, WorkspaceSID: ws.SID, r: r, accepted: make(chan Assignment, 1), ended: make(chan string, 1)}
+	t.onAccept = append(t.onAccept, func(a Assignment) { ct.accepted <- a })
+	t.onEnd = append(t.onEnd, func(_, reason string) { ct.ended <- reason })
+	if t.AssignmentStatus == TaskAssigned {
+		t.onAccept = t.onAccept[:len(t.onAccept)-1] // assigned already: the assignment is here
+		a := Assignment{TaskSID: t.SID, Instruction: "dequeue"}
+		if t.accepted != nil {
+			a = *t.accepted
+		} else if res := t.res; res != nil {
+			a.ReservationSID, a.WorkerSID = res.SID, res.WorkerSID
+			a.To, _ = res.worker.attrs["contact_uri"].(string)
+		}
+		ct.accepted <- a
+	}
+	return ct, nil
+}
+
 // Wait blocks until a worker accepts the task (its Assignment), the task
 // ends first (ErrTaskEnded wrapped with the reason) or ctx ends.
 func (c *ContactTask) Wait(ctx context.Context) (Assignment, error) {
