@@ -413,3 +413,90 @@ func BenchmarkContactTask(b *testing.B) {
 		})
 	}
 }
+
+// TestWaitingCallerSurvivesFailover: a follower's caller waits for its
+// task when the leader goes; the node that takes over loads TaskRouter
+// from the database, keeps the live task (LiveGrace), adopts it when the
+// caller's node asks again, and the same task is then assigned.
+func TestWaitingCallerSurvivesFailover(t *testing.T) {
+	url, st := pgCluster(t)
+	promote := func(ctx context.Context) (Leading, error) {
+		r, err := taskrouter.New(ctx, taskrouter.Options{AccountSID: "AC1", Store: st, LiveGrace: 30 * time.Second})
+		if err != nil {
+			return Leading{}, err
+		}
+		ids, err := r.EnsureDefaults(taskrouter.Defaults{Agents: []taskrouter.DefaultAgent{{ID: "alice", Name: "Alice", Queues: []string{"support"}}}})
+		if err != nil {
+			return Leading{}, err
+		}
+		return Leading{Router: r, Defaults: ids, Desk: desk.New(r, nil, ids.WorkspaceSID, ids.Workers, nil)}, nil
+	}
+	leader := startNode(t, "gw-l", url, st, promote)
+	caller := startNode(t, "gw-c", url, st, promote)
+	if leader.Leading() == nil || caller.Leading() != nil {
+		t.Fatal("want gw-l to lead")
+	}
+	ids := leader.Leading().Defaults
+	ct, err := caller.CreateContactTask(taskrouter.ContactParams{WorkflowSID: ids.WorkflowSID, CallSID: "CA0003", Attributes: `{"queue":"support"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan taskrouter.Assignment, 1)
+	errc := make(chan error, 1)
+	go func() {
+		a, err := ct.Wait(context.Background())
+		if err != nil {
+			errc <- err
+			return
+		}
+		got <- a
+	}()
+	// The leader goes (its connections cut, as when its process dies).
+	leader.srv.CloseClientConnections()
+	if err := leader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for caller.Leading() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the caller's node did not take the lead")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	l := caller.Leading()
+	avail := ""
+	acts, _ := l.Router.Activities(ids.WorkspaceSID)
+	for _, a := range acts {
+		if a.FriendlyName == "Available" {
+			avail = a.SID
+		}
+	}
+	if _, err := l.Router.UpdateWorker(ids.WorkspaceSID, ids.Workers["alice"], taskrouter.WorkerParams{ActivitySID: &avail}); err != nil {
+		t.Fatal(err)
+	}
+	var res []taskrouter.Reservation
+	for len(res) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the task was not reserved on the new leader")
+		}
+		res, _ = l.Router.Reservations(ids.WorkspaceSID, ct.SID, "", taskrouter.ResPending)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := l.Router.UpdateReservation(ids.WorkspaceSID, res[0].SID, taskrouter.ReservationParams{Status: taskrouter.ResAccepted}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.TaskSID != ct.SID || a.To != "client:alice" {
+			t.Errorf("assignment after the failover: %+v", a)
+		}
+	case err := <-errc:
+		t.Fatalf("the waiting caller's task ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no assignment after the failover")
+	}
+	ct.Cancel("caller hung up") // assigned: wrapped on the new leader
+	if tv, _ := l.Router.Task(ids.WorkspaceSID, ct.SID); tv.AssignmentStatus != taskrouter.TaskWrapping {
+		t.Errorf("after the call: %s", tv.AssignmentStatus)
+	}
+}

@@ -163,8 +163,8 @@ func (n *Node) serveCreateTask(w http.ResponseWriter, r *http.Request, l *Leadin
 	writeJSON(w, createdTask{SID: ct.SID, WorkspaceSID: ct.WorkspaceSID})
 }
 
-func (n *Node) serveWait(w http.ResponseWriter, r *http.Request, _ *Leading) {
-	h := n.held.get(r.PathValue("sid"))
+func (n *Node) serveWait(w http.ResponseWriter, r *http.Request, l *Leading) {
+	h := n.heldOrAdopted(r, l)
 	if h == nil {
 		writeProblem(w, http.StatusNotFound, "no such task followed here")
 		return
@@ -181,19 +181,21 @@ func (n *Node) serveWait(w http.ResponseWriter, r *http.Request, _ *Leading) {
 	writeJSON(w, ans)
 }
 
-func (n *Node) serveCancel(w http.ResponseWriter, r *http.Request, _ *Leading) {
+func (n *Node) serveCancel(w http.ResponseWriter, r *http.Request, l *Leading) {
 	var b reasonBody
 	_ = json.NewDecoder(r.Body).Decode(&b)
-	if h := n.held.drop(r.PathValue("sid")); h != nil {
-		h.ct.Cancel(b.Reason)
+	if n.heldOrAdopted(r, l) != nil {
+		if h := n.held.drop(r.PathValue("sid")); h != nil {
+			h.ct.Cancel(b.Reason)
+		}
 	}
 	writeJSON(w, struct{}{})
 }
 
-func (n *Node) serveRequeue(w http.ResponseWriter, r *http.Request, _ *Leading) {
+func (n *Node) serveRequeue(w http.ResponseWriter, r *http.Request, l *Leading) {
 	var b reasonBody
 	_ = json.NewDecoder(r.Body).Decode(&b)
-	h := n.held.get(r.PathValue("sid"))
+	h := n.heldOrAdopted(r, l)
 	if h == nil {
 		writeProblem(w, http.StatusNotFound, "no such task followed here")
 		return
@@ -203,6 +205,22 @@ func (n *Node) serveRequeue(w http.ResponseWriter, r *http.Request, _ *Leading) 
 		return
 	}
 	writeJSON(w, struct{}{})
+}
+
+// heldOrAdopted is the task of the request: held here, or, after this
+// node took the lead, adopted from the loaded Router (nil: unknown or
+// over).
+func (n *Node) heldOrAdopted(r *http.Request, l *Leading) *heldTask {
+	sid := r.PathValue("sid")
+	if h := n.held.get(sid); h != nil {
+		return h
+	}
+	ct, err := l.Router.AdoptContactTask(r.URL.Query().Get("ws"), sid)
+	if err != nil {
+		return nil
+	}
+	n.log.Info("clusterstate: a task of another node's contact adopted after the load", "task_sid", sid)
+	return n.held.putIfAbsent(ct)
 }
 
 func (n *Node) serveTask(w http.ResponseWriter, r *http.Request, l *Leading) {
@@ -237,6 +255,19 @@ func (h *heldTasks) put(ct *taskrouter.ContactTask) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.m[ct.SID] = &heldTask{ct: ct}
+}
+
+// putIfAbsent holds ct unless its task is held already, and returns
+// what is held.
+func (h *heldTasks) putIfAbsent(ct *taskrouter.ContactTask) *heldTask {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t := h.m[ct.SID]; t != nil {
+		return t
+	}
+	t := &heldTask{ct: ct}
+	h.m[ct.SID] = t
+	return t
 }
 
 func (h *heldTasks) get(sid string) *heldTask {
@@ -287,6 +318,9 @@ func (t *heldTask) wait(ctx context.Context, seen string) (waitAnswer, bool) {
 		return waitAnswer{Assignment: t.last}, true
 	}
 	a, err := t.ct.Wait(ctx)
+	for err == nil && a.ReservationSID == seen && seen != "" {
+		a, err = t.ct.Wait(ctx) // an adopted task's assignment the asker had already
+	}
 	switch {
 	case err == nil:
 		t.last = &a
@@ -301,6 +335,7 @@ func (t *heldTask) wait(ctx context.Context, seen string) (waitAnswer, bool) {
 type remoteContact struct {
 	n    *Node
 	sid  string
+	ws   string
 	seen string // the reservation last delivered; Wait's goroutine only
 }
 
@@ -309,15 +344,15 @@ func (c *remoteContact) Wait(ctx context.Context) (taskrouter.Assignment, error)
 	for {
 		pctx, cancel := context.WithTimeout(ctx, pollWait+10*time.Second)
 		var ans waitAnswer
-		err := c.n.call(pctx, http.MethodPost, "tasks/"+c.sid+"/wait?seen="+c.seen, nil, &ans)
+		err := c.n.call(pctx, http.MethodPost, "tasks/"+c.sid+"/wait?ws="+c.ws+"&seen="+c.seen, nil, &ans)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return taskrouter.Assignment{}, ctx.Err()
 		case errors.Is(err, errUnknown):
-			// A new leader, which cancelled the tasks of live contacts
-			// when it loaded TaskRouter.
-			return taskrouter.Assignment{}, fmt.Errorf("%w: the cluster's TaskRouter leader changed", taskrouter.ErrTaskEnded)
+			// The task is over (or a new leader ended it: the grace for
+			// adopting it passed).
+			return taskrouter.Assignment{}, fmt.Errorf("%w: the cluster's TaskRouter leader no longer has it", taskrouter.ErrTaskEnded)
 		case err != nil:
 			c.n.log.Warn("clusterstate: following a task on the leader", "task_sid", c.sid, "error", err)
 			select {
@@ -338,7 +373,7 @@ func (c *remoteContact) Wait(ctx context.Context) (taskrouter.Assignment, error)
 func (c *remoteContact) Cancel(reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.n.call(ctx, http.MethodPost, "tasks/"+c.sid+"/cancel", reasonBody{reason}, nil); err != nil {
+	if err := c.n.call(ctx, http.MethodPost, "tasks/"+c.sid+"/cancel?ws="+c.ws, reasonBody{reason}, nil); err != nil {
 		c.n.log.Warn("clusterstate: cancelling a task on the leader", "task_sid", c.sid, "error", err)
 	}
 }
@@ -347,7 +382,7 @@ func (c *remoteContact) Cancel(reason string) {
 func (c *remoteContact) Requeue(reason string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return c.n.call(ctx, http.MethodPost, "tasks/"+c.sid+"/requeue", reasonBody{reason}, nil)
+	return c.n.call(ctx, http.MethodPost, "tasks/"+c.sid+"/requeue?ws="+c.ws, reasonBody{reason}, nil)
 }
 
 var _ taskrouter.RemoteContact = (*remoteContact)(nil)

@@ -286,7 +286,7 @@ func (n *Node) CreateContactTask(p taskrouter.ContactParams) (*taskrouter.Contac
 	if err := n.call(ctx, http.MethodPost, "tasks", p, &out); err != nil {
 		return nil, err
 	}
-	return taskrouter.NewRemoteContactTask(out.SID, out.WorkspaceSID, &remoteContact{n: n, sid: out.SID}), nil
+	return taskrouter.NewRemoteContactTask(out.SID, out.WorkspaceSID, &remoteContact{n: n, sid: out.SID, ws: out.WorkspaceSID}), nil
 }
 
 // Task returns a task's view, from the leader.

@@ -44,7 +44,7 @@ type taskRouting interface {
 // others forward to it.
 func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues *queue.Manager, log *slog.Logger) (taskRouting, taskrouter.DefaultIDs, *clusterWiring, error) {
 	if db.Driver() != store.DriverPostgres {
-		tr, ids, err := newTaskRouter(ctx, cfg, db, log)
+		tr, ids, err := newTaskRouter(ctx, cfg, db, 0, log)
 		if err != nil {
 			return nil, ids, nil, err
 		}
@@ -111,7 +111,7 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 		Election:    clusterstate.NewElection(lockDB, clusterstate.LeaderLockKey),
 		Store:       db,
 		Promote: func(pctx context.Context) (clusterstate.Leading, error) {
-			tr, ids, err := newTaskRouter(pctx, cfg, db, log)
+			tr, ids, err := newTaskRouter(pctx, cfg, db, liveTaskGrace, log)
 			if err != nil {
 				return clusterstate.Leading{}, err
 			}
@@ -133,6 +133,11 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	}
 	return w, nil
 }
+
+// liveTaskGrace is how long a new leader keeps the tasks of live
+// contacts it loads for their nodes to adopt (a waiting caller on a
+// surviving node keeps its place); the others' end then.
+const liveTaskGrace = 30 * time.Second
 
 // stopSelf stops the gateway as SIGTERM does: a leader that cannot prove
 // it still holds its lock must not go on routing beside a new leader.

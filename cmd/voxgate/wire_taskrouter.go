@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/conversation"
@@ -17,8 +18,10 @@ import (
 // newTaskRouter starts TaskRouter on the gateway's database (its REST API
 // is served under /v1/Workspaces) and mirrors the configured queues and
 // agents into its default workspace.
-func newTaskRouter(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) (*taskrouter.Router, taskrouter.DefaultIDs, error) {
+// liveGrace is taskrouter.Options.LiveGrace (0 on one node).
+func newTaskRouter(ctx context.Context, cfg config.Config, db *store.DB, liveGrace time.Duration, log *slog.Logger) (*taskrouter.Router, taskrouter.DefaultIDs, error) {
 	tr, err := taskrouter.New(ctx, taskrouter.Options{
+		LiveGrace:  liveGrace,
 		AccountSID: cfg.Account.SID,
 		AuthToken:  cfg.Account.AuthToken,
 		Store:      db,
