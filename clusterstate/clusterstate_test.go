@@ -285,6 +285,18 @@ func TestFollowerTaskThroughLeader(t *testing.T) {
 		t.Errorf("REST through the follower: %d %v", resp.StatusCode, body)
 	}
 
+	// The follower dies: the leader forgets its agents and moves their
+	// workers offline (alice was Available through the follower).
+	if err := follower.SignIn(context.Background(), "alice", "page-1"); err != nil {
+		t.Fatal(err)
+	}
+	if agents, err := leader.ForgetNode(context.Background(), "gw-f"); err != nil || len(agents) != 1 || agents[0] != "alice" {
+		t.Fatalf("forget gw-f: %v %v", agents, err)
+	}
+	if wv, err := l.Router.Worker(ws, ids.Workers["alice"]); err != nil || wv.Available || wv.ActivityName != "Offline" {
+		t.Errorf("alice's worker after her node died: %+v %v", wv, err)
+	}
+
 	// Internal requests without the proof, or with another cluster's,
 	// are refused; the follower refuses to act as the leader.
 	resp, err = http.Post(leader.srv.URL+InternalPrefix+"tasks", "application/json", strings.NewReader(`{}`))
@@ -498,5 +510,36 @@ func TestWaitingCallerSurvivesFailover(t *testing.T) {
 	ct.Cancel("caller hung up") // assigned: wrapped on the new leader
 	if tv, _ := l.Router.Task(ids.WorkspaceSID, ct.SID); tv.AssignmentStatus != taskrouter.TaskWrapping {
 		t.Errorf("after the call: %s", tv.AssignmentStatus)
+	}
+}
+
+// TestLeaderStopsWhenItsLockIsLost: when the leader's lock session is
+// ended under it (here by pg_terminate_backend, as a network cut would
+// end it), the leader hears Lost.
+func TestLeaderStopsWhenItsLockIsLost(t *testing.T) {
+	url, st := pgCluster(t)
+	lost := make(chan error, 1)
+	n := New(Options{NodeID: "gw-l", InternalURL: "http://127.0.0.1:1", Signer: NewSigner("s"),
+		Election: NewElection(openPool(t, url), LeaderLockKey), Store: st, Promote: promoteInMemory,
+		Lost: func(err error) { lost <- err }, Interval: 50 * time.Millisecond})
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.Leading() == nil {
+		t.Fatal("not leading")
+	}
+	admin := openPool(t, url)
+	var killed int
+	err := admin.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1`, LeaderLockKey).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminating the lock's session: %d %v", killed, err)
+	}
+	select {
+	case err := <-lost:
+		t.Logf("lost: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leader did not notice it lost its lock")
 	}
 }

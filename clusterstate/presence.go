@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/store"
+	"github.com/voxgate/voxgate/taskrouter"
 )
 
 // SIP headers of an internal leg (the task is in ivr.TaskHeader).
@@ -37,8 +38,45 @@ func (n *Node) SignOut(ctx context.Context, agentID, session string) error {
 // ClearPresence forgets every agent this node had (at start-up: the
 // desktops of a former run of this node are gone).
 func (n *Node) ClearPresence(ctx context.Context) error {
-	_, err := n.opts.Store.DeleteNodePresence(ctx, n.opts.NodeID)
+	_, err := n.ForgetNode(ctx, n.opts.NodeID)
 	return err
+}
+
+// ForgetNode forgets the agents whose desktops were connected to nodeID
+// (a node that died: call it from the cluster's dead-node hook) and, on
+// the leader, moves their workers to the workspace's Offline activity
+// so that no task is reserved to a desktop that is gone. It returns the
+// agents.
+func (n *Node) ForgetNode(ctx context.Context, nodeID string) ([]string, error) {
+	agents, err := n.opts.Store.DeleteNodePresence(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	l := n.leading.Load()
+	if l == nil || len(agents) == 0 {
+		return agents, nil
+	}
+	ws := l.Defaults.WorkspaceSID
+	offline := ""
+	if acts, err := l.Router.Activities(ws); err == nil {
+		for _, a := range acts {
+			if a.FriendlyName == "Offline" {
+				offline = a.SID
+			}
+		}
+	}
+	if offline == "" {
+		return agents, nil
+	}
+	for _, a := range agents {
+		if wk := l.Defaults.Workers[a]; wk != "" {
+			if _, err := l.Router.UpdateWorker(ws, wk, taskrouter.WorkerParams{ActivitySID: &offline}); err != nil {
+				n.log.Warn("clusterstate: moving a gone agent's worker offline", "agent", a, "node", nodeID, "error", err)
+			}
+		}
+	}
+	n.log.Info("clusterstate: forgot the agents of a node", "node", nodeID, "agents", len(agents))
+	return agents, nil
 }
 
 // AgentElsewhere says whether agentID's desktop is connected to another

@@ -48,8 +48,8 @@ type ClusterStateStore interface {
 	// error matching ErrNotFound.
 	GetPresence(ctx context.Context, agentID string) (Presence, error)
 	// DeleteNodePresence forgets every presence on nodeID (the node
-	// starts, or died) and returns how many there were.
-	DeleteNodePresence(ctx context.Context, nodeID string) (int64, error)
+	// starts, or died) and returns the agents it had.
+	DeleteNodePresence(ctx context.Context, nodeID string) ([]string, error)
 }
 
 var _ ClusterStateStore = (*DB)(nil)
@@ -130,10 +130,22 @@ func (s *DB) GetPresence(ctx context.Context, agentID string) (Presence, error) 
 }
 
 // DeleteNodePresence implements ClusterStateStore.
-func (s *DB) DeleteNodePresence(ctx context.Context, nodeID string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM agent_presence WHERE node_id = ?`, nodeID)
+func (s *DB) DeleteNodePresence(ctx context.Context, nodeID string) ([]string, error) {
+	rows, err := s.w.QueryContext(ctx, `DELETE FROM agent_presence WHERE node_id = ? RETURNING agent_id`, nodeID)
 	if err != nil {
-		return 0, fmt.Errorf("store: delete presence on node %q: %w", nodeID, classify(err))
+		return nil, fmt.Errorf("store: delete presence on node %q: %w", nodeID, classify(err))
 	}
-	return res.RowsAffected()
+	defer rows.Close()
+	var agents []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("store: delete presence on node %q: %w", nodeID, err)
+		}
+		agents = append(agents, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: delete presence on node %q: %w", nodeID, err)
+	}
+	return agents, nil
 }

@@ -52,8 +52,8 @@ func TestAgentPresenceNewestConnectionWins(t *testing.T) {
 	if err != nil || p.NodeID != "gw-b" || p.SIPURI != "sip:alice@127.0.0.2:5060" || p.Session != "s2" {
 		t.Fatalf("alice: %+v %v", p, err)
 	}
-	if n, err := s.DeleteNodePresence(ctx, "gw-a"); err != nil || n != 1 {
-		t.Fatalf("node gw-a: %d %v", n, err)
+	if agents, err := s.DeleteNodePresence(ctx, "gw-a"); err != nil || len(agents) != 1 || agents[0] != "bob" {
+		t.Fatalf("node gw-a: %v %v", agents, err)
 	}
 	if _, err := s.GetPresence(ctx, "bob"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("bob after gw-a's presence was cleared: %v", err)
