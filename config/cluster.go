@@ -23,7 +23,7 @@ type Cluster struct {
 	// InternalURL is the base URL at which the other nodes reach this
 	// node's HTTP server: TaskRouter requests are forwarded to the
 	// leader there. Default: http:// and http.listen (an unspecified
-	// host becomes sip.public_ip).
+	// host becomes sip.public_ip, else the SIP listen address).
 	InternalURL string `yaml:"internal_url"`
 	// Secret authenticates the requests and SIP legs between nodes
 	// (HMAC-SHA256). Default: derived from account.auth_token, which

@@ -179,7 +179,7 @@ func (w *clusterWiring) mount(mux *http.ServeMux) {
 }
 
 // clusterInternalURL is cluster.internal_url, or http:// and http.listen
-// (sip.public_ip for an unspecified host).
+// (for an unspecified host: sip.public_ip, else the SIP bind address).
 func clusterInternalURL(cfg config.Config) (string, error) {
 	if cfg.Cluster.InternalURL != "" {
 		return strings.TrimRight(cfg.Cluster.InternalURL, "/"), nil
@@ -189,10 +189,11 @@ func clusterInternalURL(cfg config.Config) (string, error) {
 		return "", fmt.Errorf("http.listen: %w", err)
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		if cfg.SIP.PublicIP == "" {
-			return "", errors.New("cluster.internal_url must be set when http.listen binds to all addresses and sip.public_ip is not set")
+		_, public, err := mediaAddresses(cfg) // sip.public_ip, else the SIP bind address
+		if err != nil {
+			return "", fmt.Errorf("cluster.internal_url is not set and http.listen binds to all addresses: %w", err)
 		}
-		host = cfg.SIP.PublicIP
+		host = public.String()
 	}
 	return "http://" + net.JoinHostPort(host, port), nil
 }
