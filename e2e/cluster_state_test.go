@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,20 @@ import (
 
 	"github.com/voxgate/voxgate/store/pgtest"
 )
+
+// metricsText is the gateway's /metrics page.
+func metricsText(t *testing.T, g *gateway) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, g.httpURL+"/metrics", nil)
+	req.SetBasicAuth(testAccountSID, testAuthToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
 
 // waitLog waits until g's log holds want n times.
 func waitLog(t *testing.T, g *gateway, want string, n int, timeout time.Duration) {
@@ -71,6 +87,11 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	nodeA := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML, env: env("gw-a")})
 	if strings.Contains(nodeA.Logs(), "this node leads") {
 		t.Fatalf("node A leads although B does\n%s", nodeA.Logs())
+	}
+	for g, want := range map[*gateway]string{nodeB: "voxgate_cluster_taskrouter_leader 1", nodeA: "voxgate_cluster_taskrouter_leader 0"} {
+		if m := metricsText(t, g); !strings.Contains(m, want+"\n") {
+			t.Errorf("no %q in /metrics", want)
+		}
 	}
 
 	// The default workflow, read through A (forwarded to B).

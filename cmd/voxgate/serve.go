@@ -128,6 +128,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	g.closers = append(g.closers, func() { _ = tr.Close() })
 	g.taskRouter, g.trDefaults, g.cluster = tr, trDefaults, cluster
 	g.metrics = newGatewayMetrics(queues, log)
+	g.cluster.registerMetrics(g.metrics.m.Registry())
 	g.protect = newProtectionMetrics(g.metrics.m.Registry())
 	if g.sip, g.publicIP, err = newSIPServer(cfg, g.metrics, g.protect, drain, log); err != nil {
 		return nil, err

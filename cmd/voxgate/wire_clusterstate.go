@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/voxgate/voxgate/clusterstate"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/conversation"
@@ -168,6 +170,23 @@ func (w *clusterWiring) studioLocks() studio.SharedLocker {
 		return nil
 	}
 	return w.studio
+}
+
+// registerMetrics exports whether this node leads the cluster's
+// TaskRouter (voxgate_cluster_taskrouter_leader, 1 or 0).
+func (w *clusterWiring) registerMetrics(reg *prometheus.Registry) {
+	if w == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "voxgate", Subsystem: "cluster", Name: "taskrouter_leader",
+		Help: "1 while this node leads the cluster's TaskRouter, else 0.",
+	}, func() float64 {
+		if w.Leading() != nil {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // mount serves the other nodes' internal requests.
