@@ -20,6 +20,49 @@ import (
 	"github.com/voxgate/voxgate/store/pgtest"
 )
 
+const chatYAML = "webchat:\n  queue: support\n"
+
+// chatOnNode runs agent_chat.js (a visitor on /webchat and alice on
+// her desktop, both on g) and checks each saw the other and the task,
+// made on the leader, ended completed there.
+func chatOnNode(t *testing.T, g, leader *gateway, ws string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "agent_chat.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
+	var stderr syncBuilder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("agent_chat.js: %v\n%s\n%s\n%s", err, out, stderr.String(), g.Logs())
+	}
+	_, line, ok := strings.Cut(string(out), "RESULT ")
+	if !ok {
+		t.Fatalf("no RESULT in %q (stderr %s)", out, stderr.String())
+	}
+	var res struct{ TaskSid, CardTitle, AgentSaw, VisitorSaw, VisitorStatus, AgentAfter string }
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.TaskSid, "WT") || !strings.Contains(res.CardTitle, "Vera") ||
+		!strings.Contains(res.AgentSaw, "Hello, my parcel is late") || !strings.Contains(res.VisitorSaw, "Sorry about that, checking now") ||
+		!strings.Contains(res.VisitorStatus, "ended") || !strings.Contains(res.AgentAfter, "No tasks") {
+		t.Errorf("chat on %s: %+v", g.httpURL, res)
+	} else {
+		t.Logf("web chat on the follower: alice saw %q, the visitor saw %q", res.AgentSaw, res.VisitorSaw)
+	}
+	var task struct {
+		AssignmentStatus string `json:"assignment_status"`
+		Channel          string `json:"task_channel_unique_name"`
+	}
+	getJSON(t, leader.httpURL+"/v1/Workspaces/"+ws+"/Tasks/"+res.TaskSid, &task)
+	if task.AssignmentStatus != "completed" || task.Channel != "chat" {
+		t.Errorf("the chat's task on the leader: %+v", task)
+	}
+}
+
 // metricsText is the gateway's /metrics page.
 func metricsText(t *testing.T, g *gateway) string {
 	t.Helper()
@@ -82,9 +125,9 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	env := func(node string) []string {
 		return []string{"VOXGATE_STORAGE_DRIVER=postgres", "VOXGATE_STORAGE_URL=" + dbURL, "VOXGATE_CLUSTER_NODE_ID=" + node}
 	}
-	nodeB := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML, env: env("gw-b")})
+	nodeB := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML + chatYAML, env: env("gw-b")})
 	waitLog(t, nodeB, "this node leads the cluster's TaskRouter", 1, 10*time.Second)
-	nodeA := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML, env: env("gw-a")})
+	nodeA := startGateway(t, gatewayOpts{voiceURL: app.url("/voice"), extraYAML: ttsVoices + agentYAML + chatYAML, env: env("gw-a")})
 	if strings.Contains(nodeA.Logs(), "this node leads") {
 		t.Fatalf("node A leads although B does\n%s", nodeA.Logs())
 	}
@@ -133,6 +176,10 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	// Now alice's desktop on A, which follows the leader's (B's)
 	// TaskRouter through B, and the caller on B.
 	agentCallAcrossNodes(t, db, nodeB, nodeA, "gw-a")
+
+	// A web chat on A, the follower: the visitor and alice both on A,
+	// the task on B (the leader), the conversation on A.
+	chatOnNode(t, nodeA, nodeB, ws)
 
 	// Failover. A workspace with a SIP worker, made through A (so on B);
 	// a caller on A waits in it when B dies, and its task is reserved

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -60,7 +62,7 @@ func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues
 	// start with (the leader's own, or asked of it).
 	idsCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	ids, err := w.Node.Defaults(idsCtx)
+	ids, err := w.Defaults(idsCtx)
 	if err != nil {
 		log.Warn("cluster: no TaskRouter leader answered; web chat starts without the default workflow", "error", err)
 	}
@@ -123,12 +125,12 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 		Lost:   func(error) { stopSelf(log) },
 		Logger: log,
 	})
-	if err := w.Node.ClearPresence(ctx); err != nil {
+	if err := w.ClearPresence(ctx); err != nil {
 		lockDB.Close()
 		keysDB.Close()
 		return nil, fmt.Errorf("cluster: agent presence: %w", err)
 	}
-	if err := w.Node.Start(ctx); err != nil {
+	if err := w.Start(ctx); err != nil {
 		lockDB.Close()
 		keysDB.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
@@ -151,7 +153,7 @@ func stopSelf(log *slog.Logger) {
 }
 
 // Handler implements taskRouting.
-func (w *clusterWiring) Handler() http.Handler { return w.Node.RESTHandler() }
+func (w *clusterWiring) Handler() http.Handler { return w.RESTHandler() }
 
 // Close implements taskRouting.
 func (w *clusterWiring) Close() error {
@@ -194,7 +196,7 @@ func (w *clusterWiring) mount(mux *http.ServeMux) {
 	if w == nil {
 		return
 	}
-	mux.Handle(clusterstate.InternalPrefix, w.Node.InternalHandler())
+	mux.Handle(clusterstate.InternalPrefix, w.InternalHandler())
 }
 
 // clusterInternalURL is cluster.internal_url, or http:// and http.listen
@@ -252,7 +254,7 @@ func (w *clusterWiring) remoteAgent(ctx context.Context, agent, taskSID string) 
 	if w == nil {
 		return "", nil, false
 	}
-	uri, ok, err := w.Node.AgentElsewhere(ctx, agent)
+	uri, ok, err := w.AgentElsewhere(ctx, agent)
 	if err != nil {
 		w.log.Warn("cluster: agent presence", "agent", agent, "error", err)
 		return "", nil, false
@@ -260,7 +262,7 @@ func (w *clusterWiring) remoteAgent(ctx context.Context, agent, taskSID string) 
 	if !ok {
 		return "", nil, false
 	}
-	return uri, w.Node.LegHeaders(agent, taskSID), true
+	return uri, w.LegHeaders(agent, taskSID), true
 }
 
 // internalLeg serves an internal leg from another node, if call is one:
@@ -276,7 +278,7 @@ func (w *clusterWiring) internalLeg(ctx context.Context, call *sip.InboundCall) 
 	}
 	agent, task := call.Header(clusterstate.LegAgentHeader), call.Header(ivr.TaskHeader)
 	log := call.Logger().With("agent", agent, "task_sid", task)
-	if err := w.Node.VerifyLeg(proof, agent, task); err != nil {
+	if err := w.VerifyLeg(proof, agent, task); err != nil {
 		log.Warn("cluster: internal leg refused", "source", call.Source().String(), "error", err)
 		call.Refuse(403, "Forbidden")
 		return true
@@ -319,22 +321,22 @@ func (d clusterDesk) Open(agentID string) (web.DeskSession, error) {
 	w := d.w
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	session := w.Node.NodeID() + "/" + hex.EncodeToString(b[:])
+	session := w.NodeID() + "/" + hex.EncodeToString(b[:])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := w.Node.SignIn(ctx, agentID, session); err != nil {
+	if err := w.SignIn(ctx, agentID, session); err != nil {
 		w.log.Warn("cluster: recording the agent's presence", "agent", agentID, "error", err)
 	}
 	var ds web.DeskSession
-	if l := w.Node.Leading(); l != nil {
+	if l := w.Leading(); l != nil {
 		s, err := l.Desk.Open(agentID)
 		if err != nil {
-			_ = w.Node.SignOut(ctx, agentID, session)
+			_ = w.SignOut(ctx, agentID, session)
 			return nil, err
 		}
 		ds = deskSession{s}
 	} else {
-		ds = remoteDeskSession{w.Node.OpenRemoteDesk(agentID)}
+		ds = newRemoteDeskSession(w.OpenRemoteDesk(agentID), w.convs, agentID, w.log)
 	}
 	return &presentDesk{DeskSession: ds, w: w, agent: agentID, session: session}, nil
 }
@@ -350,16 +352,120 @@ func (p *presentDesk) Close() {
 	p.DeskSession.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := p.w.Node.SignOut(ctx, p.agent, p.session); err != nil {
+	if err := p.w.SignOut(ctx, p.agent, p.session); err != nil {
 		p.w.log.Warn("cluster: forgetting the agent's presence", "agent", p.agent, "error", err)
 	}
 }
 
-// remoteDeskSession fits *clusterstate.RemoteDesk to web.DeskSession.
-type remoteDeskSession struct{ *clusterstate.RemoteDesk }
+// remoteDeskSession fits *clusterstate.RemoteDesk to web.DeskSession,
+// with the conversations (web chats, SMS handed to Flex) this node holds
+// laid over the leader's snapshot: a chat whose visitor is connected here
+// is read, answered and closed here.
+type remoteDeskSession struct {
+	*clusterstate.RemoteDesk
+	convs   *conversation.Store
+	agent   string
+	log     *slog.Logger
+	changed chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
 
-func (s remoteDeskSession) Snapshot() (any, error) { return s.RemoteDesk.Snapshot() }
+	mu    sync.Mutex
+	resvs map[string]desk.Task // the last snapshot's tasks by reservation SID
+}
 
-func (s remoteDeskSession) Do(action, reservationSID, body, activity string) error {
-	return s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity})
+func newRemoteDeskSession(rd *clusterstate.RemoteDesk, convs *conversation.Store, agent string, log *slog.Logger) *remoteDeskSession {
+	s := &remoteDeskSession{RemoteDesk: rd, convs: convs, agent: agent, log: log, changed: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}), resvs: map[string]desk.Task{}}
+	go s.watch()
+	return s
+}
+
+// watch merges the leader's changes and this node's conversations'.
+func (s *remoteDeskSession) watch() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.RemoteDesk.Changed():
+		case <-s.convs.Changed():
+		}
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *remoteDeskSession) Changed() <-chan struct{} { return s.changed }
+
+func (s *remoteDeskSession) Close() {
+	close(s.stop)
+	<-s.done
+	s.RemoteDesk.Close()
+}
+
+// Snapshot is the leader's, with this node's conversations of the
+// agent's accepted chat and SMS tasks.
+func (s *remoteDeskSession) Snapshot() (any, error) {
+	raw, err := s.RemoteDesk.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	var snap desk.Snapshot
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		return nil, fmt.Errorf("cluster: the leader's desktop: %w", err)
+	}
+	resvs := make(map[string]desk.Task, len(snap.Tasks))
+	for i, t := range snap.Tasks {
+		if t.Conversation == nil && t.ReservationStatus != taskrouter.ResPending {
+			if c, ok := s.convs.ByTask(t.TaskSID); ok {
+				snap.Tasks[i].Conversation = &c
+			}
+		}
+		resvs[t.ReservationSID] = snap.Tasks[i]
+	}
+	s.mu.Lock()
+	s.resvs = resvs
+	s.mu.Unlock()
+	return snap, nil
+}
+
+// Do carries the action to the leader; for a conversation held here, a
+// reply is sent here, and accepting or ending the task is told in it.
+func (s *remoteDeskSession) Do(action, reservationSID, body, activity string) error {
+	s.mu.Lock()
+	t, known := s.resvs[reservationSID]
+	s.mu.Unlock()
+	conv := ""
+	if known {
+		if c, ok := s.convs.ByTask(t.TaskSID); ok {
+			conv = c.SID
+		}
+	}
+	if action == "say" && conv != "" {
+		if t.ReservationStatus != taskrouter.ResAccepted {
+			return errors.New("desk: accept the conversation before replying")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.convs.Reply(ctx, conv, s.agent, body)
+		return err
+	}
+	if err := s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity}); err != nil {
+		return err
+	}
+	if conv == "" {
+		return nil
+	}
+	switch action {
+	case "accept":
+		if _, err := s.convs.Post(conv, conversation.AuthorSystem, s.agent+" joined the chat"); err != nil {
+			s.log.Info("cluster: telling the conversation the agent joined", "conversation_sid", conv, "error", err)
+		}
+	case "wrap", "complete":
+		s.convs.Close(conv, s.agent+" left the chat")
+	}
+	return nil
 }
