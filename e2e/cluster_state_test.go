@@ -102,7 +102,8 @@ func waitLog(t *testing.T, g *gateway, want string, n int, timeout time.Duration
 // database, and the task of a caller waiting on A at the kill keeps its
 // place: A reserves it to a SIP worker (baresip) and bridges the caller.
 // In between, the roles swap: alice's desktop on A (which follows B's
-// TaskRouter through B) takes a caller on B.
+// TaskRouter through B) takes a caller on B, then a web chat whose
+// visitor is on A too.
 func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
 		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
