@@ -18,6 +18,17 @@ type Cluster struct {
 	// last one ends or after DrainTimeout, hanging up what is left.
 	// Default 0: SIGTERM hangs up and exits at once.
 	DrainTimeout Duration `yaml:"drain_timeout"`
+
+	// Shared live state (storage.driver: postgres; package clusterstate).
+	// InternalURL is the base URL at which the other nodes reach this
+	// node's HTTP server: TaskRouter requests are forwarded to the
+	// leader there. Default: http:// and http.listen (an unspecified
+	// host becomes sip.public_ip, else the SIP listen address).
+	InternalURL string `yaml:"internal_url"`
+	// Secret authenticates the requests and SIP legs between nodes
+	// (HMAC-SHA256). Default: derived from account.auth_token, which
+	// the nodes of one cluster share.
+	Secret string `yaml:"secret"`
 }
 
 // setDefaults fills NodeID with the host name when it is not set.

@@ -232,4 +232,29 @@ var migrations = []migration{
 		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
 	}},
+	// Version 12 is cluster-ha's (cluster_nodes); this placeholder keeps
+	// the versions in order on the cluster-state branch: when merging,
+	// keep cluster-ha's migration 12 and drop this entry.
+	{version: 12, name: "reserved (cluster nodes)", stmts: nil},
+	{version: 13, name: "cluster state: the TaskRouter leader and agent presence", stmts: []string{
+		`CREATE TABLE cluster_leaders (
+			name         TEXT PRIMARY KEY,
+			node_id      TEXT NOT NULL,
+			http_url     TEXT NOT NULL,
+			term         INTEGER NOT NULL,
+			date_updated INTEGER NOT NULL
+		) STRICT`,
+		`CREATE TABLE agent_presence (
+			agent_id     TEXT PRIMARY KEY,
+			node_id      TEXT NOT NULL,
+			session      TEXT NOT NULL,
+			sip_uri      TEXT NOT NULL,
+			date_updated INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX agent_presence_by_node ON agent_presence (node_id)`,
+		// The node whose outbox sends an outbound message (or runs an
+		// inbound one's webhook): only it re-queues the message after a
+		// restart, never the live outbox of another node.
+		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+	}},
 }

@@ -152,6 +152,18 @@ type Options struct {
 	Logger *slog.Logger
 	// NewSid makes sids (default sid.New); tests may make them predictable.
 	NewSid func(prefix string) string
+	// SharedLocks, for gateways sharing one database, serialises across
+	// them the work on a contact's messaging executions that any node
+	// may do: an inbound message, a reply timeout, a delivery failure, a
+	// REST start. Nil: this process's locks only (one node).
+	SharedLocks SharedLocker
+}
+
+// SharedLocker locks a key across the processes sharing the store.
+type SharedLocker interface {
+	// Lock blocks until key is locked (or ctx ends) and returns the
+	// function that unlocks it.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
 // Executor runs flows for calls. It is safe for concurrent use. Its
@@ -241,6 +253,48 @@ func (x *Executor) spawn(fn func(ctx context.Context)) bool {
 		fn(x.ctx)
 	}()
 	return true
+}
+
+// contactKey is the lock key of a flow's executions for one contact.
+func contactKey(flowSid, address string) string { return "contact " + flowSid + " " + address }
+
+// lockContact locks a flow's executions for a contact: in this process,
+// and across the nodes sharing the store (Options.SharedLocks).
+func (x *Executor) lockContact(ctx context.Context, flowSid, address string) (func(), error) {
+	key := contactKey(flowSid, address)
+	unlock := x.locks.lock(key)
+	if x.opts.SharedLocks == nil {
+		return unlock, nil
+	}
+	unlockShared, err := x.opts.SharedLocks.Lock(ctx, key)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("studio: lock %s across nodes: %w", key, err)
+	}
+	return func() { unlockShared(); unlock() }, nil
+}
+
+// lockContactExecution locks the contact of an execution and then the
+// execution, and re-reads it: for work another node may do at the same
+// time on a messaging execution (reply timeouts, delivery failures).
+func (x *Executor) lockContactExecution(ctx context.Context, sid string) (*Execution, func(), error) {
+	if x.opts.SharedLocks == nil {
+		return x.lockExecution(ctx, sid)
+	}
+	ex, err := x.store.Execution(ctx, sid) // its flow and contact: fixed at its start
+	if err != nil {
+		return nil, nil, err
+	}
+	unlockContact, err := x.lockContact(ctx, ex.FlowSid, ex.ContactAddress)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex, unlock, err := x.lockExecution(ctx, sid)
+	if err != nil {
+		unlockContact()
+		return nil, nil, err
+	}
+	return ex, func() { unlock(); unlockContact() }, nil
 }
 
 // lockExecution locks an execution and re-reads it (a background run may

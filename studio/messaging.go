@@ -55,7 +55,10 @@ const defaultReplyTimeout = 3600 * time.Second
 // flow (Studio's one-execution-per-contact rule), which is logged.
 func (x *Executor) HandleMessage(ctx context.Context, flowSid string, params url.Values) error {
 	from, to := params.Get("From"), params.Get("To")
-	unlock := x.locks.lock("contact " + flowSid + " " + from)
+	unlock, err := x.lockContact(ctx, flowSid, from)
+	if err != nil {
+		return fmt.Errorf("handle message: %w", err)
+	}
 	defer unlock()
 	log := x.log.With("flow_sid", flowSid, "message_sid", params.Get("MessageSid"))
 	active, err := x.store.Executions(ctx, ExecutionFilter{FlowSid: flowSid, Status: StatusActive, ContactAddress: from})
@@ -158,7 +161,7 @@ func (x *Executor) MessageFailed(ctx context.Context, messageSid, status string,
 		if a.Runtime.AwaitMessage != messageSid {
 			continue
 		}
-		ex, unlock, err := x.lockExecution(ctx, a.Sid)
+		ex, unlock, err := x.lockContactExecution(ctx, a.Sid)
 		if err != nil {
 			return fmt.Errorf("message failed: %w", err)
 		}
@@ -196,7 +199,7 @@ func (x *Executor) ResumeWaiting(ctx context.Context) error {
 // replyTimedOut fires a send-and-wait-for-reply's timeout if the
 // execution still waits there.
 func (x *Executor) replyTimedOut(ctx context.Context, sid, widget string, deadline time.Time) {
-	ex, unlock, err := x.lockExecution(ctx, sid)
+	ex, unlock, err := x.lockContactExecution(ctx, sid) // each node re-arms the timers at its start: the first one fires it
 	if err != nil {
 		return
 	}

@@ -34,7 +34,10 @@ func (e *ActiveExecutionError) Error() string {
 func (x *Executor) StartExecution(ctx context.Context, flowSid, to, from string, data map[string]any) (*Execution, error) {
 	// One lock per flow and contact, so that two starts cannot both pass
 	// the one-active-execution check.
-	unlock := x.locks.lock("contact " + flowSid + " " + to)
+	unlock, err := x.lockContact(ctx, flowSid, to)
+	if err != nil {
+		return nil, fmt.Errorf("start execution: %w", err)
+	}
 	defer unlock()
 	fl, err := x.flowFor(ctx, flowSid, to)
 	if err != nil {
@@ -87,7 +90,7 @@ func (x *Executor) StartExecution(ctx context.Context, flowSid, to, from string,
 // incomingRequest transition (in the background).
 func (x *Executor) runRequest(ctx context.Context, sid string) {
 	log := x.log.With("execution_sid", sid)
-	ex, unlock, err := x.lockExecution(ctx, sid)
+	ex, unlock, err := x.lockContactExecution(ctx, sid)
 	if err != nil {
 		log.Error("studio: loading the execution failed", "error", err)
 		return

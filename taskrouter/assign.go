@@ -339,6 +339,10 @@ func (r *Router) acceptReservation(ws *workspace, res *reservation, inst Assignm
 	if inst.To == "" {
 		inst.To, _ = w.attrs["contact_uri"].(string)
 	}
+	if t.Live != "" {
+		a := inst
+		t.accepted = &a
+	}
 	hooks := t.onAccept
 	t.onAccept = nil
 	for _, h := range hooks {

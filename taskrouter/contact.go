@@ -62,8 +62,27 @@ type ContactTask struct {
 	SID          string
 	WorkspaceSID string
 	r            *Router
+	remote       RemoteContact // set instead of r for a task another node's Router owns
 	accepted     chan Assignment
 	ended        chan string // the reason
+}
+
+// RemoteContact follows a contact's task held by a Router in another
+// process (the cluster's TaskRouter leader): NewRemoteContactTask wraps
+// one in a ContactTask, so that the call engine uses it as a local one.
+type RemoteContact interface {
+	// Wait blocks until a worker accepts the task, the task ends
+	// (an error wrapping ErrTaskEnded) or ctx ends.
+	Wait(ctx context.Context) (Assignment, error)
+	// Cancel cancels (or, once assigned, wraps) the task.
+	Cancel(reason string)
+	// Requeue puts an assigned task back in line.
+	Requeue(reason string) error
+}
+
+// NewRemoteContactTask is a ContactTask whose task another process owns.
+func NewRemoteContactTask(taskSID, workspaceSID string, rc RemoteContact) *ContactTask {
+	return &ContactTask{SID: taskSID, WorkspaceSID: workspaceSID, remote: rc}
 }
 
 // CreateContactTask creates a task through the workflow for a contact and
@@ -125,9 +144,46 @@ func (r *Router) CreateContactTask(p ContactParams) (*ContactTask, error) {
 	return ct, nil
 }
 
+// AdoptContactTask returns a handle on an existing, unfinished task of a
+// live contact: the contact's node follows it again after another
+// process loaded TaskRouter (Options.LiveGrace). An assigned task's
+// assignment is ready on the handle.
+func (r *Router) AdoptContactTask(workspaceSID, taskSID string) (*ContactTask, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws, t, err := r.task(workspaceSID, taskSID)
+	if err != nil {
+		return nil, err
+	}
+	switch t.AssignmentStatus {
+	case TaskPending, TaskReserved, TaskAssigned:
+	default:
+		return nil, fmt.Errorf("%w: the task is %s", ErrTaskEnded, t.AssignmentStatus)
+	}
+	t.orphan = false
+	ct := &ContactTask{SID: t.SID, WorkspaceSID: ws.SID, r: r, accepted: make(chan Assignment, 1), ended: make(chan string, 1)}
+	t.onAccept = append(t.onAccept, func(a Assignment) { ct.accepted <- a })
+	t.onEnd = append(t.onEnd, func(_, reason string) { ct.ended <- reason })
+	if t.AssignmentStatus == TaskAssigned {
+		t.onAccept = t.onAccept[:len(t.onAccept)-1] // assigned already: the assignment is here
+		a := Assignment{TaskSID: t.SID, Instruction: "dequeue"}
+		if t.accepted != nil {
+			a = *t.accepted
+		} else if res := t.res; res != nil {
+			a.ReservationSID, a.WorkerSID = res.SID, res.WorkerSID
+			a.To, _ = res.worker.attrs["contact_uri"].(string)
+		}
+		ct.accepted <- a
+	}
+	return ct, nil
+}
+
 // Wait blocks until a worker accepts the task (its Assignment), the task
 // ends first (ErrTaskEnded wrapped with the reason) or ctx ends.
 func (c *ContactTask) Wait(ctx context.Context) (Assignment, error) {
+	if c.remote != nil {
+		return c.remote.Wait(ctx)
+	}
 	select {
 	case a := <-c.accepted:
 		return a, nil
@@ -141,6 +197,10 @@ func (c *ContactTask) Wait(ctx context.Context) (Assignment, error) {
 // Cancel ends a task whose contact left before it was assigned (the
 // caller hung up); an assigned task goes to wrapping instead.
 func (c *ContactTask) Cancel(reason string) {
+	if c.remote != nil {
+		c.remote.Cancel(reason)
+		return
+	}
 	if c.r == nil {
 		return // not made by CreateContactTask
 	}
@@ -228,6 +288,9 @@ func (r *Router) notify(workerSID, typ string, res *reservation) {
 // worker is not offered the task again, and Wait can be called again for
 // the next assignment.
 func (c *ContactTask) Requeue(reason string) error {
+	if c.remote != nil {
+		return c.remote.Requeue(reason)
+	}
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
 	ws, t, err := c.r.task(c.WorkspaceSID, c.SID)

@@ -295,6 +295,21 @@ func (r *Router) resume() {
 	}
 }
 
+// endLive ends a live contact's task after a restart: the contact went
+// with the process that held it; r.mu held.
+func (r *Router) endLive(ws *workspace, t *task) {
+	reason := RestartReason
+	if !strings.HasPrefix(t.Live, "call ") {
+		reason = "Gateway restarted: the " + t.Live + " ended"
+	}
+	switch t.AssignmentStatus {
+	case TaskPending, TaskReserved:
+		r.cancelTask(ws, t, reason)
+	case TaskAssigned:
+		r.wrapTask(ws, t, reason)
+	}
+}
+
 // resumeTask puts one loaded task back where it was; r.mu held.
 func (r *Router) resumeTask(ws *workspace, t *task) {
 	if finished(t.AssignmentStatus) {
@@ -315,17 +330,16 @@ func (r *Router) resumeTask(ws *workspace, t *task) {
 		t.queue = ws.queues[t.TaskQueueSID]
 	}
 	if t.Live != "" {
-		reason := RestartReason
-		if !strings.HasPrefix(t.Live, "call ") {
-			reason = "Gateway restarted: the " + t.Live + " ended"
+		if r.opts.LiveGrace <= 0 || t.AssignmentStatus == TaskWrapping {
+			r.endLive(ws, t)
+			return
 		}
-		switch t.AssignmentStatus {
-		case TaskPending, TaskReserved:
-			r.cancelTask(ws, t, reason)
-		case TaskAssigned:
-			r.wrapTask(ws, t, reason)
+		// Its contact may live on in another node, which adopts it.
+		t.orphan = true
+		r.schedule(deadline{at: r.now().Add(r.opts.LiveGrace), kind: dlLiveGrace, sid: t.SID})
+		if t.AssignmentStatus == TaskAssigned {
+			return
 		}
-		return
 	}
 	r.schedule(deadline{at: t.Created.Add(time.Duration(t.Timeout) * time.Second), kind: dlTTL, sid: t.SID})
 	if t.AssignmentStatus == TaskReserved && t.res != nil && t.res.Status == ResPending {

@@ -127,3 +127,81 @@ func TestContactRequeue(t *testing.T) {
 		t.Errorf("after the call: %s", tv.AssignmentStatus)
 	}
 }
+
+// TestLiveTasksAdoptedAfterLoad: with LiveGrace, a new process loading
+// TaskRouter keeps the tasks of live calls for their node to adopt: a
+// waiting one is adopted and then assigned; an assigned one is adopted
+// with its assignment ready; one nobody adopts ends when the grace is
+// over, as at a restart.
+func TestLiveTasksAdoptedAfterLoad(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := newFakeClock()
+	r1, err := New(context.Background(), Options{Store: db, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := must[Workspace](t)(r1.CreateWorkspace(WorkspaceParams{FriendlyName: ptr("live"), Template: "FIFO"})).SID
+	avail := activityByName(t, r1, ws, "Available")
+	wf := must[[]Workflow](t)(r1.Workflows(ws, ""))[0].SID
+	alice := must[WorkerView](t)(r1.CreateWorker(ws, WorkerParams{FriendlyName: ptr("alice"), ActivitySID: &avail, Attributes: ptr(`{"contact_uri":"client:alice"}`)}))
+	call := func(n string) *ContactTask {
+		ct, err := r1.CreateContactTask(ContactParams{WorkflowSID: wf, CallSID: "CA0000000000000000000000000000000" + n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	assigned := call("1") // reserved to alice at once, then accepted
+	res := must[[]Reservation](t)(r1.Reservations(ws, assigned.SID, "", ResPending))
+	must[Reservation](t)(r1.UpdateReservation(ws, res[0].SID, ReservationParams{Status: ResAccepted}))
+	waiting, orphan := call("2"), call("3")
+	if err := r1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r2, err := New(context.Background(), Options{Store: db, Clock: clock, LiveGrace: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for _, sid := range []string{assigned.SID, waiting.SID, orphan.SID} {
+		if tv := must[TaskView](t)(r2.Task(ws, sid)); finished(tv.AssignmentStatus) || tv.AssignmentStatus == TaskWrapping {
+			t.Fatalf("live task %s after the load: %s", sid, tv.AssignmentStatus)
+		}
+	}
+	a1, err := r2.AdoptContactTask(ws, assigned.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := a1.Wait(context.Background()); err != nil || a.To != "client:alice" || a.WorkerSID != alice.SID || a.ReservationSID != res[0].SID {
+		t.Errorf("the assigned task's assignment after adoption: %+v %v", a, err)
+	}
+	a2, err := r2.AdoptContactTask(ws, waiting.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(31 * time.Second)
+	r2.RunDue()
+	if tv := must[TaskView](t)(r2.Task(ws, orphan.SID)); tv.AssignmentStatus != TaskCanceled || tv.Reason != RestartReason {
+		t.Errorf("the task nobody adopted: %s %q", tv.AssignmentStatus, tv.Reason)
+	}
+	// alice is done with the first call: the adopted waiting task is hers.
+	a1.Wrap("call ended")
+	must[TaskView](t)(r2.UpdateTask(ws, assigned.SID, TaskParams{AssignmentStatus: ptr(TaskCompleted)}))
+	next := must[[]Reservation](t)(r2.Reservations(ws, waiting.SID, "", ResPending))
+	if len(next) != 1 {
+		t.Fatalf("the adopted task was not reserved: %+v", next)
+	}
+	must[Reservation](t)(r2.UpdateReservation(ws, next[0].SID, ReservationParams{Status: ResAccepted}))
+	if a, err := a2.Wait(context.Background()); err != nil || a.ReservationSID != next[0].SID {
+		t.Errorf("the adopted task's assignment: %+v %v", a, err)
+	}
+	if _, err := r2.AdoptContactTask(ws, orphan.SID); !errors.Is(err, ErrTaskEnded) {
+		t.Errorf("adopting an ended task: %v", err)
+	}
+}

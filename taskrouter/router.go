@@ -69,6 +69,12 @@ type Options struct {
 	// its reservations) is kept before it is deleted (default
 	// DefaultFinishedRetention).
 	FinishedRetention time.Duration
+	// LiveGrace, when positive, keeps the tasks of live contacts (calls,
+	// web chats) found at load for that long instead of ending them at
+	// once: in a cluster, the new TaskRouter leader's load is not the
+	// end of those contacts, whose node adopts each task again
+	// (AdoptContactTask). Tasks nobody adopts in time end as at a restart.
+	LiveGrace time.Duration
 }
 
 // Router owns every TaskRouter resource. Create it with New, end it with
@@ -198,6 +204,7 @@ const (
 	dlTarget             // workflow target timeout
 	dlTTL                // task TTL
 	dlForget             // a finished task's retention ended
+	dlLiveGrace          // a loaded live task was not adopted in time
 )
 
 type deadline struct {
@@ -254,6 +261,11 @@ func (r *Router) fire(d deadline) {
 	case dlTTL:
 		if t := ws.tasks[d.sid]; t != nil && (t.AssignmentStatus == TaskPending || t.AssignmentStatus == TaskReserved) {
 			r.cancelTask(ws, t, "Task TTL Exceeded")
+		}
+	case dlLiveGrace:
+		if t := ws.tasks[d.sid]; t != nil && t.orphan {
+			t.orphan = false
+			r.endLive(ws, t)
 		}
 	}
 }

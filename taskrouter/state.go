@@ -69,6 +69,10 @@ type task struct {
 	resvs    []*reservation // every reservation of the task, oldest first
 	onAccept []func(Assignment)
 	onEnd    []func(status, reason string)
+	// orphan: a live contact's task loaded by a new process, waiting
+	// (Options.LiveGrace) for its contact's node to adopt it.
+	orphan   bool
+	accepted *Assignment // the last assignment (for a handle adopted later)
 }
 
 // reservation is a Reservation with its task and worker.

@@ -14,18 +14,24 @@ import (
 
 // sipDialer places the engine's outbound legs over SIP.
 type sipDialer struct {
-	srv    *sip.Server
-	queues *queue.Manager
+	srv     *sip.Server
+	queues  *queue.Manager
+	cluster *clusterWiring // nil on one node
 }
 
 // Dial implements ivr.Dialer.
 func (d *sipDialer) Dial(ctx context.Context, req ivr.DialRequest) (ivr.Call, error) {
 	if name, ok := strings.CutPrefix(req.To, "client:"); ok {
-		if !d.srv.Registered(name) {
+		if uri, headers, ok := d.cluster.remoteAgent(ctx, name, req.Headers[ivr.TaskHeader]); ok {
+			// The agent's page is connected to another node: an internal
+			// leg rings it there.
+			req.To, req.Headers = uri, mergeHeaders(req.Headers, headers)
+		} else if !d.srv.Registered(name) {
 			return ringAgent(ctx, d.queues, req)
+		} else {
+			// A registered SIP phone (users[]) rather than a browser agent.
+			req.To = d.srv.UserURI(name)
 		}
-		// A registered SIP phone (users[]) rather than a browser agent.
-		req.To = d.srv.UserURI(name)
 	}
 	c, err := d.srv.Dial(ctx, sip.DialRequest{
 		CallSID:   req.CallSID,
@@ -72,6 +78,18 @@ func sipUsers(in []config.User) []sip.User {
 	out := make([]sip.User, 0, len(in))
 	for _, u := range in {
 		out = append(out, sip.User{Username: u.Username, Password: u.Password, CallerID: u.CallerID})
+	}
+	return out
+}
+
+// mergeHeaders returns a's headers with b's added.
+func mergeHeaders(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
 	}
 	return out
 }

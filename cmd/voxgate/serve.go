@@ -86,7 +86,8 @@ type gateway struct {
 	mux         *http.ServeMux
 	http        http.Handler
 	streams     *mediaStreams
-	taskRouter  *taskrouter.Router
+	taskRouter  taskRouting
+	cluster     *clusterWiring // shared live state with the other nodes (storage.driver: postgres); nil on one node
 	console     *consoleWiring // /console and its call events
 	trDefaults  taskrouter.DefaultIDs
 	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
@@ -120,13 +121,14 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 		Logger:       log,
 	})
 	g.closers = append(g.closers, queues.Close)
-	tr, trDefaults, err := newTaskRouter(ctx, cfg, db, log)
+	tr, trDefaults, cluster, err := newTaskRouting(ctx, cfg, db, queues, log) // this node's TaskRouter, or the cluster's: wire_clusterstate.go
 	if err != nil {
 		return nil, err
 	}
 	g.closers = append(g.closers, func() { _ = tr.Close() })
-	g.taskRouter, g.trDefaults = tr, trDefaults
+	g.taskRouter, g.trDefaults, g.cluster = tr, trDefaults, cluster
 	g.metrics = newGatewayMetrics(queues, log)
+	g.cluster.registerMetrics(g.metrics.m.Registry())
 	g.protect = newProtectionMetrics(g.metrics.m.Registry())
 	if g.sip, g.publicIP, err = newSIPServer(cfg, g.metrics, g.protect, drain, log); err != nil {
 		return nil, err
@@ -144,7 +146,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	conferences := newConferences(&cfg, "Voxgate/"+version, dirs.recordings, db, g.policy.Client(0), &conferenceEngine, log)
 	g.closers = append(g.closers, conferences.Close)
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
-		dialer: &sipDialer{srv: g.sip, queues: queues}, queues: queues, events: events.publish,
+		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
 		services: append([]any{tr, conferences}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
 		console:  g.console,
@@ -293,6 +295,7 @@ func (g *gateway) buildFlows(cfg config.Config, db *store.SQLite, calls *callCon
 		HTTPClient:  g.policy.Client(0),
 		FunctionURL: (&functionURLs{m: fns}).url,
 		PublicURL:   cfg.HTTP.PublicURL, AuthToken: cfg.Account.AuthToken, ErrorMessage: cfg.ErrorMessage, Logger: g.log,
+		SharedLocks: g.cluster.studioLocks(), // nodes sharing the database: one of them at a time on a contact's messaging execution
 	})
 	return nil
 }
@@ -350,6 +353,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		agents = append(agents, web.AgentAccount{ID: a.ID, Name: a.Name, Secret: a.Secret, Queues: a.Queues})
 	}
 	mux := g.mux
+	g.cluster.mount(mux)
 	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.webchatFlow(), g.log)
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
 		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
@@ -367,6 +371,9 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 
 // inbound runs an inbound SIP call: the number's TwiML app or flow.
 func (g *gateway) inbound(ctx context.Context, call *sip.InboundCall) {
+	if g.cluster.internalLeg(ctx, call) { // another node rings an agent connected here
+		return
+	}
 	cfg := g.cfg
 	app, ok := cfg.AppFor(call.To())
 	if !ok {

@@ -9,7 +9,6 @@ import (
 	"github.com/voxgate/voxgate/messaging"
 	"github.com/voxgate/voxgate/smsdesk"
 	"github.com/voxgate/voxgate/store"
-	"github.com/voxgate/voxgate/taskrouter"
 )
 
 // deskParts are the conversations the agent desktop shows (web chats and
@@ -24,8 +23,11 @@ type deskParts struct {
 // newDeskParts is made before the Studio executor (whose send-to-flex it
 // serves); agents' replies go out through messenger's engine, which
 // exists by the time anyone replies.
-func newDeskParts(tr *taskrouter.Router, messenger *flowMessenger, log *slog.Logger) deskParts {
+func newDeskParts(tr taskRouting, messenger *flowMessenger, log *slog.Logger) deskParts {
 	convs := conversation.NewStore(0)
+	if cw, ok := tr.(*clusterWiring); ok {
+		convs = cw.convs // the leader's desktop shows them
+	}
 	return deskParts{convs: convs, sms: smsdesk.New(smsdesk.Options{
 		Tasks: tr, Sender: messengerSender{messenger}, Conversations: convs, Logger: log.With("component", "smsdesk"),
 	})}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/conversation"
@@ -17,8 +18,10 @@ import (
 // newTaskRouter starts TaskRouter on the gateway's database (its REST API
 // is served under /v1/Workspaces) and mirrors the configured queues and
 // agents into its default workspace.
-func newTaskRouter(ctx context.Context, cfg config.Config, db *store.SQLite, log *slog.Logger) (*taskrouter.Router, taskrouter.DefaultIDs, error) {
+// liveGrace is taskrouter.Options.LiveGrace (0 on one node).
+func newTaskRouter(ctx context.Context, cfg config.Config, db *store.DB, liveGrace time.Duration, log *slog.Logger) (*taskrouter.Router, taskrouter.DefaultIDs, error) {
 	tr, err := taskrouter.New(ctx, taskrouter.Options{
+		LiveGrace:  liveGrace,
 		AccountSID: cfg.Account.SID,
 		AuthToken:  cfg.Account.AuthToken,
 		Store:      db,
@@ -43,7 +46,7 @@ func newTaskRouter(ctx context.Context, cfg config.Config, db *store.SQLite, log
 // newDesk makes the web chat service (/webchat) and the agents'
 // TaskRouter desktop on the default workspace; convs holds the
 // conversations of both (web chats and SMS handed to Flex).
-func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, flow chatFlow, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
+func newDesk(tr taskRouting, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, flow chatFlow, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
 	wf := cfg.WebChat.Workflow
 	if wf == "" {
 		wf = ids.WorkflowSID
@@ -54,7 +57,10 @@ func newDesk(tr *taskrouter.Router, ids taskrouter.DefaultIDs, convs *conversati
 	}
 	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Conversations: convs,
 		Flow: flow.runner, FlowSID: flow.sid, Logger: log.With("component", "webchat")})
-	return chats, deskAdapter{desk.New(tr, convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
+	if cw, ok := tr.(*clusterWiring); ok {
+		return chats, cw.desk()
+	}
+	return chats, deskAdapter{desk.New(tr.(*taskrouter.Router), convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
 }
 
 // deskAdapter fits *desk.Desk to web.TaskDesk.
