@@ -224,7 +224,7 @@ func (s *DB) CreateMessage(ctx context.Context, m Message) (Message, error) {
 		_, err := tx.StmtContext(ctx, s.msg.create).ExecContext(ctx,
 			m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.MediaURLs, m.Status, m.NumSegments,
 			m.ErrorCode, m.ErrorMessage, m.StatusCallback, m.StatusCallbackMethod, m.Trunk, boolInt(m.Pending), m.Attempts,
-			m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano())
+			m.RawDlrDoneDate, nanos(m.DateSent), m.DateCreated.UnixNano(), m.DateUpdated.UnixNano(), s.nodeID)
 		return err
 	})
 	if err != nil {
@@ -270,7 +270,7 @@ const rankSQL = `CASE status WHEN 'accepted' THEN 0 WHEN 'scheduled' THEN 0 WHEN
 	WHEN 'sent' THEN 3 ELSE 4 END`
 
 const (
-	createMessageSQL  = `INSERT INTO messages (` + messageColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	createMessageSQL  = `INSERT INTO messages (` + messageColumns + `, node_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	advanceMessageSQL = `UPDATE messages SET status = ?, error_code = ?, error_message = ?,
 		raw_dlr_done_date = CASE WHEN ? = '' THEN raw_dlr_done_date ELSE ? END,
 		date_sent = CASE WHEN ? = 'sent' AND date_sent IS NULL THEN ? ELSE date_sent END, date_updated = ?
@@ -374,10 +374,12 @@ func (s *DB) execOne(ctx context.Context, op, query string, args ...any) error {
 	return nil
 }
 
-// UnfinishedMessages implements MessageStore.
+// UnfinishedMessages implements MessageStore: this node's messages (and
+// those written before messages named their node), so that a gateway
+// starting beside others on one database leaves their outboxes alone.
 func (s *DB) UnfinishedMessages(ctx context.Context) ([]Message, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE status IN ('queued', 'sending') OR pending = 1 ORDER BY date_created, sid`)
+		WHERE (status IN ('queued', 'sending') OR pending = 1) AND node_id IN (?, '') ORDER BY date_created, sid`, s.nodeID)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished messages: %w", err)
 	}

@@ -232,4 +232,24 @@ var migrations = []migration{
 		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
 	}},
+	{version: 12, name: "cluster membership, shared callback journal, messages name their node", stmts: []string{
+		`CREATE TABLE cluster_nodes (
+			node_id     TEXT PRIMARY KEY,
+			state       TEXT NOT NULL,
+			started     INTEGER NOT NULL,
+			last_seen   INTEGER NOT NULL,
+			taken_by    TEXT NOT NULL DEFAULT '',
+			claim_until INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE TABLE call_callbacks (
+			call_sid     TEXT PRIMARY KEY,
+			url          TEXT NOT NULL,
+			method       TEXT NOT NULL DEFAULT '',
+			events       TEXT NOT NULL DEFAULT '',
+			node_id      TEXT NOT NULL DEFAULT '',
+			date_created INTEGER NOT NULL
+		) STRICT`,
+		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX recordings_unfinished ON recordings (node_id) WHERE status IN ('in-progress', 'paused', 'processing')`,
+	}},
 }
