@@ -53,7 +53,7 @@ func (s *DB) ClusterNodes(ctx context.Context) ([]Node, error) {
 	var nodes []Node
 	for rows.Next() {
 		var (
-			n              Node
+			n             Node
 			started, seen int64
 		)
 		if err := rows.Scan(&n.ID, &n.State, &started, &seen, &n.TakenBy); err != nil {
