@@ -93,7 +93,7 @@ func New(o Options) *Membership {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Membership{o: o, log: log.With("node_id", o.NodeID), started: o.Clock.Now()}
+	return &Membership{o: o, log: log, started: o.Clock.Now()}
 }
 
 // NodeDied subscribes f to the death of other nodes: after this node has

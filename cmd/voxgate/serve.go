@@ -110,6 +110,9 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	if err != nil {
 		return nil, fmt.Errorf("storage.dir: %w", err)
 	}
+	if db.Driver() == store.DriverPostgres {
+		journal.shared(db) // a survivor ends a dead node's calls: their callbacks must be in the database
+	}
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
 	cdr.journal = journal
 	g.closers = append(g.closers, cdr.Close)
@@ -178,6 +181,8 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
+	_, leave := g.startCluster(ctx, cfg, clusterParts{db: db, journal: journal, messages: g.messages, client: g.policy.Client(0)}) // wire_cluster.go
+	g.closers = append(g.closers, leave)
 	g.conferences = conferences
 	g.http = g.httpHandler(db, calls, queues, dirs)
 	return g, nil
