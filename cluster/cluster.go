@@ -100,7 +100,8 @@ func New(o Options) *Membership {
 // taken a dead node over, f is called with its ID on the survivor that
 // took it over: once per death across the cluster, unless that takeover
 // failed part-way and is run again (by this node or another), so f must
-// be idempotent. Subscribe before Run. f runs on the takeover's goroutine
+// be idempotent. A subscriber added while Run runs sees the deaths found
+// after it subscribed. f runs on the takeover's goroutine
 // with a context that outlives Run's; TaskRouter requeues or cancels the
 // dead node's tasks this way.
 func (m *Membership) NodeDied(f func(ctx context.Context, nodeID string)) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/api"
+	"github.com/voxgate/voxgate/cluster"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/configs"
 	"github.com/voxgate/voxgate/functions"
@@ -92,6 +93,7 @@ type gateway struct {
 	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
 	conferences *conference.Manager // <Dial><Conference> rooms and the Conferences API
 	drain       *drainer            // SIGTERM: refuse new calls, let live ones end (cluster.drain_timeout)
+	cluster     *cluster.Membership // nodes sharing PostgreSQL: heartbeat, takeover, NodeDied (nil on SQLite)
 	closers     []func()            // run last first by close
 }
 
@@ -181,7 +183,8 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
-	_, leave := g.startCluster(ctx, cfg, clusterParts{db: db, journal: journal, messages: g.messages, client: g.policy.Client(0)}) // wire_cluster.go
+	var leave func()
+	g.cluster, leave = g.startCluster(ctx, cfg, clusterParts{db: db, journal: journal, messages: g.messages, client: g.policy.Client(0)}) // wire_cluster.go
 	g.closers = append(g.closers, leave)
 	g.conferences = conferences
 	g.http = g.httpHandler(db, calls, queues, dirs)
