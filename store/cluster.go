@@ -259,3 +259,23 @@ func (s *DB) ClaimMessages(ctx context.Context, node string) ([]Message, error) 
 
 // NodeID is the node this store writes on the records it makes.
 func (s *DB) NodeID() string { return s.nodeID }
+
+// ClaimTimer reports whether this node is the first to claim the timer
+// named key (e.g. an execution's reply timeout at its deadline): nodes
+// that armed the same timer fire it once between them. A claim is kept
+// until DeleteOldTimerClaims forgets it.
+func (s *DB) ClaimTimer(ctx context.Context, key string) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO timer_claims (timer, node_id, date_created) VALUES (?, ?, ?)
+		ON CONFLICT (timer) DO NOTHING`, key, s.nodeID, s.now().UnixNano())
+	return rowChanged(res, err, "claim timer "+key)
+}
+
+// DeleteOldTimerClaims forgets timer claims made before cutoff and
+// returns how many.
+func (s *DB) DeleteOldTimerClaims(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM timer_claims WHERE date_created < ?`, cutoff.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete old timer claims: %w", err)
+	}
+	return res.RowsAffected()
+}

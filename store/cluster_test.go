@@ -210,3 +210,34 @@ func TestClaimMessages(t *testing.T) {
 		t.Fatalf("gw-b owns %d unfinished messages, want 2", len(ms))
 	}
 }
+
+// TestClaimTimer: of the nodes that armed one timer, one fires it.
+func TestClaimTimer(t *testing.T) {
+	ctx := context.Background()
+	dir, clock := t.TempDir(), newFakeClock()
+	a, b := openTest(t, dir, clock), openTest(t, dir, clock)
+	a.nodeID, b.nodeID = "gw-a", "gw-b"
+	wins := 0
+	for _, s := range []*DB{a, b, a} {
+		ok, err := s.ClaimTimer(ctx, "FN1@2026-01-02T03:04:05Z")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Errorf("timer claimed %d times, want 1", wins)
+	}
+	if ok, _ := b.ClaimTimer(ctx, "FN1@2026-01-02T03:09:05Z"); !ok {
+		t.Error("a new deadline of the same execution could not be claimed")
+	}
+	n, err := a.DeleteOldTimerClaims(ctx, clock.Now().Add(time.Second))
+	if err != nil || n != 2 {
+		t.Errorf("DeleteOldTimerClaims = %d, %v; want 2", n, err)
+	}
+	if ok, _ := b.ClaimTimer(ctx, "FN1@2026-01-02T03:04:05Z"); !ok {
+		t.Error("a forgotten claim could not be made again")
+	}
+}

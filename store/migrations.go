@@ -232,7 +232,7 @@ var migrations = []migration{
 		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
 	}},
-	{version: 12, name: "cluster membership, shared callback journal, messages name their node", stmts: []string{
+	{version: 12, name: "cluster membership, shared callback journal, messages name their node, timer claims", stmts: []string{
 		`CREATE TABLE cluster_nodes (
 			node_id     TEXT PRIMARY KEY,
 			state       TEXT NOT NULL,
@@ -251,5 +251,10 @@ var migrations = []migration{
 		) STRICT`,
 		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX recordings_unfinished ON recordings (node_id) WHERE status IN ('in-progress', 'paused', 'processing')`,
+		`CREATE TABLE timer_claims (
+			timer        TEXT PRIMARY KEY,
+			node_id      TEXT NOT NULL DEFAULT '',
+			date_created INTEGER NOT NULL
+		) STRICT`,
 	}},
 }

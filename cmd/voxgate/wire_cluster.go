@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -35,8 +36,13 @@ type clusterParts struct {
 // nothing. The membership runs until ctx ends; the closer waits for it
 // and for the callbacks its takeovers send.
 func (g *gateway) startCluster(ctx context.Context, cfg config.Config, p clusterParts) (*cluster.Membership, func()) {
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweepTimerClaims(ctx, p.db, g.log)
+	}()
 	if p.db.Driver() != store.DriverPostgres {
-		return nil, func() {}
+		return nil, func() { <-swept }
 	}
 	cb := &recoveryCallbacks{cfg: cfg, log: g.log, journal: p.journal, client: webhook.NewClient(webhook.Options{
 		AuthToken: cfg.Account.AuthToken, Timeout: cfg.WebhookTimeout.D(),
@@ -57,7 +63,28 @@ func (g *gateway) startCluster(ctx context.Context, cfg config.Config, p cluster
 	g.log.Info("cluster: joined", "heartbeat", cfg.Cluster.Heartbeat.D(), "dead_after", cfg.Cluster.DeadAfter.D())
 	return m, func() {
 		<-done
+		<-swept
 		cb.wg.Wait()
+	}
+}
+
+// timerClaimsKept is how long a fired timer's claim (store.DB.ClaimTimer)
+// is kept: far longer than any gateway takes to fire a timer it armed.
+const timerClaimsKept = 24 * time.Hour
+
+// sweepTimerClaims deletes old timer claims hourly until ctx ends.
+func sweepTimerClaims(ctx context.Context, db *store.DB, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := db.DeleteOldTimerClaims(ctx, time.Now().Add(-timerClaimsKept)); err != nil && ctx.Err() == nil {
+			log.Warn("cluster: deleting old timer claims", "error", err)
+		}
 	}
 }
 
