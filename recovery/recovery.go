@@ -92,11 +92,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	for _, c := range calls {
 		ended := EndedCall(c, o.StoppedAt)
-		stored, err := o.Store.PutCall(ctx, ended)
+		stored, changed, err := endCall(ctx, o.Store, ended)
 		if err != nil {
 			res.CallsFailed++
 			errs = append(errs, fmt.Errorf("recovery: end call %s: %w", c.SID, err))
 			continue
+		}
+		if !changed {
+			continue // another node of the cluster ended it meanwhile, and told its callbacks
 		}
 		res.Calls++
 		log.Warn("recovery: call left unfinished by the previous process ended",
@@ -203,4 +206,23 @@ func saveTakenOver(ctx context.Context, o Options, files []string, res *Result, 
 			"call_sid", r.CallSID, "recording_sid", r.SID, "duration", dur.String(), "path", path)
 	}
 	return left
+}
+
+// conditionalEnder is the store's EndUnfinishedCall (store.DB has it).
+type conditionalEnder interface {
+	EndUnfinishedCall(ctx context.Context, c store.Call) (bool, error)
+}
+
+// endCall stores an ended call. With a store that can, it does so only if
+// the call is still unfinished there, so that when a surviving node of a
+// cluster takes this node over while it starts again, the call is ended
+// (and its callbacks sent) by one of them; changed reports whether this
+// did it.
+func endCall(ctx context.Context, st Store, ended store.Call) (stored store.Call, changed bool, err error) {
+	if e, ok := st.(conditionalEnder); ok {
+		changed, err = e.EndUnfinishedCall(ctx, ended)
+		return ended, changed, err
+	}
+	stored, err = st.PutCall(ctx, ended)
+	return stored, err == nil, err
 }
