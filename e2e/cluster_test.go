@@ -181,6 +181,12 @@ func TestClusterBehindKamailio(t *testing.T) {
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM flow_executions`); n != 120 {
 		t.Errorf("%d Studio executions, want 120", n)
 	}
+	// Each execution kept its steps (Trigger → startRec → ext), the dead
+	// node's included.
+	if n := countRows(ctx, t, db, `SELECT count(*) FROM flow_executions e
+		WHERE (SELECT count(*) FROM flow_steps s WHERE s.execution_sid = e.sid) < 2`); n != 0 {
+		t.Errorf("%d executions lack steps", n)
+	}
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM recordings`); n != 120 {
 		t.Errorf("%d recordings, want 120", n)
 	}
