@@ -208,6 +208,18 @@ func TestClusterBehindKamailio(t *testing.T) {
 	if n := countRows(ctx, t, db, `SELECT count(*) FROM call_callbacks`); n != 0 {
 		t.Errorf("%d callbacks left in the journal", n)
 	}
+	// A call the gateway hangs up: its BYE follows the Record-Route set
+	// back through Kamailio to the caller.
+	a.twiml("/voice", `<Response><Say>Goodbye.</Say><Hangup/></Response>`)
+	peer := newRTPPeer(t)
+	if code, out := (&gateway{sipPort: k.port}).sipp(t, "udp", "uac_wait_bye.xml", map[string]string{
+		"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 20*time.Second); code != 0 {
+		t.Errorf("a call the gateway hangs up, through Kamailio: sipp exit %d\n%s", code, out)
+	} else if !strings.Contains(out, "Record-Route") || !strings.Contains(out, fmt.Sprintf("Via: SIP/2.0/UDP 127.0.0.1:%d;", k.port)) {
+		// Kamailio takes its Via off responses: only the BYE it relayed has it.
+		t.Errorf("the call was not record-routed, or its BYE did not come through Kamailio:\n%s", out)
+	}
+	calls++
 	// The survivor's REST API lists the whole cluster's calls; its metrics
 	// count the takeover.
 	var page struct {
