@@ -33,16 +33,17 @@ type clusterParts struct {
 // cluster.heartbeat, and when another node's heartbeat is older than
 // cluster.dead_after one survivor takes its work over (takeOver). Alone
 // (SQLite) there is no cluster: it returns nil and a closer that does
-// nothing. The membership runs until ctx ends; the closer waits for it
-// and for the callbacks its takeovers send.
+// nothing. The membership runs until ctx ends or the closer is called;
+// the closer waits for it and for the callbacks its takeovers send.
 func (g *gateway) startCluster(ctx context.Context, cfg config.Config, p clusterParts) (*cluster.Membership, func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
 		sweepTimerClaims(ctx, p.db, g.log)
 	}()
 	if p.db.Driver() != store.DriverPostgres {
-		return nil, func() { <-swept }
+		return nil, func() { cancel(); <-swept }
 	}
 	cb := &recoveryCallbacks{cfg: cfg, log: g.log, journal: p.journal, client: webhook.NewClient(webhook.Options{
 		AuthToken: cfg.Account.AuthToken, Timeout: cfg.WebhookTimeout.D(),
@@ -62,6 +63,7 @@ func (g *gateway) startCluster(ctx context.Context, cfg config.Config, p cluster
 	}()
 	g.log.Info("cluster: joined", "heartbeat", cfg.Cluster.Heartbeat.D(), "dead_after", cfg.Cluster.DeadAfter.D())
 	return m, func() {
+		cancel()
 		<-done
 		<-swept
 		cb.wg.Wait()
