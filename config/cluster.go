@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"time"
 )
 
 // Cluster names this gateway among the nodes that share one database
@@ -29,10 +30,23 @@ type Cluster struct {
 	// (HMAC-SHA256). Default: derived from account.auth_token, which
 	// the nodes of one cluster share.
 	Secret string `yaml:"secret"`
+	// Heartbeat is how often a node of a cluster (storage.driver:
+	// postgres) writes its heartbeat and looks for dead nodes. Default 2s.
+	Heartbeat Duration `yaml:"heartbeat"`
+	// DeadAfter is how old a node's last heartbeat must be for the others
+	// to take it for dead and take its work over. Default 10s; at least
+	// twice Heartbeat.
+	DeadAfter Duration `yaml:"dead_after"`
 }
 
 // setDefaults fills NodeID with the host name when it is not set.
 func (c *Cluster) setDefaults() {
+	if c.Heartbeat == 0 {
+		c.Heartbeat = Duration(2 * time.Second)
+	}
+	if c.DeadAfter == 0 {
+		c.DeadAfter = Duration(10 * time.Second)
+	}
 	if c.NodeID != "" {
 		return
 	}

@@ -31,6 +31,8 @@ func TestStorageDriverAndClusterNode(t *testing.T) {
 		{"storage:\n  driver: postgres\n  url: mysql://u:s3cret@h/db\n", "storage.url"},
 		{"storage:\n  url: " + pg + "\n", "storage.url"},
 		{"cluster:\n  drain_timeout: -1s\n", "cluster.drain_timeout"},
+		{"cluster:\n  heartbeat: 10ms\n", "cluster.heartbeat"},
+		{"cluster:\n  heartbeat: 5s\n  dead_after: 8s\n", "cluster.dead_after"},
 	} {
 		_, err := Load(write(t, validYAML+tc.yaml), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.key) {
@@ -39,5 +41,19 @@ func TestStorageDriverAndClusterNode(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%q: the error repeats the password: %v", tc.yaml, err)
 		}
+	}
+}
+
+func TestClusterLivenessDefaults(t *testing.T) {
+	cfg, err := Load(write(t, validYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cluster.Heartbeat.D().String() != "2s" || cfg.Cluster.DeadAfter.D().String() != "10s" {
+		t.Errorf("heartbeat %v, dead_after %v; want 2s and 10s", cfg.Cluster.Heartbeat.D(), cfg.Cluster.DeadAfter.D())
+	}
+	cfg, err = Load(write(t, validYAML), []string{"VOXGATE_CLUSTER_HEARTBEAT=500ms", "VOXGATE_CLUSTER_DEAD_AFTER=3s"})
+	if err != nil || cfg.Cluster.Heartbeat.D().String() != "500ms" || cfg.Cluster.DeadAfter.D().String() != "3s" {
+		t.Errorf("from the environment: %+v, %v", cfg.Cluster, err)
 	}
 }

@@ -461,6 +461,12 @@ func (c Config) Validate() error {
 	if c.Cluster.DrainTimeout < 0 {
 		bad("cluster.drain_timeout", "must not be negative (0 hangs up at once on SIGTERM)")
 	}
+	if c.Cluster.Heartbeat < Duration(100*time.Millisecond) {
+		bad("cluster.heartbeat", "must be at least 100ms")
+	}
+	if c.Cluster.DeadAfter < 2*c.Cluster.Heartbeat {
+		bad("cluster.dead_after", "must be at least twice cluster.heartbeat (%v)", c.Cluster.Heartbeat.D())
+	}
 	for _, p := range c.Storage.problems() {
 		bad(p.key, "%s", p.text)
 	}

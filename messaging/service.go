@@ -225,6 +225,25 @@ func (s *Service) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.resume(ctx, ms)
+}
+
+// Adopt sends the outbound messages and handles the inbound ones that
+// another gateway sharing the database left unfinished when it died, once
+// this gateway has claimed them in the store (store.DB.ClaimMessages): a
+// survivor's share of the dead node's outbox. It waits for Run to start.
+func (s *Service) Adopt(ctx context.Context, ms []store.Message) error {
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.resume(ctx, ms)
+}
+
+// resume queues unfinished outbound messages again (a send that was
+// under way may reach the carrier twice) and handles pending inbound ones.
+func (s *Service) resume(ctx context.Context, ms []store.Message) error {
 	for _, m := range ms {
 		switch {
 		case m.Direction == "inbound":

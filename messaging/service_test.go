@@ -104,6 +104,7 @@ func (a *app) wait(path string, n int) []url.Values {
 }
 
 type env struct {
+	dir  string // the store's directory
 	svc  *messaging.Service
 	db   *store.SQLite
 	smsc *smsctest.SMSC
@@ -113,9 +114,9 @@ type env struct {
 
 func start(t *testing.T, smscEnv ...string) *env {
 	t.Helper()
-	e := &env{smsc: smsctest.Start(t, smscEnv...), app: newApp(t)}
+	e := &env{smsc: smsctest.Start(t, smscEnv...), app: newApp(t), dir: t.TempDir()}
 	var err error
-	e.db, err = store.Open(context.Background(), t.TempDir())
+	e.db, err = store.Open(context.Background(), e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,5 +361,34 @@ func TestReceiptIDFormsAndUndelivered(t *testing.T) {
 	}
 	if final == nil || final.Get("ErrorCode") != "30008" || len(final.Get("RawDlrDoneDate")) != 10 {
 		t.Errorf("callbacks %v", e.app.wait("/cb", 2))
+	}
+}
+
+// A message another node of the cluster left queued when it died is
+// claimed by this node's store and sent by its outbox (Adopt); claiming
+// again finds nothing.
+func TestAdoptSendsADeadNodesMessages(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	dead, err := store.OpenDB(ctx, store.Options{Dir: e.dir, NodeID: "gw-dead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	m := store.Message{SID: "SM" + strings.Repeat("7", 32), AccountSID: account, Direction: "outbound-api",
+		From: ours, To: mobile, Body: "left behind", Status: store.MessageQueued, NumSegments: 1, Trunk: "carrier"}
+	if _, err := dead.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := e.db.ClaimMessages(ctx, "gw-dead")
+	if err != nil || len(ms) != 1 || ms[0].SID != m.SID {
+		t.Fatalf("ClaimMessages = %+v, %v", ms, err)
+	}
+	if err := e.svc.Adopt(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, m.SID, "delivered") // sent, and its receipt came
+	if again, _ := e.db.ClaimMessages(ctx, "gw-dead"); len(again) != 0 {
+		t.Errorf("claimed again: %+v", again)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/voxgate/voxgate/store"
@@ -85,16 +86,20 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if res.OrphanFiles, err = filepath.Glob(TempPattern(o.RecordingsDir, "RE*")); err != nil {
 		errs = append(errs, err)
 	}
+	res.OrphanFiles = saveTakenOver(ctx, o, res.OrphanFiles, &res, log)
 	for _, f := range res.OrphanFiles {
 		log.Warn("recovery: temporary recording file with no recording record left by the previous process; kept", "path", f)
 	}
 	for _, c := range calls {
 		ended := EndedCall(c, o.StoppedAt)
-		stored, err := o.Store.PutCall(ctx, ended)
+		stored, changed, err := endCall(ctx, o.Store, ended)
 		if err != nil {
 			res.CallsFailed++
 			errs = append(errs, fmt.Errorf("recovery: end call %s: %w", c.SID, err))
 			continue
+		}
+		if !changed {
+			continue // another node of the cluster ended it meanwhile, and told its callbacks
 		}
 		res.Calls++
 		log.Warn("recovery: call left unfinished by the previous process ended",
@@ -159,4 +164,65 @@ func finishRecording(ctx context.Context, o Options, r store.Recording, res *Res
 	res.RecordingsSaved++
 	log.Warn("recovery: recording left unfinished saved from its temporary file", "duration", dur.String(), "path", path)
 	return nil
+}
+
+// recordingGetter is the store's GetRecording, for saveTakenOver.
+type recordingGetter interface {
+	GetRecording(ctx context.Context, sid string) (store.Recording, error)
+}
+
+// saveTakenOver finishes the temporary files of recordings that another
+// node of the cluster ended "absent" while this one was down (package
+// cluster: a survivor cannot reach this node's disk), now that their
+// audio is reachable again: the record becomes "completed" with the
+// audio's duration. It returns the files left with no record.
+func saveTakenOver(ctx context.Context, o Options, files []string, res *Result, log *slog.Logger) []string {
+	g, ok := o.Store.(recordingGetter)
+	if !ok {
+		return files
+	}
+	var left []string
+	for _, f := range files {
+		recSID, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), ".rec-"), "-")
+		r, err := g.GetRecording(ctx, recSID)
+		if err != nil || r.Status != store.RecordingAbsent || r.Path != "" || r.Deleted {
+			left = append(left, f)
+			continue
+		}
+		path, dur, err := FinishRecording(o.RecordingsDir, r.SID, max(r.Channels, 1))
+		if err != nil {
+			left = append(left, f)
+			continue
+		}
+		r.Status, r.Path = store.RecordingCompleted, path
+		r.Duration = int(dur.Round(time.Second) / time.Second)
+		if _, err := o.Store.PutRecording(ctx, r); err != nil {
+			res.RecordingsFailed++
+			log.Error("recovery: recording ended by another node could not be saved", "recording_sid", r.SID, "error", err)
+			continue
+		}
+		res.RecordingsSaved++
+		log.Warn("recovery: recording another node ended absent while this one was down saved from its temporary file",
+			"call_sid", r.CallSID, "recording_sid", r.SID, "duration", dur.String(), "path", path)
+	}
+	return left
+}
+
+// conditionalEnder is the store's EndUnfinishedCall (store.DB has it).
+type conditionalEnder interface {
+	EndUnfinishedCall(ctx context.Context, c store.Call) (bool, error)
+}
+
+// endCall stores an ended call. With a store that can, it does so only if
+// the call is still unfinished there, so that when a surviving node of a
+// cluster takes this node over while it starts again, the call is ended
+// (and its callbacks sent) by one of them; changed reports whether this
+// did it.
+func endCall(ctx context.Context, st Store, ended store.Call) (stored store.Call, changed bool, err error) {
+	if e, ok := st.(conditionalEnder); ok {
+		changed, err = e.EndUnfinishedCall(ctx, ended)
+		return ended, changed, err
+	}
+	stored, err = st.PutCall(ctx, ended)
+	return stored, err == nil, err
 }

@@ -210,3 +210,34 @@ func TestKeepAlive(t *testing.T) {
 		t.Errorf("LastAlive = %v", at)
 	}
 }
+
+// A recording a surviving node ended "absent" while this node was down
+// (its audio was on this node's disk) is saved from its temporary file
+// when this node starts again.
+func TestRunSavesRecordingEndedByAnotherNode(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recDir := filepath.Join(dir, "recordings")
+	os.MkdirAll(recDir, 0o755)
+	rec := store.Recording{SID: sid.New(sid.Recording), AccountSID: testAccount, CallSID: sid.New(sid.Call), Status: store.RecordingAbsent, Channels: 1}
+	if _, err := db.PutRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	writeTemp(t, recDir, rec.SID, ramp(8000*3), 0)
+	res, err := Run(ctx, Options{Store: db, RecordingsDir: recDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RecordingsSaved != 1 || len(res.OrphanFiles) != 0 {
+		t.Fatalf("result %+v, want the recording saved and no orphan", res)
+	}
+	got, err := db.GetRecording(ctx, rec.SID)
+	if err != nil || got.Status != store.RecordingCompleted || got.Duration != 3 || got.Path != filepath.Join(recDir, rec.SID+".wav") {
+		t.Fatalf("recording after the restart: %+v, %v", got, err)
+	}
+}

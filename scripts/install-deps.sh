@@ -5,7 +5,7 @@
 set -euo pipefail
 
 runtime_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us)
-test_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2 postgresql)
+test_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2 postgresql kamailio)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;

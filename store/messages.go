@@ -376,7 +376,9 @@ func (s *DB) execOne(ctx context.Context, op, query string, args ...any) error {
 	return nil
 }
 
-// UnfinishedMessages implements MessageStore.
+// UnfinishedMessages implements MessageStore: this node's messages (and
+// those written before messages named their node), so that a gateway
+// starting beside others on one database leaves their outboxes alone.
 func (s *DB) UnfinishedMessages(ctx context.Context) ([]Message, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE (status IN ('queued', 'sending') OR pending = 1) AND node_id IN (?, '') ORDER BY date_created, sid`, s.nodeID)

@@ -232,10 +232,31 @@ var migrations = []migration{
 		`ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX calls_unfinished ON calls (node_id, date_created) WHERE status IN ('queued', 'ringing', 'in-progress')`,
 	}},
-	// Version 12 is cluster-ha's (cluster_nodes); this placeholder keeps
-	// the versions in order on the cluster-state branch: when merging,
-	// keep cluster-ha's migration 12 and drop this entry.
-	{version: 12, name: "reserved (cluster nodes)", stmts: nil},
+	{version: 12, name: "cluster membership, shared callback journal, messages name their node, timer claims", stmts: []string{
+		`CREATE TABLE cluster_nodes (
+			node_id     TEXT PRIMARY KEY,
+			state       TEXT NOT NULL,
+			started     INTEGER NOT NULL,
+			last_seen   INTEGER NOT NULL,
+			taken_by    TEXT NOT NULL DEFAULT '',
+			claim_until INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE TABLE call_callbacks (
+			call_sid     TEXT PRIMARY KEY,
+			url          TEXT NOT NULL,
+			method       TEXT NOT NULL DEFAULT '',
+			events       TEXT NOT NULL DEFAULT '',
+			node_id      TEXT NOT NULL DEFAULT '',
+			date_created INTEGER NOT NULL
+		) STRICT`,
+		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX recordings_unfinished ON recordings (node_id) WHERE status IN ('in-progress', 'paused', 'processing')`,
+		`CREATE TABLE timer_claims (
+			timer        TEXT PRIMARY KEY,
+			node_id      TEXT NOT NULL DEFAULT '',
+			date_created INTEGER NOT NULL
+		) STRICT`,
+	}},
 	{version: 13, name: "cluster state: the TaskRouter leader and agent presence", stmts: []string{
 		`CREATE TABLE cluster_leaders (
 			name         TEXT PRIMARY KEY,
@@ -252,9 +273,5 @@ var migrations = []migration{
 			date_updated INTEGER NOT NULL
 		) STRICT`,
 		`CREATE INDEX agent_presence_by_node ON agent_presence (node_id)`,
-		// The node whose outbox sends an outbound message (or runs an
-		// inbound one's webhook): only it re-queues the message after a
-		// restart, never the live outbox of another node.
-		`ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT ''`,
 	}},
 }

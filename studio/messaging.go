@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -208,6 +209,9 @@ func (x *Executor) replyTimedOut(ctx context.Context, sid, widget string, deadli
 		return
 	}
 	log := x.log.With("execution_sid", sid, "flow_sid", ex.FlowSid)
+	if !x.claimTimer(ctx, log, sid, deadline) {
+		return
+	}
 	if r, ok := x.runnerOrEnd(ctx, log, ex); ok {
 		r.resumeMessaging("timeout", nil)
 	}
@@ -339,4 +343,28 @@ func lookupString(m map[string]any, path ...string) string {
 	}
 	s, _ := cur.(string)
 	return s
+}
+
+// claimTimer reports whether this gateway fires an execution's timer due
+// at deadline: every gateway sharing the database arms the reply timers of
+// waiting executions when it starts, and a survivor arms those of a node
+// that died, so the first to claim it in the store fires it (a store that
+// cannot claim, or fails to, lets it fire: a timeout taken twice is
+// better than one lost).
+func (x *Executor) claimTimer(ctx context.Context, log *slog.Logger, sid string, deadline time.Time) bool {
+	c, ok := x.store.(interface {
+		ClaimTimer(ctx context.Context, key string) (bool, error)
+	})
+	if !ok {
+		return true
+	}
+	won, err := c.ClaimTimer(ctx, sid+"@"+deadline.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		log.Warn("studio: claiming a reply timer failed; firing it", "error", err)
+		return true
+	}
+	if !won {
+		log.Info("studio: reply timer fired by another gateway")
+	}
+	return won
 }

@@ -141,3 +141,52 @@ func TestMessagingFlowRESTStartThenReply(t *testing.T) {
 		t.Errorf("executions %+v", all)
 	}
 }
+
+// claimingStore is a MemoryStore whose timers are claimed once, as the
+// shared database's are (store.DB.ClaimTimer).
+type claimingStore struct {
+	*MemoryStore
+	mu      sync.Mutex
+	claimed map[string]bool
+}
+
+func (c *claimingStore) ClaimTimer(_ context.Context, key string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.claimed[key] {
+		return false, nil
+	}
+	c.claimed[key] = true
+	return true, nil
+}
+
+// Two gateways on one database both arm a waiting execution's reply
+// timer (each re-arms them at start, a survivor takes a dead node's):
+// the timeout is taken once.
+func TestReplyTimerFiredOnceAcrossGateways(t *testing.T) {
+	s := &fakeSender{}
+	h := newHarness(t, Options{Messages: s})
+	h.load("FWsms", "testdata/sms_flow.json", nil)
+	ctx := context.Background()
+	if err := h.x.HandleMessage(ctx, "FWsms", inbound("+15550003333", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	h.x.Close()
+	shared := &claimingStore{MemoryStore: h.store, claimed: map[string]bool{}}
+	for range 2 {
+		x := NewExecutor(Options{Flows: h.flows, Store: shared, Clock: h.clock, PublicURL: h.srv.URL, Messages: s})
+		defer x.Close()
+		if err := x.ResumeWaiting(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock.Advance(10 * time.Second)
+	waitFor(t, "the timeout", func() bool {
+		b := s.bodies()
+		return len(b) >= 2 && b[1] == "+15550003333: No answer, bye."
+	})
+	time.Sleep(300 * time.Millisecond) // room for a second firing to show
+	if b := s.bodies(); len(b) != 2 {
+		t.Errorf("sent %q: the timeout was taken more than once", b)
+	}
+}

@@ -202,3 +202,19 @@ func flowFromRevision(r store.FlowRevision) (*Flow, error) {
 	f.Sid, f.Revision = r.FlowSID, r.Revision
 	return f, nil
 }
+
+// timerClaimer is the store's ClaimTimer (store.DB has it).
+type timerClaimer interface {
+	ClaimTimer(ctx context.Context, key string) (bool, error)
+}
+
+// ClaimTimer reports whether this gateway is the first to fire the timer
+// named key, when gateways share the database (a store without claims:
+// always true).
+func (s *SQLStore) ClaimTimer(ctx context.Context, key string) (bool, error) {
+	c, ok := s.db.(timerClaimer)
+	if !ok {
+		return true, nil
+	}
+	return c.ClaimTimer(ctx, key)
+}

@@ -94,6 +94,9 @@ func (w *cdrWriter) event(ev ivr.Event) {
 	w.mu.Unlock()
 	w.writes.Write(c.SID, func(ctx context.Context) error {
 		_, err := w.store.PutCall(ctx, c)
+		if err == nil && c.Status.Ended() && w.journal != nil {
+			err = w.journal.forget(ctx, c.SID) // in a cluster: the shared journal's row
+		}
 		return err
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/api"
+	"github.com/voxgate/voxgate/cluster"
 	"github.com/voxgate/voxgate/config"
 	"github.com/voxgate/voxgate/configs"
 	"github.com/voxgate/voxgate/functions"
@@ -93,6 +94,7 @@ type gateway struct {
 	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
 	conferences *conference.Manager // <Dial><Conference> rooms and the Conferences API
 	drain       *drainer            // SIGTERM: refuse new calls, let live ones end (cluster.drain_timeout)
+	members     *cluster.Membership // nodes sharing PostgreSQL: heartbeat, takeover, NodeDied (nil on SQLite)
 	closers     []func()            // run last first by close
 }
 
@@ -110,6 +112,9 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	journal, err := newCallbackJournal(filepath.Join(cfg.Storage.Dir, "callbacks"), log)
 	if err != nil {
 		return nil, fmt.Errorf("storage.dir: %w", err)
+	}
+	if db.Driver() == store.DriverPostgres {
+		journal.shared(db) // a survivor ends a dead node's calls: their callbacks must be in the database
 	}
 	cdr := newCDRWriter(db, cfg.Account.SID, log)
 	cdr.journal = journal
@@ -180,6 +185,10 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	g.messages = newMessaging(cfg, db, g.flowSIDs, g.flows, g.desk.sms.Route(g.flows), messenger, g.policy.Client(0), log)
 	g.messages.attachSIP(g.sip)
 	g.closers = append(g.closers, g.messages.start(ctx))
+	var leave func()
+	g.members, leave = g.startCluster(ctx, cfg, clusterParts{db: db, journal: journal, messages: g.messages, client: g.policy.Client(0)}) // wire_cluster.go
+	g.closers = append(g.closers, leave)
+	g.cluster.forgetDeadNodes(g.members) // a dead node's agents leave the shared presence
 	g.conferences = conferences
 	g.http = g.httpHandler(db, calls, queues, dirs)
 	return g, nil

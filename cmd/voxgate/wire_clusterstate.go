@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/voxgate/voxgate/cluster"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,6 +68,24 @@ func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues
 		log.Warn("cluster: no TaskRouter leader answered; web chat starts without the default workflow", "error", err)
 	}
 	return w, ids, w, nil
+}
+
+// forgetDeadNodes subscribes to the membership's node deaths: the agents
+// whose desktops were connected to a dead node are forgotten (and, on the
+// leader, their workers go Offline), so no task is reserved to a desktop
+// that is gone. Both may be nil (one node on SQLite).
+func (w *clusterWiring) forgetDeadNodes(m *cluster.Membership) {
+	if w == nil || m == nil {
+		return
+	}
+	m.NodeDied(func(ctx context.Context, nodeID string) {
+		agents, err := w.ForgetNode(ctx, nodeID)
+		if err != nil {
+			w.log.Warn("cluster: forgetting a dead node's agents failed", "dead_node", nodeID, "error", err)
+			return
+		}
+		w.log.Info("cluster: a dead node's agents forgotten", "dead_node", nodeID, "agents", len(agents))
+	})
 }
 
 // clusterWiring joins this node to the cluster's shared live state.

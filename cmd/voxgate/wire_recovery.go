@@ -46,6 +46,7 @@ func recoverAtStart(ctx context.Context, cfg config.Config, db *store.SQLite, re
 				log.Error("recovery: ending the call's Studio execution", "call_sid", after.SID, "error", err)
 			}
 			cb.send(before, after)
+			journal.forgetNow(after.SID) // in a cluster, the shared journal's row
 		},
 	})
 	if err != nil {
