@@ -44,6 +44,7 @@ type rtpRecvState struct {
 	sock     sockRecv   // reading from a scheduler worker (Linux)
 	loggedPT [128]bool  // payload types already logged as ignored
 	srtp     *srtpState // nil: plain RTP
+	codec    CodecState // the decoder (G.722 keeps state)
 }
 
 // recvLoop reads packets until the socket is closed.
@@ -89,7 +90,7 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 	l.mu.Lock()
 	eventPT := l.eventPT
 	isEvent := eventPT != 0 && pt == eventPT
-	isAudio := !isEvent && (pt == PCMU.PayloadType || pt == PCMA.PayloadType)
+	isAudio := !isEvent && (pt == PCMU.PayloadType || pt == PCMA.PayloadType || pt == G722.PayloadType)
 	if l.latched && from != l.remote {
 		l.mu.Unlock()
 		return // not the source we latched on
@@ -113,8 +114,11 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			return // duplicate or late: its place in the audio has passed
 		}
 		codec := PCMU
-		if pt == PCMA.PayloadType {
+		switch pt {
+		case PCMA.PayloadType:
 			codec = PCMA
+		case G722.PayloadType:
+			codec = G722
 		}
 		l.decodeAudio(codec, payload, eventPT == 0, now)
 	default:
@@ -184,6 +188,7 @@ func (l *RTPLeg) countReceived(isAudio, isEvent bool, payloadLen int, now time.T
 		// A new audio stream: keep the old one's losses, follow the new.
 		if st.haveSSRC {
 			l.rx.pending = 0
+			l.rx.codec.Reset()
 		}
 		st.lostBefore += st.seq.Lost()
 		st.seq = seqTracker{}
@@ -202,14 +207,14 @@ func (l *RTPLeg) countReceived(isAudio, isEvent bool, payloadLen int, now time.T
 	return advances
 }
 
-// decodeAudio decodes a G.711 payload of any length into 20 ms frames,
+// decodeAudio decodes a G.711 or G.722 payload of any length into 20 ms frames,
 // carrying a partial frame over to the next packet, and delivers each
 // complete frame.
 func (l *RTPLeg) decodeAudio(codec Codec, payload []byte, inBand bool, now time.Time) {
 	rx := &l.rx
 	for len(payload) > 0 {
 		take := min(len(payload), FrameSamples-rx.pending)
-		codec.Decode(rx.frame[rx.pending:rx.pending], payload[:take])
+		rx.codec.Decode(codec, rx.frame[rx.pending:rx.pending], payload[:take])
 		rx.pending += take
 		payload = payload[take:]
 		if rx.pending == FrameSamples {
