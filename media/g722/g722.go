@@ -27,13 +27,17 @@ package g722
 // odd-indexed ones are these in reverse order.
 var qmfEven = [12]int32{3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11}
 
-// qmfCoeff returns h[i], 0 <= i < 24.
-func qmfCoeff(i int) int32 {
-	if i%2 == 0 {
-		return qmfEven[i/2]
+// qmf is the whole filter, h0..h23.
+var qmf = func() (h [24]int32) {
+	for i := range h {
+		if i%2 == 0 {
+			h[i] = qmfEven[i/2]
+		} else {
+			h[i] = qmfEven[(23-i)/2]
+		}
 	}
-	return qmfEven[(23-i)/2]
-}
+	return h
+}()
 
 // Decision levels of the lower sub-band's 6-bit quantizer, scaled by
 // 2^-12 × the scale factor (Table 7). Level 0 is unused.
@@ -277,9 +281,10 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 	copy(e.x[:22], e.x[2:])
 	e.x[22], e.x[23] = s0, s1
 	var even, odd int32
-	for i := 0; i < 12; i++ {
-		odd += e.x[2*i+1] * qmfCoeff(2*i+1)
-		even += e.x[2*i] * qmfCoeff(2*i)
+	x := &e.x
+	for i := 0; i < 24; i += 2 {
+		even += x[i] * qmf[i]
+		odd += x[i+1] * qmf[i+1]
 	}
 	xl := (odd + even) >> 14
 	xh := (odd - even) >> 14
@@ -290,12 +295,19 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 	if el < 0 {
 		mag = -(el + 1)
 	}
-	k := int32(1)
-	for ; k < 30; k++ {
-		if mag < (q6[k]*e.low.det)>>12 {
-			break
+	// The first interval k (1..30) whose upper decision level is above
+	// mag; the levels grow with k, so a binary search finds it.
+	lo, hi := 1, 30
+	det := e.low.det
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if mag < (q6[mid]*det)>>12 {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
+	k := lo
 	il := ilp[k]
 	if el < 0 {
 		il = iln[k]
@@ -378,9 +390,10 @@ func (d *Decoder) decodeByte(c byte) (int16, int16) {
 	copy(d.x[:22], d.x[2:])
 	d.x[22], d.x[23] = rl-rh, rl+rh
 	var o0, o1 int32
-	for i := 0; i < 12; i++ {
-		o0 += d.x[22-2*i] * qmfCoeff(2*i)   // xout(j)   = 2·Σ h(2i)·xd(j-i)
-		o1 += d.x[23-2*i] * qmfCoeff(2*i+1) // xout(j+1) = 2·Σ h(2i+1)·xs(j-i)
+	x := &d.x
+	for i := 0; i < 24; i += 2 {
+		o0 += x[22-i] * qmf[i]   // xout(j)   = 2·Σ h(2i)·xd(j-i)
+		o1 += x[23-i] * qmf[i+1] // xout(j+1) = 2·Σ h(2i+1)·xs(j-i)
 	}
 	return int16(sat16(o0 >> 11)), int16(sat16(o1 >> 11))
 }
