@@ -172,7 +172,12 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		Scheduler:         s.sched,
 	})
 	sessionID := rand.Uint64N(1 << 62)
-	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port())}
+	trunkName := ""
+	if rt.trunk != nil {
+		trunkName = rt.trunk.Name
+	}
+	codecs := s.codecPrefs(trunkName)
+	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port()), Codecs: codecs}
 	if rt.trunk != nil && rt.trunk.SRTP == SRTPRequired {
 		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
 		offer.Crypto = &c
@@ -196,6 +201,9 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	answer, perr := ParseOffer(dlg.InviteResponse.Body())
 	if perr == nil && late {
 		perr = checkOfferFamily(answer, s.cfg.PublicIP)
+		if perr == nil {
+			perr = answer.Choose(codecs) // their 2xx is the offer
+		}
 		if perr == nil && answer.Crypto != nil {
 			perr = fmt.Errorf("%w: late offer with SRTP", ErrSRTPPolicy)
 		}
@@ -214,6 +222,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		call.trunk = rt.trunk.Name
 	}
 	call.init(s, callSID, log, leg, dlg, *invite.Contact(), answer)
+	call.codecs = codecs
 	call.sessionID = sessionID
 	call.localCrypto = offer.Crypto
 	call.dialogID = dlg.ID

@@ -71,6 +71,10 @@ type session struct {
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
+
+	// codecs is the call's codec preference (Server.codecPrefs of its
+	// trunk): our offers list it, offers in re-INVITEs are chosen by it.
+	codecs []media.Codec
 }
 
 // init prepares the shared part of a call. The call ends when dlg's
@@ -265,6 +269,7 @@ func (s *session) localOfferLocked() []byte {
 		SessionID: s.sessionID,
 		Version:   s.sdpVersion,
 		Local:     netip.AddrPortFrom(s.srv.cfg.PublicIP, s.leg.LocalAddr().Port()),
+		Codecs:    s.codecs,
 	}.Marshal()
 }
 
@@ -313,6 +318,9 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		offer, err := ParseOffer(body)
 		if err == nil {
 			err = checkOfferFamily(offer, s.srv.cfg.PublicIP)
+		}
+		if err == nil {
+			err = offer.Choose(s.codecs)
 		}
 		if err != nil {
 			s.mu.Unlock()

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/voxgate/voxgate/media"
 )
 
 // Trunk is a SIP trunk: where calls to numbers go, and who may call in.
@@ -52,6 +54,9 @@ type Trunk struct {
 	// LateOffer sends calls through the trunk without SDP in the INVITE
 	// (see DialRequest.LateOffer).
 	LateOffer bool
+	// Codecs, when set, is the trunk's codec preference instead of
+	// Config.Codecs.
+	Codecs []media.Codec
 }
 
 // validateTrunks checks the trunk list of a Config.
