@@ -145,6 +145,10 @@ type RTPLeg struct {
 
 	started atomic.Bool // Start was called
 
+	// rekeyTx and rekeyRx are new SRTP contexts waiting for the send and
+	// receive loops to adopt them (RekeySRTP, srtp_rekey.go).
+	rekeyTx, rekeyRx atomic.Pointer[srtpState]
+
 	tx rtpSendState // owned by the send loop
 	rx rtpRecvState // owned by the receive loop
 }

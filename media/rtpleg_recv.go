@@ -44,6 +44,7 @@ type rtpRecvState struct {
 	sock     sockRecv   // reading from a scheduler worker (Linux)
 	loggedPT [128]bool  // payload types already logged as ignored
 	srtp     *srtpState // nil: plain RTP
+	srtpOld  srtpFallback
 	codec    CodecState // the decoder (G.722 keeps state)
 }
 
@@ -73,8 +74,9 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		return // RTCP sent to the RTP port (SR, RR, SDES, BYE, APP)
 	}
 	rx := &l.rx
+	l.adoptRxKey(now)
 	if rx.srtp != nil {
-		plain, err := rx.srtp.unprotect(b)
+		plain, err := rx.unprotectSRTP(b, now)
 		if err != nil {
 			return // not authentic (or replayed): never latched on, never played
 		}

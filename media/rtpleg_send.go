@@ -137,6 +137,7 @@ func buildPacket(buf []byte, pt uint8, marker bool, seq uint16, ts, ssrc uint32,
 // would (a scheduler worker that receives for the leg sees no error when
 // its socket is closed: the socket just leaves the epoll set).
 func (l *RTPLeg) write(pkt []byte, remote netip.AddrPort, payloadLen int, now time.Time) {
+	l.adoptTxKey()
 	if l.tx.srtp != nil {
 		protected, err := l.tx.srtp.protect(pkt)
 		if err != nil {
