@@ -204,8 +204,8 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		if perr == nil {
 			perr = answer.Choose(codecs) // their 2xx is the offer
 		}
-		if perr == nil && answer.Crypto != nil {
-			perr = fmt.Errorf("%w: late offer with SRTP", ErrSRTPPolicy)
+		if perr == nil {
+			offer.Crypto, perr = a.lateOfferCrypto(answer, rt.trunk) // we answer with our key in the ACK
 		}
 	} else if perr == nil {
 		perr = a.useAnswerCrypto(answer)

@@ -492,6 +492,9 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		c := newLocalCrypto(offer.Crypto.Tag, offer.Crypto.Suite)
 		localCrypto = &c
 	}
+	if late {
+		localCrypto, offer.Crypto = s.lateOfferCrypto(trunk) // SRTP offered in the 200 when required
+	}
 	conn, err := s.cfg.Ports.Listen()
 	if err != nil {
 		log.Error("sip: no RTP port for INVITE", "error", err)

@@ -270,6 +270,7 @@ func (s *session) localOfferLocked() []byte {
 		Version:   s.sdpVersion,
 		Local:     netip.AddrPortFrom(s.srv.cfg.PublicIP, s.leg.LocalAddr().Port()),
 		Codecs:    s.codecs,
+		Crypto:    s.localCrypto,
 	}.Marshal()
 }
 
@@ -288,6 +289,9 @@ func (s *session) ackAnswer(ack *sipmsg.Request) {
 		err = errors.New("ACK carries no SDP answer to our offer")
 	} else if err == nil {
 		err = checkOfferFamily(answer, s.srv.cfg.PublicIP)
+	}
+	if err == nil {
+		err = s.answerCryptoLocked(answer)
 	}
 	if err == nil {
 		s.applyRemoteLocked(answer)
@@ -322,10 +326,13 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		if err == nil {
 			err = offer.Choose(s.codecs)
 		}
+		if err == nil {
+			err = s.rekeyLocked(offer)
+		}
 		if err != nil {
 			s.mu.Unlock()
 			code, reason := 400, "Bad Request"
-			if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
+			if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) || errors.Is(err, ErrSRTPPolicy) {
 				code, reason = 488, "Not Acceptable Here"
 			}
 			s.log.Warn("sip: re-INVITE rejected", "code", code, "error", err)
