@@ -252,6 +252,9 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 func (s *Server) newInvite(callSID string, rt route, from string, extra map[string]string, body []byte, log *slog.Logger) *sipmsg.Request {
 	inv := sipmsg.NewRequest(sipmsg.INVITE, rt.uri)
 	inv.SetTransport(rt.transport)
+	if rt.dest != "" {
+		inv.SetDestination(rt.dest)
+	}
 	fromHdr := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: from, Host: s.cfg.PublicIP.String()}, Params: sipmsg.NewParams()}
 	fromHdr.Params.Add("tag", sipmsg.GenerateTagN(16))
 	toHdr := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: rt.uri.User, Host: rt.uri.Host, Port: rt.uri.Port}}

@@ -27,6 +27,10 @@ type rawUAC struct {
 	fromTag string
 	toTag   string
 	cseq    int
+	// sentBy, when set, is the Via sent-by and Contact address the UAC
+	// claims (a phone behind NAT names its private address); its Via
+	// then asks for rport.
+	sentBy string
 }
 
 func newRawUAC(t *testing.T, server netip.AddrPort) *rawUAC {
@@ -49,9 +53,13 @@ func (u *rawUAC) send(method string, cseq int, body string) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s sip:+15550001000@%s SIP/2.0\r\n", method, u.server)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=z9hG4bK%s\r\n", u.addr(), sipmsg.GenerateTagN(10))
+	sentBy := u.addr()
+	if u.sentBy != "" {
+		sentBy = u.sentBy
+	}
+	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=z9hG4bK%s\r\n", sentBy, sipmsg.GenerateTagN(10))
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\n", u.fromTag, to, u.callID)
-	fmt.Fprintf(&b, "CSeq: %d %s\r\nContact: <sip:raw@%s>\r\n", cseq, method, u.addr())
+	fmt.Fprintf(&b, "CSeq: %d %s\r\nContact: <sip:raw@%s>\r\n", cseq, method, sentBy)
 	if body != "" {
 		b.WriteString("Content-Type: application/sdp\r\n")
 	}

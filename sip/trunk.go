@@ -135,6 +135,9 @@ type route struct {
 	transport string            // "UDP" or "TCP"
 	trunk     *Trunk            // nil for a SIP URI dialled directly
 	headers   map[string]string // headers given in the URI (?X-H=v)
+	// dest, when set, is where the INVITE goes instead of the
+	// Request-URI's host (a registered phone behind NAT).
+	dest string
 }
 
 // findTrunk returns the named trunk, or the first one when name is "".
