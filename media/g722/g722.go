@@ -282,9 +282,11 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 	e.x[22], e.x[23] = s0, s1
 	var even, odd int32
 	x := &e.x
-	for i := 0; i < 24; i += 2 {
-		even += x[i] * qmf[i]
-		odd += x[i+1] * qmf[i+1]
+	for i := 0; i < 12; i += 2 { // h is symmetric: h[23-i] == h[i]
+		even += qmf[i] * x[i]
+		odd += qmf[i] * x[23-i]
+		odd += qmf[i+1] * x[i+1]
+		even += qmf[i+1] * x[22-i]
 	}
 	xl := (odd + even) >> 14
 	xh := (odd - even) >> 14

@@ -99,13 +99,14 @@ func (e *NarrowEncoder) Encode(dst []byte, pcm []int16) []byte {
 		if e.pos == halfOdd {
 			e.pos = 0
 		}
-		w := e.hist[e.pos : e.pos+halfOdd]
+		w := (*[halfOdd]int32)(e.hist[e.pos : e.pos+halfOdd])
 		// The 16 kHz pair for input t-12: the sample itself, then the
 		// interpolated one halfway to t-11 (the odd taps doubled: the
-		// zero-stuffed signal has half the energy).
+		// zero-stuffed signal has half the energy). The taps are
+		// symmetric: one multiply per pair of samples.
 		var acc int64
-		for j, c := range halfTaps {
-			acc += int64(c) * int64(w[j])
+		for j := 0; j < halfOdd/2; j++ {
+			acc += int64(halfTaps[j]) * int64(w[j]+w[halfOdd-1-j])
 		}
 		dst = append(dst, e.enc.encodePair(w[upDelay-1], int32(sat16q(2*acc))))
 	}
@@ -138,13 +139,13 @@ func (d *NarrowDecoder) Decode(dst []int16, code []byte) []int16 {
 		s0, s1 := d.dec.decodeByte(c)
 		d.push(int32(s0))
 		d.push(int32(s1))
-		w := d.hist[d.pos : d.pos+downHist] // oldest first; w[46] is s1
+		w := (*[downHist]int32)(d.hist[d.pos : d.pos+downHist]) // oldest first; w[46] is s1
 		// Low-pass at 4 kHz, keep every other sample: the centre tap
-		// (0.5) on w[23], the odd taps on the samples an odd distance
-		// from it.
+		// (0.5) on w[23], the odd taps, symmetric, on the pairs of
+		// samples an odd distance either side of it.
 		acc := int64(w[halfOdd-1]) << (halfQ - 1)
-		for j, c := range halfTaps {
-			acc += int64(c) * int64(w[2*j])
+		for j := 0; j < halfOdd/2; j++ {
+			acc += int64(halfTaps[j]) * int64(w[2*j]+w[downHist-1-2*j])
 		}
 		dst = append(dst, sat16q(acc))
 	}
