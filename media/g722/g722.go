@@ -187,13 +187,11 @@ func (b *band) update(d int32) {
 	if d == 0 {
 		step = 0
 	}
-	sgd := d >> 15
 	for i := 1; i < 7; i++ {
-		s := step
-		if b.d[i]>>15 != sgd {
-			s = -step
-		}
-		b.bp[i] = sat16(s + (b.b[i]*32640)>>15)
+		// +step when d and d[i] have the same sign, else -step; without
+		// a branch (the signs are noise to a branch predictor).
+		m := (b.d[i] ^ d) >> 31
+		b.bp[i] = sat16((step ^ m) - m + (b.b[i]*32640)>>15)
 	}
 
 	// Shift the delay lines and take on the new coefficients.
