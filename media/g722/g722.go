@@ -112,17 +112,14 @@ func clamp(v, lo, hi int32) int32 {
 // scale factor. Index 0 of the delay lines is the current sample.
 type band struct {
 	s   int32    // predictor output: the signal estimate for the next sample
-	sp  int32    // pole section's part of s
 	sz  int32    // zero section's part of s
-	r   [3]int32 // reconstructed signal, delayed
-	a   [3]int32 // pole coefficients a1, a2
-	ap  [3]int32
-	p   [3]int32 // partially reconstructed signal, delayed
-	d   [7]int32 // quantized difference signal, delayed
-	b   [7]int32 // zero coefficients b1..b6
-	bp  [7]int32
-	nb  int32 // log scale factor
-	det int32 // scale factor
+	r   [3]int32 // reconstructed signal, delayed (index 0 unused)
+	a   [3]int32 // pole coefficients a1, a2 (index 0 unused)
+	p   [3]int32 // partially reconstructed signal, delayed (index 0 unused)
+	d   [7]int32 // quantized difference signal, delayed (index 0 unused)
+	b   [7]int32 // zero coefficients b1..b6 (index 0 unused)
+	nb  int32    // log scale factor
+	det int32    // scale factor
 }
 
 // reset puts the band in its initial state; det0 is the initial scale
@@ -151,70 +148,67 @@ func (b *band) adaptScale(w, nbMax, shift int32) {
 
 // update runs the predictor adaptation for the quantized difference d
 // (blocks RECONS, PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEP, FILTEZ
-// and PREDIC) and leaves the next signal estimate in b.s.
+// and PREDIC) and leaves the next signal estimate in b.s. It works on
+// locals and writes the state back once: the same arithmetic as the
+// blocks one after the other, in fewer loads and stores.
 func (b *band) update(d int32) {
-	b.d[0] = d
-	b.r[0] = sat16(b.s + d)  // reconstructed signal
-	b.p[0] = sat16(b.sz + d) // partially reconstructed signal
+	r0 := sat16(b.s + d)  // RECONS: reconstructed signal
+	p0 := sat16(b.sz + d) // PARREC: partially reconstructed signal
+	p1, p2 := b.p[1], b.p[2]
+	a1, a2 := b.a[1], b.a[2]
 
-	// Second pole coefficient.
-	sg0, sg1, sg2 := b.p[0]>>15, b.p[1]>>15, b.p[2]>>15
-	w1 := sat16(b.a[1] << 2)
+	// UPPOL2: the second pole coefficient.
+	sameSign1 := p0>>15 == p1>>15
+	w1 := sat16(a1 << 2)
 	w2 := w1
-	if sg0 == sg1 {
+	if sameSign1 {
 		w2 = -w1
 	}
 	w2 = min(w2, 32767)
 	w3 := int32(-128)
-	if sg0 == sg2 {
+	if p0>>15 == p2>>15 {
 		w3 = 128
 	}
-	w3 += w2 >> 7
-	w3 += (b.a[2] * 32512) >> 15
-	b.ap[2] = clamp(w3, -12288, 12288)
+	w3 += w2>>7 + (a2*32512)>>15
+	ap2 := clamp(w3, -12288, 12288)
 
-	// First pole coefficient, limited by the second.
+	// UPPOL1: the first, limited by the second.
 	w1 = -192
-	if sg0 == sg1 {
+	if sameSign1 {
 		w1 = 192
 	}
-	b.ap[1] = sat16(w1 + (b.a[1]*32640)>>15)
-	lim := sat16(15360 - b.ap[2])
-	b.ap[1] = clamp(b.ap[1], -lim, lim)
+	lim := sat16(15360 - ap2)
+	ap1 := clamp(sat16(w1+(a1*32640)>>15), -lim, lim)
 
-	// Zero coefficients.
+	// UPZERO, DELAYA and FILTEZ in one pass over the six zeros: each
+	// coefficient steps towards the sign agreement of d and the
+	// difference it weighs (+step when alike, -step when not, without a
+	// branch), the difference line shifts, and the zero section sums
+	// the new coefficients times the shifted line.
 	step := int32(128)
 	if d == 0 {
 		step = 0
 	}
+	var sz int32
+	shifted := d // the new d[i]: the old d[i-1]
 	for i := 1; i < 7; i++ {
-		// +step when d and d[i] have the same sign, else -step; without
-		// a branch (the signs are noise to a branch predictor).
-		m := (b.d[i] ^ d) >> 31
-		b.bp[i] = sat16((step ^ m) - m + (b.b[i]*32640)>>15)
+		old := b.d[i]
+		m := (old ^ d) >> 31
+		c := sat16((step ^ m) - m + (b.b[i]*32640)>>15)
+		b.b[i] = c
+		b.d[i] = shifted
+		sz += (c * sat16(shifted+shifted)) >> 15
+		shifted = old
 	}
 
-	// Shift the delay lines and take on the new coefficients.
-	for i := 6; i > 0; i-- {
-		b.d[i] = b.d[i-1]
-		b.b[i] = b.bp[i]
-	}
-	for i := 2; i > 0; i-- {
-		b.r[i] = b.r[i-1]
-		b.p[i] = b.p[i-1]
-		b.a[i] = b.ap[i]
-	}
-
-	// Pole and zero sections, and the estimate for the next sample.
-	w1 = (b.a[1] * sat16(b.r[1]+b.r[1])) >> 15
-	w2 = (b.a[2] * sat16(b.r[2]+b.r[2])) >> 15
-	b.sp = sat16(w1 + w2)
-	sz := int32(0)
-	for i := 6; i > 0; i-- {
-		sz += (b.b[i] * sat16(b.d[i]+b.d[i])) >> 15
-	}
+	// DELAYA for the poles, then FILTEP and PREDIC.
+	r1 := b.r[1]
+	b.r[1], b.r[2] = r0, r1
+	b.p[1], b.p[2] = p0, p1
+	b.a[1], b.a[2] = ap1, ap2
+	sp := sat16((ap1*sat16(r0+r0))>>15 + (ap2*sat16(r1+r1))>>15)
 	b.sz = sat16(sz)
-	b.s = sat16(b.sp + b.sz)
+	b.s = sat16(sp + b.sz)
 }
 
 // lowUpdate adapts the lower band to its 6-bit code: the 4-bit inverse
