@@ -29,6 +29,7 @@ func TestOfferCodecChoice(t *testing.T) {
 		{"preference PCMA, offer PCMU PCMA", "m=audio 6000 RTP/AVP 0 8\r\n", []media.Codec{pcma}, "PCMA", "PCMU PCMA"},
 		{"preference excludes everything offered", "m=audio 6000 RTP/AVP 9\r\n", []media.Codec{pcmu, pcma}, "", "G722"},
 		{"dynamic type mapped to G722 is not ours", "m=audio 6000 RTP/AVP 96 0\r\na=rtpmap:96 G7221/16000\r\n", []media.Codec{g722}, "", "PCMU"},
+		{"G722 on a dynamic type is not taken", "m=audio 6000 RTP/AVP 96 0\r\na=rtpmap:96 G722/8000\r\n", nil, "PCMU", "PCMU"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -186,8 +186,10 @@ func pickFormats(md *sdp.MediaDescription) ([]media.Codec, uint8) {
 		case mapped && strings.HasPrefix(enc, "pcma/8000"), !mapped && f == "8":
 			c = media.PCMA
 		// G.722's RTP clock rate is 8000 although it samples at 16 kHz
-		// (RFC 3551 §4.5.2); some peers write 16000 all the same.
-		case mapped && (strings.HasPrefix(enc, "g722/8000") || strings.HasPrefix(enc, "g722/16000")), !mapped && f == "9":
+		// (RFC 3551 §4.5.2); some peers write 16000 all the same. Only
+		// on its static payload type 9: the leg sends and decodes G.722
+		// as 9, so an answer on a dynamic type would not match.
+		case f == "9" && (!mapped || strings.HasPrefix(enc, "g722/8000") || strings.HasPrefix(enc, "g722/16000")):
 			c = media.G722
 		default:
 			continue
