@@ -38,8 +38,9 @@ type binding struct {
 	contact   sipmsg.Uri
 	transport string // "UDP", "TCP", "TLS"
 	expires   time.Time
-	// dest, for a phone registering from behind NAT (behindNAT), is the
-	// address its REGISTER came from: INVITEs for it go there.
+	// dest, for a phone registering from behind NAT or over TLS
+	// (registrationDest), is the address its REGISTER came from:
+	// INVITEs for it go there.
 	dest string
 }
 
@@ -167,9 +168,7 @@ func (s *Server) onRegister(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		expires = min(expires, maxRegisterExpires)
 		b := binding{contact: *contact.Address.Clone(), transport: strings.ToUpper(req.Transport()), expires: now.Add(time.Duration(expires) * time.Second)}
 		b.contact.UriParams = b.contact.UriParams.Clone()
-		if behindNAT(req) {
-			b.dest = req.Source()
-		}
+		b.dest = registrationDest(req)
 		s.reg.mu.Lock()
 		s.reg.bound[user.Username] = b
 		s.reg.mu.Unlock()
