@@ -94,12 +94,12 @@ type RTPConfig struct {
 	SRTP *SRTPKeys
 }
 
-// RTPLeg is a Leg over RTP/UDP with G.711 or G.722 audio and RFC 4733 (or in-band)
-// DTMF. See the design notes at the top of rtpleg.go. Create it with
-// NewRTPLeg, then call Start.
+// RTPLeg is a Leg over RTP/UDP with G.711 or G.722 audio and RFC 4733
+// (or in-band) DTMF. See the design notes at the top of rtpleg.go. Create
+// it with NewRTPLeg, then call Start.
 //
-// It sends the negotiated codec and accepts PCMU, PCMA and G.722 with any ptime
-// (10-60 ms in practice), cut into 20 ms frames. It sends to the SDP
+// It sends the negotiated codec and accepts PCMU, PCMA and G.722 with any
+// ptime (10-60 ms in practice), cut into 20 ms frames. It sends to the SDP
 // address until it latches on the far end's source, and then ignores
 // every other source until Update gives a new address. Against RTP
 // hijacking ("RTP Bleed"), it latches only on the SDP address itself (at

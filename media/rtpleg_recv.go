@@ -209,9 +209,9 @@ func (l *RTPLeg) countReceived(isAudio, isEvent bool, payloadLen int, now time.T
 	return advances
 }
 
-// decodeAudio decodes a G.711 or G.722 payload of any length into 20 ms frames,
-// carrying a partial frame over to the next packet, and delivers each
-// complete frame.
+// decodeAudio decodes a G.711 or G.722 payload of any length into 20 ms
+// frames, carrying a partial frame over to the next packet, and delivers
+// each complete frame.
 func (l *RTPLeg) decodeAudio(codec Codec, payload []byte, inBand bool, now time.Time) {
 	rx := &l.rx
 	for len(payload) > 0 {
