@@ -3,8 +3,9 @@ package media
 // RTP leg design
 //
 // An RTPLeg is the audio endpoint of one SIP call: a UDP socket (from a
-// PortPool) carrying G.711 RTP to and from one far end. It runs exactly two
-// goroutines, both started by Start and both ended by Close:
+// PortPool) carrying G.711 or G.722 RTP (SRTP when keyed) to and from one
+// far end. It runs exactly two goroutines, both started by Start and both
+// ended by Close:
 //
 //   - the send loop (rtpleg_send.go) is the leg's clock. A pacer wakes it at
 //     absolute deadlines start + n*20 ms, so drift never accumulates, and
