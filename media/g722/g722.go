@@ -234,8 +234,12 @@ func (b *band) highUpdate(code int32) int32 {
 // Encoder is a new stream's.
 type Encoder struct {
 	low, high band
-	x         [24]int32 // QMF input history, oldest first
-	ready     bool      // Reset has set the initial scale factors
+	// x is the QMF input history, twice over (a ring that can always be
+	// read as one array): the last 24 samples, oldest first, are
+	// x[pos:pos+24].
+	x     [48]int32
+	pos   int
+	ready bool // Reset has set the initial scale factors
 }
 
 // NewEncoder returns an Encoder in the initial state.
@@ -249,7 +253,8 @@ func NewEncoder() *Encoder {
 func (e *Encoder) Reset() {
 	e.low.reset(32)
 	e.high.reset(8)
-	e.x = [24]int32{}
+	e.x = [48]int32{}
+	e.pos = 0
 	e.ready = true
 }
 
@@ -270,10 +275,14 @@ func (e *Encoder) Encode(dst []byte, pcm []int16) []byte {
 func (e *Encoder) encodePair(s0, s1 int32) byte {
 	// Transmit QMF: the sums of the even and the odd taps over the last
 	// 24 samples give the lower (sum) and higher (difference) band.
-	copy(e.x[:22], e.x[2:])
-	e.x[22], e.x[23] = s0, s1
+	p := e.pos
+	e.x[p], e.x[p+1], e.x[p+24], e.x[p+25] = s0, s1, s0, s1
+	if p += 2; p == 24 {
+		p = 0
+	}
+	e.pos = p
 	var even, odd int32
-	x := &e.x
+	x := (*[24]int32)(e.x[p : p+24])
 	for i := 0; i < 12; i += 2 { // h is symmetric: h[23-i] == h[i]
 		even += qmf[i] * x[i]
 		odd += qmf[i] * x[23-i]
@@ -333,8 +342,11 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 // Decoder is a new stream's.
 type Decoder struct {
 	low, high band
-	x         [24]int32 // receive QMF history, pairs (difference, sum), oldest first
-	ready     bool
+	// x is the receive QMF history, pairs (difference, sum), twice over:
+	// the last 12 pairs, oldest first, are x[pos:pos+24].
+	x     [48]int32
+	pos   int
+	ready bool
 }
 
 // NewDecoder returns a Decoder in the initial state.
@@ -348,7 +360,8 @@ func NewDecoder() *Decoder {
 func (d *Decoder) Reset() {
 	d.low.reset(32)
 	d.high.reset(8)
-	d.x = [24]int32{}
+	d.x = [48]int32{}
+	d.pos = 0
 	d.ready = true
 }
 
@@ -381,10 +394,15 @@ func (d *Decoder) decodeByte(c byte) (int16, int16) {
 
 	// Receive QMF: two output samples from the sub-bands' difference
 	// and sum.
-	copy(d.x[:22], d.x[2:])
-	d.x[22], d.x[23] = rl-rh, rl+rh
+	p := d.pos
+	xd, xs := rl-rh, rl+rh
+	d.x[p], d.x[p+1], d.x[p+24], d.x[p+25] = xd, xs, xd, xs
+	if p += 2; p == 24 {
+		p = 0
+	}
+	d.pos = p
 	var o0, o1 int32
-	x := &d.x
+	x := (*[24]int32)(d.x[p : p+24])
 	for i := 0; i < 24; i += 2 {
 		o0 += x[22-i] * qmf[i]   // xout(j)   = 2·Σ h(2i)·xd(j-i)
 		o1 += x[23-i] * qmf[i+1] // xout(j+1) = 2·Σ h(2i+1)·xs(j-i)

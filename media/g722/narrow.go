@@ -28,6 +28,20 @@ const (
 	downHist = halfLen     // decimator history, in 16 kHz samples
 )
 
+// halfTapsFitInt32 checks, once, that the interpolator's sum fits in
+// int32: the worst case is every sample pair at ±65536 with the sign of
+// its tap (the centre tap's share is checked too, for good measure).
+var _ = func() bool {
+	var sum int64
+	for _, c := range halfTaps[:halfOdd/2] {
+		sum += max(int64(c), -int64(c)) * 65536
+	}
+	if sum+(1<<(halfQ-1))*32768 > 1<<31-1 {
+		panic("g722: half-band filter sums may overflow int32")
+	}
+	return true
+}()
+
 // designHalfBand computes the windowed-sinc half-band filter's odd taps.
 func designHalfBand() [halfOdd]int32 {
 	var f [halfOdd]float64
@@ -104,11 +118,11 @@ func (e *NarrowEncoder) Encode(dst []byte, pcm []int16) []byte {
 		// interpolated one halfway to t-11 (the odd taps doubled: the
 		// zero-stuffed signal has half the energy). The taps are
 		// symmetric: one multiply per pair of samples.
-		var acc int64
+		var acc int32 // cannot overflow: see halfTapsFitInt32
 		for j := 0; j < halfOdd/2; j++ {
-			acc += int64(halfTaps[j]) * int64(w[j]+w[halfOdd-1-j])
+			acc += halfTaps[j] * (w[j] + w[halfOdd-1-j])
 		}
-		dst = append(dst, e.enc.encodePair(w[upDelay-1], int32(sat16q(2*acc))))
+		dst = append(dst, e.enc.encodePair(w[upDelay-1], int32(sat16q(2*int64(acc)))))
 	}
 	return dst
 }
