@@ -34,7 +34,8 @@ func bestSNR(ref, got []int16) (float64, int) {
 // TestRTPLegG722: two RTP legs negotiated on G.722 carry the 8 kHz test
 // signal from one to the other (interpolated to 16 kHz, SB-ADPCM coded,
 // decimated back); packets are payload type 9 with 160 bytes per 20 ms
-// and timestamps advancing by 160 (the 8000 Hz RTP clock of RFC 3551).
+// and timestamps advancing by 160 per frame (the 8000 Hz RTP clock of
+// RFC 3551).
 func TestRTPLegG722(t *testing.T) {
 	forLegModes(t, func(t *testing.T, m legMode) {
 		checkNoLeaks(t)
@@ -80,14 +81,19 @@ func TestRTPLegG722(t *testing.T) {
 
 		pkts := collect(tap, 200*time.Millisecond)
 		if len(pkts) < 3 {
-			t.Fatalf("B sent %d packets in 200 ms", len(pkts))
+			t.Fatalf("the third leg sent %d packets in 200 ms", len(pkts))
 		}
 		for i, p := range pkts {
 			if p.PayloadType != G722.PayloadType || len(p.Payload) != FrameSamples {
 				t.Fatalf("packet %d: payload type %d, %d bytes; want 9 and %d", i, p.PayloadType, len(p.Payload), FrameSamples)
 			}
-			if i > 0 && p.SequenceNumber == pkts[i-1].SequenceNumber+1 && p.Timestamp-pkts[i-1].Timestamp != uint32(FrameSamples) {
-				t.Fatalf("timestamps advance by %d per packet, want %d", p.Timestamp-pkts[i-1].Timestamp, FrameSamples)
+			// 160 per 20 ms frame; a loaded host's pacer may skip frames,
+			// so a packet may advance by several frames.
+			if i == 0 {
+				continue
+			}
+			if adv := p.Timestamp - pkts[i-1].Timestamp; adv == 0 || adv%uint32(FrameSamples) != 0 {
+				t.Fatalf("timestamp advanced by %d, want a multiple of %d", adv, FrameSamples)
 			}
 		}
 	})
