@@ -51,7 +51,12 @@ func TestSRTPRekeyNoLoss(t *testing.T) {
 		bSentBefore, aRecvBefore := b.Stats().PacketsSent, a.Stats().PacketsReceived
 
 		a.Close("test over")
-		time.Sleep(100 * time.Millisecond) // what A sent has arrived
+		// What A sent arrives (B may lag on a loaded host; a lost
+		// packet never does, and the wait then ends after 3 s).
+		deadline := time.Now().Add(3 * time.Second)
+		for b.Stats().PacketsReceived < a.Stats().PacketsSent && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		sa, sb := a.Stats(), b.Stats()
 		t.Logf("A sent %d, B received %d (lost %d); B sent %d, A received %d before closing", sa.PacketsSent, sb.PacketsReceived, sb.PacketsLost, bSentBefore, aRecvBefore)
 		if sb.PacketsReceived != sa.PacketsSent || sb.PacketsLost != 0 {

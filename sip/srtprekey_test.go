@@ -159,6 +159,7 @@ func TestReInviteRekeysSRTP(t *testing.T) {
 	go func() { _ = phone.Play(ctx, audio.NewPCMSource(tone(30), 1)) }()
 	time.Sleep(500 * time.Millisecond)
 
+	heardBefore := phone.Stats().PacketsReceived
 	u.send("INVITE", 2, sdpOffer(phonePort, k2))
 	res = u.final(2)
 	if res.StatusCode != 200 {
@@ -174,6 +175,7 @@ func TestReInviteRekeysSRTP(t *testing.T) {
 	}
 	u.send("ACK", 2, "")
 	time.Sleep(500 * time.Millisecond)
+	heardAfter := phone.Stats().PacketsReceived
 
 	u.send("INVITE", 3, sdpOffer(phonePort, nil))
 	if res := u.final(3); res.StatusCode != 488 {
@@ -182,10 +184,8 @@ func TestReInviteRekeysSRTP(t *testing.T) {
 	u.send("ACK", 3, "") // (a hop-by-hop ACK for the 488; sipgo absorbs it)
 
 	phone.Close("test over")
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // the gateway reads what is on its way before the BYE closes its leg
 	sent := phone.Stats().PacketsSent
-	// The gateway keeps sending too: the phone heard it under both of
-	// the gateway's keys (it kept its own key, so one).
 	u.send("BYE", 4, "")
 	if res := u.final(4); res.StatusCode != 200 {
 		t.Errorf("BYE: %d", res.StatusCode)
@@ -199,8 +199,10 @@ func TestReInviteRekeysSRTP(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call did not end")
 	}
-	if got := phone.Stats(); got.PacketsReceived < 50 {
-		t.Errorf("the phone accepted only %d packets from the gateway", got.PacketsReceived)
+	// The gateway kept its key: the phone, re-keyed too, still hears it
+	// (about 30 packets in those 600 ms; fewer on a loaded host).
+	if heardBefore == 0 || heardAfter-heardBefore < 5 {
+		t.Errorf("the phone accepted %d packets from the gateway before the re-key, %d in the 600 ms after", heardBefore, heardAfter-heardBefore)
 	}
 }
 
