@@ -51,6 +51,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRTPLegHandlePacket -fuzztime $(FUZZTIME) ./media/
 	$(GO) test -run '^$$' -fuzz FuzzCheckTo -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run '^$$' -fuzz FuzzParseInbound -fuzztime $(FUZZTIME) ./mediastream/
+	$(GO) test -run '^$$' -fuzz FuzzDecoder -fuzztime $(FUZZTIME) ./media/g722/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./sip/ ./twiml/

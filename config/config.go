@@ -150,6 +150,12 @@ type SIP struct {
 	// of tls: listeners (required when sip.listen has one).
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// Codecs is the codec preference (PCMU, PCMA, G722) of calls from or
+	// through no trunk with codecs of its own: offers are answered with
+	// the first of these they have, our offers list them in order.
+	// Empty: the offerer's first G.711 codec, else G.722; we offer PCMU
+	// and PCMA.
+	Codecs []string `yaml:"codecs"`
 }
 
 // Media configures RTP.
@@ -278,6 +284,8 @@ type Trunk struct {
 	Register bool `yaml:"register"`
 	// LateOffer sends calls through the trunk without SDP in the INVITE.
 	LateOffer bool `yaml:"late_offer"`
+	// Codecs is the trunk's codec preference, instead of sip.codecs.
+	Codecs []string `yaml:"codecs"`
 }
 
 // User is a SIP phone that may register.
@@ -412,6 +420,7 @@ func (c Config) Validate() error {
 			bad("sip.listen", "%q: %v", l, err)
 		}
 	}
+	checkCodecs("sip.codecs", c.SIP.Codecs, bad)
 	if t1 := c.SIP.T1.D(); t1 != 0 && (t1 < 10*time.Millisecond || t1 > 4*time.Second) {
 		bad("sip.t1", "%v: want between 10ms and 4s (T2), or unset for 500ms", t1)
 	}
@@ -560,6 +569,7 @@ func (c Config) Validate() error {
 		if t.SRTP != "" && t.SRTP != "required" && t.SRTP != "optional" && t.SRTP != "off" {
 			bad(key+".srtp", "%q: want required, optional or off", t.SRTP)
 		}
+		checkCodecs(key+".codecs", t.Codecs, bad)
 		if _, err := t.AllowedPrefixes(); err != nil {
 			bad(key+".allowed_ips", "%v", err)
 		}
@@ -767,4 +777,23 @@ func walkEnv(v reflect.Value, prefix string, vars map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// checkCodecs reports names in a codec preference list that are not
+// PCMU, PCMA or G722 (any case), or repeated.
+func checkCodecs(key string, names []string, bad func(key, format string, args ...any)) {
+	seen := map[string]bool{}
+	for _, n := range names {
+		u := strings.ToUpper(n)
+		switch u {
+		case "PCMU", "PCMA", "G722":
+		default:
+			bad(key, "%q: want PCMU, PCMA or G722", n)
+			continue
+		}
+		if seen[u] {
+			bad(key, "%q is listed twice", n)
+		}
+		seen[u] = true
+	}
 }

@@ -85,6 +85,8 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"users[0].password":                 validYAML + "users:\n  - username: phone1\n    password: short\n",
 		"trunks[0].srtp":                    validYAML + "trunks:\n  - name: t\n    host: 127.0.0.1:5070\n    srtp: maybe\n",
 		"trunks[0].register":                validYAML + "trunks:\n  - name: t\n    register: true\n",
+		"sip.codecs":                        strings.Replace(validYAML, "sip:\n", "sip:\n  codecs: [G722, G729]\n", 1),
+		"trunks[0].codecs":                  validYAML + "trunks:\n  - name: t\n    host: 127.0.0.1:5070\n    codecs: [pcmu, PCMU]\n",
 	}
 	for key, body := range cases {
 		_, err := Load(write(t, body), nil)
@@ -157,5 +159,17 @@ func TestConsoleConfig(t *testing.T) {
 		if _, err := Load(write(t, body), nil); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("bad %s: %v", key, err)
 		}
+	}
+}
+
+func TestCodecsAccepted(t *testing.T) {
+	body := strings.Replace(validYAML, "sip:\n", "sip:\n  codecs: [g722, PCMU]\n", 1) +
+		"trunks:\n  - name: t\n    host: 127.0.0.1:5070\n    codecs: [PCMA]\n"
+	c, err := Load(write(t, body), nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if strings.Join(c.SIP.Codecs, ",") != "g722,PCMU" || strings.Join(c.Trunks[0].Codecs, ",") != "PCMA" {
+		t.Errorf("codecs %v and %v", c.SIP.Codecs, c.Trunks[0].Codecs)
 	}
 }

@@ -3,8 +3,9 @@ package media
 // RTP leg design
 //
 // An RTPLeg is the audio endpoint of one SIP call: a UDP socket (from a
-// PortPool) carrying G.711 RTP to and from one far end. It runs exactly two
-// goroutines, both started by Start and both ended by Close:
+// PortPool) carrying G.711 or G.722 RTP (SRTP when keyed) to and from one
+// far end. It runs exactly two goroutines, both started by Start and both
+// ended by Close:
 //
 //   - the send loop (rtpleg_send.go) is the leg's clock. A pacer wakes it at
 //     absolute deadlines start + n*20 ms, so drift never accumulates, and
@@ -70,7 +71,7 @@ type RTPConfig struct {
 	// RTP from it (a caller behind NAT whose SDP names a private address)
 	// may be latched on, as RTP from Remote's IP may.
 	SignalingAddr netip.Addr
-	// Codec is PCMU or PCMA; the zero Codec means PCMU.
+	// Codec is PCMU, PCMA or G722; the zero Codec means PCMU.
 	Codec Codec
 	// EventPayloadType is the negotiated telephone-event payload type.
 	// Zero means none: digits are then detected in the received audio
@@ -94,12 +95,12 @@ type RTPConfig struct {
 	SRTP *SRTPKeys
 }
 
-// RTPLeg is a Leg over RTP/UDP with G.711 audio and RFC 4733 (or in-band)
-// DTMF. See the design notes at the top of rtpleg.go. Create it with
-// NewRTPLeg, then call Start.
+// RTPLeg is a Leg over RTP/UDP with G.711 or G.722 audio and RFC 4733
+// (or in-band) DTMF. See the design notes at the top of rtpleg.go. Create
+// it with NewRTPLeg, then call Start.
 //
-// It sends the negotiated codec and accepts PCMU and PCMA with any ptime
-// (10-60 ms in practice), cut into 20 ms frames. It sends to the SDP
+// It sends the negotiated codec and accepts PCMU, PCMA and G.722 with any
+// ptime (10-60 ms in practice), cut into 20 ms frames. It sends to the SDP
 // address until it latches on the far end's source, and then ignores
 // every other source until Update gives a new address. Against RTP
 // hijacking ("RTP Bleed"), it latches only on the SDP address itself (at
@@ -145,6 +146,10 @@ type RTPLeg struct {
 
 	started atomic.Bool // Start was called
 
+	// rekeyTx and rekeyRx are new SRTP contexts waiting for the send and
+	// receive loops to adopt them (RekeySRTP, srtp_rekey.go).
+	rekeyTx, rekeyRx atomic.Pointer[srtpState]
+
 	tx rtpSendState // owned by the send loop
 	rx rtpRecvState // owned by the receive loop
 }
@@ -159,7 +164,7 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Codec.enc == nil {
+	if cfg.Codec.IsZero() {
 		cfg.Codec = PCMU
 	}
 	inactivity := cfg.InactivityTimeout
@@ -234,7 +239,7 @@ func (l *RTPLeg) LocalAddr() netip.AddrPort { return l.local }
 // timestamps continue. A changed address drops the latched source until
 // packets arrive again.
 func (l *RTPLeg) Update(remote netip.AddrPort, codec Codec, eventPT uint8) {
-	if codec.enc == nil {
+	if codec.IsZero() {
 		codec = PCMU
 	}
 	remote = unmapAddrPort(remote)

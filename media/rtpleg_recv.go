@@ -44,6 +44,8 @@ type rtpRecvState struct {
 	sock     sockRecv   // reading from a scheduler worker (Linux)
 	loggedPT [128]bool  // payload types already logged as ignored
 	srtp     *srtpState // nil: plain RTP
+	srtpOld  srtpFallback
+	codec    CodecState // the decoder (G.722 keeps state)
 }
 
 // recvLoop reads packets until the socket is closed.
@@ -72,8 +74,9 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		return // RTCP sent to the RTP port (SR, RR, SDES, BYE, APP)
 	}
 	rx := &l.rx
+	l.adoptRxKey(now)
 	if rx.srtp != nil {
-		plain, err := rx.srtp.unprotect(b)
+		plain, err := rx.unprotectSRTP(b, now)
 		if err != nil {
 			return // not authentic (or replayed): never latched on, never played
 		}
@@ -89,7 +92,7 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 	l.mu.Lock()
 	eventPT := l.eventPT
 	isEvent := eventPT != 0 && pt == eventPT
-	isAudio := !isEvent && (pt == PCMU.PayloadType || pt == PCMA.PayloadType)
+	isAudio := !isEvent && (pt == PCMU.PayloadType || pt == PCMA.PayloadType || pt == G722.PayloadType)
 	if l.latched && from != l.remote {
 		l.mu.Unlock()
 		return // not the source we latched on
@@ -113,8 +116,11 @@ func (l *RTPLeg) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			return // duplicate or late: its place in the audio has passed
 		}
 		codec := PCMU
-		if pt == PCMA.PayloadType {
+		switch pt {
+		case PCMA.PayloadType:
 			codec = PCMA
+		case G722.PayloadType:
+			codec = G722
 		}
 		l.decodeAudio(codec, payload, eventPT == 0, now)
 	default:
@@ -184,6 +190,7 @@ func (l *RTPLeg) countReceived(isAudio, isEvent bool, payloadLen int, now time.T
 		// A new audio stream: keep the old one's losses, follow the new.
 		if st.haveSSRC {
 			l.rx.pending = 0
+			l.rx.codec.Reset()
 		}
 		st.lostBefore += st.seq.Lost()
 		st.seq = seqTracker{}
@@ -202,14 +209,14 @@ func (l *RTPLeg) countReceived(isAudio, isEvent bool, payloadLen int, now time.T
 	return advances
 }
 
-// decodeAudio decodes a G.711 payload of any length into 20 ms frames,
-// carrying a partial frame over to the next packet, and delivers each
-// complete frame.
+// decodeAudio decodes a G.711 or G.722 payload of any length into 20 ms
+// frames, carrying a partial frame over to the next packet, and delivers
+// each complete frame.
 func (l *RTPLeg) decodeAudio(codec Codec, payload []byte, inBand bool, now time.Time) {
 	rx := &l.rx
 	for len(payload) > 0 {
 		take := min(len(payload), FrameSamples-rx.pending)
-		codec.Decode(rx.frame[rx.pending:rx.pending], payload[:take])
+		rx.codec.Decode(codec, rx.frame[rx.pending:rx.pending], payload[:take])
 		rx.pending += take
 		payload = payload[take:]
 		if rx.pending == FrameSamples {

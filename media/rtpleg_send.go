@@ -14,7 +14,7 @@ const (
 	rtpVersion    = 2
 	rtpHeaderSize = 12
 	// maxSendPayload is the largest payload the send loop builds: one
-	// 20 ms G.711 frame (telephone-event payloads are 4 bytes).
+	// 20 ms G.711 or G.722 frame (telephone-event payloads are 4 bytes).
 	maxSendPayload = FrameSamples
 )
 
@@ -28,6 +28,7 @@ type rtpSendState struct {
 	failing bool       // the last write failed (log once per run of failures)
 	sock    sockSend   // how packets are written (rtpleg_send_linux.go)
 	srtp    *srtpState // nil: plain RTP
+	codec   CodecState // the encoder (G.722 keeps state)
 }
 
 // sendLoop paces the leg's packets until the leg ends (legs without a
@@ -103,7 +104,7 @@ func (l *RTPLeg) nextPayload(frameTS uint32, codec Codec, eventPT uint8) (pt uin
 		return eventPT, marker, ts, payload
 	}
 	marker, tx.marker = tx.marker, false
-	return codec.PayloadType, marker, frameTS, codec.Encode(body, pcm)
+	return codec.PayloadType, marker, frameTS, tx.codec.Encode(codec, body, pcm)
 }
 
 // canSendTo reports whether remote is an address to send RTP to: not
@@ -136,6 +137,7 @@ func buildPacket(buf []byte, pt uint8, marker bool, seq uint16, ts, ssrc uint32,
 // would (a scheduler worker that receives for the leg sees no error when
 // its socket is closed: the socket just leaves the epoll set).
 func (l *RTPLeg) write(pkt []byte, remote netip.AddrPort, payloadLen int, now time.Time) {
+	l.adoptTxKey()
 	if l.tx.srtp != nil {
 		protected, err := l.tx.srtp.protect(pkt)
 		if err != nil {

@@ -34,6 +34,7 @@ type InboundCall struct {
 func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.ServerTransaction, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
 	c := &InboundCall{invite: req, inviteTx: tx, dialog: dlg, trunk: trunk}
 	c.init(s, callSID, log, leg, dlg, s.contactFor(req), offer)
+	c.codecs = s.codecPrefs(trunk)
 	c.dialogID = dlg.ID
 	c.newBye = c.byeRequest
 	return c

@@ -172,7 +172,12 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		Scheduler:         s.sched,
 	})
 	sessionID := rand.Uint64N(1 << 62)
-	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port())}
+	trunkName := ""
+	if rt.trunk != nil {
+		trunkName = rt.trunk.Name
+	}
+	codecs := s.codecPrefs(trunkName)
+	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port()), Codecs: codecs}
 	if rt.trunk != nil && rt.trunk.SRTP == SRTPRequired {
 		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
 		offer.Crypto = &c
@@ -196,8 +201,11 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	answer, perr := ParseOffer(dlg.InviteResponse.Body())
 	if perr == nil && late {
 		perr = checkOfferFamily(answer, s.cfg.PublicIP)
-		if perr == nil && answer.Crypto != nil {
-			perr = fmt.Errorf("%w: late offer with SRTP", ErrSRTPPolicy)
+		if perr == nil {
+			perr = answer.Choose(codecs) // their 2xx is the offer
+		}
+		if perr == nil {
+			offer.Crypto, perr = a.lateOfferCrypto(answer, rt.trunk) // we answer with our key in the ACK
 		}
 	} else if perr == nil {
 		perr = a.useAnswerCrypto(answer)
@@ -214,6 +222,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		call.trunk = rt.trunk.Name
 	}
 	call.init(s, callSID, log, leg, dlg, *invite.Contact(), answer)
+	call.codecs = codecs
 	call.sessionID = sessionID
 	call.localCrypto = offer.Crypto
 	call.dialogID = dlg.ID
@@ -243,6 +252,9 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 func (s *Server) newInvite(callSID string, rt route, from string, extra map[string]string, body []byte, log *slog.Logger) *sipmsg.Request {
 	inv := sipmsg.NewRequest(sipmsg.INVITE, rt.uri)
 	inv.SetTransport(rt.transport)
+	if rt.dest != "" {
+		inv.SetDestination(rt.dest)
+	}
 	fromHdr := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: from, Host: s.cfg.PublicIP.String()}, Params: sipmsg.NewParams()}
 	fromHdr.Params.Add("tag", sipmsg.GenerateTagN(16))
 	toHdr := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: rt.uri.User, Host: rt.uri.Host, Port: rt.uri.Port}}

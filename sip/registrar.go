@@ -38,6 +38,10 @@ type binding struct {
 	contact   sipmsg.Uri
 	transport string // "UDP", "TCP", "TLS"
 	expires   time.Time
+	// dest, for a phone registering from behind NAT or over TLS
+	// (registrationDest), is the address its REGISTER came from:
+	// INVITEs for it go there.
+	dest string
 }
 
 // registrar keeps the bindings of registered users.
@@ -85,6 +89,7 @@ func (s *Server) registered(rt route) route {
 	}
 	rt.uri = b.contact
 	rt.transport = b.transport
+	rt.dest = b.dest
 	return rt
 }
 
@@ -163,6 +168,7 @@ func (s *Server) onRegister(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		expires = min(expires, maxRegisterExpires)
 		b := binding{contact: *contact.Address.Clone(), transport: strings.ToUpper(req.Transport()), expires: now.Add(time.Duration(expires) * time.Second)}
 		b.contact.UriParams = b.contact.UriParams.Clone()
+		b.dest = registrationDest(req)
 		s.reg.mu.Lock()
 		s.reg.bound[user.Username] = b
 		s.reg.mu.Unlock()

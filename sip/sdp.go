@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // ErrNoCommonCodec means the offer has no audio stream Voxgate can speak
-// (PCMU or PCMA over RTP/AVP). The INVITE gets 488 Not Acceptable Here.
-var ErrNoCommonCodec = errors.New("sdp: no common codec (want PCMU or PCMA over RTP/AVP)")
+// (PCMU, PCMA or G.722 over RTP/AVP, or those allowed by the codec
+// preference). The INVITE gets 488 Not Acceptable Here.
+var ErrNoCommonCodec = errors.New("sdp: no common codec (want PCMU, PCMA or G722 over RTP/AVP)")
 
 // Direction is an SDP media direction attribute.
 type Direction string
@@ -43,10 +45,15 @@ func (d Direction) answer() Direction {
 // Offer is what Voxgate takes from a remote SDP offer: where to send audio,
 // in which codec, and how DTMF is carried.
 type Offer struct {
-	Remote           netip.AddrPort // RTP destination (address may be unspecified when on hold)
-	Codec            media.Codec    // the first of the offerer's codecs we support
-	EventPayloadType uint8          // telephone-event/8000 payload type; 0 when not offered
-	PTime            int            // offered a=ptime in ms, 0 when absent
+	Remote netip.AddrPort // RTP destination (address may be unspecified when on hold)
+	// Codec is the codec chosen: without a preference (see Choose), the
+	// first G.711 codec in the offerer's order, else G.722.
+	Codec media.Codec
+	// Codecs are all the offered codecs Voxgate speaks, in the offerer's
+	// order.
+	Codecs           []media.Codec
+	EventPayloadType uint8 // telephone-event/8000 payload type; 0 when not offered
+	PTime            int   // offered a=ptime in ms, 0 when absent
 	Direction        Direction
 	// Crypto is the far end's SDES key when the stream is RTP/SAVP
 	// (RFC 4568); nil for plain RTP.
@@ -93,13 +100,14 @@ func ParseOffer(body []byte) (Offer, error) {
 		if !addr.IsValid() {
 			return Offer{}, errors.New("sdp: audio stream has no connection address (c=)")
 		}
-		codec, eventPT, ok := pickFormats(md)
-		if !ok {
+		codecs, eventPT := pickFormats(md)
+		if len(codecs) == 0 {
 			continue
 		}
 		o := Offer{
 			Remote:           netip.AddrPortFrom(addr, uint16(md.MediaName.Port.Value)),
-			Codec:            codec,
+			Codec:            defaultCodec(codecs),
+			Codecs:           codecs,
 			EventPayloadType: eventPT,
 			Direction:        directionOf(md.Attributes, sessionDir),
 			Crypto:           crypto,
@@ -144,9 +152,9 @@ func directionOf(attrs []sdp.Attribute, fallback Direction) Direction {
 	return fallback
 }
 
-// pickFormats chooses the audio codec in the offerer's order of preference
-// and finds telephone-event/8000.
-func pickFormats(md *sdp.MediaDescription) (media.Codec, uint8, bool) {
+// pickFormats lists the offered audio codecs we speak, in the offerer's
+// order of preference, and finds telephone-event/8000.
+func pickFormats(md *sdp.MediaDescription) ([]media.Codec, uint8) {
 	rtpmap := map[string]string{} // payload type -> encoding/clock
 	for _, a := range md.Attributes {
 		if a.Key != "rtpmap" {
@@ -168,16 +176,87 @@ func pickFormats(md *sdp.MediaDescription) (media.Codec, uint8, bool) {
 			}
 		}
 	}
+	var codecs []media.Codec
 	for _, f := range md.MediaName.Formats {
 		enc, mapped := rtpmap[f]
+		var c media.Codec
 		switch {
 		case mapped && strings.HasPrefix(enc, "pcmu/8000"), !mapped && f == "0":
-			return media.PCMU, eventPT, true
+			c = media.PCMU
 		case mapped && strings.HasPrefix(enc, "pcma/8000"), !mapped && f == "8":
-			return media.PCMA, eventPT, true
+			c = media.PCMA
+		// G.722's RTP clock rate is 8000 although it samples at 16 kHz
+		// (RFC 3551 §4.5.2); some peers write 16000 all the same. Only
+		// on its static payload type 9: the leg sends and decodes G.722
+		// as 9, so an answer on a dynamic type would not match.
+		case f == "9" && (!mapped || strings.HasPrefix(enc, "g722/8000") || strings.HasPrefix(enc, "g722/16000")):
+			c = media.G722
+		default:
+			continue
+		}
+		// A codec mapped twice (two payload types) is kept once, as the
+		// fixed payload type we send is the static one.
+		if !slices.ContainsFunc(codecs, func(x media.Codec) bool { return x.Name == c.Name }) {
+			codecs = append(codecs, c)
 		}
 	}
-	return media.Codec{}, 0, false
+	return codecs, eventPT
+}
+
+// defaultCodec is the codec chosen without a configured preference: the
+// first G.711 codec the offerer lists (the engine runs at 8 kHz, so G.722
+// brings no audio quality, only its coding cost), else the first.
+func defaultCodec(codecs []media.Codec) media.Codec {
+	for _, c := range codecs {
+		if !c.Stateful() {
+			return c
+		}
+	}
+	return codecs[0]
+}
+
+// Choose picks the offer's codec by a configured order of preference:
+// the first of prefs the offer has. No preference (nil) keeps the
+// default choice. It returns ErrNoCommonCodec when the offer has none of
+// prefs.
+func (o *Offer) Choose(prefs []media.Codec) error {
+	if len(prefs) == 0 {
+		return nil
+	}
+	for _, p := range prefs {
+		for _, c := range o.Codecs {
+			if c.Name == p.Name {
+				o.Codec = c
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: the configured codecs are %s", ErrNoCommonCodec, codecNames(prefs))
+}
+
+// codecNames joins the codecs' names with commas.
+func codecNames(cs []media.Codec) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseCodecs reads a codec preference list ("PCMU", "PCMA", "G722",
+// case-insensitive); an empty list is no preference (nil).
+func ParseCodecs(names []string) ([]media.Codec, error) {
+	var out []media.Codec
+	for _, n := range names {
+		c, err := media.CodecByName(n)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(out, func(x media.Codec) bool { return x.Name == c.Name }) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // Answer builds the SDP Voxgate sends: one audio stream on local with the
@@ -219,7 +298,7 @@ func (a Answer) Marshal() []byte {
 	if a.Crypto != nil {
 		fmt.Fprintf(&b, "a=crypto:%s\r\n", a.Crypto)
 	}
-	fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", a.Codec.PayloadType, a.Codec.Name)
+	fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", a.Codec.PayloadType, a.Codec.Name) // G722/8000 too (RFC 3551)
 	if a.EventPayloadType != 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.EventPayloadType, a.EventPayloadType)
 	}
@@ -232,11 +311,15 @@ func (a Answer) Marshal() []byte {
 const OfferedEventPayloadType = 101
 
 // LocalOffer builds the SDP offer of an outbound call: one audio stream on
-// Local offering PCMU, PCMA and telephone-event/8000, ptime 20, sendrecv.
+// Local offering Codecs (default PCMU, PCMA) and telephone-event/8000,
+// ptime 20, sendrecv.
 type LocalOffer struct {
 	SessionID uint64
 	Version   uint64
 	Local     netip.AddrPort
+	// Codecs are the codecs offered, in our order of preference; nil
+	// offers PCMU and PCMA.
+	Codecs []media.Codec
 	// Crypto, when set, makes the offer RTP/SAVP with our SDES key.
 	Crypto *SDESCrypto
 }
@@ -256,11 +339,21 @@ func (o LocalOffer) Marshal() []byte {
 	if o.Crypto != nil {
 		proto = "RTP/SAVP"
 	}
-	fmt.Fprintf(&b, "m=audio %d %s %d %d %d\r\n", o.Local.Port(), proto, media.PCMU.PayloadType, media.PCMA.PayloadType, ev)
+	codecs := o.Codecs
+	if len(codecs) == 0 {
+		codecs = []media.Codec{media.PCMU, media.PCMA}
+	}
+	fmt.Fprintf(&b, "m=audio %d %s", o.Local.Port(), proto)
+	for _, c := range codecs {
+		fmt.Fprintf(&b, " %d", c.PayloadType)
+	}
+	fmt.Fprintf(&b, " %d\r\n", ev)
 	if o.Crypto != nil {
 		fmt.Fprintf(&b, "a=crypto:%s\r\n", o.Crypto)
 	}
-	fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\n", media.PCMU.PayloadType, media.PCMA.PayloadType)
+	for _, c := range codecs {
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", c.PayloadType, c.Name)
+	}
 	fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", ev, ev)
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
 	return []byte(b.String())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,13 +131,17 @@ func FuzzParseOffer(f *testing.F) {
 	f.Add(offer("m=audio 0 RTP/AVP 0"))
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 0\r\n"))
 	f.Add(offer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96", "a=rtpmap: x", "a=ptime:abc"))
+	f.Add(offer("m=audio 4000 RTP/AVP 9 97", "a=rtpmap:9 G722/8000", "a=rtpmap:97 G722/16000"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := ParseOffer(body)
 		if err != nil {
 			return
 		}
-		if o.Codec.Name != "PCMU" && o.Codec.Name != "PCMA" {
+		if o.Codec.Name != "PCMU" && o.Codec.Name != "PCMA" && o.Codec.Name != "G722" {
 			t.Fatalf("accepted codec %q", o.Codec.Name)
+		}
+		if len(o.Codecs) == 0 || !slices.ContainsFunc(o.Codecs, func(c media.Codec) bool { return c.Name == o.Codec.Name }) {
+			t.Fatalf("chose %s, which is not among the offered %v", o.Codec.Name, o.Codecs)
 		}
 		if !o.Remote.Addr().IsValid() || o.Remote.Port() == 0 {
 			t.Fatalf("accepted offer without a usable address: %v", o.Remote)

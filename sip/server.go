@@ -98,6 +98,12 @@ type Config struct {
 	// reached by dialling sip:USER@<our address>, and their calls are
 	// admitted with their credentials.
 	Users []User
+	// Codecs is the codec preference of calls from or through no trunk
+	// with codecs of its own (Trunk.Codecs): offers are answered with the
+	// first of these the offer has (none: 488), and our offers list them
+	// in order. Nil: the offerer's first G.711 codec, else G.722; our
+	// offers PCMU and PCMA.
+	Codecs []media.Codec
 }
 
 // Handler runs one inbound call. The server calls it in a goroutine of its
@@ -468,7 +474,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request: missing Contact")
 		return
 	}
-	offer, late, ok := s.readOffer(req, tx, log)
+	offer, late, ok := s.readOffer(req, tx, trunk, log)
 	if !ok {
 		return
 	}
@@ -485,6 +491,9 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if offer.Crypto != nil {
 		c := newLocalCrypto(offer.Crypto.Tag, offer.Crypto.Suite)
 		localCrypto = &c
+	}
+	if late {
+		localCrypto, offer.Crypto = s.lateOfferCrypto(trunk) // SRTP offered in the 200 when required
 	}
 	conn, err := s.cfg.Ports.Listen()
 	if err != nil {
@@ -531,7 +540,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // is a late offer (RFC 3261 §13.2.1, RFC 3264): we offer in our 200 and
 // the answer comes in the ACK; late is true and offer holds what we offer
 // until then. When ok is false the INVITE has been answered with an error.
-func (s *Server) readOffer(req *sipmsg.Request, tx sipmsg.ServerTransaction, log *slog.Logger) (offer Offer, late, ok bool) {
+func (s *Server) readOffer(req *sipmsg.Request, tx sipmsg.ServerTransaction, trunk string, log *slog.Logger) (offer Offer, late, ok bool) {
 	body := req.Body()
 	if len(body) == 0 {
 		return Offer{Codec: media.PCMU, EventPayloadType: OfferedEventPayloadType, Direction: SendRecv}, true, true
@@ -543,6 +552,9 @@ func (s *Server) readOffer(req *sipmsg.Request, tx sipmsg.ServerTransaction, log
 	offer, err := ParseOffer(body)
 	if err == nil {
 		err = checkOfferFamily(offer, s.cfg.PublicIP)
+	}
+	if err == nil {
+		err = offer.Choose(s.codecPrefs(trunk))
 	}
 	if err != nil {
 		code, reason := 400, "Bad Request"

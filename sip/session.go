@@ -71,6 +71,10 @@ type session struct {
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
+
+	// codecs is the call's codec preference (Server.codecPrefs of its
+	// trunk): our offers list it, offers in re-INVITEs are chosen by it.
+	codecs []media.Codec
 }
 
 // init prepares the shared part of a call. The call ends when dlg's
@@ -265,6 +269,8 @@ func (s *session) localOfferLocked() []byte {
 		SessionID: s.sessionID,
 		Version:   s.sdpVersion,
 		Local:     netip.AddrPortFrom(s.srv.cfg.PublicIP, s.leg.LocalAddr().Port()),
+		Codecs:    s.codecs,
+		Crypto:    s.localCrypto,
 	}.Marshal()
 }
 
@@ -283,6 +289,9 @@ func (s *session) ackAnswer(ack *sipmsg.Request) {
 		err = errors.New("ACK carries no SDP answer to our offer")
 	} else if err == nil {
 		err = checkOfferFamily(answer, s.srv.cfg.PublicIP)
+	}
+	if err == nil {
+		err = s.answerCryptoLocked(answer)
 	}
 	if err == nil {
 		s.applyRemoteLocked(answer)
@@ -314,10 +323,16 @@ func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		if err == nil {
 			err = checkOfferFamily(offer, s.srv.cfg.PublicIP)
 		}
+		if err == nil {
+			err = offer.Choose(s.codecs)
+		}
+		if err == nil {
+			err = s.rekeyLocked(offer)
+		}
 		if err != nil {
 			s.mu.Unlock()
 			code, reason := 400, "Bad Request"
-			if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) {
+			if errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrMediaFamily) || errors.Is(err, ErrSRTPPolicy) {
 				code, reason = 488, "Not Acceptable Here"
 			}
 			s.log.Warn("sip: re-INVITE rejected", "code", code, "error", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/voxgate/voxgate/media"
 )
 
 // Trunk is a SIP trunk: where calls to numbers go, and who may call in.
@@ -52,6 +54,9 @@ type Trunk struct {
 	// LateOffer sends calls through the trunk without SDP in the INVITE
 	// (see DialRequest.LateOffer).
 	LateOffer bool
+	// Codecs, when set, is the trunk's codec preference instead of
+	// Config.Codecs.
+	Codecs []media.Codec
 }
 
 // validateTrunks checks the trunk list of a Config.
@@ -130,6 +135,9 @@ type route struct {
 	transport string            // "UDP" or "TCP"
 	trunk     *Trunk            // nil for a SIP URI dialled directly
 	headers   map[string]string // headers given in the URI (?X-H=v)
+	// dest, when set, is where the INVITE goes instead of the
+	// Request-URI's host (a registered phone behind NAT).
+	dest string
 }
 
 // findTrunk returns the named trunk, or the first one when name is "".

@@ -61,8 +61,13 @@ func sipTrunks(in []config.Trunk) ([]sip.Trunk, error) {
 		if err != nil {
 			return nil, fmt.Errorf("trunk %q: allowed_ips: %w", t.Name, err)
 		}
+		codecs, err := sip.ParseCodecs(t.Codecs)
+		if err != nil {
+			return nil, fmt.Errorf("trunk %q: codecs: %w", t.Name, err)
+		}
 		out = append(out, sip.Trunk{
-			Name: t.Name, Host: t.Host, Transport: t.Transport,
+			Codecs: codecs,
+			Name:   t.Name, Host: t.Host, Transport: t.Transport,
 			Username: t.Username, Password: t.Password,
 			CallerID: t.CallerID, NumberPrefix: t.NumberPrefix,
 			AllowedIPs:      prefixes,

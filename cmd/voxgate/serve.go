@@ -216,7 +216,12 @@ func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetr
 	if err != nil {
 		return nil, publicIP, err
 	}
+	codecs, err := sip.ParseCodecs(cfg.SIP.Codecs)
+	if err != nil {
+		return nil, publicIP, fmt.Errorf("sip.codecs: %w", err)
+	}
 	srv, err := sip.NewServer(sip.Config{
+		Codecs:     codecs,
 		Trunks:     trunks,
 		MediaEnded: gm.mediaEnded,
 		PacingLate: gm.m.PacingLate,

@@ -1,0 +1,38 @@
+package sip
+
+import (
+	"strings"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// behindNAT reports whether req came through a NAT that its sender knows
+// of: over UDP, with a top Via that asks for rport (RFC 3581) and names
+// another address than the one the request came from (wirecheck.go added
+// received= on arrival). Such a phone's Contact is its private address,
+// which we cannot reach. Responses go to the source (received, rport);
+// requests in a dialog too (sipgo's RewriteContact, set in NewServer);
+// and a REGISTER from behind NAT records its source, where INVITEs for
+// the user go (registrationDest), through the binding the phone's
+// re-registrations keep open.
+func behindNAT(req *sipmsg.Request) bool {
+	if !strings.EqualFold(req.Transport(), "UDP") {
+		return false
+	}
+	via := req.Via()
+	return via != nil && via.Params != nil && via.Params.Has("rport") && via.Params.Has("received")
+}
+
+// registrationDest is where INVITEs for a phone that sent REGISTER req
+// go, when not to its Contact: over UDP from behind NAT (behindNAT), the
+// address the REGISTER came from; over TLS, always the connection it came
+// on (a phone has no TLS listener of its own as a rule, and behind NAT
+// could not be reached by a new connection anyway; as RFC 5626's
+// outbound does, without its flow tokens). "" means the Contact.
+func registrationDest(req *sipmsg.Request) string {
+	switch {
+	case strings.EqualFold(req.Transport(), "TLS"), behindNAT(req):
+		return req.Source()
+	}
+	return ""
+}
