@@ -35,12 +35,12 @@ func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.Se
 	c := &InboundCall{invite: req, inviteTx: tx, dialog: dlg, trunk: trunk}
 	c.init(s, callSID, log, leg, dlg, s.contactFor(req), offer)
 	c.dialogID = dlg.ID
-	c.newBye = c.byeRequest
+	c.newRequest = c.inDialogRequest
+	c.newBye = func() *sipmsg.Request { return c.inDialogRequest(sipmsg.BYE) }
+	c.peerAllowsUpdate = allowsUpdate(req)
 	return c
 }
 
-// byeRequest builds our BYE (UAS side): to the caller's Contact, over the
-// INVITE's transport; the dialog fills in the rest.
 // inDialogTarget sends a request we make in the dialog over the
 // INVITE's transport; over TLS, on the caller's own connection (a phone
 // or gateway behind NAT, or without a TLS listener of its own, cannot be
@@ -52,10 +52,15 @@ func (c *InboundCall) inDialogTarget(req *sipmsg.Request) {
 	}
 }
 
-func (c *InboundCall) byeRequest() *sipmsg.Request {
-	bye := sipmsg.NewRequest(sipmsg.BYE, c.dialog.InviteRequest.Contact().Address)
-	c.inDialogTarget(bye)
-	return bye
+// inDialogRequest builds a request of ours in the dialog (BYE, a
+// refresh, its ACK) to the caller's Contact; refreshes carry our Contact.
+func (c *InboundCall) inDialogRequest(method sipmsg.RequestMethod) *sipmsg.Request {
+	req := sipmsg.NewRequest(method, *c.dialog.InviteRequest.Contact().Address.Clone())
+	c.inDialogTarget(req)
+	if method == sipmsg.INVITE || method == sipmsg.UPDATE {
+		req.AppendHeader(sipmsg.HeaderClone(&c.contact))
+	}
+	return req
 }
 
 // run drives the call: it starts the handler and tidies up after it.
@@ -208,7 +213,7 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
 	if c.timer != nil {
-		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
+		go c.runSessionTimer(c.timer) // owned by the call: ends with it
 	}
 	c.log.Info("call: answered")
 	return nil

@@ -94,6 +94,11 @@ type Config struct {
 	// MinSE is our RFC 4028 Min-SE: INVITEs asking for a shorter
 	// Session-Expires get 422 (default DefaultMinSE, 90 s).
 	MinSE time.Duration
+	// SessionExpires is the session interval (RFC 4028) our INVITEs ask
+	// for, and the one callers that support timer without asking get
+	// (default DefaultSessionExpires, 30 min; raised to MinSE; negative:
+	// no session timers but those a caller asks for).
+	SessionExpires time.Duration
 	// Users are the phones that may REGISTER (see onRegister); they are
 	// reached by dialling sip:USER@<our address>, and their calls are
 	// admitted with their credentials.

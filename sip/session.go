@@ -40,6 +40,10 @@ type session struct {
 	contact sipmsg.ContactHeader // ours, put in responses inside the dialog
 	// newBye builds the BYE that ends the dialog from our side.
 	newBye func() *sipmsg.Request
+	// newRequest builds a request of ours in the dialog (a refresh, its
+	// ACK): Request-URI, transport and destination; the dialog fills in
+	// the rest.
+	newRequest func(method sipmsg.RequestMethod) *sipmsg.Request
 
 	ctx    context.Context // ends when the call ends
 	cancel context.CancelFunc
@@ -66,6 +70,12 @@ type session struct {
 	awaitingAnswer bool
 	// timer is the negotiated session timer (RFC 4028), nil when none.
 	timer *sessionTimer
+	// peerAllowsUpdate: the far end listed UPDATE in Allow, so our
+	// session refreshes use it (else re-INVITE).
+	peerAllowsUpdate bool
+	// byeReason, when set, is the Reason header (RFC 3326) of our BYE:
+	// why we end the call (a session timer that expired or failed).
+	byeReason string
 	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
 	localCrypto *SDESCrypto
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
@@ -161,13 +171,17 @@ func (s *session) bye(done chan<- struct{}, answerAcked <-chan struct{}) {
 		<-answerAcked
 	}
 	s.mu.Lock()
-	remoteEnded := s.remoteEnded
+	remoteEnded, reason := s.remoteEnded, s.byeReason
 	s.mu.Unlock()
 	if remoteEnded || s.dlg.LoadState() == sipmsg.DialogStateEnded {
 		return // the far end hung up meanwhile
 	}
-	s.log.Info("call: sent BYE")
-	res, err := byeTransaction(s.dlg, s.newBye())
+	req := s.newBye()
+	if reason != "" {
+		req.AppendHeader(sipmsg.NewHeader("Reason", reason))
+	}
+	s.log.Info("call: sent BYE", "reason_header", reason)
+	res, err := byeTransaction(s.dlg, req)
 	switch {
 	case err != nil:
 		err = fmt.Errorf("sip: BYE: %w", err)
@@ -307,6 +321,9 @@ func (s *session) applyRemoteLocked(o Offer) {
 // reInvite answers an in-dialog INVITE on the same media: a new remote
 // address or codec, hold (sendonly/inactive) or a session refresh.
 func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if _, ok := s.refreshTimerRequest(req, tx); !ok {
+		return
+	}
 	body := req.Body()
 	s.mu.Lock()
 	if len(body) > 0 {

@@ -12,20 +12,25 @@ import (
 )
 
 // TestSessionTimersSIPp: RFC 4028 with SIPp as the caller, Min-SE lowered
-// to 1 s so that a session interval of 2 s can be used. refresh: SIPp
-// refreshes with UPDATE (every 0.8 s, past the 1.33 s at which an
-// unrefreshed session ends) and hangs up itself; expire: SIPp never
-// refreshes and the gateway ends the call with BYE; fail: the gateway is
-// the refresher, its second UPDATE gets 481 and it ends the call with BYE.
+// to 1 s so that a session interval of 2 s can be used. refresh and
+// reinvite: SIPp refreshes with UPDATE or re-INVITE (every 0.8 s, past the
+// 1.33 s at which an unrefreshed session ends) and hangs up itself;
+// expire: SIPp never refreshes and the gateway ends the call with a BYE
+// carrying Reason; fail and failinvite: the gateway is the refresher (with
+// UPDATE when SIPp's Allow lists it, else re-INVITE, which SIPp checks),
+// its second refresh gets 481 or 408 and it ends the call with BYE +
+// Reason (SIPp checks the header).
 func TestSessionTimersSIPp(t *testing.T) {
 	scenario, err := filepath.Abs("testdata/uac_session_timer.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ mode, refresher, reason string }{
-		{"refresh", "uac", "remote-bye"},
-		{"expire", "uac", "session-expired"},
-		{"fail", "uas", "session-refresh-failed"},
+	for _, tc := range []struct{ mode, refresher, allow, reason string }{
+		{"refresh", "uac", "INVITE, ACK, BYE, UPDATE", "remote-bye"},
+		{"reinvite", "uac", "INVITE, ACK, BYE", "remote-bye"},
+		{"expire", "uac", "INVITE, ACK, BYE, UPDATE", "session-expired"},
+		{"fail", "uas", "INVITE, ACK, BYE, UPDATE", "session-refresh-failed"},
+		{"failinvite", "uas", "INVITE, ACK, BYE", "session-refresh-failed"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			reasons := make(chan string, 1)
@@ -37,7 +42,7 @@ func TestSessionTimersSIPp(t *testing.T) {
 				reasons <- c.EndReason()
 			})
 			sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", "-set", "se", "2", "-set", "refresher", tc.refresher,
-				"-set", "mode", tc.mode, udpListener(t, srv).String())
+				"-set", "mode", tc.mode, "-set", "allow", tc.allow, udpListener(t, srv).String())
 			select {
 			case err := <-sipp:
 				if err != nil {
