@@ -3,6 +3,7 @@ package sip
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
@@ -85,5 +86,60 @@ func TestSessionIntervalTooSmall(t *testing.T) {
 	}
 	if code != 422 {
 		t.Fatalf("Session-Expires: 30 answered %d, want 422", code)
+	}
+}
+
+// TestDialSessionTimersSIPp: RFC 4028 on calls the gateway places, SIPp
+// as the called party (sip.session_expires 2 s, Min-SE 1 s). SIPp checks
+// that the INVITE says Supported: timer with Session-Expires and Min-SE;
+// with first422 it answers 422 Min-SE: 3 and checks the retry asks for
+// 3 s. update/reinvite: its 200 makes the gateway the refresher, which
+// refreshes with UPDATE, or re-INVITE when SIPp's Allow lacks UPDATE
+// (SIPp checks the method, the SDP and the ACK), then SIPp hangs up; fail:
+// the UPDATE gets 481 and the gateway sends BYE with Reason; expire: SIPp
+// is the refresher and never refreshes; refreshee: SIPp refreshes with
+// UPDATE and the call lives until its BYE.
+func TestDialSessionTimersSIPp(t *testing.T) {
+	scenario, err := filepath.Abs("testdata/uas_session_timer.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const withUpdate, withoutUpdate = "INVITE, ACK, BYE, CANCEL, UPDATE", "INVITE, ACK, BYE, CANCEL"
+	for _, tc := range []struct{ name, mode, first422, refresher, allow, reason string }{
+		{"update", "update", "no", "uac", withUpdate, "remote-bye"},
+		{"422-then-update", "update", "yes", "uac", withUpdate, "remote-bye"},
+		{"reinvite", "reinvite", "no", "uac", withoutUpdate, "remote-bye"},
+		{"fail", "fail", "no", "uac", withUpdate, "session-refresh-failed"},
+		{"expire", "expire", "no", "uas", withUpdate, "session-expired"},
+		{"refreshee", "refreshee", "no", "uas", withUpdate, "remote-bye"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := freeUDPPort(t)
+			sipp := startSIPp(t, port, "-sf", scenario, "-set", "first422", tc.first422, "-set", "se", "2",
+				"-set", "refresher", tc.refresher, "-set", "allow", tc.allow, "-set", "mode", tc.mode)
+			srv, _ := startServer(t, Config{MinSE: time.Second, SessionExpires: 2 * time.Second}, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			call, err := srv.Dial(ctx, DialRequest{To: fmt.Sprintf("sip:1000@127.0.0.1:%d", port), Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			select {
+			case err := <-sipp:
+				if err != nil {
+					t.Fatalf("sipp failed: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("sipp did not finish")
+			}
+			select {
+			case <-call.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("the call did not end")
+			}
+			if r := call.EndReason(); r != tc.reason {
+				t.Errorf("call ended with %q, want %q", r, tc.reason)
+			}
+		})
 	}
 }
