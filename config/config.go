@@ -150,6 +150,12 @@ type SIP struct {
 	// of tls: listeners (required when sip.listen has one).
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// SessionExpires is the RFC 4028 session interval our INVITEs ask
+	// for (and callers that support timer without asking get); unset:
+	// 30m. MinSE is the shortest interval we accept (smaller get 422);
+	// unset: 90s, RFC 4028's floor.
+	SessionExpires Duration `yaml:"session_expires"`
+	MinSE          Duration `yaml:"min_se"`
 }
 
 // Media configures RTP.
@@ -414,6 +420,12 @@ func (c Config) Validate() error {
 	}
 	if t1 := c.SIP.T1.D(); t1 != 0 && (t1 < 10*time.Millisecond || t1 > 4*time.Second) {
 		bad("sip.t1", "%v: want between 10ms and 4s (T2), or unset for 500ms", t1)
+	}
+	if m := c.SIP.MinSE.D(); m != 0 && (m < 90*time.Second || m > 24*time.Hour) {
+		bad("sip.min_se", "%v: want between 90s (RFC 4028's floor) and 24h, or unset for 90s", m)
+	}
+	if se := c.SIP.SessionExpires.D(); se != 0 && (se < max(90*time.Second, c.SIP.MinSE.D()) || se > 24*time.Hour) {
+		bad("sip.session_expires", "%v: want between sip.min_se (90s when unset) and 24h, or unset for 30m", se)
 	}
 	if c.SIP.PublicIP != "" {
 		if _, err := netip.ParseAddr(c.SIP.PublicIP); err != nil {
