@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -24,11 +25,21 @@ type InboundCall struct {
 	dialog   *sipgo.DialogServerSession
 	trunk    string // name of the trunk the INVITE came from, "" when none
 
+	// provCtx ends when our final response is sent or the call ends:
+	// reliable provisional responses stop being retransmitted.
+	provCtx    context.Context
+	provCancel context.CancelFunc
+	rel100     rel100         // how the INVITE asked for reliable provisionals
+	bg         sync.WaitGroup // retransmission goroutines; run waits for them
+
 	// guarded by session.mu
 	ringing    bool
 	answered   bool
 	answeredAt time.Time
-	final      bool // a final response was sent
+	final      bool         // a final response was sent
+	earlySent  bool         // EarlyMedia sent its 183
+	rseq       uint32       // RSeq of our last reliable provisional
+	pending1xx *reliable1xx // our last reliable provisional, nil when none
 }
 
 func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.ServerTransaction, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
@@ -38,6 +49,9 @@ func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.Se
 	c.newRequest = c.inDialogRequest
 	c.newBye = func() *sipmsg.Request { return c.inDialogRequest(sipmsg.BYE) }
 	c.peerAllowsUpdate = allowsUpdate(req)
+	c.rel100 = rel100Of(req)
+	c.onPrack = c.prack
+	c.provCtx, c.provCancel = context.WithCancel(c.ctx)
 	return c
 }
 
@@ -72,6 +86,7 @@ func (c *InboundCall) run(h Handler) {
 	defer c.stopShutdownWatch()
 	h(c.ctx, c)
 	c.finish()
+	c.bg.Wait()
 }
 
 // finish hangs up whatever is still up once the handler has returned:
@@ -149,6 +164,10 @@ func (c *InboundCall) Ringing() error {
 	}
 	c.ringing = true
 	c.mu.Unlock()
+	if c.rel100 == rel100Required {
+		// RFC 3262 §3: a caller requiring 100rel gets every 1xx reliably.
+		return c.provisional(c.ctx, 180, "Ringing", nil, true)
+	}
 	if err := c.dialog.Respond(180, "Ringing", nil, sipmsg.HeaderClone(&c.contact)); err != nil {
 		return fmt.Errorf("sip: send 180: %w", err)
 	}
@@ -160,6 +179,15 @@ func (c *InboundCall) Ringing() error {
 // arrives; a call whose ACK never comes within 64·T1 is ended with a BYE
 // (RFC 3261 §13.3.1.4).
 func (c *InboundCall) Answer(ctx context.Context) error {
+	c.mu.Lock()
+	if c.answered {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	if err := c.awaitEarlyPRACK(ctx); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	if c.answered {
 		c.mu.Unlock()
@@ -180,6 +208,7 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		body = c.localOfferLocked()
 	}
 	c.mu.Unlock()
+	c.provCancel()
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
@@ -237,6 +266,7 @@ func (c *InboundCall) finalError(code int, reason, endReason string) error {
 	}
 	c.final = true
 	c.mu.Unlock()
+	c.provCancel()
 	c.setEnd(endReason)
 	defer c.cancel()
 	if c.dialog.Context().Err() != nil {

@@ -237,6 +237,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnRegister(s.onRegister)
 	s.srv.OnUpdate(s.onUpdate)
+	s.srv.OnPrack(s.onPrack)
 	s.srv.OnNoRoute(s.onUnsupported)
 	return s, nil
 }
@@ -450,7 +451,7 @@ func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code 
 	}
 }
 
-const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, PRACK, REGISTER"
 
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -622,7 +623,7 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
-	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.PRACK:
+	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER:
 		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
 	default:
 		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))

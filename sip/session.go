@@ -44,6 +44,8 @@ type session struct {
 	// ACK): Request-URI, transport and destination; the dialog fills in
 	// the rest.
 	newRequest func(method sipmsg.RequestMethod) *sipmsg.Request
+	// onPrack answers a PRACK in the dialog (inbound calls; nil: 481).
+	onPrack func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 
 	ctx    context.Context // ends when the call ends
 	cancel context.CancelFunc

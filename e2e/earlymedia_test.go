@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// audioWindows splits the μ-law audio the caller received into 100 ms
+// windows and counts those that are ringback (most energy at 440 + 480 Hz,
+// the default "us" tone) and those that are loud but not ringback (the
+// called party's speech), among the packets received before until.
+func audioWindows(pkts []rtpPacket, until time.Time) (ringing, speech int) {
+	var before []rtpPacket
+	for _, p := range pkts {
+		if until.IsZero() || p.At.Before(until) {
+			before = append(before, p)
+		}
+	}
+	x := decode(before, 0)
+	const w = 800
+	for i := 0; i+w <= len(x); i += w {
+		win := x[i : i+w]
+		if rms(win) < 0.01 {
+			continue
+		}
+		if goertzelFraction(win, 440)+goertzelFraction(win, 480) > 0.7 {
+			ringing++
+		} else {
+			speech++
+		}
+	}
+	return ringing, speech
+}
+
+// TestAnswerOnBridgeRingbackPRACKLost: a caller that supports 100rel
+// dials an app whose <Dial answerOnBridge="true"> rings a party that never
+// answers. The caller gets 183 with SDP reliably (Require: 100rel, RSeq);
+// SIPp "loses" its first PRACK (sends it 1.8 s late), so the 183 must be
+// retransmitted meanwhile (same RSeq; counted in SIPp's message trace);
+// the PRACK gets 200. Meanwhile the caller
+// hears the ringback tone as early media; when the Dial times out,
+// <Reject> (not the first verb: a hang-up) refuses the call still
+// unanswered (480): every
+// packet the caller received came before any answer.
+func TestAnswerOnBridgeRingbackPRACKLost(t *testing.T) {
+	uas := calledParty(t, "uas_noanswer.xml")
+	a := newApp(t)
+	a.twiml("/voice", fmt.Sprintf(`<Response><Dial answerOnBridge="true" timeout="5"><Sip>sip:bob@127.0.0.1:%d</Sip></Dial><Reject/></Response>`, uas))
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	code, out := g.sipp(t, "udp", "uac_100rel_early.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "lose": "1", "refuse": "480"}, 30*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d (183 not reliable, not retransmitted, PRACK refused, or no 480?)\n%s", code, out)
+	}
+	// SIPp absorbs retransmissions; its message trace lists each 183.
+	if n := strings.Count(out, "SIP/2.0 183 Session Progress"); n < 2 || strings.Contains(out, "RSeq: 2") {
+		t.Errorf("the caller got the 183 %d times (want it retransmitted while no PRACK came, with the same RSeq)", n)
+	}
+	ringing, speech := audioWindows(peer.packets(), time.Time{})
+	t.Logf("early media before the 480: %d windows of ringback, %d other loud windows", ringing, speech)
+	if ringing < 10 {
+		t.Errorf("the caller heard %d windows (100 ms) of ringback as early media; want at least 10 (1 s)", ringing)
+	}
+}
+
+// TestAnswerOnBridgeRelaysEarlyMedia: the called party sends 183 with SDP
+// and plays 7 s of speech before it answers (silent from then on). The
+// caller (Supported: 100rel, PRACKing at once) gets the gateway's reliable
+// 183 and hears that speech before the bridge answers it: at least 4 s of
+// loud, non-ringback audio arrives before the child leg's "answered"
+// status callback. Then the 200 (after the PRACK), the bridge, and
+// timeLimit's BYE.
+func TestAnswerOnBridgeRelaysEarlyMedia(t *testing.T) {
+	uas := calledParty(t, "uas_early_media.xml")
+	a := newApp(t)
+	a.twiml("/voice", fmt.Sprintf(`<Response><Dial answerOnBridge="true" timeLimit="2" action="/after">`+
+		`<Sip statusCallbackEvent="answered" statusCallback="/child">sip:bob@127.0.0.1:%d</Sip></Dial></Response>`, uas))
+	a.twiml("/after", `<Response><Hangup/></Response>`)
+	a.twiml("/child", `<Response/>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	code, out := g.sipp(t, "udp", "uac_100rel_early.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "lose": "0", "refuse": "486"}, 40*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d\n%s", code, out)
+	}
+	answered := a.waitRequests(t, "/child", 1, 5*time.Second)[0].At
+	f := a.waitRequests(t, "/after", 1, 5*time.Second)[0].Form
+	if f.Get("DialCallStatus") != "completed" {
+		t.Errorf("DialCallStatus %q, want completed", f.Get("DialCallStatus"))
+	}
+	ringing, speech := audioWindows(peer.packets(), answered)
+	t.Logf("before the answer: %d windows of ringback, %d of the called party's speech", ringing, speech)
+	if speech < 40 {
+		t.Errorf("the caller heard %d windows (100 ms) of the called party's early speech before the answer; want at least 40 (4 s)", speech)
+	}
+}
