@@ -42,3 +42,48 @@ func TestDialPRACKSIPp(t *testing.T) {
 		t.Error("sipp did not finish")
 	}
 }
+
+// TestRequire100relSIPp: a caller that requires 100rel (RFC 3262) gets
+// the 180 reliably (RSeq 1); a PRACK with an unknown RAck gets 481, the
+// right one 200; EarlyMedia's 183 with SDP follows only then (RSeq 2),
+// and Answer's 200 only after its PRACK (SIPp checks the order).
+func TestRequire100relSIPp(t *testing.T) {
+	scenario, err := filepath.Abs("testdata/uac_100rel_require.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan string, 1)
+	srv, _ := startServer(t, Config{}, func(ctx context.Context, c *InboundCall) {
+		defer func() { ended <- c.EndReason() }()
+		if err := c.Ringing(); err != nil {
+			t.Errorf("Ringing: %v", err)
+			return
+		}
+		if err := c.EarlyMedia(ctx); err != nil {
+			t.Errorf("EarlyMedia: %v", err)
+			return
+		}
+		if err := c.Answer(ctx); err != nil {
+			t.Errorf("Answer: %v", err)
+			return
+		}
+		<-c.Done()
+	})
+	sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", udpListener(t, srv).String())
+	select {
+	case err := <-sipp:
+		if err != nil {
+			t.Fatalf("sipp failed: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("sipp did not finish")
+	}
+	select {
+	case r := <-ended:
+		if r != "remote-bye" {
+			t.Errorf("call ended with %q, want remote-bye", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not end")
+	}
+}

@@ -50,7 +50,8 @@ func rel100Of(req *sipmsg.Request) rel100 {
 type reliable1xx struct {
 	rseq    uint32
 	hasSDP  bool
-	pracked chan struct{} // closed by the matching PRACK
+	acked   bool          // its PRACK came (guarded by session.mu)
+	pracked chan struct{} // closed once the matching PRACK is answered
 	over    chan struct{} // closed when its retransmissions have stopped
 }
 
@@ -183,14 +184,9 @@ func (c *InboundCall) prack(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	rseq, cseq, method, ok := parseRAck(req)
 	c.mu.Lock()
 	r := c.pending1xx
-	match := ok && r != nil && rseq == r.rseq && cseq == c.invite.CSeq().SeqNo && strings.EqualFold(method, "INVITE")
+	match := ok && r != nil && !r.acked && rseq == r.rseq && cseq == c.invite.CSeq().SeqNo && strings.EqualFold(method, "INVITE")
 	if match {
-		select {
-		case <-r.pracked:
-			match = false // acknowledged already
-		default:
-			close(r.pracked)
-		}
+		r.acked = true
 	}
 	c.mu.Unlock()
 	if !match {
@@ -199,7 +195,10 @@ func (c *InboundCall) prack(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	c.log.Debug("sip: PRACK received", "rseq", rseq)
+	// Answered before what waits for it goes on (the next reliable 1xx,
+	// the 200), so that the caller sees them in order.
 	c.srv.respond(req, tx, 200, "OK", sipmsg.HeaderClone(&c.contact))
+	close(r.pracked)
 }
 
 func rackValue(req *sipmsg.Request) string {
