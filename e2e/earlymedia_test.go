@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,47 @@ func TestAnswerOnBridgeRelaysEarlyMedia(t *testing.T) {
 	t.Logf("before the answer: %d windows of ringback, %d of the called party's speech", ringing, speech)
 	if speech < 40 {
 		t.Errorf("the caller heard %d windows (100 ms) of the called party's early speech before the answer; want at least 40 (4 s)", speech)
+	}
+}
+
+// TestSessionRefreshFailureEndsCall: session timers end to end (sip.min_se
+// lowered to 1 s for the test). The SIPp caller makes the gateway the
+// refresher of a 2 s session; it answers the first UPDATE 200 and the
+// second 481. The gateway hangs up with a BYE carrying Reason (SIPp checks
+// it) while the app is still pausing; the status callback and the call
+// record both say completed, with a duration.
+func TestSessionRefreshFailureEndsCall(t *testing.T) {
+	a := newApp(t)
+	a.twiml("/voice", `<Response><Say>Hello.</Say><Pause length="30"/></Response>`)
+	a.twiml("/status", "")
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), statusCallback: a.url("/status"), sipExtra: "  min_se: 1s\n"})
+	peer := newRTPPeer(t)
+	code, out := g.sipp(t, "udp", "uac_session_refresh_fail.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port())}, 20*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d (want: UPDATE, UPDATE, then BYE with Reason)\n%s", code, out)
+	}
+	st := a.waitRequests(t, "/status", 1, 5*time.Second)[0].Form
+	if st.Get("CallStatus") != "completed" {
+		t.Errorf("status callback CallStatus %q, want completed", st.Get("CallStatus"))
+	}
+	req, _ := http.NewRequest(http.MethodGet, g.httpURL+"/2010-04-01/Accounts/"+testAccountSID+"/Calls/"+st.Get("CallSid")+".json", nil)
+	req.SetBasicAuth(testAccountSID, testAuthToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rec struct {
+		Status   string  `json:"status"`
+		Duration *string `json:"duration"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != "completed" || rec.Duration == nil || *rec.Duration == "" || *rec.Duration == "30" {
+		t.Errorf("call record: status %q, duration %v; want completed after about 3 s (not the 30 s pause)", rec.Status, rec.Duration)
+	}
+	if !strings.Contains(g.Logs(), "session-refresh-failed") {
+		t.Error("the gateway's log does not say session-refresh-failed")
 	}
 }
