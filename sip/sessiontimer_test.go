@@ -15,7 +15,9 @@ import (
 // TestSessionTimersSIPp: RFC 4028 with SIPp as the caller, Min-SE lowered
 // to 1 s so that a session interval of 2 s can be used. refresh and
 // reinvite: SIPp refreshes with UPDATE or re-INVITE (every 0.8 s, past the
-// 1.33 s at which an unrefreshed session ends) and hangs up itself;
+// 1.33 s at which an unrefreshed session ends) and hangs up itself; its
+// second UPDATE carries SDP moving its media (answered with ours, and the
+// call's RTP follows);
 // expire: SIPp never refreshes and the gateway ends the call with a BYE
 // carrying Reason; fail and failinvite: the gateway is the refresher (with
 // UPDATE when SIPp's Allow lists it, else re-INVITE, which SIPp checks),
@@ -35,11 +37,15 @@ func TestSessionTimersSIPp(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			reasons := make(chan string, 1)
+			remotePort := make(chan uint16, 1)
 			srv, _ := startServer(t, Config{MinSE: time.Second}, func(ctx context.Context, c *InboundCall) {
 				if err := c.Answer(ctx); err != nil {
 					return
 				}
 				<-c.Done()
+				c.mu.Lock()
+				remotePort <- c.remote.Remote.Port()
+				c.mu.Unlock()
 				reasons <- c.EndReason()
 			})
 			sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", "-set", "se", "2", "-set", "refresher", tc.refresher,
@@ -56,6 +62,10 @@ func TestSessionTimersSIPp(t *testing.T) {
 			case r := <-reasons:
 				if r != tc.reason {
 					t.Errorf("call ended with %q, want %q", r, tc.reason)
+				}
+				// refresh: the second UPDATE carried SDP for port 41234.
+				if p := <-remotePort; tc.mode == "refresh" && p != 41234 {
+					t.Errorf("after an UPDATE with SDP the media goes to port %d, want 41234", p)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("the call did not end")
