@@ -30,7 +30,7 @@ type InboundCall struct {
 	provCtx    context.Context
 	provCancel context.CancelFunc
 	rel100     rel100         // how the INVITE asked for reliable provisionals
-	bg         sync.WaitGroup // retransmission goroutines; run waits for them
+	bg         sync.WaitGroup // retransmissions, the session timer; run waits for them
 
 	// guarded by session.mu
 	ringing    bool
@@ -242,7 +242,11 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
 	if c.timer != nil {
-		go c.runSessionTimer(c.timer) // owned by the call: ends with it
+		c.bg.Add(1)
+		go func() { // owned by the call: ends with it, run waits for it
+			defer c.bg.Done()
+			c.runSessionTimer(c.timer)
+		}()
 	}
 	c.log.Info("call: answered")
 	return nil

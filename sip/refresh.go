@@ -72,8 +72,14 @@ func (s *session) sendRefresh(t *sessionTimer) (string, error) {
 			useUpdate = false
 			continue
 		case res.StatusCode == 491 && attempt == 0:
-			time.Sleep(time.Duration(2100+rand.IntN(1900)) * time.Millisecond)
-			continue
+			wait := time.NewTimer(time.Duration(2100+rand.IntN(1900)) * time.Millisecond)
+			select {
+			case <-wait.C:
+				continue
+			case <-s.ctx.Done():
+				wait.Stop()
+				return method.String(), fmt.Errorf("%s: %w", method, s.ctx.Err())
+			}
 		}
 		return method.String(), &refreshError{method: method.String(), code: res.StatusCode, reason: res.Reason}
 	}
