@@ -2,8 +2,11 @@ package sip
 
 import (
 	"context"
+	"io"
+	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,5 +88,63 @@ func TestRequire100relSIPp(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the call did not end")
+	}
+}
+
+// TestReliable183GivenUpWithoutPRACK: a caller that supports 100rel but
+// never PRACKs gets the 183 with SDP again and again (same RSeq), and
+// after 64·T1 (32 s) the INVITE is refused 504; Answer, waiting for the
+// PRACK, fails and the call ends with reason no-prack. About 33 s.
+func TestReliable183GivenUpWithoutPRACK(t *testing.T) {
+	answerErr := make(chan error, 1)
+	ended := make(chan string, 1)
+	srv, _ := startServer(t, Config{RTPTimeout: 2 * time.Minute}, func(ctx context.Context, c *InboundCall) {
+		defer func() { ended <- c.EndReason() }()
+		if err := c.EarlyMedia(ctx); err != nil {
+			t.Errorf("EarlyMedia: %v", err)
+			return
+		}
+		answerErr <- c.Answer(ctx)
+	})
+	addr := udpListener(t, srv).String()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	head := strings.ReplaceAll(wireOptions, "OPTIONS", "INVITE") + "Contact: <sip:wire@127.0.0.1:5099>\nContent-Type: application/sdp\nSupported: 100rel\n"
+	if _, err := io.WriteString(conn, fillWire(head, wireSDP, "UDP", "noprack", addr)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	n183, rseqs := 0, map[string]bool{}
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d 183s: %v", n183, err)
+		}
+		msg := string(buf[:n])
+		if strings.HasPrefix(msg, "SIP/2.0 183") {
+			n183++
+			for _, line := range strings.Split(msg, "\r\n") {
+				if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "RSeq") {
+					rseqs[strings.TrimSpace(v)] = true
+				}
+			}
+			continue
+		}
+		if strings.HasPrefix(msg, "SIP/2.0 504") {
+			break
+		}
+	}
+	if n183 < 5 || len(rseqs) != 1 {
+		t.Errorf("got the 183 %d times with RSeq values %v; want it retransmitted (at least 5 times in 32 s) with one RSeq", n183, rseqs)
+	}
+	if err := <-answerErr; err == nil {
+		t.Error("Answer succeeded without the 183's PRACK")
+	}
+	if r := <-ended; r != "no-prack" {
+		t.Errorf("call ended with %q, want no-prack", r)
 	}
 }
