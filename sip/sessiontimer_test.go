@@ -100,10 +100,10 @@ func TestSessionIntervalTooSmall(t *testing.T) {
 }
 
 // TestDialSessionTimersSIPp: RFC 4028 on calls the gateway places, SIPp
-// as the called party (sip.session_expires 2 s, Min-SE 1 s). SIPp checks
+// as the called party (sip.session_expires 3 s, Min-SE 1 s). SIPp checks
 // that the INVITE says Supported: timer with Session-Expires and Min-SE;
-// with first422 it answers 422 Min-SE: 3 and checks the retry asks for
-// 3 s. update/reinvite: its 200 makes the gateway the refresher, which
+// with first422 it answers 422 Min-SE: 5 and checks the retry asks for
+// 5 s. update/reinvite: its 200 makes the gateway the refresher, which
 // refreshes with UPDATE, or re-INVITE when SIPp's Allow lacks UPDATE
 // (SIPp checks the method, the SDP and the ACK), then SIPp hangs up; fail:
 // the UPDATE gets 481 and the gateway sends BYE with Reason; expire: SIPp
@@ -125,9 +125,9 @@ func TestDialSessionTimersSIPp(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port := freeUDPPort(t)
-			sipp := startSIPp(t, port, "-sf", scenario, "-set", "first422", tc.first422, "-set", "se", "2",
+			sipp := startSIPp(t, port, "-sf", scenario, "-set", "first422", tc.first422, "-set", "se", "3",
 				"-set", "refresher", tc.refresher, "-set", "allow", tc.allow, "-set", "mode", tc.mode)
-			srv, _ := startServer(t, Config{MinSE: time.Second, SessionExpires: 2 * time.Second}, nil)
+			srv, _ := startServer(t, Config{MinSE: time.Second, SessionExpires: 3 * time.Second}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			call, err := srv.Dial(ctx, DialRequest{To: fmt.Sprintf("sip:1000@127.0.0.1:%d", port), Timeout: 5 * time.Second})
