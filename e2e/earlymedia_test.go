@@ -140,3 +140,27 @@ func TestSessionRefreshFailureEndsCall(t *testing.T) {
 		t.Error("the gateway's log does not say session-refresh-failed")
 	}
 }
+
+// TestDialRelaysEarlyMediaToAnsweredCaller: without answerOnBridge the
+// caller is answered before the <Dial>; while the party rings it hears
+// the party's early media (183 with SDP and 7 s of speech) instead of the
+// ringback tone.
+func TestDialRelaysEarlyMediaToAnsweredCaller(t *testing.T) {
+	uas := calledParty(t, "uas_early_media.xml")
+	a := newApp(t)
+	a.twiml("/voice", fmt.Sprintf(`<Response><Dial timeLimit="2">`+
+		`<Sip statusCallbackEvent="answered" statusCallback="/child">sip:bob@127.0.0.1:%d</Sip></Dial></Response>`, uas))
+	a.twiml("/child", `<Response/>`)
+	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices})
+	peer := newRTPPeer(t)
+	code, out := g.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(peer.port()), "pts": "0"}, 40*time.Second)
+	if code != 0 {
+		t.Fatalf("sipp exit %d\n%s", code, out)
+	}
+	answered := a.waitRequests(t, "/child", 1, 5*time.Second)[0].At
+	ringing, speech := audioWindows(peer.packets(), answered)
+	t.Logf("while the party rang: %d windows of ringback, %d of its speech", ringing, speech)
+	if speech < 40 {
+		t.Errorf("the caller heard %d windows (100 ms) of the party's early speech while it rang; want at least 40 (4 s)", speech)
+	}
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
-	"github.com/voxgate/voxgate/media/audio"
 	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/twiml"
@@ -71,8 +70,10 @@ func (v *dialVerb) run(s *session) (next, error) {
 	if d.Record == twiml.DialRecordFromRinging || d.Record == twiml.DialRecordFromRingingDual {
 		s.log.Warn("ivr: <Dial record=record-from-ringing>: recording starts at the answer", "record", d.Record)
 	}
-	if !s.answered && s.startEarlyMedia() {
-		v.early = newEarlyLegs(len(targets)) // answerOnBridge: 183 and early media
+	if s.answered || s.startEarlyMedia() {
+		// The caller hears the parties' early media (answerOnBridge: as
+		// early media of its own, after a 183), else the ringback tone.
+		v.early = newEarlyLegs(len(targets))
 	}
 	v.stopRing = v.ringback(s)
 	defer v.stopRing()
@@ -91,9 +92,9 @@ func (v *dialVerb) run(s *session) (next, error) {
 	return v.connect(s, winner, log)
 }
 
-// ringback plays the ringback tone to the caller while the targets ring.
-// A caller still unanswered (answerOnBridge) hears it as early media, and
-// the first called party's own early media instead once it starts; one
+// ringback plays the ringback tone to the caller while the targets ring,
+// and the first called party's own early media instead once it starts. A
+// caller still unanswered (answerOnBridge) hears them as early media; one
 // that cannot have early media hears the SIP 180. It returns the function
 // that stops it.
 func (v *dialVerb) ringback(s *session) func() {
@@ -101,11 +102,8 @@ func (v *dialVerb) ringback(s *session) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		switch {
-		case v.early != nil:
+		if v.early != nil {
 			playEarly(ringCtx, s.leg(), ringback(v.d.RingTone), v.early)
-		case s.answered:
-			_ = s.leg().Play(ringCtx, audio.NewPCMSource(ringback(v.d.RingTone), 0))
 		}
 	}()
 	return sync.OnceFunc(func() { stop(); <-done })
