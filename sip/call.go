@@ -212,6 +212,9 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
+	// What the caller may send in the dialog (UPDATE for its session
+	// refreshes, RFC 4028 §7.4 / RFC 3311 §5.1).
+	res.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
 	if c.timer != nil {
 		for _, h := range c.timer.headers() {
 			res.AppendHeader(h)
