@@ -241,6 +241,9 @@ func (s *session) runSessionTimer(t *sessionTimer) {
 			return
 		}
 		method, err := s.sendRefresh(t)
+		if s.ctx.Err() != nil {
+			return // the call ended meanwhile, for another reason
+		}
 		if err != nil {
 			s.log.Warn("sip: session refresh failed; ending the call", "method", method, "error", err)
 			s.setByeReason(fmt.Sprintf(`SIP;cause=%d;text="Session refresh failed"`, refreshFailureCode(err)))

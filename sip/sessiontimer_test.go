@@ -106,7 +106,9 @@ func TestSessionIntervalTooSmall(t *testing.T) {
 // 5 s. update/reinvite: its 200 makes the gateway the refresher, which
 // refreshes with UPDATE, or re-INVITE when SIPp's Allow lacks UPDATE
 // (SIPp checks the method, the SDP and the ACK), then SIPp hangs up; fail:
-// the UPDATE gets 481 and the gateway sends BYE with Reason; expire: SIPp
+// the UPDATE gets 481 and the gateway sends BYE with Reason; timeout: the
+// UPDATE goes unanswered and after 64·T1 (32 s) the gateway sends BYE with
+// Reason (cause 408); expire: SIPp
 // is the refresher and never refreshes; refreshee: SIPp refreshes with
 // UPDATE and the call lives until its BYE.
 func TestDialSessionTimersSIPp(t *testing.T) {
@@ -120,6 +122,7 @@ func TestDialSessionTimersSIPp(t *testing.T) {
 		{"422-then-update", "update", "yes", "uac", withUpdate, "remote-bye"},
 		{"reinvite", "reinvite", "no", "uac", withoutUpdate, "remote-bye"},
 		{"fail", "fail", "no", "uac", withUpdate, "session-refresh-failed"},
+		{"timeout", "timeout", "no", "uac", withUpdate, "session-refresh-failed"}, // 64·T1: about 34 s
 		{"expire", "expire", "no", "uas", withUpdate, "session-expired"},
 		{"refreshee", "refreshee", "no", "uas", withUpdate, "remote-bye"},
 	} {
@@ -127,7 +130,7 @@ func TestDialSessionTimersSIPp(t *testing.T) {
 			port := freeUDPPort(t)
 			sipp := startSIPp(t, port, "-sf", scenario, "-set", "first422", tc.first422, "-set", "se", "3",
 				"-set", "refresher", tc.refresher, "-set", "allow", tc.allow, "-set", "mode", tc.mode)
-			srv, _ := startServer(t, Config{MinSE: time.Second, SessionExpires: 3 * time.Second}, nil)
+			srv, _ := startServer(t, Config{MinSE: time.Second, SessionExpires: 3 * time.Second, RTPTimeout: time.Minute}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			call, err := srv.Dial(ctx, DialRequest{To: fmt.Sprintf("sip:1000@127.0.0.1:%d", port), Timeout: 5 * time.Second})
@@ -139,7 +142,7 @@ func TestDialSessionTimersSIPp(t *testing.T) {
 				if err != nil {
 					t.Fatalf("sipp failed: %v", err)
 				}
-			case <-time.After(20 * time.Second):
+			case <-time.After(45 * time.Second):
 				t.Fatal("sipp did not finish")
 			}
 			select {
