@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -29,8 +28,7 @@ type InboundCall struct {
 	// reliable provisional responses stop being retransmitted.
 	provCtx    context.Context
 	provCancel context.CancelFunc
-	rel100     rel100         // how the INVITE asked for reliable provisionals
-	bg         sync.WaitGroup // retransmissions, the session timer; run waits for them
+	rel100     rel100 // how the INVITE asked for reliable provisionals
 
 	// guarded by session.mu
 	ringing    bool
@@ -86,7 +84,7 @@ func (c *InboundCall) run(h Handler) {
 	defer c.stopShutdownWatch()
 	h(c.ctx, c)
 	c.finish()
-	c.bg.Wait()
+	c.waitBackground()
 }
 
 // finish hangs up whatever is still up once the handler has returned:
@@ -203,6 +201,7 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		return fmt.Errorf("sip: answer: call already ended (%s)", reason)
 	}
 	c.answered, c.final, c.answeredAt = true, true, time.Now()
+	timer := c.timer // a re-INVITE may set one once the dialog is established
 	body := c.localSDPLocked()
 	if c.awaitingAnswer {
 		body = c.localOfferLocked()
@@ -215,8 +214,8 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 	// What the caller may send in the dialog (UPDATE for its session
 	// refreshes, RFC 4028 §7.4 / RFC 3311 §5.1).
 	res.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
-	if c.timer != nil {
-		for _, h := range c.timer.headers() {
+	if timer != nil {
+		for _, h := range timer.headers() {
 			res.AppendHeader(h)
 		}
 	}
@@ -244,12 +243,8 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
-	if c.timer != nil {
-		c.bg.Add(1)
-		go func() { // owned by the call: ends with it, run waits for it
-			defer c.bg.Done()
-			c.runSessionTimer(c.timer)
-		}()
+	if timer != nil {
+		c.startSessionTimer(timer)
 	}
 	c.log.Info("call: answered")
 	return nil

@@ -234,6 +234,9 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	call.applyRemoteLocked(answer)
 	call.mu.Unlock()
 	leg.Start()
+	if call.timer != nil {
+		call.startSessionTimer(call.timer) // before the far end can refresh
+	}
 	s.register(&call.session) // before the ACK: the far end may hang up at once
 	ackCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -241,6 +244,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		s.unregister(&call.session)
 		leg.Close("dial failed")
 		call.cancel()
+		call.waitBackground()
 		log.Warn("dial: ACK failed", "error", err)
 		return nil, &DialError{Status: DialFailed, Code: 200, Reason: "send ACK: " + err.Error(), SIPCallID: callID(invite)}
 	}

@@ -32,15 +32,8 @@ func (c *OutboundCall) run() {
 	defer c.srv.callWG.Done()
 	defer c.srv.unregister(&c.session)
 	defer c.stopShutdownWatch()
-	if c.timer != nil {
-		timerDone := make(chan struct{})
-		go func() {
-			defer close(timerDone)
-			c.runSessionTimer(c.timer)
-		}()
-		defer func() { <-timerDone }() // it ends with the call
-	}
-	c.watchMedia() // returns once the call is over, whoever ended it
+	defer c.waitBackground() // the session timer (started by Dial) ends with the call
+	c.watchMedia()           // returns once the call is over, whoever ended it
 	c.end(c.answeredAt)
 }
 

@@ -102,8 +102,9 @@ func (c *InboundCall) provisional(ctx context.Context, code int, reason string, 
 	}
 	if r != nil {
 		c.log.Debug("sip: reliable provisional sent", "code", code, "rseq", r.rseq)
-		c.bg.Add(1)
-		go c.retransmit1xx(r, res) // owned by the call: run waits for it
+		if !c.goBackground(func() { c.retransmit1xx(r, res) }) {
+			close(r.over)
+		}
 	}
 	return nil
 }
@@ -112,7 +113,6 @@ func (c *InboundCall) provisional(ctx context.Context, code int, reason string, 
 // to T2 until its PRACK, the call's final response or its end. Without a
 // PRACK for 64·T1 the INVITE is refused 504 (RFC 3262 §3).
 func (c *InboundCall) retransmit1xx(r *reliable1xx, res *sipmsg.Response) {
-	defer c.bg.Done()
 	defer close(r.over)
 	out := retransmit2xx(r.pracked, c.provCtx.Done(), sipmsg.T1, sipmsg.T2, func() error {
 		c.log.Debug("sip: reliable provisional retransmitted", "rseq", r.rseq)

@@ -53,6 +53,11 @@ type session struct {
 	// call's owner calls it when the call is over.
 	stopShutdownWatch func() bool
 
+	// bg counts the call's background goroutines (retransmissions of our
+	// reliable provisionals, the session timer); the owner waits for them
+	// (waitBackground) once the call is over.
+	bg sync.WaitGroup
+
 	mu         sync.Mutex // guards the fields below, and the owning call's state
 	dialogID   string     // the key the Server finds the call by; set once the dialog exists
 	remote     Offer      // the far end's current media (from its offer or its answer)
@@ -80,6 +85,7 @@ type session struct {
 	byeReason string
 	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
 	localCrypto *SDESCrypto
+	bgOver      bool                // the owner waits for bg: no more goroutines
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
@@ -422,4 +428,34 @@ func (s *session) logEnded(answeredAt time.Time) {
 		dur = time.Since(answeredAt).Round(time.Second)
 	}
 	s.log.Info("call: ended", "reason", s.EndReason(), "duration", dur.String())
+}
+
+// goBackground runs f on a goroutine the call's owner waits for; it
+// reports false (and runs nothing) once the owner has started waiting.
+func (s *session) goBackground(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bgOver {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+	return true
+}
+
+// waitBackground waits for the call's background goroutines; call it
+// once the call is over (they all end with its context).
+func (s *session) waitBackground() {
+	s.mu.Lock()
+	s.bgOver = true
+	s.mu.Unlock()
+	s.bg.Wait()
+}
+
+// startSessionTimer runs t for the call (RFC 4028) until the call ends.
+func (s *session) startSessionTimer(t *sessionTimer) {
+	s.goBackground(func() { s.runSessionTimer(t) })
 }

@@ -258,23 +258,33 @@ func (s *session) runSessionTimer(t *sessionTimer) {
 // sends (re-INVITE or UPDATE) and applies it: a new interval, and who
 // refreshes from now on (refresher=uac: the far end, which sent the
 // request). An interval below our Min-SE is answered 422 (ok false).
-// Without a session timer, or without Session-Expires, nothing changes.
+// Without Session-Expires nothing changes; with one on a call that has
+// no session timer yet, one starts.
 func (s *session) refreshTimerRequest(req *sipmsg.Request, tx sipmsg.ServerTransaction) (t *sessionTimer, ok bool) {
 	s.mu.Lock()
-	t = s.timer
+	t, established := s.timer, s.established
 	s.mu.Unlock()
-	if t == nil {
-		return nil, true
-	}
 	v, has := headerValue(req, "Session-Expires", "x")
-	if !has {
-		return t, true
+	if !has || t == nil && !established {
+		return t, true // (an early-dialog UPDATE starts no timer)
 	}
 	secs, refresher, valid := parseSessionExpires(v)
 	minSE := s.srv.minSE()
 	if !valid || time.Duration(secs)*time.Second < minSE {
 		s.srv.respond(req, tx, 422, "Session Interval Too Small", sipmsg.NewHeader("Min-SE", strconv.Itoa(int(minSE/time.Second))))
 		return nil, false
+	}
+	if t == nil {
+		// A session timer set up in the middle of the call (§9 applies
+		// to re-INVITEs and UPDATEs too).
+		remoteSup := supportsTimer(req)
+		t = newSessionTimer(time.Duration(secs)*time.Second, refresher == "uas" || refresher == "" && !remoteSup, remoteSup)
+		s.mu.Lock()
+		s.timer = t
+		s.mu.Unlock()
+		s.log.Info("call: session timer started by the far end", "interval", t.interval.String())
+		s.startSessionTimer(t)
+		return t, true
 	}
 	_, weRefresh := t.state()
 	switch refresher {

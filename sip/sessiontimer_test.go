@@ -156,3 +156,39 @@ func TestDialSessionTimersSIPp(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionTimerStartedMidCall: a caller that asked for no session
+// timer sets one up with an UPDATE (Session-Expires: 2;refresher=uas); the
+// 200 says so and the gateway, now the refresher, sends UPDATE (SIPp
+// checks both) until SIPp hangs up.
+func TestSessionTimerStartedMidCall(t *testing.T) {
+	scenario, err := filepath.Abs("testdata/uac_session_midcall.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := make(chan string, 1)
+	srv, _ := startServer(t, Config{MinSE: time.Second}, func(ctx context.Context, c *InboundCall) {
+		if err := c.Answer(ctx); err != nil {
+			return
+		}
+		<-c.Done()
+		reasons <- c.EndReason()
+	})
+	sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", udpListener(t, srv).String())
+	select {
+	case err := <-sipp:
+		if err != nil {
+			t.Fatalf("sipp failed: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("sipp did not finish")
+	}
+	select {
+	case r := <-reasons:
+		if r != "remote-bye" {
+			t.Errorf("call ended with %q, want remote-bye", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not end")
+	}
+}
