@@ -156,6 +156,12 @@ type SIP struct {
 	// Empty: the offerer's first G.711 codec, else G.722; we offer PCMU
 	// and PCMA.
 	Codecs []string `yaml:"codecs"`
+	// SessionExpires is the RFC 4028 session interval our INVITEs ask
+	// for (and callers that support timer without asking get); unset:
+	// 30m. MinSE is the shortest interval we accept (smaller get 422);
+	// unset: 90s, RFC 4028's floor (lower values are for tests only).
+	SessionExpires Duration `yaml:"session_expires"`
+	MinSE          Duration `yaml:"min_se"`
 }
 
 // Media configures RTP.
@@ -423,6 +429,16 @@ func (c Config) Validate() error {
 	checkCodecs("sip.codecs", c.SIP.Codecs, bad)
 	if t1 := c.SIP.T1.D(); t1 != 0 && (t1 < 10*time.Millisecond || t1 > 4*time.Second) {
 		bad("sip.t1", "%v: want between 10ms and 4s (T2), or unset for 500ms", t1)
+	}
+	if m := c.SIP.MinSE.D(); m != 0 && (m < time.Second || m > 24*time.Hour) {
+		bad("sip.min_se", "%v: want between 1s and 24h (RFC 4028 wants at least 90s; less is for tests), or unset for 90s", m)
+	}
+	minSE := c.SIP.MinSE.D()
+	if minSE == 0 {
+		minSE = 90 * time.Second
+	}
+	if se := c.SIP.SessionExpires.D(); se != 0 && (se < minSE || se > 24*time.Hour) {
+		bad("sip.session_expires", "%v: want between sip.min_se (90s when unset) and 24h, or unset for 30m", se)
 	}
 	if c.SIP.PublicIP != "" {
 		if _, err := netip.ParseAddr(c.SIP.PublicIP); err != nil {

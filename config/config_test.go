@@ -80,6 +80,8 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"media.rtp_ports":                   validYAML + "media:\n  rtp_ports: 5-4\n",
 		"debug.pprof_listen":                validYAML + "debug:\n  pprof_listen: localhost\n",
 		"sip.t1":                            strings.Replace(validYAML, "sip:\n", "sip:\n  t1: 5s\n", 1),
+		"sip.min_se":                        strings.Replace(validYAML, "sip:\n", "sip:\n  min_se: 500ms\n", 1),
+		"sip.session_expires":               strings.Replace(validYAML, "sip:\n", "sip:\n  min_se: 120s\n  session_expires: 100s\n", 1),
 		"field unknown_key not found":       validYAML + "unknown_key: 1\n",
 		"sip.tls_cert":                      strings.Replace(validYAML, "udp:127.0.0.1:5060", "tls:127.0.0.1:5061", 1),
 		"users[0].password":                 validYAML + "users:\n  - username: phone1\n    password: short\n",

@@ -11,7 +11,6 @@ import (
 
 	"github.com/voxgate/voxgate/ivr/webhook"
 	"github.com/voxgate/voxgate/media"
-	"github.com/voxgate/voxgate/media/audio"
 	"github.com/voxgate/voxgate/recording"
 	"github.com/voxgate/voxgate/sid"
 	"github.com/voxgate/voxgate/twiml"
@@ -48,6 +47,7 @@ type dialVerb struct {
 	results  chan dialResult // the attempts' outcomes
 	pending  int             // attempts whose outcome has not been taken
 	stopRing func()          // stops the caller's ringback and waits for it
+	early    *earlyLegs      // the parties' early media, relayed to an unanswered caller; nil when not
 }
 
 // dialResult is how one dialled target ended.
@@ -70,6 +70,11 @@ func (v *dialVerb) run(s *session) (next, error) {
 	if d.Record == twiml.DialRecordFromRinging || d.Record == twiml.DialRecordFromRingingDual {
 		s.log.Warn("ivr: <Dial record=record-from-ringing>: recording starts at the answer", "record", d.Record)
 	}
+	if s.answered || s.startEarlyMedia() {
+		// The caller hears the parties' early media (answerOnBridge: as
+		// early media of its own, after a 183), else the ringback tone.
+		v.early = newEarlyLegs(len(targets))
+	}
 	v.stopRing = v.ringback(s)
 	defer v.stopRing()
 	dialCtx, cancelDial := context.WithCancel(s.ctx)
@@ -87,16 +92,18 @@ func (v *dialVerb) run(s *session) (next, error) {
 	return v.connect(s, winner, log)
 }
 
-// ringback plays the ringback tone to the caller while the targets ring
-// (unless the caller is still unanswered: then the SIP 180 rings for us).
-// It returns the function that stops it.
+// ringback plays the ringback tone to the caller while the targets ring,
+// and the first called party's own early media instead once it starts. A
+// caller still unanswered (answerOnBridge) hears them as early media; one
+// that cannot have early media hears the SIP 180. It returns the function
+// that stops it.
 func (v *dialVerb) ringback(s *session) func() {
 	ringCtx, stop := context.WithCancel(s.ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if s.answered {
-			_ = s.leg().Play(ringCtx, audio.NewPCMSource(ringback(v.d.RingTone), 0))
+		if v.early != nil {
+			playEarly(ringCtx, s.leg(), ringback(v.d.RingTone), v.early)
 		}
 	}()
 	return sync.OnceFunc(func() { stop(); <-done })
@@ -110,6 +117,10 @@ func (v *dialVerb) ringAll(s *session, ctx context.Context, targets []dialTarget
 	}
 	v.results = make(chan dialResult, len(targets))
 	v.pending = len(targets)
+	var onEarly func(media.Leg)
+	if v.early != nil {
+		onEarly = v.early.offer
+	}
 	for _, t := range targets {
 		childSID := sid.New(sid.Call)
 		childStatus(s, childSID, t, "initiated", "initiated", 0)
@@ -117,8 +128,9 @@ func (v *dialVerb) ringAll(s *session, ctx context.Context, targets []dialTarget
 			c, err := s.cfg.Dialer.Dial(ctx, DialRequest{
 				CallSID: childSID, ParentSID: s.info.SID, To: t.to, From: from,
 				Username: t.username, Password: t.password, Headers: t.headers,
-				Timeout:   time.Duration(v.d.Timeout) * time.Second,
-				OnRinging: func(bool) { childStatus(s, childSID, t, "ringing", "ringing", 0) },
+				Timeout:      time.Duration(v.d.Timeout) * time.Second,
+				OnRinging:    func(bool) { childStatus(s, childSID, t, "ringing", "ringing", 0) },
+				OnEarlyMedia: onEarly,
 			})
 			v.results <- dialResult{call: c, err: err, target: t, sid: childSID}
 		}()

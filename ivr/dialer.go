@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/voxgate/voxgate/media"
 )
 
 // Dialer places outbound call legs (the SIP layer implements it).
@@ -27,6 +29,10 @@ type DialRequest struct {
 	Timeout            time.Duration // ring time
 	// OnRinging is called when the far end rings (early: with early media).
 	OnRinging func(early bool)
+	// OnEarlyMedia, when set, is given the leg once the far end's early
+	// media starts (SIP 183 with SDP): its audio can be heard (Record)
+	// before the answer. It must not block.
+	OnEarlyMedia func(leg media.Leg)
 }
 
 // DialFailure is why an outbound leg was not answered.

@@ -24,11 +24,20 @@ type InboundCall struct {
 	dialog   *sipgo.DialogServerSession
 	trunk    string // name of the trunk the INVITE came from, "" when none
 
+	// provCtx ends when our final response is sent or the call ends:
+	// reliable provisional responses stop being retransmitted.
+	provCtx    context.Context
+	provCancel context.CancelFunc
+	rel100     rel100 // how the INVITE asked for reliable provisionals
+
 	// guarded by session.mu
 	ringing    bool
 	answered   bool
 	answeredAt time.Time
-	final      bool // a final response was sent
+	final      bool         // a final response was sent
+	earlySent  bool         // EarlyMedia sent its 183
+	rseq       uint32       // RSeq of our last reliable provisional
+	pending1xx *reliable1xx // our last reliable provisional, nil when none
 }
 
 func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.ServerTransaction, dlg *sipgo.DialogServerSession, leg *media.RTPLeg, offer Offer, trunk string, log *slog.Logger) *InboundCall {
@@ -36,12 +45,15 @@ func newInboundCall(s *Server, callSID string, req *sipmsg.Request, tx sipmsg.Se
 	c.init(s, callSID, log, leg, dlg, s.contactFor(req), offer)
 	c.codecs = s.codecPrefs(trunk)
 	c.dialogID = dlg.ID
-	c.newBye = c.byeRequest
+	c.newRequest = c.inDialogRequest
+	c.newBye = func() *sipmsg.Request { return c.inDialogRequest(sipmsg.BYE) }
+	c.peerAllowsUpdate = allowsUpdate(req)
+	c.rel100 = rel100Of(req)
+	c.onPrack = c.prack
+	c.provCtx, c.provCancel = context.WithCancel(c.ctx)
 	return c
 }
 
-// byeRequest builds our BYE (UAS side): to the caller's Contact, over the
-// INVITE's transport; the dialog fills in the rest.
 // inDialogTarget sends a request we make in the dialog over the
 // INVITE's transport; over TLS, on the caller's own connection (a phone
 // or gateway behind NAT, or without a TLS listener of its own, cannot be
@@ -53,10 +65,15 @@ func (c *InboundCall) inDialogTarget(req *sipmsg.Request) {
 	}
 }
 
-func (c *InboundCall) byeRequest() *sipmsg.Request {
-	bye := sipmsg.NewRequest(sipmsg.BYE, c.dialog.InviteRequest.Contact().Address)
-	c.inDialogTarget(bye)
-	return bye
+// inDialogRequest builds a request of ours in the dialog (BYE, a
+// refresh, its ACK) to the caller's Contact; refreshes carry our Contact.
+func (c *InboundCall) inDialogRequest(method sipmsg.RequestMethod) *sipmsg.Request {
+	req := sipmsg.NewRequest(method, *c.dialog.InviteRequest.Contact().Address.Clone())
+	c.inDialogTarget(req)
+	if method == sipmsg.INVITE || method == sipmsg.UPDATE {
+		req.AppendHeader(sipmsg.HeaderClone(&c.contact))
+	}
+	return req
 }
 
 // run drives the call: it starts the handler and tidies up after it.
@@ -68,6 +85,7 @@ func (c *InboundCall) run(h Handler) {
 	defer c.stopShutdownWatch()
 	h(c.ctx, c)
 	c.finish()
+	c.waitBackground()
 }
 
 // finish hangs up whatever is still up once the handler has returned:
@@ -145,6 +163,10 @@ func (c *InboundCall) Ringing() error {
 	}
 	c.ringing = true
 	c.mu.Unlock()
+	if c.rel100 == rel100Required {
+		// RFC 3262 §3: a caller requiring 100rel gets every 1xx reliably.
+		return c.provisional(c.ctx, 180, "Ringing", nil, true)
+	}
 	if err := c.dialog.Respond(180, "Ringing", nil, sipmsg.HeaderClone(&c.contact)); err != nil {
 		return fmt.Errorf("sip: send 180: %w", err)
 	}
@@ -161,6 +183,15 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		c.mu.Unlock()
 		return nil
 	}
+	c.mu.Unlock()
+	if err := c.awaitEarlyPRACK(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.answered {
+		c.mu.Unlock()
+		return nil
+	}
 	if c.final {
 		c.mu.Unlock()
 		return errors.New("sip: answer after final response")
@@ -171,16 +202,21 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		return fmt.Errorf("sip: answer: call already ended (%s)", reason)
 	}
 	c.answered, c.final, c.answeredAt = true, true, time.Now()
+	timer := c.timer // a re-INVITE may set one once the dialog is established
 	body := c.localSDPLocked()
 	if c.awaitingAnswer {
 		body = c.localOfferLocked()
 	}
 	c.mu.Unlock()
+	c.provCancel()
 
 	res := sipmsg.NewSDPResponseFromRequest(c.dialog.InviteRequest, body)
 	res.AppendHeader(sipmsg.HeaderClone(&c.contact))
-	if c.timer != nil {
-		for _, h := range c.timer.headers() {
+	// What the caller may send in the dialog (UPDATE for its session
+	// refreshes, RFC 4028 §7.4 / RFC 3311 §5.1).
+	res.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
+	if timer != nil {
+		for _, h := range timer.headers() {
 			res.AppendHeader(h)
 		}
 	}
@@ -208,8 +244,8 @@ func (c *InboundCall) Answer(ctx context.Context) error {
 		out := c.waitAck(w, c.inviteTx, res, c.dialog.Context().Done())
 		c.log.Debug("call: ACK wait over", "outcome", out)
 	}()
-	if c.timer != nil {
-		go c.runSessionTimer(c.timer, c.sendUpdateRefresh) // owned by the call: ends with it
+	if timer != nil {
+		c.startSessionTimer(timer)
 	}
 	c.log.Info("call: answered")
 	return nil
@@ -233,6 +269,7 @@ func (c *InboundCall) finalError(code int, reason, endReason string) error {
 	}
 	c.final = true
 	c.mu.Unlock()
+	c.provCancel()
 	c.setEnd(endReason)
 	defer c.cancel()
 	if c.dialog.Context().Err() != nil {

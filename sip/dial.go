@@ -192,6 +192,14 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 
 	a := &dialAttempt{srv: s, log: log, leg: leg, onRinging: req.OnRinging, onEarlyMedia: req.OnEarlyMedia, crypto: offer.Crypto, late: late}
 	dlg, derr := a.ring(ctx, invite, req.Timeout, username, password)
+	for tries := 0; derr != nil && derr.Code == 422 && a.retrySE > 0 && tries < 2; tries++ {
+		// RFC 4028 §7.4: the far end wants a longer session interval
+		// (its Min-SE); ask again with it, in a new transaction.
+		log.Info("dial: session interval too small; retrying", "min_se", a.retrySE.String())
+		retrySessionInterval(invite, a.retrySE)
+		a.retrySE = 0
+		dlg, derr = a.ring(ctx, invite, req.Timeout, username, password)
+	}
 	if derr != nil {
 		leg.Close("dial " + derr.Status)
 		log.Info("dial: not answered", "to", req.To, "status", derr.Status, "code", derr.Code, "reason", derr.Reason)
@@ -228,10 +236,16 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	call.dialogID = dlg.ID
 	call.established = true
 	call.newBye = func() *sipmsg.Request { return uacBye(invite, dlg.InviteResponse) }
+	call.newRequest = func(m sipmsg.RequestMethod) *sipmsg.Request { return uacRequest(m, invite, dlg.InviteResponse) }
+	call.peerAllowsUpdate = allowsUpdate(dlg.InviteResponse)
+	call.timer = s.answerTimer(dlg.InviteResponse)
 	call.mu.Lock()
 	call.applyRemoteLocked(answer)
 	call.mu.Unlock()
 	leg.Start()
+	if call.timer != nil {
+		call.startSessionTimer(call.timer) // before the far end can refresh
+	}
 	s.register(&call.session) // before the ACK: the far end may hang up at once
 	ackCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -239,6 +253,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		s.unregister(&call.session)
 		leg.Close("dial failed")
 		call.cancel()
+		call.waitBackground()
 		log.Warn("dial: ACK failed", "error", err)
 		return nil, &DialError{Status: DialFailed, Code: 200, Reason: "send ACK: " + err.Error(), SIPCallID: callID(invite)}
 	}
@@ -268,7 +283,15 @@ func (s *Server) newInvite(callSID string, rt route, from string, extra map[stri
 	inv.AppendHeader(&callIDHdr)
 	inv.AppendHeader(&contact)
 	inv.AppendHeader(sipmsg.NewHeader("Allow", allowedMethods))
-	inv.AppendHeader(sipmsg.NewHeader("Supported", "100rel"))
+	if se := s.sessionExpires(); se > 0 {
+		// RFC 4028 §7.1: we ask for a session timer; the 2xx says who
+		// refreshes.
+		inv.AppendHeader(sipmsg.NewHeader("Supported", "100rel, timer"))
+		inv.AppendHeader(sipmsg.NewHeader("Session-Expires", strconv.Itoa(int(max(se, s.minSE())/time.Second))))
+		inv.AppendHeader(sipmsg.NewHeader("Min-SE", strconv.Itoa(int(s.minSE()/time.Second))))
+	} else {
+		inv.AppendHeader(sipmsg.NewHeader("Supported", "100rel"))
+	}
 	inv.AppendHeader(sipmsg.NewHeader("X-Voxgate-Call-Sid", callSID))
 
 	headers := map[string]string{}
@@ -363,7 +386,8 @@ type dialAttempt struct {
 	late        bool        // the INVITE had no SDP: the 2xx offers, the ACK answers
 	keyed       bool        // the leg has its SRTP keys
 	dlg         *sipgo.DialogClientSession
-	lastRSeq    uint32 // RSeq of the last reliable provisional PRACKed
+	lastRSeq    uint32        // RSeq of the last reliable provisional PRACKed
+	retrySE     time.Duration // the Min-SE of a 422 answer: ask again with it
 
 	mu  sync.Mutex
 	why error // why ringing was stopped: errRingTimeout, errDialCanceled, errServerShutdown
@@ -436,6 +460,12 @@ func (a *dialAttempt) onResponse(res *sipmsg.Response) error {
 		}
 		if a.onRinging != nil {
 			a.onRinging(early)
+		}
+	case res.StatusCode == 422:
+		if minSE, ok := parseMinSE(res); ok {
+			if cur, ok := parseMinSE(a.dlg.InviteRequest); !ok || minSE > cur {
+				a.retrySE = minSE
+			}
 		}
 	case res.StatusCode == 401 || res.StatusCode == 407:
 		a.challenges++
@@ -635,4 +665,32 @@ func (a *dialAttempt) abandon(dlg *sipgo.DialogClientSession) {
 	case !res.IsSuccess():
 		a.log.Warn("dial: BYE of abandoned answer refused", "code", res.StatusCode)
 	}
+}
+
+// retrySessionInterval turns an INVITE answered 422 into its retry (RFC
+// 4028 §7.4): Session-Expires and Min-SE raised to the far end's Min-SE,
+// the next CSeq, a new Via branch; same Call-ID and From tag.
+func retrySessionInterval(inv *sipmsg.Request, minSE time.Duration) {
+	secs := strconv.Itoa(int(minSE / time.Second))
+	inv.RemoveHeader("Session-Expires")
+	inv.RemoveHeader("Min-SE")
+	inv.AppendHeader(sipmsg.NewHeader("Session-Expires", secs))
+	inv.AppendHeader(sipmsg.NewHeader("Min-SE", secs))
+	inv.CSeq().SeqNo++
+	inv.RemoveHeader("Via")
+}
+
+// answerTimer reads the session timer the 2xx to our INVITE set up (RFC
+// 4028 §7.2): its Session-Expires, refreshed by us when refresher=uac.
+// Without Session-Expires the session has no timer (nil).
+func (s *Server) answerTimer(res *sipmsg.Response) *sessionTimer {
+	v, ok := headerValue(res, "Session-Expires", "x")
+	if !ok {
+		return nil
+	}
+	secs, refresher, ok := parseSessionExpires(v)
+	if !ok {
+		return nil
+	}
+	return newSessionTimer(time.Duration(secs)*time.Second, refresher != "uas", true)
 }

@@ -32,7 +32,8 @@ func (c *OutboundCall) run() {
 	defer c.srv.callWG.Done()
 	defer c.srv.unregister(&c.session)
 	defer c.stopShutdownWatch()
-	c.watchMedia() // returns once the call is over, whoever ended it
+	defer c.waitBackground() // the session timer (started by Dial) ends with the call
+	c.watchMedia()           // returns once the call is over, whoever ended it
 	c.end(c.answeredAt)
 }
 
@@ -85,12 +86,21 @@ func (c *OutboundCall) Hangup(ctx context.Context) error {
 // end's Contact from its 2xx, over the INVITE's transport and from the
 // same socket; the dialog fills in the rest.
 func uacBye(invite *sipmsg.Request, answer *sipmsg.Response) *sipmsg.Request {
+	return uacRequest(sipmsg.BYE, invite, answer)
+}
+
+// uacRequest builds a request of ours in a dialog we created (BYE, a
+// refresh, its ACK) like uacBye; refreshes carry the INVITE's Contact.
+func uacRequest(method sipmsg.RequestMethod, invite *sipmsg.Request, answer *sipmsg.Response) *sipmsg.Request {
 	target := invite.Recipient
 	if c := answer.Contact(); c != nil {
 		target = c.Address
 	}
-	bye := sipmsg.NewRequest(sipmsg.BYE, *target.Clone())
-	bye.SetTransport(invite.Transport())
-	bye.Laddr = invite.Laddr
-	return bye
+	req := sipmsg.NewRequest(method, *target.Clone())
+	req.SetTransport(invite.Transport())
+	req.Laddr = invite.Laddr
+	if c := invite.Contact(); c != nil && (method == sipmsg.INVITE || method == sipmsg.UPDATE) {
+		req.AppendHeader(sipmsg.HeaderClone(c))
+	}
+	return req
 }

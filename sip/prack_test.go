@@ -2,8 +2,11 @@ package sip
 
 import (
 	"context"
+	"io"
+	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +43,108 @@ func TestDialPRACKSIPp(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Error("sipp did not finish")
+	}
+}
+
+// TestRequire100relSIPp: a caller that requires 100rel (RFC 3262) gets
+// the 180 reliably (RSeq 1); a PRACK with an unknown RAck gets 481, the
+// right one 200; EarlyMedia's 183 with SDP follows only then (RSeq 2),
+// and Answer's 200 only after its PRACK (SIPp checks the order).
+func TestRequire100relSIPp(t *testing.T) {
+	scenario, err := filepath.Abs("testdata/uac_100rel_require.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan string, 1)
+	srv, _ := startServer(t, Config{}, func(ctx context.Context, c *InboundCall) {
+		defer func() { ended <- c.EndReason() }()
+		if err := c.Ringing(); err != nil {
+			t.Errorf("Ringing: %v", err)
+			return
+		}
+		if err := c.EarlyMedia(ctx); err != nil {
+			t.Errorf("EarlyMedia: %v", err)
+			return
+		}
+		if err := c.Answer(ctx); err != nil {
+			t.Errorf("Answer: %v", err)
+			return
+		}
+		<-c.Done()
+	})
+	sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000", udpListener(t, srv).String())
+	select {
+	case err := <-sipp:
+		if err != nil {
+			t.Fatalf("sipp failed: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("sipp did not finish")
+	}
+	select {
+	case r := <-ended:
+		if r != "remote-bye" {
+			t.Errorf("call ended with %q, want remote-bye", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not end")
+	}
+}
+
+// TestReliable183GivenUpWithoutPRACK: a caller that supports 100rel but
+// never PRACKs gets the 183 with SDP again and again (same RSeq), and
+// after 64·T1 (32 s) the INVITE is refused 504; Answer, waiting for the
+// PRACK, fails and the call ends with reason no-prack. About 33 s.
+func TestReliable183GivenUpWithoutPRACK(t *testing.T) {
+	answerErr := make(chan error, 1)
+	ended := make(chan string, 1)
+	srv, _ := startServer(t, Config{RTPTimeout: 2 * time.Minute}, func(ctx context.Context, c *InboundCall) {
+		defer func() { ended <- c.EndReason() }()
+		if err := c.EarlyMedia(ctx); err != nil {
+			t.Errorf("EarlyMedia: %v", err)
+			return
+		}
+		answerErr <- c.Answer(ctx)
+	})
+	addr := udpListener(t, srv).String()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	head := strings.ReplaceAll(wireOptions, "OPTIONS", "INVITE") + "Contact: <sip:wire@127.0.0.1:5099>\nContent-Type: application/sdp\nSupported: 100rel\n"
+	if _, err := io.WriteString(conn, fillWire(head, wireSDP, "UDP", "noprack", addr)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	n183, rseqs := 0, map[string]bool{}
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d 183s: %v", n183, err)
+		}
+		msg := string(buf[:n])
+		if strings.HasPrefix(msg, "SIP/2.0 183") {
+			n183++
+			for _, line := range strings.Split(msg, "\r\n") {
+				if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "RSeq") {
+					rseqs[strings.TrimSpace(v)] = true
+				}
+			}
+			continue
+		}
+		if strings.HasPrefix(msg, "SIP/2.0 504") {
+			break
+		}
+	}
+	if n183 < 5 || len(rseqs) != 1 {
+		t.Errorf("got the 183 %d times with RSeq values %v; want it retransmitted (at least 5 times in 32 s) with one RSeq", n183, rseqs)
+	}
+	if err := <-answerErr; err == nil {
+		t.Error("Answer succeeded without the 183's PRACK")
+	}
+	if r := <-ended; r != "no-prack" {
+		t.Errorf("call ended with %q, want no-prack", r)
 	}
 }

@@ -94,6 +94,11 @@ type Config struct {
 	// MinSE is our RFC 4028 Min-SE: INVITEs asking for a shorter
 	// Session-Expires get 422 (default DefaultMinSE, 90 s).
 	MinSE time.Duration
+	// SessionExpires is the session interval (RFC 4028) our INVITEs ask
+	// for, and the one callers that support timer without asking get
+	// (default DefaultSessionExpires, 30 min; raised to MinSE; negative:
+	// no session timers but those a caller asks for).
+	SessionExpires time.Duration
 	// Users are the phones that may REGISTER (see onRegister); they are
 	// reached by dialling sip:USER@<our address>, and their calls are
 	// admitted with their credentials.
@@ -238,6 +243,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnRegister(s.onRegister)
 	s.srv.OnUpdate(s.onUpdate)
+	s.srv.OnPrack(s.onPrack)
 	s.srv.OnNoRoute(s.onUnsupported)
 	return s, nil
 }
@@ -451,7 +457,7 @@ func (s *Server) respond(req *sipmsg.Request, tx sipmsg.ServerTransaction, code 
 	}
 }
 
-const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, PRACK, REGISTER"
 
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -629,7 +635,7 @@ func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 func (s *Server) onUnsupported(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
-	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER, sipmsg.PRACK:
+	case sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.REFER:
 		s.respond(req, tx, 405, "Method Not Allowed", sipmsg.NewHeader("Allow", allowedMethods))
 	default:
 		s.respond(req, tx, 501, "Not Implemented", sipmsg.NewHeader("Allow", allowedMethods))

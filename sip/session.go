@@ -40,12 +40,23 @@ type session struct {
 	contact sipmsg.ContactHeader // ours, put in responses inside the dialog
 	// newBye builds the BYE that ends the dialog from our side.
 	newBye func() *sipmsg.Request
+	// newRequest builds a request of ours in the dialog (a refresh, its
+	// ACK): Request-URI, transport and destination; the dialog fills in
+	// the rest.
+	newRequest func(method sipmsg.RequestMethod) *sipmsg.Request
+	// onPrack answers a PRACK in the dialog (inbound calls; nil: 481).
+	onPrack func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 
 	ctx    context.Context // ends when the call ends
 	cancel context.CancelFunc
 	// stopShutdownWatch unhooks the call from the Server's shutdown; the
 	// call's owner calls it when the call is over.
 	stopShutdownWatch func() bool
+
+	// bg counts the call's background goroutines (retransmissions of our
+	// reliable provisionals, the session timer); the owner waits for them
+	// (waitBackground) once the call is over.
+	bg sync.WaitGroup
 
 	mu         sync.Mutex // guards the fields below, and the owning call's state
 	dialogID   string     // the key the Server finds the call by; set once the dialog exists
@@ -66,8 +77,15 @@ type session struct {
 	awaitingAnswer bool
 	// timer is the negotiated session timer (RFC 4028), nil when none.
 	timer *sessionTimer
+	// peerAllowsUpdate: the far end listed UPDATE in Allow, so our
+	// session refreshes use it (else re-INVITE).
+	peerAllowsUpdate bool
+	// byeReason, when set, is the Reason header (RFC 3326) of our BYE:
+	// why we end the call (a session timer that expired or failed).
+	byeReason string
 	// localCrypto is our SDES key when the media is SRTP (nil: plain RTP).
 	localCrypto *SDESCrypto
+	bgOver      bool                // the owner waits for bg: no more goroutines
 	acks        map[uint32]*ackWait // our 2xx waiting for their ACK, by CSeq
 	byeDone     chan struct{}       // closed when our BYE transaction is over; nil until started
 	byeErr      error               // how it ended (set before byeDone closes)
@@ -165,13 +183,17 @@ func (s *session) bye(done chan<- struct{}, answerAcked <-chan struct{}) {
 		<-answerAcked
 	}
 	s.mu.Lock()
-	remoteEnded := s.remoteEnded
+	remoteEnded, reason := s.remoteEnded, s.byeReason
 	s.mu.Unlock()
 	if remoteEnded || s.dlg.LoadState() == sipmsg.DialogStateEnded {
 		return // the far end hung up meanwhile
 	}
-	s.log.Info("call: sent BYE")
-	res, err := byeTransaction(s.dlg, s.newBye())
+	req := s.newBye()
+	if reason != "" {
+		req.AppendHeader(sipmsg.NewHeader("Reason", reason))
+	}
+	s.log.Info("call: sent BYE", "reason_header", reason)
+	res, err := byeTransaction(s.dlg, req)
 	switch {
 	case err != nil:
 		err = fmt.Errorf("sip: BYE: %w", err)
@@ -316,6 +338,9 @@ func (s *session) applyRemoteLocked(o Offer) {
 // reInvite answers an in-dialog INVITE on the same media: a new remote
 // address or codec, hold (sendonly/inactive) or a session refresh.
 func (s *session) reInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if _, ok := s.refreshTimerRequest(req, tx); !ok {
+		return
+	}
 	body := req.Body()
 	s.mu.Lock()
 	if len(body) > 0 {
@@ -418,4 +443,34 @@ func (s *session) logEnded(answeredAt time.Time) {
 		dur = time.Since(answeredAt).Round(time.Second)
 	}
 	s.log.Info("call: ended", "reason", s.EndReason(), "duration", dur.String())
+}
+
+// goBackground runs f on a goroutine the call's owner waits for; it
+// reports false (and runs nothing) once the owner has started waiting.
+func (s *session) goBackground(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bgOver {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+	return true
+}
+
+// waitBackground waits for the call's background goroutines; call it
+// once the call is over (they all end with its context).
+func (s *session) waitBackground() {
+	s.mu.Lock()
+	s.bgOver = true
+	s.mu.Unlock()
+	s.bg.Wait()
+}
+
+// startSessionTimer runs t for the call (RFC 4028) until the call ends.
+func (s *session) startSessionTimer(t *sessionTimer) {
+	s.goBackground(func() { s.runSessionTimer(t) })
 }

@@ -229,7 +229,8 @@ func checkRequest(m *rawMessage) *rejection {
 }
 
 // supportedOptions are the option tags a Require header may name
-// (RFC 3261 §8.2.2.3): session timers (RFC 4028).
+// (RFC 3261 §8.2.2.3): session timers (RFC 4028); and 100rel (RFC 3262)
+// on an INVITE only (checkRequire).
 var supportedOptions = map[string]bool{"timer": true}
 
 // checkRequire answers 420 Bad Extension, listing them in Unsupported,
@@ -245,7 +246,11 @@ func checkRequire(m *rawMessage) *rejection {
 			continue
 		}
 		for _, opt := range strings.Split(h.value, ",") {
-			if opt = strings.ToLower(strings.TrimSpace(opt)); opt != "" && !supportedOptions[opt] {
+			opt = strings.ToLower(strings.TrimSpace(opt))
+			if opt == "100rel" && m.method == "INVITE" {
+				continue // reliable provisionals (RFC 3262): see prack_uas.go
+			}
+			if opt != "" && !supportedOptions[opt] {
 				unsupported = append(unsupported, opt)
 			}
 		}

@@ -42,6 +42,8 @@ func (d *sipDialer) Dial(ctx context.Context, req ivr.DialRequest) (ivr.Call, er
 		Headers:   req.Headers,
 		Timeout:   req.Timeout,
 		OnRinging: req.OnRinging,
+		// answerOnBridge relays the party's early media to the caller
+		OnEarlyMedia: req.OnEarlyMedia,
 	})
 	if err != nil {
 		var de *sip.DialError

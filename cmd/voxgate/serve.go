@@ -238,6 +238,9 @@ func newSIPServer(cfg config.Config, gm *gatewayMetrics, protect *protectionMetr
 		TLSKey:     cfg.SIP.TLSKey,
 		Users:      sipUsers(cfg.Users),
 		Logger:     log,
+
+		// RFC 4028 session timers (issue #17)
+		MinSE: cfg.SIP.MinSE.D(), SessionExpires: cfg.SIP.SessionExpires.D(),
 	})
 	return srv, publicIP, err
 }
