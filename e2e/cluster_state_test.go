@@ -5,8 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,20 +59,6 @@ func chatOnNode(t *testing.T, g, leader *gateway, ws string) {
 	if task.AssignmentStatus != "completed" || task.Channel != "chat" {
 		t.Errorf("the chat's task on the leader: %+v", task)
 	}
-}
-
-// metricsText is the gateway's /metrics page.
-func metricsText(t *testing.T, g *gateway) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, g.httpURL+"/metrics", nil)
-	req.SetBasicAuth(testAccountSID, testAuthToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
 
 // waitLog waits until g's log holds want n times.
@@ -133,7 +117,7 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 		t.Fatalf("node A leads although B does\n%s", nodeA.Logs())
 	}
 	for g, want := range map[*gateway]string{nodeB: "voxgate_cluster_taskrouter_leader 1", nodeA: "voxgate_cluster_taskrouter_leader 0"} {
-		if m := metricsText(t, g); !strings.Contains(m, want+"\n") {
+		if m := metricsText(t, g.httpURL); !strings.Contains(m, want+"\n") {
 			t.Errorf("no %q in /metrics", want)
 		}
 	}

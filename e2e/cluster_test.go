@@ -534,7 +534,9 @@ func callbacksFor(reqs []webhookRequest, sids []string) map[string]int {
 // metricsText GETs /metrics.
 func metricsText(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.SetBasicAuth(testAccountSID, testAuthToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
