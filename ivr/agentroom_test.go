@@ -1,0 +1,217 @@
+package ivr
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voxgate/voxgate/conference"
+	"github.com/voxgate/voxgate/taskrouter"
+)
+
+// agentRoomHarness is workflowHarness with the agent rooms and a
+// conference manager, so accepted tasks become conferences.
+func agentRoomHarness(t *testing.T, contacts ...string) (*harness, *fakeDialer, *taskrouter.Router, string, *AgentRooms) {
+	t.Helper()
+	h, d, r, ws := workflowHarness(t, contacts...)
+	mgr := conference.NewManager(conference.Options{})
+	t.Cleanup(mgr.Close)
+	rooms := NewAgentRooms()
+	h.eng.cfg.Services = append(h.eng.cfg.Services, mgr, rooms)
+	return h, d, r, ws, rooms
+}
+
+// waitRoom waits until the task's room shows the labels (in join order).
+func waitRoom(t *testing.T, rooms *AgentRooms, taskSID string, labels ...string) AgentCall {
+	t.Helper()
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		r, ok := rooms.Room(taskSID)
+		if !ok {
+			continue
+		}
+		info := r.Info()
+		got = got[:0]
+		for _, p := range info.Parties {
+			got = append(got, p.Label)
+		}
+		if slices.Equal(got, labels) {
+			return info
+		}
+	}
+	t.Fatalf("room of %s: parties %v, want %v", taskSID, got, labels)
+	return AgentCall{}
+}
+
+func taskStatus(t *testing.T, r *taskrouter.Router, ws, sid string) string {
+	t.Helper()
+	tv, err := r.Task(ws, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tv.AssignmentStatus
+}
+
+// TestAgentRoomWarmTransfer: an accepted task puts the caller and the
+// worker in a room named after the task; a second agent is brought in
+// (consult), the first leaves (its task wraps) and the caller stays with
+// the second; the caller's hold and the agent's mute are the room's;
+// when the second agent hangs up the room ends and the action gets
+// QueueResult=bridged.
+func TestAgentRoomWarmTransfer(t *testing.T) {
+	h, d, r, ws, rooms := agentRoomHarness(t, "client:alice")
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	task := acceptNext(t, r, ws)
+	info := waitRoom(t, rooms, task.SID, "customer", "alice")
+	if info.Parties[0].Role != RoleCustomer || info.Parties[1].Role != RoleAgent || info.Parties[1].TaskSID != task.SID || info.CallSID == "" {
+		t.Errorf("room %+v", info)
+	}
+	room, _ := rooms.Room(task.SID)
+	on := true
+	if err := room.Update(context.Background(), "customer", PartyUpdate{Hold: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if err := room.Update(context.Background(), "alice", PartyUpdate{Muted: &on}); err != nil {
+		t.Fatal(err)
+	}
+	info = room.Info()
+	if !info.Parties[0].Hold || !info.Parties[1].Muted || info.Parties[1].Hold {
+		t.Errorf("after hold and mute: %+v", info.Parties)
+	}
+	if _, err := room.Add(PartyRequest{To: "client:bob", Role: RoleAgent}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := room.Add(PartyRequest{To: "client:bob"}); err != ErrPartyExists {
+		t.Errorf("bob twice: %v", err)
+	}
+	waitRoom(t, rooms, task.SID, "customer", "alice", "bob")
+	if got := d.reqs[len(d.reqs)-1].Headers[TaskHeader]; got != task.SID {
+		t.Errorf("bob's call names task %q", got)
+	}
+	if err := room.Remove("alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitRoom(t, rooms, task.SID, "customer", "bob")
+	if st := taskStatus(t, r, ws, task.SID); st != taskrouter.TaskWrapping {
+		t.Errorf("the first agent left: task %s, want wrapping", st)
+	}
+	if len(h.app.requests("/after")) != 0 {
+		t.Fatal("the caller's call went on while bob was still on it")
+	}
+	select {
+	case <-d.call("client:alice").leg.Done():
+	case <-time.After(5 * time.Second):
+		t.Error("alice's leg was not hung up")
+	}
+	d.call("client:bob").leg.Close("bob hung up")
+	h.wait(t)
+	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" || after[0].form.Get("TaskSid") != task.SID {
+		t.Fatalf("action %+v", after)
+	}
+	if _, ok := rooms.Room(task.SID); ok {
+		t.Error("the room is still listed")
+	}
+}
+
+// TestAgentRoomColdTransferToQueue: the agent transfers the caller to a
+// queue: it leaves at once (its task wraps), the caller is held while a
+// new task with queue=sales is routed, and the worker who takes it joins
+// the same room; the caller is never dropped.
+func TestAgentRoomColdTransferToQueue(t *testing.T) {
+	h, d, r, ws, rooms := agentRoomHarness(t, "client:alice", "client:bob")
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	task := acceptNext(t, r, ws)
+	waitRoom(t, rooms, task.SID, "customer", "alice")
+	room, _ := rooms.Room(task.SID)
+	newTask, err := room.TransferToQueue("sales", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := waitRoom(t, rooms, task.SID, "customer")
+	if !info.Parties[0].Hold || info.Transferring != 1 {
+		t.Errorf("while routing: %+v", info)
+	}
+	if st := taskStatus(t, r, ws, task.SID); st != taskrouter.TaskWrapping {
+		t.Errorf("first task %s, want wrapping", st)
+	}
+	tv, _ := r.Task(ws, newTask)
+	if tv.Attributes == "" || !strings.Contains(tv.Attributes, `"queue":"sales"`) || !strings.Contains(tv.Attributes, task.SID) {
+		t.Errorf("new task attributes %s", tv.Attributes)
+	}
+	if nr, ok := rooms.Room(newTask); !ok || nr != room {
+		t.Error("the new task does not find the room")
+	}
+	// alice is in wrap-up; bob takes the new task.
+	var res []taskrouter.Reservation
+	for deadline := time.Now().Add(5 * time.Second); len(res) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		res, _ = r.Reservations(ws, newTask, "", taskrouter.ResPending)
+	}
+	if len(res) != 1 {
+		t.Fatalf("no reservation for the transferred task")
+	}
+	if _, err := r.UpdateReservation(ws, res[0].SID, taskrouter.ReservationParams{Status: taskrouter.ResAccepted}); err != nil {
+		t.Fatal(err)
+	}
+	info = waitRoom(t, rooms, task.SID, "customer", "bob")
+	if info.Parties[0].Hold || info.Parties[1].TaskSID != newTask {
+		t.Errorf("after the transfer: %+v", info.Parties)
+	}
+	d.call("client:bob").leg.Close("bob hung up")
+	h.wait(t)
+	if st := taskStatus(t, r, ws, newTask); st != taskrouter.TaskWrapping {
+		t.Errorf("second task %s, want wrapping", st)
+	}
+	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" {
+		t.Fatalf("action %+v", after)
+	}
+}
+
+// TestAgentRoomSupervisorAndCallerHangup: a supervisor joins muted
+// (monitor), coaches the agent, then barges; the supervisor alone does
+// not keep the call up, and the caller hanging up ends the room for
+// everyone (the agent's task wraps).
+func TestAgentRoomSupervisorAndCallerHangup(t *testing.T) {
+	h, d, r, ws, rooms := agentRoomHarness(t, "client:alice")
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	task := acceptNext(t, r, ws)
+	waitRoom(t, rooms, task.SID, "customer", "alice")
+	room, _ := rooms.Room(task.SID)
+	if _, err := room.Add(PartyRequest{To: "client:sue", Label: "supervisor:sue", Role: RoleSupervisor, Muted: true}); err != nil {
+		t.Fatal(err)
+	}
+	info := waitRoom(t, rooms, task.SID, "customer", "alice", "supervisor:sue")
+	if sup := info.Parties[2]; !sup.Muted || sup.Coaching || sup.Role != RoleSupervisor {
+		t.Errorf("monitoring: %+v", sup)
+	}
+	off, alice := false, "alice"
+	if err := room.Update(context.Background(), "supervisor:sue", PartyUpdate{Muted: &off, Coach: &alice}); err != nil {
+		t.Fatal(err)
+	}
+	if sup := room.Info().Parties[2]; sup.Muted || !sup.Coaching || sup.CoachLabel != "alice" {
+		t.Errorf("coaching: %+v", sup)
+	}
+	nobody := ""
+	if err := room.Update(context.Background(), "supervisor:sue", PartyUpdate{Coach: &nobody}); err != nil {
+		t.Fatal(err)
+	}
+	if sup := room.Info().Parties[2]; sup.Muted || sup.Coaching {
+		t.Errorf("barging: %+v", sup)
+	}
+	h.call.leg.Close("caller hung up")
+	h.wait(t)
+	for _, to := range []string{"client:alice", "client:sue"} {
+		select {
+		case <-d.call(to).leg.Done():
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s was not hung up", to)
+		}
+	}
+	if st := taskStatus(t, r, ws, task.SID); st != taskrouter.TaskWrapping {
+		t.Errorf("task %s, want wrapping", st)
+	}
+}
