@@ -1,0 +1,88 @@
+// A warm transfer between two agent desktops in headless Chromium, each
+// in its own browser with its own fake microphone (MIC_A, MIC_B: WAV
+// files). Alice accepts a voice task (the caller and she are in the
+// task's conference room), consults Bob (agent:bob: his page rings, he
+// accepts: the caller, Alice and Bob are in the room), then leaves; the
+// caller stays with Bob, who hangs up at the end. Driven by
+// agent_desk_transfer_test.go, which times the caller's audio by these
+// lines:
+//
+//	READY           both signed in and Available: call now
+//	STAGE alice     Alice is on the call
+//	STAGE both      Bob has joined
+//	STAGE bob       Alice has left
+//	RESULT {json}   what the desktops showed
+//	ENDED           Bob hung up
+//
+// Environment: BASE, MIC_A, MIC_B, STAGE_MS (how long each stage lasts),
+// CHROMIUM; SCREENSHOT_DIR, when set, gets PNGs.
+'use strict';
+
+const { env, snap, mediaArgs, launch, watchErrors, signInAvailable, run } = require('./agent_browser');
+
+const connected = () => document.getElementById('call-state').textContent === 'Connected';
+
+async function main() {
+  const stageMs = Number(env('STAGE_MS', '3000'));
+  const browserA = await launch([...mediaArgs, `--use-file-for-fake-audio-capture=${env('MIC_A')}`]);
+  const browserB = await launch([...mediaArgs, `--use-file-for-fake-audio-capture=${env('MIC_B')}`]);
+  const out = {};
+  try {
+    const alice = await browserA.newPage();
+    watchErrors(alice, 'alice');
+    const bob = await browserB.newPage();
+    watchErrors(bob, 'bob');
+    await signInAvailable(alice, 'alice', 'alice-secret-1');
+    await signInAvailable(bob, 'bob', 'bob-secret-12');
+    console.log('READY');
+
+    const voice = '.task[data-channel=voice]';
+    await alice.waitForSelector(voice + '[data-status=pending]', { timeout: 30000 });
+    await alice.click(voice + ' button[data-action=accept]');
+    await alice.waitForFunction(connected, null, { timeout: 15000 });
+    await alice.waitForSelector('.callctl .parties li[data-label=alice]', { timeout: 10000 });
+    console.log('STAGE alice');
+    await snap(alice, 'wt-1-alice');
+    await alice.waitForTimeout(stageMs);
+
+    await alice.fill('.callctl input.target', 'agent:bob');
+    await alice.click('.callctl button[data-call-action=consult]');
+    await bob.waitForSelector('#offer', { state: 'visible', timeout: 15000 });
+    out.bobOfferFrom = await bob.textContent('#offer-from');
+    await bob.click('#accept');
+    await bob.waitForFunction(connected, null, { timeout: 15000 });
+    await alice.waitForSelector('.callctl .parties li[data-label=bob]', { timeout: 10000 });
+    out.partiesDuringConsult = await alice.$$eval('.callctl .parties li[data-label]', (els) => els.map((e) => e.dataset.label));
+    console.log('STAGE both');
+    await snap(alice, 'wt-2-consult');
+    await alice.waitForTimeout(stageMs);
+
+    await alice.click('.callctl button[data-call-action=leave]');
+    await alice.waitForSelector('#call', { state: 'hidden', timeout: 10000 });
+    console.log('STAGE bob');
+    await bob.waitForSelector('.callctl .parties li[data-label=bob]', { timeout: 10000 });
+    await bob.waitForFunction(() => !document.querySelector('.callctl .parties li[data-label=alice]'), null, { timeout: 10000 });
+    out.bobParties = await bob.$$eval('.callctl .parties li[data-label]', (els) => els.map((e) => e.dataset.label));
+    await alice.waitForSelector(voice + '[data-status=wrapping]', { timeout: 10000 });
+    out.aliceTask = await alice.getAttribute(voice, 'data-status');
+    await snap(bob, 'wt-3-bob');
+    await bob.waitForTimeout(stageMs);
+    out.bobStats = await bob.evaluate(async () => {
+      const s = {};
+      (await window.voxgateAgent.call.pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') s.packetsReceived = r.packetsReceived;
+        if (r.type === 'outbound-rtp' && r.kind === 'audio') s.packetsSent = r.packetsSent;
+      });
+      return s;
+    });
+    console.log('RESULT ' + JSON.stringify(out));
+    await bob.click('#hangup');
+    await bob.waitForSelector('#call', { state: 'hidden' });
+    console.log('ENDED');
+  } finally {
+    await browserA.close();
+    await browserB.close();
+  }
+}
+
+run(main);
