@@ -194,10 +194,10 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 		_ = v.task.Requeue("worker did not answer: " + dialStatus(err))
 		return nil
 	}
+	log.Info("ivr: caller bridged to the worker", "to", a.To, "waited", s.now().Sub(v.enqueued).Round(time.Second).String())
 	if rooms, mgr, ok := agentRoomServices(s); ok { // the agent desktop's conference (agentroom.go)
 		return v.runAgentRoom(s, rooms, mgr, child, childSID, a)
 	}
-	log.Info("ivr: caller bridged to the worker", "to", a.To, "waited", s.now().Sub(v.enqueued).Round(time.Second).String())
 	res, berr := media.Bridge(s.ctx, s.leg(), child.Leg(), nil)
 	if berr != nil {
 		log.Warn("ivr: worker bridge error", "error", berr)
