@@ -22,7 +22,11 @@ import (
 // caller receives, in the stages the script announces: alice only, then
 // alice and bob, then bob only; the caller's call lasts throughout and
 // ends only after bob hangs up (action QueueResult=bridged); alice's task
-// is wrapping.
+// is wrapping. Before the consult, supervisor sue (a page of bob's
+// browser: his 1500 Hz microphone) monitors from her Live calls (her page
+// answers the call itself; the caller does not hear her), then coaches
+// (alice's page plays her 20 dB louder than while monitoring; the caller
+// still does not hear her), then stops.
 func TestChromiumAgentWarmTransfer(t *testing.T) {
 	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
 		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
@@ -50,7 +54,7 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 	caller.talkTone(500, 6000, 80*time.Second)
 	done := g.waitingCaller(t, caller, "caller: ", 85*time.Second)
 	stage := map[string]time.Time{}
-	for _, s := range []string{"alice", "both", "bob"} {
+	for _, s := range []string{"alice", "monitor", "coach", "both", "bob"} {
 		waitLine("STAGE " + s)
 		stage[s] = time.Now()
 	}
@@ -73,11 +77,17 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 		BobParties           []string
 		AliceTask            string
 		BobStats             struct{ PacketsReceived, PacketsSent int }
+		SueLevelMonitor      float64 // dB near 1500 Hz of what alice's page played
+		SueLevelCoach        float64
 	}
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(resLine, "RESULT ")), &res); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("desktops: %+v", res)
+	if res.SueLevelCoach-res.SueLevelMonitor < 20 {
+		t.Errorf("alice's page played sue at %.1f dB while she coached, %.1f dB while she monitored: want the coach heard (20 dB more)",
+			res.SueLevelCoach, res.SueLevelMonitor)
+	}
 	if !slices.Equal(res.PartiesDuringConsult, []string{"customer", "alice", "bob"}) || !slices.Equal(res.BobParties, []string{"customer", "bob"}) ||
 		res.AliceTask != "wrapping" || !strings.Contains(res.BobOfferFrom, "+15550001111") || res.BobStats.PacketsReceived < 100 {
 		t.Errorf("desktops: %+v", res)
@@ -92,7 +102,9 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 		hearsA   bool
 		hearsB   bool
 	}{
-		{"alice on the call", stage["alice"].Add(settle), stage["both"], true, false},
+		{"alice on the call", stage["alice"].Add(settle), stage["monitor"], true, false},
+		{"sue monitors (her microphone is bob's 1500 Hz)", stage["monitor"].Add(settle), stage["coach"], true, false},
+		{"sue coaches alice", stage["coach"].Add(settle), stage["both"], true, false},
 		{"consult: alice and bob", stage["both"].Add(settle), stage["bob"], true, true},
 		{"alice left: bob", stage["bob"].Add(settle), ended, false, true},
 	}

@@ -3,12 +3,17 @@
 // files). Alice accepts a voice task (the caller and she are in the
 // task's conference room), consults Bob (agent:bob: his page rings, he
 // accepts: the caller, Alice and Bob are in the room), then leaves; the
-// caller stays with Bob, who hangs up at the end. Driven by
+// caller stays with Bob, who hangs up at the end. Before the consult,
+// supervisor Sue (a page in Bob's browser, so her microphone is Bob's)
+// monitors Alice's call from her Live calls, then coaches Alice, then
+// stops; Alice's page measures what it hears of Sue's tone. Driven by
 // agent_desk_transfer_test.go, which times the caller's audio by these
 // lines:
 //
 //	READY           both signed in and Available: call now
 //	STAGE alice     Alice is on the call
+//	STAGE monitor   Sue listens (her page answered the call it asked for)
+//	STAGE coach     Sue coaches Alice
 //	STAGE both      Bob has joined
 //	STAGE bob       Alice has left
 //	RESULT {json}   what the desktops showed
@@ -19,6 +24,23 @@
 'use strict';
 
 const { env, snap, mediaArgs, launch, watchErrors, signInAvailable, run } = require('./agent_browser');
+
+// levelAt runs in a page: the loudest level (dB) near hz of what the
+// page plays out from its call.
+async function levelAt(hz) {
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaStreamSource(document.getElementById('remote').srcObject).connect(analyser);
+  await new Promise((r) => setTimeout(r, 700));
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  analyser.getFloatFrequencyData(bins);
+  const at = Math.round((hz * analyser.fftSize) / ctx.sampleRate);
+  let best = -Infinity;
+  for (let i = at - 3; i <= at + 3; i++) best = Math.max(best, bins[i]);
+  await ctx.close();
+  return best;
+}
 
 const connected = () => document.getElementById('call-state').textContent === 'Connected';
 
@@ -34,6 +56,9 @@ async function main() {
     watchErrors(bob, 'bob');
     await signInAvailable(alice, 'alice', 'alice-secret-1');
     await signInAvailable(bob, 'bob', 'bob-secret-12');
+    const sue = await browserB.newPage();
+    watchErrors(sue, 'sue');
+    await signInAvailable(sue, 'sue', 'sue-secret-12');
     console.log('READY');
 
     const voice = '.task[data-channel=voice]';
@@ -44,6 +69,23 @@ async function main() {
     console.log('STAGE alice');
     await snap(alice, 'wt-1-alice');
     await alice.waitForTimeout(stageMs);
+
+    await sue.waitForSelector('#supervise .livecall[data-task]', { timeout: 10000 });
+    await sue.click('.livecall button[data-call-action=monitor]');
+    await sue.waitForFunction(connected, null, { timeout: 15000 });
+    await sue.waitForSelector('.livecall[data-mode=monitor]', { timeout: 10000 });
+    console.log('STAGE monitor');
+    out.sueLevelMonitor = await alice.evaluate(levelAt, 1500);
+    await alice.waitForTimeout(stageMs);
+    await sue.click('.livecall button[data-call-action=coach]');
+    await sue.waitForSelector('.livecall[data-mode=coach]', { timeout: 10000 });
+    console.log('STAGE coach');
+    out.sueLevelCoach = await alice.evaluate(levelAt, 1500);
+    await snap(sue, 'wt-sue-coach');
+    await alice.waitForTimeout(stageMs);
+    await sue.click('.livecall button[data-call-action=unmonitor]');
+    await sue.waitForSelector('#call', { state: 'hidden', timeout: 10000 });
+    await alice.waitForFunction(() => !document.querySelector('.callctl .parties li[data-label="supervisor:sue"]'), null, { timeout: 10000 });
 
     await alice.fill('.callctl input.target', 'agent:bob');
     await alice.click('.callctl button[data-call-action=consult]');
