@@ -169,17 +169,17 @@ type PartyRequest struct {
 // left and none is on the way (the caller's call then goes on after its
 // <Enqueue>).
 type AgentRoom struct {
-	rooms   *AgentRooms
-	name    string // the first task's SID
-	s       *session
-	v       *workflowEnqueueVerb
-	mgr     *conference.Manager
-	room    *conference.Room
-	started time.Time
-	ctx     context.Context // ends with the call or the room
-	cancel  context.CancelFunc
-	log     *slog.Logger
-	wg      sync.WaitGroup // the parties' goroutines
+	rooms    *AgentRooms
+	name     string // the first task's SID
+	s        *session
+	transfer *roomTransfer // nil: no transfers to queues
+	mgr      *conference.Manager
+	room     *conference.Room
+	started  time.Time
+	ctx      context.Context // ends with the call or the room
+	cancel   context.CancelFunc
+	log      *slog.Logger
+	wg       sync.WaitGroup // the parties' goroutines
 
 	mu      sync.Mutex
 	parties []*party
@@ -202,28 +202,47 @@ func (r *AgentRoom) Name() string { return r.name }
 // caller and the worker's answered leg child join the room named after
 // the task; it returns when the caller's part in it is over.
 func (v *workflowEnqueueVerb) runAgentRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, child Call, childSID string, a taskrouter.Assignment) *verbEnd {
+	agent := &party{Party: Party{Label: partyLabel("", a.To), CallSID: childSID, Role: RoleAgent, To: a.To, TaskSID: v.task.SID}, task: v.task}
+	tr := &roomTransfer{workflowSID: v.v.WorkflowSID}
+	if t := v.v.Task; t != nil {
+		tr.attributes = t.JSON
+	}
+	if err := runRoom(s, rooms, mgr, v.task.SID, tr, v.log, agent, child); err != nil {
+		v.task.Wrap("call failed")
+		return ending(v.done(s, "system-error"))
+	}
+	return ending(v.done(s, "bridged"))
+}
+
+// roomTransfer is how a room's caller is routed anew to a queue: through
+// the TaskRouter workflow it came by, with its <Task> attributes.
+type roomTransfer struct{ workflowSID, attributes string }
+
+// runRoom puts the caller and first (on its answered call c) in a room
+// named name and keeps the caller there until it hangs up or nobody is
+// left to talk to; transfer, when set, allows transfers to queues. It
+// fails only when the caller could not join (c is hung up then).
+func runRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, name string, transfer *roomTransfer, log *slog.Logger, first *party, c Call) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	r := &AgentRoom{rooms: rooms, mgr: mgr, name: v.task.SID, s: s, v: v, started: s.now(), ctx: ctx, cancel: cancel, log: v.log}
+	r := &AgentRoom{rooms: rooms, mgr: mgr, name: name, s: s, transfer: transfer, started: s.now(), ctx: ctx, cancel: cancel, log: log}
 	caller, err := mgr.Join(s.cfg.AccountSID, r.name, conference.JoinOptions{
 		Leg: s.leg(), CallSID: s.info.SID, Label: CustomerLabel, Beep: "false",
 		StartConferenceOnEnter: true, EndConferenceOnExit: true,
 	})
 	if err != nil {
-		v.log.Error("ivr: the caller cannot join the task's room", "error", err)
-		hangupLeg(s, child)
-		v.task.Wrap("call failed")
-		return ending(v.done(s, "system-error"))
+		log.Error("ivr: the caller cannot join the agent's conference", "room", name, "error", err)
+		hangupLeg(s, c)
+		return err
 	}
 	r.room = caller.Room()
-	r.log = v.log.With("conference_sid", r.room.SID())
+	r.log = log.With("conference_sid", r.room.SID())
 	r.parties = append(r.parties, &party{Party: Party{Label: CustomerLabel, CallSID: s.info.SID, Role: RoleCustomer, Joined: s.now()}, part: caller})
-	agent := &party{Party: Party{Label: partyLabel("", a.To), CallSID: childSID, Role: RoleAgent, To: a.To, TaskSID: v.task.SID}, task: v.task}
-	r.pending++ // the agent's join
+	r.pending++ // the first agent's join
 	rooms.add(r.name, r)
 	defer rooms.forget(r)
-	r.wg.Go(func() { r.join(agent, child, conference.JoinOptions{}) })
-	r.log.Info("ivr: caller and worker in the task's conference", "to", a.To)
+	r.wg.Go(func() { r.join(first, c, conference.JoinOptions{}) })
+	r.log.Info("ivr: caller and agent in a conference", "room", name, "agent", first.Label)
 	why := caller.Run(ctx)
 	r.mu.Lock()
 	r.closed = true
@@ -231,13 +250,8 @@ func (v *workflowEnqueueVerb) runAgentRoom(s *session, rooms *AgentRooms, mgr *c
 	cancel()
 	_ = r.room.End("Caller left", s.info.SID)
 	r.wg.Wait()
-	for _, p := range r.parties { // tasks transferred in but not delivered
-		if p.task != nil && p.part == nil {
-			p.task.Cancel("caller left")
-		}
-	}
-	r.log.Info("ivr: the task's conference ended for the caller", "why", why)
-	return ending(v.done(s, "bridged"))
+	r.log.Info("ivr: the agent's conference ended for the caller", "why", why)
+	return nil
 }
 
 // partyLabel is label, or a label made of to.
@@ -499,17 +513,17 @@ func (r *AgentRoom) Remove(label string) error {
 // and from, when not "", leaves the room at once.
 func (r *AgentRoom) TransferToQueue(name, from string) (string, error) {
 	tasks, ok := service[ContactTasks](r.s)
-	if !ok {
-		return "", errors.New("ivr: this gateway has no TaskRouter")
+	if !ok || r.transfer == nil {
+		return "", errors.New("ivr: this call did not come through a TaskRouter workflow: no transfers to queues")
 	}
 	attrs := map[string]any{}
-	if t := r.v.v.Task; t != nil && t.JSON != "" {
-		_ = json.Unmarshal([]byte(t.JSON), &attrs)
+	if r.transfer.attributes != "" {
+		_ = json.Unmarshal([]byte(r.transfer.attributes), &attrs)
 	}
 	attrs["queue"], attrs["transferred_from_task"] = name, r.name
 	js, _ := json.Marshal(attrs)
 	s := r.s
-	ct, err := tasks.CreateContactTask(taskrouter.ContactParams{WorkflowSID: r.v.v.WorkflowSID, CallSID: s.info.SID, From: s.info.From, To: s.info.To, Attributes: string(js)})
+	ct, err := tasks.CreateContactTask(taskrouter.ContactParams{WorkflowSID: r.transfer.workflowSID, CallSID: s.info.SID, From: s.info.From, To: s.info.To, Attributes: string(js)})
 	if err != nil {
 		return "", fmt.Errorf("ivr: transfer to queue %s: %w", name, err)
 	}

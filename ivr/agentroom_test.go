@@ -215,3 +215,43 @@ func TestAgentRoomSupervisorAndCallerHangup(t *testing.T) {
 		t.Errorf("task %s, want wrapping", st)
 	}
 }
+
+// TestAgentRoomPlainQueue: a plain <Enqueue>support</Enqueue> caller
+// taken by a browser agent is in a room named after its CallSid; the
+// agent consults a number and leaves, the caller stays with that party;
+// when it hangs up the action gets QueueResult=bridged. A transfer to a
+// queue is refused (no workflow).
+func TestAgentRoomPlainQueue(t *testing.T) {
+	h, m := queueHarness(t, `<Response><Enqueue action="/after">support</Enqueue></Response>`)
+	d := &fakeDialer{}
+	h.eng.cfg.Dialer = d
+	mgr := conference.NewManager(conference.Options{})
+	t.Cleanup(mgr.Close)
+	rooms := NewAgentRooms()
+	h.eng.cfg.Services = []any{mgr, rooms}
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	agentTakes(t, m, "support")
+	callSID := "CA00000000000000000000000000000001"
+	waitRoom(t, rooms, callSID, "customer", "alice")
+	room, _ := rooms.Room(callSID)
+	if _, err := room.TransferToQueue("sales", "alice"); err == nil {
+		t.Error("a plain queue call was transferred to a queue")
+	}
+	if _, err := room.Add(PartyRequest{To: "+15550003333"}); err != nil {
+		t.Fatal(err)
+	}
+	waitRoom(t, rooms, callSID, "customer", "alice", "+15550003333")
+	if err := room.Remove("alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitRoom(t, rooms, callSID, "customer", "+15550003333")
+	if len(h.app.requests("/after")) != 0 {
+		t.Fatal("the caller's call went on while the consulted party was on it")
+	}
+	d.call("+15550003333").leg.Close("bye")
+	h.wait(t)
+	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" {
+		t.Fatalf("action %+v", after)
+	}
+}

@@ -166,6 +166,9 @@ func (v *enqueueVerb) bridge(s *session, out queue.Outcome) (next, error) {
 			v.announce(s, url, method, out.DequeuerSID)
 		}
 	}
+	if rooms, mgr, ok := agentRoomServices(s); ok && out.AgentID != "" { // a browser agent: a room (agentroom_queue.go)
+		return v.agentRoom(s, rooms, mgr, out, waited)
+	}
 	res, err := media.Bridge(s.ctx, s.leg(), out.Leg, nil)
 	if err != nil {
 		s.log.Warn("ivr: queue bridge error", "error", err)
