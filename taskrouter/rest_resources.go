@@ -573,8 +573,9 @@ func reservationParams(req *http.Request) (ReservationParams, error) {
 			return p, errInvalid("CallUrl is required for the call instruction")
 		}
 	case "conference":
-		// Flex's default: here a two-party bridge of the caller and the
-		// worker (To, else its contact_uri); no conference features.
+		// Flex's default: the caller and the worker (To, else its
+		// contact_uri) in a conference room named after the task (package
+		// ivr's agent rooms; the room's settings are the desktop's).
 		in.To, in.From = f.Get("To"), f.Get("From")
 		in.Timeout, _ = formInt(f, "Timeout", 0)
 	case "redirect":
