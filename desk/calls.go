@@ -202,7 +202,7 @@ func (s *Session) callAction(action, taskSID, target string) error {
 		return c.Remove(me)
 	case "kick":
 		p := info.party(target)
-		if p == nil || p.Role == roleCustomer || target == me {
+		if p == nil || p.Role == roleCustomer || p.Role == roleSupervisor || target == me {
 			return fmt.Errorf("desk: %q cannot be removed", target)
 		}
 		return c.Remove(target)

@@ -157,6 +157,9 @@ func TestCallActions(t *testing.T) {
 	if got := calls.take(); len(got) != 1 || got[0] != "add {To:client:sue Label:supervisor:sue Role:supervisor Muted:true Coach: HoldCaller:false Replaces:}" {
 		t.Errorf("monitor: %v", got)
 	}
+	if err := do(alice, "kick", "supervisor:sue"); err == nil {
+		t.Error("alice removed her supervisor")
+	}
 	for _, step := range []struct{ action, want string }{
 		{"coach", `update supervisor:sue muted=false coach="alice"`},
 		{"barge", `update supervisor:sue muted=false coach=""`},

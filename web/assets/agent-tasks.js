@@ -121,7 +121,7 @@
       const flags = [p.role, p.hold ? 'on hold' : '', p.muted ? 'muted' : '', p.coaching ? `coaching ${p.coachLabel || ''}` : ''].filter(Boolean).join(', ');
       const li = el('li', { dataset: { label: p.label, role: p.role, muted: String(p.muted), hold: String(p.hold), coaching: String(p.coaching) } },
         `${p.label === 'customer' ? (c.from || 'caller') : p.label} (${flags})`);
-      if (kick && p.role !== 'customer' && p.label !== me) li.append(' ', callButton('Remove', 'kick', c.taskSid, p.label, 'stop'));
+      if (kick && p.role !== 'customer' && p.role !== 'supervisor' && p.label !== me) li.append(' ', callButton('Remove', 'kick', c.taskSid, p.label, 'stop'));
       ul.append(li);
     }
     if (c.transferring) ul.append(el('li', { class: 'ringing' }, `${c.transferring} on the way…`));
