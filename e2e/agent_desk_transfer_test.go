@@ -26,7 +26,9 @@ import (
 // browser: his 1500 Hz microphone) monitors from her Live calls (her page
 // answers the call itself; the caller does not hear her), then coaches
 // (alice's page plays her 20 dB louder than while monitoring; the caller
-// still does not hear her), then stops.
+// still does not hear her), then stops. At the end bob holds the caller
+// and mutes himself with his page's buttons (the caller hears hold music)
+// and resumes.
 func TestChromiumAgentWarmTransfer(t *testing.T) {
 	if _, err := os.Stat("../web/e2e/node_modules/playwright-core/package.json"); err != nil {
 		t.Fatal("playwright-core is not installed in web/e2e: run make deps-test")
@@ -54,7 +56,7 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 	caller.talkTone(500, 6000, 80*time.Second)
 	done := g.waitingCaller(t, caller, "caller: ", 85*time.Second)
 	stage := map[string]time.Time{}
-	for _, s := range []string{"alice", "monitor", "coach", "both", "bob"} {
+	for _, s := range []string{"alice", "monitor", "coach", "both", "bob", "hold", "resumed"} {
 		waitLine("STAGE " + s)
 		stage[s] = time.Now()
 	}
@@ -106,7 +108,8 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 		{"sue monitors (her microphone is bob's 1500 Hz)", stage["monitor"].Add(settle), stage["coach"], true, false},
 		{"sue coaches alice", stage["coach"].Add(settle), stage["both"], true, false},
 		{"consult: alice and bob", stage["both"].Add(settle), stage["bob"], true, true},
-		{"alice left: bob", stage["bob"].Add(settle), ended, false, true},
+		{"alice left: bob", stage["bob"].Add(settle), stage["hold"], false, true},
+		{"bob resumed the caller and unmuted", stage["resumed"].Add(settle), ended, false, true},
 	}
 	for _, w := range windows {
 		sa, level := shareBetween(caller, w.from, w.to, 900)
@@ -132,6 +135,14 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 		if w.hearsA && w.hearsB && !bothInOneWindow(caller, w.from, w.to, 900, 1500) {
 			t.Errorf("%s: no half second of what the caller heard has both agents (share > 0.1 each)", w.name)
 		}
+	}
+	// Bob's Hold caller and Mute me buttons: the caller hears hold music
+	// (bell partials have a little energy near any tone: bob's tone,
+	// heard, would be most of it).
+	held, level := shareBetween(caller, stage["hold"].Add(settle), stage["resumed"], 1500)
+	t.Logf("bob held the caller and muted: level %.3f, bob's share %.3f", level, held)
+	if level < 0.01 || held > 0.3 {
+		t.Errorf("held by bob, the caller heard level %.3f with bob's share %.3f: want hold music", level, held)
 	}
 	after := a.waitRequests(t, "/after", 1, 10*time.Second)
 	if after[0].Form.Get("QueueResult") != "bridged" {

@@ -16,6 +16,8 @@
 //	STAGE coach     Sue coaches Alice
 //	STAGE both      Bob has joined
 //	STAGE bob       Alice has left
+//	STAGE hold      Bob has held the caller and muted himself (buttons)
+//	STAGE resumed   … and resumed and unmuted
 //	RESULT {json}   what the desktops showed
 //	ENDED           Bob hung up
 //
@@ -117,6 +119,21 @@ async function main() {
       });
       return s;
     });
+    const customer = (hold) => `.callctl .parties li[data-label=customer][data-hold=${hold}]`;
+    const bobMuted = (muted) => `.callctl .parties li[data-label=bob][data-muted=${muted}]`;
+    await bob.click('.callctl button[data-call-action=hold]');
+    await bob.waitForSelector(customer(true), { timeout: 10000 });
+    await bob.click('.callctl button[data-call-action=mute]');
+    await bob.waitForSelector(bobMuted(true), { timeout: 10000 });
+    console.log('STAGE hold');
+    await snap(bob, 'wt-4-hold');
+    await bob.waitForTimeout(stageMs);
+    await bob.click('.callctl button[data-call-action=unhold]');
+    await bob.waitForSelector(customer(false), { timeout: 10000 });
+    await bob.click('.callctl button[data-call-action=unmute]');
+    await bob.waitForSelector(bobMuted(false), { timeout: 10000 });
+    console.log('STAGE resumed');
+    await bob.waitForTimeout(stageMs);
     console.log('RESULT ' + JSON.stringify(out));
     await bob.click('#hangup');
     await bob.waitForSelector('#call', { state: 'hidden' });
