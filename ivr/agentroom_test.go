@@ -255,3 +255,51 @@ func TestAgentRoomPlainQueue(t *testing.T) {
 		t.Fatalf("action %+v", after)
 	}
 }
+
+// TestAgentRoomColdTransferToAgent: a cold transfer to a busy phone holds
+// the caller while it rings and gives the caller back to the agent; one
+// to another agent holds the caller until that agent answers, then the
+// first agent leaves (its task wraps) and the caller is off hold with
+// the second.
+func TestAgentRoomColdTransferToAgent(t *testing.T) {
+	h, d, r, ws, rooms := agentRoomHarness(t, "client:alice")
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	task := acceptNext(t, r, ws)
+	waitRoom(t, rooms, task.SID, "customer", "alice")
+	room, _ := rooms.Room(task.SID)
+	if _, err := room.Add(PartyRequest{To: "busy", HoldCaller: true, Replaces: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); room.Info().Transferring > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if info := room.Info(); info.Parties[0].Hold || len(info.Parties) != 2 || info.Parties[1].Label != "alice" {
+		t.Errorf("after a failed transfer: %+v", info)
+	}
+	answer := make(chan struct{})
+	d.answered = func(to string, _ *fakeCall) {
+		if to == "client:bob" {
+			<-answer // bob rings until the test has looked
+		}
+	}
+	if _, err := room.Add(PartyRequest{To: "client:bob", Role: RoleAgent, HoldCaller: true, Replaces: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if info := room.Info(); !info.Parties[0].Hold || info.Transferring != 1 || len(info.Parties) != 2 {
+		t.Errorf("while bob rings: %+v", info)
+	}
+	close(answer)
+	info := waitRoom(t, rooms, task.SID, "customer", "bob")
+	if info.Parties[0].Hold {
+		t.Errorf("the caller is still on hold with bob: %+v", info.Parties)
+	}
+	if st := taskStatus(t, r, ws, task.SID); st != taskrouter.TaskWrapping {
+		t.Errorf("alice's task %s, want wrapping", st)
+	}
+	d.call("client:bob").leg.Close("bob hung up")
+	h.wait(t)
+	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" {
+		t.Fatalf("action %+v", after)
+	}
+}
