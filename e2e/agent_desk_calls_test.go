@@ -77,9 +77,9 @@ func (a *pionAgent) callAction(action, taskSID, target string) {
 	a.send(map[string]any{"type": "task", "action": action, "taskSid": taskSID, "target": target})
 }
 
-// enqueueApp answers /voice with <Enqueue workflowSid> to queue support,
+// deskEnqueueApp answers /voice with <Enqueue workflowSid> to queue support,
 // once the workflow SID is known (set *wf before the call).
-func enqueueApp(t *testing.T, a *app, wf *string) {
+func deskEnqueueApp(t *testing.T, a *app, wf *string) {
 	a.handle("/voice", func(webhookRequest) (int, string, string) {
 		return 200, "text/xml", `<Response><Enqueue workflowSid="` + *wf + `" action="/after"><Task>{"queue":"support"}</Task></Enqueue></Response>`
 	})
@@ -101,7 +101,7 @@ func enqueueApp(t *testing.T, a *app, wf *string) {
 func TestAgentDeskCallControls(t *testing.T) {
 	a := newApp(t)
 	var wf string
-	enqueueApp(t, a, &wf)
+	deskEnqueueApp(t, a, &wf)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + deskAgentsYAML})
 	ws, workflow := defaultWorkflow(t, g)
 	wf = workflow
@@ -261,7 +261,7 @@ func TestAgentDeskCallControls(t *testing.T) {
 func TestAgentDeskColdTransferToQueue(t *testing.T) {
 	a := newApp(t)
 	var wf string
-	enqueueApp(t, a, &wf)
+	deskEnqueueApp(t, a, &wf)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + deskAgentsYAML})
 	ws, workflow := defaultWorkflow(t, g)
 	wf = workflow

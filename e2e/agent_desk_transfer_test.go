@@ -45,7 +45,7 @@ func TestChromiumAgentWarmTransfer(t *testing.T) {
 
 	a := newApp(t)
 	var wf string
-	enqueueApp(t, a, &wf)
+	deskEnqueueApp(t, a, &wf)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + deskAgentsYAML})
 	ws, workflow := defaultWorkflow(t, g)
 	wf = workflow
