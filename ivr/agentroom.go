@@ -186,6 +186,11 @@ type AgentRoom struct {
 	ringing []string // labels of the parties being rung
 	pending int      // parties being rung or routed
 	closed  bool
+	// waiting: the caller was put on hold because everyone else left
+	// while a party was on the way; the next agent or external party to
+	// join takes it off. Set and cleared under waitMu with the hold.
+	waiting bool
+	waitMu  sync.Mutex // orders partyGone's and admit's decisions on waiting
 }
 
 // party is a participant's bookkeeping; its live state is the room's.
@@ -268,22 +273,7 @@ func (r *AgentRoom) join(p *party, c Call, o conference.JoinOptions) {
 	defer hangupLeg(r.s, c)
 	o.Leg, o.CallSID, o.Label, o.Beep = c.Leg(), p.CallSID, p.Label, "false"
 	o.StartConferenceOnEnter = true
-	part, err := r.mgr.Join(r.s.cfg.AccountSID, r.name, o)
-	r.mu.Lock()
-	if err == nil && (r.closed || part.Room() != r.room) { // the room ended meanwhile
-		r.mu.Unlock()
-		done, stop := context.WithCancel(r.ctx)
-		stop()
-		part.Run(done) // leaves at once
-		r.mu.Lock()
-		err = conference.ErrEnded
-	}
-	r.pending--
-	if err == nil {
-		p.part, p.Joined = part, r.s.now()
-		r.parties = append(r.parties, p)
-	}
-	r.mu.Unlock()
+	part, err := r.admit(p, o)
 	if err != nil {
 		r.log.Warn("ivr: a party could not join the task's conference", "label", p.Label, "error", err)
 		r.partyGone(p)
@@ -299,18 +289,57 @@ func (r *AgentRoom) join(p *party, c Call, o conference.JoinOptions) {
 	r.partyGone(p)
 }
 
+// admit joins p to the room and lists it (no longer pending); a caller
+// left alone on hold is taken off it when p is someone to talk to.
+func (r *AgentRoom) admit(p *party, o conference.JoinOptions) (*conference.Participant, error) {
+	part, err := r.mgr.Join(r.s.cfg.AccountSID, r.name, o)
+	r.waitMu.Lock() // partyGone sees p listed, or the caller's hold already lifted
+	defer r.waitMu.Unlock()
+	r.mu.Lock()
+	if err == nil && (r.closed || part.Room() != r.room) { // the room ended meanwhile
+		r.mu.Unlock()
+		done, stop := context.WithCancel(r.ctx)
+		stop()
+		part.Run(done) // leaves at once
+		r.mu.Lock()
+		err = conference.ErrEnded
+	}
+	r.pending--
+	resume := false
+	if err == nil {
+		p.part, p.Joined = part, r.s.now()
+		r.parties = append(r.parties, p)
+		if p.Role == RoleAgent || p.Role == RoleExternal {
+			resume, r.waiting = r.waiting, false
+		}
+	}
+	r.mu.Unlock()
+	if resume {
+		r.hold(false)
+	}
+	return part, err
+}
+
 // partyGone wraps a party's task and ends the room when nobody but the
 // caller and supervisors is left and nobody is on the way.
 func (r *AgentRoom) partyGone(p *party) {
 	if p.task != nil {
 		p.task.Wrap("left the call")
 	}
+	r.waitMu.Lock()
+	defer r.waitMu.Unlock()
 	r.mu.Lock()
-	keep := r.pending > 0 || r.closed
+	talking := false
 	for _, x := range r.parties {
-		keep = keep || x.Role == RoleAgent || x.Role == RoleExternal
+		talking = talking || x.Role == RoleAgent || x.Role == RoleExternal
 	}
+	keep := talking || r.pending > 0 || r.closed
+	wait := !talking && r.pending > 0 && !r.closed && !r.waiting
+	r.waiting = r.waiting || wait
 	r.mu.Unlock()
+	if wait { // alone while someone is on the way: hold music, not silence
+		r.hold(true)
+	}
 	r.rooms.touch()
 	if !keep {
 		r.log.Info("ivr: the last agent left the task's conference")
@@ -320,6 +349,8 @@ func (r *AgentRoom) partyGone(p *party) {
 
 // Info is the room's state now.
 func (r *AgentRoom) Info() AgentCall {
+	r.waitMu.Lock() // not between a party's listing and the caller's hold lifted
+	defer r.waitMu.Unlock()
 	r.mu.Lock()
 	parties := make([]Party, 0, len(r.parties))
 	for _, p := range r.parties {

@@ -303,3 +303,43 @@ func TestAgentRoomColdTransferToAgent(t *testing.T) {
 		t.Fatalf("action %+v", after)
 	}
 }
+
+// TestAgentRoomCallerWaitsOnHold: alice consults bob and leaves while his
+// phone still rings: the caller is not dropped but held (music) until bob
+// answers, then talks to him.
+func TestAgentRoomCallerWaitsOnHold(t *testing.T) {
+	h, d, r, ws, rooms := agentRoomHarness(t, "client:alice")
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1)
+	task := acceptNext(t, r, ws)
+	waitRoom(t, rooms, task.SID, "customer", "alice")
+	room, _ := rooms.Room(task.SID)
+	answer := make(chan struct{})
+	d.answered = func(to string, _ *fakeCall) {
+		if to == "client:bob" {
+			<-answer
+		}
+	}
+	if _, err := room.Add(PartyRequest{To: "client:bob", Role: RoleAgent}); err != nil {
+		t.Fatal(err)
+	}
+	if err := room.Remove("alice"); err != nil {
+		t.Fatal(err)
+	}
+	info := waitRoom(t, rooms, task.SID, "customer")
+	for deadline := time.Now().Add(5 * time.Second); !info.Parties[0].Hold && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		info = room.Info()
+	}
+	if !info.Parties[0].Hold || info.Transferring != 1 {
+		t.Errorf("alone while bob rings: %+v", info)
+	}
+	close(answer)
+	if info := waitRoom(t, rooms, task.SID, "customer", "bob"); info.Parties[0].Hold {
+		t.Errorf("with bob: %+v", info.Parties)
+	}
+	d.call("client:bob").leg.Close("bob hung up")
+	h.wait(t)
+	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" {
+		t.Fatalf("action %+v", after)
+	}
+}
