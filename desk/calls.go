@@ -192,12 +192,13 @@ func (s *Session) callAction(action, taskSID, target string) error {
 	if info.party(me) == nil {
 		return errors.New("desk: you are not on that call")
 	}
-	yes, no := true, false
 	switch action {
 	case "hold", "unhold":
-		return c.Update(ctx, customerLabel, PartyUpdate{Hold: map[string]*bool{"hold": &yes, "unhold": &no}[action]})
+		hold := action == "hold"
+		return c.Update(ctx, customerLabel, PartyUpdate{Hold: &hold})
 	case "mute", "unmute":
-		return c.Update(ctx, me, PartyUpdate{Muted: map[string]*bool{"mute": &yes, "unmute": &no}[action]})
+		muted := action == "mute"
+		return c.Update(ctx, me, PartyUpdate{Muted: &muted})
 	case "leave":
 		return c.Remove(me)
 	case "kick":
