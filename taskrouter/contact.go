@@ -28,6 +28,9 @@ type Assignment struct {
 	// PostWorkActivitySID moves the worker when the bridged call ends.
 	PostWorkActivitySID string
 	Timeout             int // dequeue/call ring timeout in seconds (0: default)
+	// Conference is the conference instruction's room settings (nil:
+	// none given, the desktop's defaults).
+	Conference *ConferenceOptions
 }
 
 // ErrTaskEnded is returned by ContactTask.Wait when the task was canceled
