@@ -30,7 +30,8 @@
 # (taskset CPU list for the gateway, e.g. 1, with GOMAXPROCS = its CPUs:
 # "one core"), LOAD_CPUS (for SIPp, dumpcap and the app), KEEP=1 (keep the
 # work directory). Ports: SIP 15160, HTTP 18180, app 18190, SIPp 15170,
-# RTP 30000-33999; they must be free. Needs go, sipp, dumpcap (root or
+# RTP 28000-29999 (RTP_LO, RTP_HI: below the kernel's ephemeral ports, so no other
+# program's sockets land in the capture); they must be free. Needs go, sipp, dumpcap (root or
 # capture capabilities), sox, espeak-ng, curl. Every wait is bounded; the
 # script cleans up after itself on exit, error or Ctrl-C.
 set -euo pipefail
@@ -47,25 +48,32 @@ ON_LOAD=()
 [[ -n $LOAD_CPUS ]] && ON_LOAD=(taskset -c "$LOAD_CPUS")
 
 SIP_PORT=15160 HTTP_PORT=18180 APP_PORT=18190 UAC_PORT=15170
-RTP_LO=30000 RTP_HI=33999
+RTP_LO=${RTP_LO:-28000} RTP_HI=${RTP_HI:-29999}
 IP=127.0.0.1
 ACCOUNT=AC0123456789abcdef0123456789abcdef
 TOKEN=0123456789abcdef0123456789abcdef
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCEN=$ROOT/bench/scenarios
-W=$(mktemp -d /tmp/voxgate-confbench.XXXXXX)
+# The gateway runs as $W/gw with gw.yaml under /tmp/confbench.*: on a box
+# shared with other work, it is told apart from other runs of the gateway.
+W=$(mktemp -d /tmp/confbench.XXXXXX)
 PIDS=()
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# ours PID: is PID still a child of this script? A PID remembered from a
+# process that has ended may since belong to someone else's process (on a
+# busy box PIDs wrap in minutes): never signal it then.
+ours() { [[ $(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ') == "$$" ]]; }
+
 cleanup() {
 	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do ours "$pid" && kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do ours "$pid" || break; sleep 0.1; done
+		ours "$pid" && kill -9 "$pid" 2>/dev/null || true
 	done
 	if [[ $KEEP == 1 ]]; then log "work directory kept: $W"; else rm -rf "$W"; fi
 }
@@ -83,8 +91,9 @@ start() {
 }
 # stop PID ends one process we started and waits for it (bounded).
 stop() {
+	ours "$1" || return 0
 	kill "$1" 2>/dev/null || true
-	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	for _ in $(seq 50); do ours "$1" || return 0; sleep 0.1; done
 	kill -9 "$1" 2>/dev/null || true
 }
 
@@ -96,7 +105,7 @@ metric() { curl -sf --max-time 2 "http://$IP:$HTTP_PORT/metrics" | awk -v k="$1"
 rooms_in_progress() {
 	curl -sf --max-time 5 -u "$ACCOUNT:$TOKEN" \
 		"http://$IP:$HTTP_PORT/2010-04-01/Accounts/$ACCOUNT/Conferences.json?Status=in-progress&PageSize=1000" |
-		grep -o '"sid":"CF[0-9a-f]*"' | wc -l
+		{ grep -o '"sid":"CF[0-9a-f]*"' || true; } | wc -l
 }
 # udp_drops LO HI sums the receive drops of the UDP sockets bound to ports LO-HI.
 udp_drops() {
@@ -129,12 +138,12 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- build and prepare -------------------------------------------------------
 log "building voxgate, the bench app and rtpstat in $W"
-(cd "$ROOT" && go build -o "$W/voxgate" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
+(cd "$ROOT" && go build -o "$W/gw" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
 cd "$W"
 sox -n -r 8000 -c 1 -b 16 audio.wav synth 4 sine 300-3000 vol 0.5
 espeak-ng -w speech.wav "This is a caller talking in the Voxgate conference benchmark. One, two, three, four, five."
 sox speech.wav -r 8000 -c 1 -e u-law -t raw caller.ulaw
-cat >voxgate.yaml <<EOF
+cat >gw.yaml <<EOF
 sip:
   listen: [udp:$IP:$SIP_PORT]
   public_ip: $IP
@@ -162,16 +171,17 @@ EOF
 start webapp "${ON_LOAD[@]}" ./webapp -listen "$IP:$APP_PORT" -audio audio.wav
 GW_PROCS=
 [[ -n $GW_CPUS ]] && GW_PROCS=$(taskset -c "$GW_CPUS" nproc)
-start voxgate env ${GW_PROCS:+GOMAXPROCS=$GW_PROCS} taskset -c "${GW_CPUS:-0-$(($(nproc --all) - 1))}" ./voxgate serve --config voxgate.yaml
+start gw env ${GW_PROCS:+GOMAXPROCS=$GW_PROCS} taskset -c "${GW_CPUS:-0-$(($(nproc --all) - 1))}" ./gw serve --config gw.yaml
 GW=$LAST
 for _ in $(seq 100); do [[ -n $(healthz) ]] && break; sleep 0.1; done
-[[ -n $(healthz) ]] || die "voxgate did not start: $(tail -5 voxgate.log)"
+[[ -n $(healthz) ]] || die "voxgate did not start: $(tail -5 gw.log)"
 log "voxgate running (pid $GW)"
 
 # --- steps -------------------------------------------------------------------
 ROWS=()
 for step in $STEPS; do
 	mode=${step%%:*} n=${step#*:}
+	kill -0 "$GW" 2>/dev/null || die "the gateway has exited: $(tail -3 gw.log)"
 	case $mode in
 	play) number=2000 rooms=0 ;;
 	big) number=2001 rooms=$(((n + BIG_ROOM - 1) / BIG_ROOM)) ;;
@@ -189,7 +199,7 @@ for step in $STEPS; do
 	for _ in $(seq $(((ramp + 30) * 5))); do
 		up=$(active_calls)
 		((${up:-0} >= n)) && break
-		kill -0 "$SIPP" 2>/dev/null || break
+		ours "$SIPP" || break
 		sleep 0.2
 	done
 	for _ in $(seq 25); do
@@ -205,11 +215,12 @@ for step in $STEPS; do
 	sleep "$WINDOW"
 	t1=$(cpu_ticks "$GW") d1=$(udp_drops $RTP_LO $RTP_HI) s1=$(date +%s.%N)
 	up_end=$(active_calls)
+	kill -0 "$GW" 2>/dev/null || die "the gateway has exited during step $step: $(tail -3 gw.log)"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	stop "$CAP"
 	log "step $step measured ($up_end calls up, $listed rooms listed); waiting for the calls to end"
-	for _ in $(seq $(((hold_ms / 1000 + 60) * 5))); do kill -0 "$SIPP" 2>/dev/null || break; sleep 0.2; done
-	if kill -0 "$SIPP" 2>/dev/null; then
+	for _ in $(seq $(((hold_ms / 1000 + 60) * 5))); do ours "$SIPP" || break; sleep 0.2; done
+	if ours "$SIPP"; then
 		kill -USR1 "$SIPP" 2>/dev/null || true
 		sleep 5
 		stop "$SIPP"

@@ -212,7 +212,10 @@ func (v *workflowEnqueueVerb) runAgentRoom(s *session, rooms *AgentRooms, mgr *c
 	if t := v.v.Task; t != nil {
 		tr.attributes = t.JSON
 	}
-	if err := runRoom(s, rooms, mgr, v.task.SID, tr, v.log, agent, child); err != nil {
+	if a.Conference != nil && len(a.Conference.Ignored) > 0 {
+		v.log.Info("ivr: conference instruction parameters not carried out", "parameters", a.Conference.Ignored)
+	}
+	if err := runRoom(s, rooms, mgr, v.task.SID, tr, a.Conference, v.log, agent, child); err != nil {
 		v.task.Wrap("call failed")
 		return ending(v.done(s, "system-error"))
 	}
@@ -225,16 +228,20 @@ type roomTransfer struct{ workflowSID, attributes string }
 
 // runRoom puts the caller and first (on its answered call c) in a room
 // named name and keeps the caller there until it hangs up or nobody is
-// left to talk to; transfer, when set, allows transfers to queues. It
+// left to talk to; transfer, when set, allows transfers to queues;
+// settings, when set, are a conference instruction's room settings. It
 // fails only when the caller could not join (c is hung up then).
-func runRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, name string, transfer *roomTransfer, log *slog.Logger, first *party, c Call) error {
+func runRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, name string, transfer *roomTransfer, settings *taskrouter.ConferenceOptions, log *slog.Logger, first *party, c Call) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	r := &AgentRoom{rooms: rooms, mgr: mgr, name: name, s: s, transfer: transfer, started: s.now(), ctx: ctx, cancel: cancel, log: log}
-	caller, err := mgr.Join(s.cfg.AccountSID, r.name, conference.JoinOptions{
-		Leg: s.leg(), CallSID: s.info.SID, Label: CustomerLabel, Beep: "false",
-		StartConferenceOnEnter: true, EndConferenceOnExit: true,
-	})
+	callerOpts, firstOpts, err := roomJoinOptions(s, settings)
+	if err != nil {
+		log.Warn("ivr: the conference instruction's settings are not usable: the desktop's defaults instead", "room", name, "error", err)
+		callerOpts, firstOpts, _ = roomJoinOptions(s, nil)
+	}
+	callerOpts.Leg, callerOpts.CallSID = s.leg(), s.info.SID
+	caller, err := mgr.Join(s.cfg.AccountSID, r.name, callerOpts)
 	if err != nil {
 		log.Error("ivr: the caller cannot join the agent's conference", "room", name, "error", err)
 		hangupLeg(s, c)
@@ -246,7 +253,7 @@ func runRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, name string
 	r.pending++ // the first agent's join
 	rooms.add(r.name, r)
 	defer rooms.forget(r)
-	r.wg.Go(func() { r.join(first, c, conference.JoinOptions{}) })
+	r.wg.Go(func() { r.join(first, c, firstOpts) })
 	r.log.Info("ivr: caller and agent in a conference", "room", name, "agent", first.Label)
 	why := caller.Run(ctx)
 	r.mu.Lock()
@@ -271,7 +278,10 @@ func partyLabel(label, to string) string {
 // leaves; then the leg is hung up and the party's task wrapped.
 func (r *AgentRoom) join(p *party, c Call, o conference.JoinOptions) {
 	defer hangupLeg(r.s, c)
-	o.Leg, o.CallSID, o.Label, o.Beep = c.Leg(), p.CallSID, p.Label, "false"
+	o.Leg, o.CallSID, o.Label = c.Leg(), p.CallSID, p.Label
+	if o.Beep == "" {
+		o.Beep = "false" // the desktop's rooms do not beep
+	}
 	o.StartConferenceOnEnter = true
 	part, err := r.admit(p, o)
 	if err != nil {

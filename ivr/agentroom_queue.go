@@ -21,7 +21,7 @@ import (
 func (v *enqueueVerb) agentRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, out queue.Outcome, waited time.Duration) (next, error) {
 	c := &queueAgentCall{leg: out.Leg, entry: v.entry}
 	first := &party{Party: Party{Label: out.AgentID, CallSID: sid.New(sid.Call), Role: RoleAgent, To: "client:" + out.AgentID}}
-	err := runRoom(s, rooms, mgr, s.info.SID, nil, v.log.With("agent", out.AgentID), first, c)
+	err := runRoom(s, rooms, mgr, s.info.SID, nil, nil, v.log.With("agent", out.AgentID), first, c)
 	v.entry.Finished()
 	if err != nil {
 		return v.done(s, "system-error", waited)
