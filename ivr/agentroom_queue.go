@@ -14,8 +14,11 @@ import (
 // put in a conference room with the agent too, named after the caller's
 // CallSid, so the desktop's hold, mute, consult, transfer to an agent or
 // a number and the supervisor's controls work on it as on a TaskRouter
-// call (transfers to queues need a workflow: they are refused).
-// <Dial><Queue> dequeuers are still bridged two-legged.
+// call (transfers to queues need a workflow: they are refused). So is a
+// caller taken by a <Dial><Queue> call: the dequeuer is the room's agent,
+// labelled by its From (client:alice: "alice", so a browser agent dialling
+// the queue has the desktop's controls); when it leaves, its call goes on
+// after its <Dial>.
 
 // agentRoom runs a plain queue's bridge to a browser agent as a room.
 func (v *enqueueVerb) agentRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, out queue.Outcome, waited time.Duration) (next, error) {
@@ -27,6 +30,43 @@ func (v *enqueueVerb) agentRoom(s *session, rooms *AgentRooms, mgr *conference.M
 		return v.done(s, "system-error", waited)
 	}
 	return v.done(s, "bridged", waited)
+}
+
+// dequeuerRoom runs a <Dial><Queue> bridge as a room: the dequeuing
+// call's leg is lent to the room until the room is over for it.
+func (v *enqueueVerb) dequeuerRoom(s *session, rooms *AgentRooms, mgr *conference.Manager, out queue.Outcome, waited time.Duration) (next, error) {
+	from := ""
+	if d, ok := out.Leg.(interface{ Dequeuer() string }); ok {
+		from = d.Dequeuer()
+	}
+	label := partyLabel("", from)
+	if label == "" || label == CustomerLabel {
+		label = "dequeuer"
+	}
+	first := &party{Party: Party{Label: label, CallSID: out.DequeuerSID, Role: RoleAgent, To: from}}
+	err := runRoom(s, rooms, mgr, s.info.SID, nil, nil, v.log.With("dequeuer_sid", out.DequeuerSID), first, &dequeuerCall{leg: out.Leg})
+	v.entry.Finished()
+	if err != nil {
+		return v.done(s, "system-error", waited)
+	}
+	return v.done(s, "bridged", waited)
+}
+
+// dequeuerCall is a <Dial><Queue> call's lent leg as a Call of the room:
+// hanging it up gives the leg back (the dequeuer's <Dial> ends; its call
+// goes on).
+type dequeuerCall struct{ leg media.Leg }
+
+func (c *dequeuerCall) Leg() media.Leg                     { return c.leg }
+func (c *dequeuerCall) Ringing() error                     { return nil }
+func (c *dequeuerCall) Answer(context.Context) error       { return nil }
+func (c *dequeuerCall) Reject(context.Context, bool) error { return nil }
+func (c *dequeuerCall) Done() <-chan struct{}              { return c.leg.Done() }
+func (c *dequeuerCall) Hangup(context.Context) error {
+	if rel, ok := c.leg.(interface{ Release() }); ok {
+		rel.Release()
+	}
+	return nil
 }
 
 // queueAgentCall is a queue's browser agent leg as a Call of the room:

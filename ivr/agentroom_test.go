@@ -343,3 +343,64 @@ func TestAgentRoomCallerWaitsOnHold(t *testing.T) {
 		t.Fatalf("action %+v", after)
 	}
 }
+
+// TestAgentRoomDialQueueDequeuer: a caller taken by a <Dial><Queue> call
+// is in a room named after its CallSid with the dequeuer, labelled by its
+// From, so the desktop's controls work on it (here: the caller held and
+// taken off hold); when the dequeuer is removed from the room its <Dial>
+// ends (DialCallStatus=completed, the caller's CallSid) and its call goes
+// on, and the caller, left alone, goes on after its <Enqueue>.
+func TestAgentRoomDialQueueDequeuer(t *testing.T) {
+	h1, m := queueHarness(t, `<Response><Enqueue action="/after">support</Enqueue></Response>`)
+	mgr := conference.NewManager(conference.Options{})
+	t.Cleanup(mgr.Close)
+	rooms := NewAgentRooms()
+	h1.eng.cfg.Services = append(h1.eng.cfg.Services, mgr, rooms)
+	h1.start(App{VoiceURL: h1.app.url("/voice")})
+	waitPlays(t, h1.call.leg, 1)
+
+	h2 := newHarness(t, nil)
+	h2.eng.cfg.Queues = m
+	h2.app.set("/voice", `<Response><Dial action="/dialed"><Queue>support</Queue></Dial></Response>`)
+	h2.app.set("/dialed", `<Response><Hangup/></Response>`)
+	info := CallInfo{SID: "CA00000000000000000000000000000002", From: "client:alice", To: "+15550001000"}
+	done2 := make(chan struct{})
+	go func() {
+		defer close(done2)
+		h2.eng.Run(t.Context(), info, h2.call, App{VoiceURL: h2.app.url("/voice")})
+	}()
+	callerSID := "CA00000000000000000000000000000001"
+	call := waitRoom(t, rooms, callerSID, "customer", "alice")
+	if p := call.Parties[1]; p.Role != RoleAgent || p.CallSID != info.SID || p.To != "client:alice" {
+		t.Errorf("the dequeuer's party %+v", p)
+	}
+	room, _ := rooms.Room(callerSID)
+	on, off := true, false
+	if err := room.Update(context.Background(), "customer", PartyUpdate{Hold: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if !room.Info().Parties[0].Hold {
+		t.Error("the caller is not on hold")
+	}
+	if err := room.Update(context.Background(), "customer", PartyUpdate{Hold: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if err := room.Remove("alice"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done2:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the dequeuing call did not go on after its Dial")
+	}
+	if d := h2.app.requests("/dialed"); len(d) != 1 || d[0].form.Get("DialCallStatus") != "completed" || d[0].form.Get("DialCallSid") != callerSID {
+		t.Fatalf("Dial action %v", d)
+	}
+	h1.wait(t)
+	if a := h1.app.requests("/after"); len(a) != 1 || a[0].form.Get("QueueResult") != "bridged" {
+		t.Fatalf("Enqueue action %v", a)
+	}
+	if _, ok := rooms.Room(callerSID); ok {
+		t.Error("the room is still listed")
+	}
+}
