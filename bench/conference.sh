@@ -5,7 +5,7 @@
 # <Dial><Conference> rooms, then measures the gateway over a fixed window
 # at the plateau and prints a table.
 #
-#   bench/conference.sh                               # default steps: about 4 minutes
+#   bench/conference.sh                               # default steps: about 3 minutes
 #   STEPS="big:50 trio:30" WINDOW=5 bench/conference.sh
 #
 # A step is MODE:N:
@@ -29,14 +29,16 @@
 # Knobs (environment): STEPS, BIG_ROOM, RAMP_RATE, SETTLE, WINDOW, GW_CPUS
 # (taskset CPU list for the gateway, e.g. 1, with GOMAXPROCS = its CPUs:
 # "one core"), LOAD_CPUS (for SIPp, dumpcap and the app), KEEP=1 (keep the
-# work directory). Ports: SIP 15160, HTTP 18180, app 18190, SIPp 15170,
-# RTP 28000-29999 (RTP_LO, RTP_HI: below the kernel's ephemeral ports, so no other
-# program's sockets land in the capture); they must be free. Needs go, sipp, dumpcap (root or
-# capture capabilities), sox, espeak-ng, curl. Every wait is bounded; the
-# script cleans up after itself on exit, error or Ctrl-C.
+# work directory), KEEP_PCAP=1 (keep each step's capture in it), RTP_LO and
+# RTP_HI (the gateway's RTP ports, default 28000-29999: below the kernel's
+# ephemeral ports, so no other program's sockets land in the capture).
+# Ports: SIP 15160, HTTP 18180, app 18190, SIPp 15170; they must be free.
+# Needs go, sipp, dumpcap (root or capture capabilities), sox, espeak-ng,
+# curl. Every wait is bounded; the script cleans up after itself on exit,
+# error or Ctrl-C.
 set -euo pipefail
 
-STEPS=${STEPS:-"play:60 big:30 big:60 trio:30 trio:60"}
+STEPS=${STEPS:-"play:60 big:60 trio:60 play:150 big:150 trio:150"}
 BIG_ROOM=${BIG_ROOM:-250}
 RAMP_RATE=${RAMP_RATE:-50}
 SETTLE=${SETTLE:-2}
