@@ -32,7 +32,8 @@
 # work directory), KEEP_PCAP=1 (keep each step's capture in it), RTP_LO and
 # RTP_HI (the gateway's RTP ports, default 28000-29999: below the kernel's
 # ephemeral ports, so no other program's sockets land in the capture).
-# Ports: SIP 15160, HTTP 18180, app 18190, SIPp 15170; they must be free.
+# Ports: SIP 15160, HTTP 18180, app 18190, SIPp 15170 and its media 26000
+# (SIPP_MP); they must be free.
 # Needs go, sipp, dumpcap (root or capture capabilities), sox, espeak-ng,
 # curl. Every wait is bounded; the script cleans up after itself on exit,
 # error or Ctrl-C.
@@ -50,6 +51,10 @@ ON_LOAD=()
 [[ -n $LOAD_CPUS ]] && ON_LOAD=(taskset -c "$LOAD_CPUS")
 
 SIP_PORT=15160 HTTP_PORT=18180 APP_PORT=18190 UAC_PORT=15170
+# SIPp's media ports (-mp): the capture keeps only what the gateway sends
+# to them, so another program's sockets in the gateway's port range (other
+# SIPp runs bind high ports too) stay out of the figures.
+SIPP_MP=${SIPP_MP:-26000}
 RTP_LO=${RTP_LO:-28000} RTP_HI=${RTP_HI:-29999}
 IP=127.0.0.1
 ACCOUNT=AC0123456789abcdef0123456789abcdef
@@ -109,19 +114,21 @@ rooms_in_progress() {
 		"http://$IP:$HTTP_PORT/2010-04-01/Accounts/$ACCOUNT/Conferences.json?Status=in-progress&PageSize=1000" |
 		{ grep -o '"sid":"CF[0-9a-f]*"' || true; } | wc -l
 }
-# udp_drops LO HI sums the receive drops of the UDP sockets bound to ports LO-HI.
+# udp_drops PID sums the receive drops of PID's UDP sockets (the drops
+# column of /proc/net/udp: datagrams the kernel threw away because the
+# socket's buffer was full); sockets of other programs are left out.
 udp_drops() {
-	awk -v lo="$1" -v hi="$2" '
-		function hex(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
-		NR > 1 { split($2, a, ":"); p = hex(a[2]); if (p >= lo && p <= hi) d += $NF }
-		END { print d + 0 }' /proc/net/udp
+	awk 'NR == FNR { ours[$1] = 1; next }
+		FNR > 1 && ($10 in ours) { d += $NF }
+		END { print d + 0 }' \
+		<(find /proc/"$1"/fd -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n') /proc/net/udp
 }
 
 # --- preflight ---------------------------------------------------------------
 for tool in go sipp dumpcap sox espeak-ng curl awk ss; do
 	command -v "$tool" >/dev/null || die "$tool not found (Debian: sip-tester, wireshark-common, sox, espeak-ng, curl)"
 done
-for port in $SIP_PORT $HTTP_PORT $APP_PORT $UAC_PORT; do
+for port in $SIP_PORT $HTTP_PORT $APP_PORT $UAC_PORT $SIPP_MP; do
 	if ss -Hlnu "sport = :$port" | grep -q . || ss -Hlnt "sport = :$port" | grep -q .; then
 		die "port $port is in use"
 	fi
@@ -194,7 +201,7 @@ for step in $STEPS; do
 	log "step $step: $n calls at $RAMP_RATE/s, $rooms rooms, each call up $((hold_ms / 1000)) s"
 	lost0=$(metric voxgate_rtp_packets_lost_total)
 	start "sipp-$step" "${ON_LOAD[@]}" sipp "$IP:$SIP_PORT" -sf "$SCEN/uac_conference.xml" -s "$number" \
-		-r "$RAMP_RATE" -m "$n" -l "$n" -d "$hold_ms" -i $IP -mi $IP -p $UAC_PORT -nostdin \
+		-r "$RAMP_RATE" -m "$n" -l "$n" -d "$hold_ms" -i $IP -mi $IP -p $UAC_PORT -mp $SIPP_MP -nostdin \
 		-trace_err -error_file "sipp-$step.err" -trace_stat -stf "sipp-$step.csv" -fd 1 -timeout $((hold_ms / 1000 + 60))s
 	SIPP=$LAST
 	up=0 listed=0
@@ -210,12 +217,12 @@ for step in $STEPS; do
 		sleep 0.2
 	done
 	sleep "$SETTLE"
-	start "dumpcap-$step" "${ON_LOAD[@]}" dumpcap -i lo -P -q -s 96 -B 256 -f "udp and src portrange $RTP_LO-$RTP_HI" -w "rtp-$step.pcap"
+	start "dumpcap-$step" "${ON_LOAD[@]}" dumpcap -i lo -P -q -s 96 -B 256 -f "udp and src portrange $RTP_LO-$RTP_HI and dst portrange $SIPP_MP-$((SIPP_MP + 99))" -w "rtp-$step.pcap"
 	CAP=$LAST
 	sleep 1
-	t0=$(cpu_ticks "$GW") d0=$(udp_drops $RTP_LO $RTP_HI) s0=$(date +%s.%N)
+	t0=$(cpu_ticks "$GW") d0=$(udp_drops "$GW") s0=$(date +%s.%N)
 	sleep "$WINDOW"
-	t1=$(cpu_ticks "$GW") d1=$(udp_drops $RTP_LO $RTP_HI) s1=$(date +%s.%N)
+	t1=$(cpu_ticks "$GW") d1=$(udp_drops "$GW") s1=$(date +%s.%N)
 	up_end=$(active_calls)
 	kill -0 "$GW" 2>/dev/null || die "the gateway has exited during step $step: $(tail -3 gw.log)"
 	load=$(cut -d' ' -f1 /proc/loadavg)
@@ -253,6 +260,6 @@ step           calls  rooms     CPU  CPU/call  µs/call/s  streams  seq_lost  sk
 $(printf '%s\n' "${ROWS[@]}")
 (calls: up at the end of the window; rooms: in-progress rooms listed by the API; CPU: the
 gateway's, % of one core; streams/seq_lost/skipped: RTP the gateway sent, from the capture;
-kdrops: kernel receive drops on the gateway's RTP sockets in the window; lost_in: RTP lost on
+kdrops: kernel receive drops on the gateway's UDP sockets in the window; lost_in: RTP lost on
 the way in by the gateway's /metrics over the whole step; sipp ok: calls SIPp completed)
 EOF
