@@ -1,6 +1,8 @@
 package taskrouter
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -155,4 +157,46 @@ func conferenceOptions(f url.Values) (*ConferenceOptions, error) {
 		return nil, nil
 	}
 	return &o, nil
+}
+
+// conferenceOptionsJSON reads the same settings from an assignment
+// callback's JSON conference instruction, whose keys are snake_case
+// (conference_status_callback, end_conference_on_exit, …) and whose
+// values may be strings, booleans, numbers or lists of strings.
+func conferenceOptionsJSON(body []byte) (*ConferenceOptions, error) {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("the answer is not an instruction JSON object: %w", err)
+	}
+	f := url.Values{}
+	for k, v := range m {
+		name := camelName(k)
+		switch v := v.(type) {
+		case string:
+			f.Add(name, v)
+		case bool:
+			f.Add(name, strconv.FormatBool(v))
+		case float64:
+			f.Add(name, strconv.FormatFloat(v, 'f', -1, 64))
+		case []any:
+			for _, e := range v {
+				if s, ok := e.(string); ok {
+					f.Add(name, s)
+				}
+			}
+		}
+	}
+	return conferenceOptions(f)
+}
+
+// camelName turns a snake_case JSON key into the form parameter's name:
+// conference_status_callback → ConferenceStatusCallback.
+func camelName(k string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(k, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }

@@ -85,3 +85,32 @@ func TestConferenceInstructionParams(t *testing.T) {
 		t.Errorf("dequeue with a conference parameter: %+v, %v", p.Instruction, err)
 	}
 }
+
+// TestConferenceInstructionJSON checks an assignment callback's JSON
+// conference instruction carries the same settings (snake_case keys,
+// booleans, numbers and lists) into the reservation update.
+func TestConferenceInstructionJSON(t *testing.T) {
+	body := []byte(`{"instruction":"conference","to":"client:alice","timeout":20,
+		"conference_status_callback":"https://app.example/conf","conference_status_callback_event":["start","end"],
+		"conference_record":"true","end_conference_on_exit":true,"beep_on_customer_entrance":false,
+		"max_participants":6,"conference_trim":"trim-silence"}`)
+	o, err := conferenceOptionsJSON(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ConferenceOptions{StatusCallback: "https://app.example/conf", StatusCallbackEvents: []string{"start", "end"},
+		Record: true, EndConferenceOnExit: true, MaxParticipants: 6, Ignored: []string{"ConferenceTrim"}}
+	if !reflect.DeepEqual(*o, want) {
+		t.Errorf("settings\n got %+v\nwant %+v", *o, want)
+	}
+	p := instructionParams(instruction{Instruction: "conference", To: "client:alice", Conference: o})
+	if p.Instruction.Conference != o || p.Instruction.To != "client:alice" {
+		t.Errorf("reservation update %+v", p.Instruction)
+	}
+	if _, err := conferenceOptionsJSON([]byte(`{"instruction":"conference","end_conference_on_exit":"sometimes"}`)); err == nil {
+		t.Error("a bad end_conference_on_exit was accepted")
+	}
+	if got := camelName("conference_recording_status_callback_method"); got != "ConferenceRecordingStatusCallbackMethod" {
+		t.Errorf("camelName = %q", got)
+	}
+}
