@@ -146,6 +146,7 @@ CLK=$(getconf CLK_TCK)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- build and prepare -------------------------------------------------------
+REV=$(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown) # what is built
 log "building voxgate, the bench app and rtpstat in $W"
 (cd "$ROOT" && go build -o "$W/gw" ./cmd/voxgate && go build -o "$W/webapp" ./bench/webapp && go build -o "$W/rtpstat" ./bench/rtpstat)
 cd "$W"
@@ -253,7 +254,7 @@ done
 
 cat <<EOF
 
-Voxgate conference load test, $(date -u '+%Y-%m-%d %H:%M UTC'), $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)
+Voxgate conference load test, $(date -u '+%Y-%m-%d %H:%M UTC'), built at $REV
 machine: $(nproc) CPUs; load average before $LOAD_BEFORE; $(if [[ -n $GW_CPUS ]]; then echo "gateway pinned to CPUs $GW_CPUS (GOMAXPROCS $GW_PROCS)"; else echo "SIPp, dumpcap and the gateway share the machine"; fi)
 window $WINDOW s per step; big rooms hold up to $BIG_ROOM
 step           calls  rooms     CPU  CPU/call  µs/call/s  streams  seq_lost  skipped  kdrops  lost_in   sipp ok   load
