@@ -254,6 +254,10 @@ type Agent struct {
 	Name   string   `yaml:"name"`   // shown on the page
 	Secret string   `yaml:"secret"` // the agent's password for /agent
 	Queues []string `yaml:"queues"` // queue names the agent answers
+	// Supervisor lets the agent monitor, coach and barge into live calls
+	// from the desktop (a worker whose attributes' roles has "supervisor"
+	// may too).
+	Supervisor bool `yaml:"supervisor"`
 }
 
 // Queues configures queue behaviour.

@@ -25,6 +25,9 @@ type Desk struct {
 	workspace string
 	workers   map[string]string // agent ID → worker SID
 	log       *slog.Logger
+	// calls and supervisors: see EnableCalls (calls.go).
+	calls       Calls
+	supervisors []string
 }
 
 // New makes a Desk for the agents mapped to workers of workspace; convs
@@ -73,15 +76,19 @@ func (d *Desk) Open(agentID string) (*Session, error) {
 func (s *Session) watch() {
 	defer s.done.Done()
 	for {
-		var chat <-chan struct{}
+		var chat, calls <-chan struct{}
 		if s.d.convs != nil {
 			chat = s.d.convs.Changed()
+		}
+		if s.d.calls != nil {
+			calls = s.d.calls.Changed()
 		}
 		select {
 		case <-s.stop:
 			return
 		case <-s.sub.C:
 		case <-chat:
+		case <-calls:
 		}
 		select {
 		case s.changed <- struct{}{}:
@@ -108,6 +115,12 @@ type Snapshot struct {
 	Available  bool     `json:"available"`
 	Activities []string `json:"activities"`
 	Tasks      []Task   `json:"tasks"`
+	// Calls are the live calls the agent is on (hold, mute, transfer,
+	// consult, leave); Supervisor says the agent may monitor, coach and
+	// barge into LiveCalls, every live call.
+	Calls      []LiveCall `json:"calls"`
+	Supervisor bool       `json:"supervisor"`
+	LiveCalls  []LiveCall `json:"liveCalls,omitempty"`
 }
 
 // Task is one reservation the agent holds, with its task.
@@ -131,7 +144,9 @@ func (s *Session) Snapshot() (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
-	snap := Snapshot{Type: "desk", WorkerSID: w.SID, Activity: w.ActivityName, Available: w.Available, Tasks: []Task{}}
+	snap := Snapshot{Type: "desk", WorkerSID: w.SID, Activity: w.ActivityName, Available: w.Available, Tasks: []Task{}, Calls: []LiveCall{}}
+	mine, all, sup := s.myCalls()
+	snap.Calls, snap.LiveCalls, snap.Supervisor = append(snap.Calls, mine...), all, sup
 	acts, err := r.Activities(ws)
 	if err != nil {
 		return Snapshot{}, err
@@ -168,10 +183,13 @@ func (s *Session) Snapshot() (Snapshot, error) {
 
 // Request is an action from the desktop.
 type Request struct {
-	Action         string `json:"action"` // accept, reject, wrap, complete, say, activity
+	Action         string `json:"action"` // accept, reject, wrap, complete, say, activity; call actions (calls.go)
 	ReservationSID string `json:"reservationSid,omitempty"`
-	Body           string `json:"body,omitempty"`     // say
-	Activity       string `json:"activity,omitempty"` // activity: its friendly name
+	// TaskSID and Target: a call action's call and destination.
+	TaskSID  string `json:"taskSid,omitempty"`
+	Target   string `json:"target,omitempty"`
+	Body     string `json:"body,omitempty"`     // say
+	Activity string `json:"activity,omitempty"` // activity: its friendly name
 }
 
 // Do carries out a request of the agent.
@@ -179,6 +197,15 @@ func (s *Session) Do(req Request) error {
 	r, ws := s.d.router, s.d.workspace
 	if req.Action == "activity" {
 		return s.setActivity(req.Activity)
+	}
+	if IsCallAction(req.Action) {
+		err := s.callAction(req.Action, req.TaskSID, req.Target)
+		if err != nil {
+			s.d.log.Info("desk: call action refused", "agent", s.agentID, "action", req.Action, "task_sid", req.TaskSID, "error", err)
+		} else {
+			s.d.log.Info("desk: call action", "agent", s.agentID, "action", req.Action, "task_sid", req.TaskSID, "target", req.Target)
+		}
+		return err
 	}
 	res, err := r.Reservation(ws, req.ReservationSID)
 	if err != nil || res.WorkerSID != s.workerSID {

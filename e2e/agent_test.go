@@ -260,7 +260,8 @@ func TestDialClientRingsBrowserAgent(t *testing.T) {
 
 // TestDialQueueBetweenSIPCallers: caller 1 waits in "support"; caller 2's
 // <Dial><Queue url> takes it: caller 1 hears the url's announcement, then
-// the two talk (caller 2's tone reaches caller 1) until caller 2 hangs up.
+// the two talk (caller 2's tone reaches caller 1) in a conference room
+// named after caller 1 until caller 2 hangs up.
 func TestDialQueueBetweenSIPCallers(t *testing.T) {
 	a := newApp(t)
 	var mu sync.Mutex
@@ -303,5 +304,8 @@ func TestDialQueueBetweenSIPCallers(t *testing.T) {
 	}
 	if f := a.waitRequests(t, "/dialed", 1, 5*time.Second)[0].Form; f.Get("DialCallStatus") != "completed" {
 		t.Errorf("Dial action %v", f)
+	}
+	if !strings.Contains(g.Logs(), "ivr: caller and agent in a conference") {
+		t.Error("the dequeued caller and the dequeuer were not put in a conference room (the desktop's controls need one)")
 	}
 }

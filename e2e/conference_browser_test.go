@@ -93,12 +93,21 @@ func TestConferenceBrowserParticipant(t *testing.T) {
 // for the line starting with prefix and one that waits for the script.
 func agentPage(t *testing.T, g *gateway, mic string) (waitLine func(prefix string) string, wait func()) {
 	t.Helper()
+	return pageScript(t, "agent_call.js", "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
+		"MIC_WAV="+mic, "LISTEN_MS=9000")
+}
+
+// pageScript runs a web/e2e script (node, headless Chromium) with env
+// added, for at most 90 s, and returns a function that waits (45 s at
+// most) for its next line starting with prefix and one that waits for
+// the script to end.
+func pageScript(t *testing.T, script string, env ...string) (waitLine func(prefix string) string, wait func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, "node", "agent_call.js")
+	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Dir = "../web/e2e"
-	cmd.Env = append(os.Environ(), "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
-		"MIC_WAV="+mic, "LISTEN_MS=9000")
+	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr syncBuilder
 	cmd.Stderr = &stderr
@@ -119,13 +128,13 @@ func agentPage(t *testing.T, g *gateway, mic string) (waitLine func(prefix strin
 			select {
 			case l, ok := <-lines:
 				if !ok {
-					t.Fatalf("agent_call.js ended before %q\n%s", prefix, stderr.String())
+					t.Fatalf("%s ended before %q\n%s", script, prefix, stderr.String())
 				}
 				if strings.HasPrefix(l, prefix) {
 					return l
 				}
 			case <-time.After(45 * time.Second):
-				t.Fatalf("no %q from agent_call.js\n%s", prefix, stderr.String())
+				t.Fatalf("no %q from %s\n%s", prefix, script, stderr.String())
 			}
 		}
 	}

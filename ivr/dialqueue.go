@@ -15,6 +15,7 @@ import (
 // bridges to it and calls Release when the bridge is over.
 type sharedLeg struct {
 	media.Leg
+	from        string // the dequeuing call's From
 	url, method string
 	once        sync.Once
 	released    chan struct{}
@@ -22,6 +23,9 @@ type sharedLeg struct {
 
 // Release tells the lender the bridge is over.
 func (l *sharedLeg) Release() { l.once.Do(func() { close(l.released) }) }
+
+// Dequeuer is the dequeuing call's From (client:ID for a browser agent).
+func (l *sharedLeg) Dequeuer() string { return l.from }
 
 // Announcement is the <Queue url> document for the dequeued caller.
 func (l *sharedLeg) Announcement() (url, method string) { return l.url, l.method }
@@ -42,7 +46,7 @@ func (v *dialQueueVerb) run(s *session) (next, error) {
 	if s.cfg.Queues == nil {
 		return next{}, &verbError{code: 12400, err: errors.New("<Dial><Queue>: this gateway has no queues configured")}
 	}
-	lent := &sharedLeg{Leg: s.leg(), method: v.q.Method, released: make(chan struct{})}
+	lent := &sharedLeg{Leg: s.leg(), from: s.info.From, method: v.q.Method, released: make(chan struct{})}
 	if v.q.URL != "" {
 		u, err := s.resolve(v.q.URL)
 		if err != nil {

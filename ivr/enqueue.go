@@ -166,6 +166,14 @@ func (v *enqueueVerb) bridge(s *session, out queue.Outcome) (next, error) {
 			v.announce(s, url, method, out.DequeuerSID)
 		}
 	}
+	if rooms, mgr, ok := agentRoomServices(s); ok { // a room, as the desktop's calls are (agentroom_queue.go)
+		switch {
+		case out.AgentID != "": // a browser agent
+			return v.agentRoom(s, rooms, mgr, out, waited)
+		case out.DequeuerSID != "": // a <Dial><Queue> call
+			return v.dequeuerRoom(s, rooms, mgr, out, waited)
+		}
+	}
 	res, err := media.Bridge(s.ctx, s.leg(), out.Leg, nil)
 	if err != nil {
 		s.log.Warn("ivr: queue bridge error", "error", err)

@@ -182,7 +182,8 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 		from = s.info.From
 	}
 	stopMusic := v.playWhileRinging(s)
-	child, err := s.cfg.Dialer.Dial(s.ctx, DialRequest{CallSID: sid.New(sid.Call), ParentSID: s.info.SID, To: a.To, From: from, Timeout: ring,
+	childSID := sid.New(sid.Call)
+	child, err := s.cfg.Dialer.Dial(s.ctx, DialRequest{CallSID: childSID, ParentSID: s.info.SID, To: a.To, From: from, Timeout: ring,
 		Headers: map[string]string{TaskHeader: v.task.SID}})
 	stopMusic()
 	if err != nil {
@@ -194,6 +195,9 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 		return nil
 	}
 	log.Info("ivr: caller bridged to the worker", "to", a.To, "waited", s.now().Sub(v.enqueued).Round(time.Second).String())
+	if rooms, mgr, ok := agentRoomServices(s); ok { // the agent desktop's conference (agentroom.go)
+		return v.runAgentRoom(s, rooms, mgr, child, childSID, a)
+	}
 	res, berr := media.Bridge(s.ctx, s.leg(), child.Leg(), nil)
 	if berr != nil {
 		log.Warn("ivr: worker bridge error", "error", berr)

@@ -24,6 +24,9 @@ type instruction struct {
 	URL                 string `json:"url"`
 	PostWorkActivitySID string `json:"post_work_activity_sid"`
 	Timeout             int    `json:"timeout"`
+	// Conference is a conference instruction's room settings
+	// (conference_status_callback, …; conference_instruction.go).
+	Conference *ConferenceOptions `json:"-"`
 }
 
 // assignmentCallback posts a new reservation to the workflow's
@@ -110,6 +113,11 @@ func (r *Router) postAssignment(ctx context.Context, u string, form url.Values) 
 	if err := json.Unmarshal(body, &in); err != nil {
 		return in, fmt.Errorf("the answer is not an instruction JSON object: %w", err)
 	}
+	if in.Instruction == "conference" {
+		if in.Conference, err = conferenceOptionsJSON(body); err != nil {
+			return in, err
+		}
+	}
 	return in, nil
 }
 
@@ -122,5 +130,5 @@ func instructionParams(in instruction) ReservationParams {
 		return ReservationParams{Status: ResRejected, WorkerActivitySID: in.ActivitySID}
 	}
 	return ReservationParams{Instruction: Assignment{Instruction: in.Instruction, To: in.To, From: in.From, URL: in.URL,
-		PostWorkActivitySID: in.PostWorkActivitySID, Timeout: in.Timeout}}
+		PostWorkActivitySID: in.PostWorkActivitySID, Timeout: in.Timeout, Conference: in.Conference}}
 }

@@ -19,14 +19,18 @@ type Assignment struct {
 	TaskSID, ReservationSID, WorkerSID string
 	// Instruction: "dequeue" (bridge the waiting caller to To), "call"
 	// (a new call to To running URL), "redirect" (run URL on the call),
-	// "conference" (here: bridged as dequeue), or "" (plain accept; for a
-	// call it means dequeue).
+	// "conference" (delivered as dequeue: with the agent rooms, every
+	// delivered call is a conference named after the task), or "" (plain
+	// accept; for a call it means dequeue).
 	Instruction string
 	To, From    string // dequeue/call: the worker's contact URI, the caller ID
 	URL         string // call/redirect: TwiML to run
 	// PostWorkActivitySID moves the worker when the bridged call ends.
 	PostWorkActivitySID string
 	Timeout             int // dequeue/call ring timeout in seconds (0: default)
+	// Conference is the conference instruction's room settings (nil:
+	// none given, the desktop's defaults).
+	Conference *ConferenceOptions
 }
 
 // ErrTaskEnded is returned by ContactTask.Wait when the task was canceled

@@ -573,10 +573,16 @@ func reservationParams(req *http.Request) (ReservationParams, error) {
 			return p, errInvalid("CallUrl is required for the call instruction")
 		}
 	case "conference":
-		// Flex's default: here a two-party bridge of the caller and the
-		// worker (To, else its contact_uri); no conference features.
+		// Flex's default: the caller and the worker (To, else its
+		// contact_uri) in a conference room named after the task (package
+		// ivr's agent rooms), with the room settings that map onto it
+		// (conference_instruction.go).
 		in.To, in.From = f.Get("To"), f.Get("From")
 		in.Timeout, _ = formInt(f, "Timeout", 0)
+		var err error
+		if in.Conference, err = conferenceOptions(f); err != nil {
+			return p, err
+		}
 	case "redirect":
 		in.URL = f.Get("RedirectUrl")
 		if in.URL == "" {

@@ -24,7 +24,11 @@ func (c *agentConn) deskAction(msg clientMessage) {
 		c.sendError(msgTask, "", "this gateway has no TaskRouter desktop for you")
 		return
 	}
-	if err := c.desk.Do(msg.Action, msg.ReservationSID, msg.Body, msg.Activity); err != nil {
+	do := func() error { return c.desk.Do(msg.Action, msg.ReservationSID, msg.Body, msg.Activity) }
+	if msg.TaskSID != "" { // a call action
+		do = func() error { return c.desk.Call(msg.Action, msg.TaskSID, msg.Target) }
+	}
+	if err := do(); err != nil {
 		c.sendError(msgTask, "", err.Error())
 	}
 }

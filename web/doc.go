@@ -65,10 +65,28 @@
 //	{"type":"task","action":"activity","activity":"Available"}
 //	    failures -> {"type":"error","for":"task","message"}
 //
+// A voice task's call is a conference room (package ivr's agent rooms;
+// plain queue calls taken here too, named after the caller's CallSid).
+// The desk message lists "calls" (those the agent is on) and, for a
+// supervisor ("supervisor":true), "liveCalls" (every live call), each
+// {"taskSid","conferenceSid","callSid","from","to","started",
+// "transferring","parties":[{"label","role","callSid","to","taskSid",
+// "muted","hold","coaching","coachLabel"}]}; call actions name the call
+// by its taskSid:
+//
+//	{"type":"task","action":"hold|unhold|mute|unmute|leave","taskSid":"WT…"}
+//	{"type":"task","action":"transfer|consult","taskSid":"WT…","target":"agent:bob|queue:sales|+1555…|sip:…"}
+//	{"type":"task","action":"kick","taskSid":"WT…","target":"<party label>"}
+//	{"type":"task","action":"monitor|coach|barge|unmonitor","taskSid":"WT…"}   supervisors
+//
+// A supervisor's desk rings its own page into the call (the offer's
+// X-Voxgate-Task names it, and the page answers it by itself).
+//
 // The presence switch also sets the worker's activity (Available or
 // Offline), and closing the page sets it Offline.
 //
-// Mute is local to the page (it disables its microphone track). Closing
+// The call card's Mute is local to the page (it disables its microphone
+// track); the desk's "mute" mutes the agent in the room. Closing
 // the socket signs the agent out: an offer ringing it goes to another
 // agent and a call in progress is hung up.
 //

@@ -59,6 +59,11 @@ type DeskSession interface {
 	// Do carries out an action: accept, reject, wrap, complete, say
 	// (body), activity (activity name).
 	Do(action, reservationSID, body, activity string) error
+	// Call carries out a call action on the live call of taskSID: hold,
+	// unhold, mute, unmute, transfer, consult (target), leave, kick
+	// (target: a party's label), and a supervisor's monitor, coach,
+	// barge, unmonitor.
+	Call(action, taskSID, target string) error
 	// Close ends the session.
 	Close()
 }

@@ -32,6 +32,9 @@ type clientMessage struct {
 	ReservationSID string `json:"reservationSid,omitempty"`
 	Body           string `json:"body,omitempty"`
 	Activity       string `json:"activity,omitempty"`
+	// task: a call action's call (its task SID) and destination
+	TaskSID string `json:"taskSid,omitempty"`
+	Target  string `json:"target,omitempty"`
 }
 
 // okMessage acknowledges a request.

@@ -11,6 +11,10 @@
 //	/ivr          <Gather numDigits="1"> over a prompt; /ivr-done says the key and hangs up
 //	/record       <Say> then <Record maxLength="4">; /record-done hangs up
 //	/enqueue      <Enqueue> into queue "bench" (built-in hold music) until the caller hangs up
+//	/conference   <Dial><Conference beep="false"> into room "size-K-I": K is the size query
+//	              parameter (default 3), I = (n-1)/K where n is the number the caller's From
+//	              ends with (bench/scenarios/uac_conference.xml sends conf<call number>), so
+//	              callers 1..K share a room, K+1..2K the next, and so on (bench/conference.sh)
 //	/audio.wav    the -audio file (8 kHz WAV)
 package main
 
@@ -25,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,6 +103,10 @@ func newHandler(wav []byte) http.Handler {
 		_ = xml.EscapeText(&digits, []byte(r.FormValue("Digits")))
 		writeTwiML(w, "<Response><Say>You pressed "+digits.String()+".</Say><Hangup/></Response>")
 	})
+	mux.HandleFunc("/conference", func(w http.ResponseWriter, r *http.Request) {
+		writeTwiML(w, `<Response><Dial><Conference beep="false" maxParticipants="250">`+
+			conferenceRoom(r.FormValue("size"), r.FormValue("From"))+`</Conference></Dial></Response>`)
+	})
 	mux.HandleFunc("/audio.wav", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "audio/wav")
 		w.Header().Set("Cache-Control", "max-age=3600")
@@ -109,4 +118,23 @@ func newHandler(wav []byte) http.Handler {
 func writeTwiML(w http.ResponseWriter, doc string) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>` + doc))
+}
+
+// conferenceRoom names the room of the caller whose From ends with the
+// number n, in rooms of size callers: "size-K-I" with I = (n-1)/K. A size
+// outside 1-250 is 3; a From without a number is caller 1.
+func conferenceRoom(size, from string) string {
+	k, err := strconv.Atoi(size)
+	if err != nil || k < 1 || k > 250 {
+		k = 3
+	}
+	digits := len(from)
+	for digits > 0 && from[digits-1] >= '0' && from[digits-1] <= '9' {
+		digits--
+	}
+	n, err := strconv.Atoi(from[digits:])
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return fmt.Sprintf("size-%d-%d", k, (n-1)/k)
 }

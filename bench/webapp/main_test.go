@@ -16,7 +16,7 @@ import (
 func TestDocuments(t *testing.T) {
 	srv := httptest.NewServer(newHandler([]byte("RIFF-fake-wav")))
 	defer srv.Close()
-	paths := []string{"/ivr-done"}
+	paths := []string{"/ivr-done", "/conference"}
 	for p := range documents {
 		paths = append(paths, p)
 	}
@@ -62,6 +62,23 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:8090", "192.0.2.1:8090", ":8090", "nonsense"} {
 		if err := run(addr, "x.wav"); err == nil || !strings.Contains(err.Error(), "listen") {
 			t.Errorf("run(%q) = %v, want a refusal", addr, err)
+		}
+	}
+}
+
+// TestConferenceRoom checks callers 1..K share a room and K+1 starts the next.
+func TestConferenceRoom(t *testing.T) {
+	for _, c := range []struct{ size, from, want string }{
+		{"3", "conf1", "size-3-0"},
+		{"3", "conf3", "size-3-0"},
+		{"3", "conf4", "size-3-1"},
+		{"250", "conf251", "size-250-1"},
+		{"", "conf7", "size-3-2"},
+		{"999", "sip-12", "size-3-3"},
+		{"50", "anonymous", "size-50-0"},
+	} {
+		if got := conferenceRoom(c.size, c.from); got != c.want {
+			t.Errorf("conferenceRoom(%q, %q) = %q, want %q", c.size, c.from, got, c.want)
 		}
 	}
 }

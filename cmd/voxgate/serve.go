@@ -93,6 +93,7 @@ type gateway struct {
 	trDefaults  taskrouter.DefaultIDs
 	desk        deskParts           // the desktop's conversations: web chat and SMS handed to Flex
 	conferences *conference.Manager // <Dial><Conference> rooms and the Conferences API
+	agentRooms  *ivr.AgentRooms     // voice tasks' calls as conference rooms: the desktop's call controls
 	drain       *drainer            // SIGTERM: refuse new calls, let live ones end (cluster.drain_timeout)
 	members     *cluster.Membership // nodes sharing PostgreSQL: heartbeat, takeover, NodeDied (nil on SQLite)
 	closers     []func()            // run last first by close
@@ -150,10 +151,11 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	var conferenceEngine *ivr.Engine // the conference rooms fetch hold music with it: set below
 	conferences := newConferences(&cfg, "Voxgate/"+version, dirs.recordings, db, g.policy.Client(0), &conferenceEngine, log)
 	g.closers = append(g.closers, conferences.Close)
+	g.agentRooms = ivr.NewAgentRooms() // wire_agentcalls.go
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: append([]any{tr, conferences}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
+		services: append([]any{tr, conferences, g.agentRooms}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
 		console:  g.console,
 	}); err != nil {
 		return nil, err
@@ -371,7 +373,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 	}
 	mux := g.mux
 	g.cluster.mount(mux)
-	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.webchatFlow(), g.log)
+	chats, agentDesk := newDesk(g.taskRouter, g.trDefaults, g.desk.convs, cfg, g.webchatFlow(), agentCalls{g.agentRooms}, g.log)
 	agentPage := web.NewHandler(web.Options{Manager: queues, Agents: agents, PublicIP: g.publicIP, Logger: g.log,
 		SignInThrottled: g.protect.throttled.Inc, Desk: agentDesk})
 	chatWidget := chats.Handler()

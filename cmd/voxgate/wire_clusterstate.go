@@ -488,3 +488,11 @@ func (s *remoteDeskSession) Do(action, reservationSID, body, activity string) er
 	}
 	return nil
 }
+
+// errNoCallControls answers a call action (hold, transfer, monitor …) on
+// a cluster's desktop: the room is on the caller's node, and forwarding
+// the controls there is not built yet.
+var errNoCallControls = errors.New("call controls (hold, mute, transfer, supervisor) are not available on a cluster's desktop yet")
+
+// Call refuses the desktop's call controls (see errNoCallControls).
+func (s *remoteDeskSession) Call(action, taskSID, target string) error { return errNoCallControls }

@@ -46,7 +46,7 @@ func newTaskRouter(ctx context.Context, cfg config.Config, db *store.DB, liveGra
 // newDesk makes the web chat service (/webchat) and the agents'
 // TaskRouter desktop on the default workspace; convs holds the
 // conversations of both (web chats and SMS handed to Flex).
-func newDesk(tr taskRouting, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, flow chatFlow, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
+func newDesk(tr taskRouting, ids taskrouter.DefaultIDs, convs *conversation.Store, cfg config.Config, flow chatFlow, calls desk.Calls, log *slog.Logger) (*webchat.Service, web.TaskDesk) {
 	wf := cfg.WebChat.Workflow
 	if wf == "" {
 		wf = ids.WorkflowSID
@@ -58,9 +58,11 @@ func newDesk(tr taskRouting, ids taskrouter.DefaultIDs, convs *conversation.Stor
 	chats := webchat.New(webchat.Options{Tasks: tr, WorkflowSID: wf, Attributes: attrs, Conversations: convs,
 		Flow: flow.runner, FlowSID: flow.sid, Logger: log.With("component", "webchat")})
 	if cw, ok := tr.(*clusterWiring); ok {
-		return chats, cw.desk()
+		return chats, cw.desk() // a cluster's desktop: the leader's TaskRouter; call controls are not offered there yet
 	}
-	return chats, deskAdapter{desk.New(tr.(*taskrouter.Router), convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}
+	d := desk.New(tr.(*taskrouter.Router), convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))
+	d.EnableCalls(calls, supervisorIDs(cfg.Agents)) // the voice tasks' call controls: wire_agentcalls.go
+	return chats, deskAdapter{d}
 }
 
 // deskAdapter fits *desk.Desk to web.TaskDesk.
@@ -80,4 +82,8 @@ func (s deskSession) Snapshot() (any, error) { return s.Session.Snapshot() }
 
 func (s deskSession) Do(action, reservationSID, body, activity string) error {
 	return s.Session.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity})
+}
+
+func (s deskSession) Call(action, taskSID, target string) error {
+	return s.Session.Do(desk.Request{Action: action, TaskSID: taskSID, Target: target})
 }

@@ -94,16 +94,96 @@
     const focused = document.activeElement && document.activeElement.classList.contains('reply')
       ? document.activeElement.closest('[data-reservation]').dataset.reservation : null;
     $('task-list').replaceChildren(...(desk.tasks.length ? desk.tasks.map(card) : [el('p', {}, 'No tasks.')]));
+    renderCalls(desk);
     if (focused) {
       const again = document.querySelector(`[data-reservation="${focused}"] .reply`);
       if (again) again.focus();
     }
   }
 
+  // ---- call controls (the task's call is a conference room) ----------
+
+  const targets = {};         // task SID → the transfer/consult field's text
+  const supervising = new Set(); // task SIDs this page asked to monitor, coach or barge
+
+  function callAct(action, taskSid, target) {
+    if (['monitor', 'coach', 'barge'].includes(action)) supervising.add(taskSid);
+    agent.send({ type: 'task', action, taskSid, target: target || '' });
+  }
+
+  function callButton(label, action, taskSid, target, cls) {
+    return el('button', { type: 'button', class: cls || '', dataset: { callAction: action }, onclick: () => callAct(action, taskSid, target) }, label);
+  }
+
+  function parties(c, me, kick) {
+    const ul = el('ul', { class: 'parties' });
+    for (const p of c.parties) {
+      const flags = [p.role, p.hold ? 'on hold' : '', p.muted ? 'muted' : '', p.coaching ? `coaching ${p.coachLabel || ''}` : ''].filter(Boolean).join(', ');
+      const li = el('li', { dataset: { label: p.label, role: p.role, muted: String(p.muted), hold: String(p.hold), coaching: String(p.coaching) } },
+        `${p.label === 'customer' ? (c.from || 'caller') : p.label} (${flags})`);
+      if (kick && p.role !== 'customer' && p.role !== 'supervisor' && p.label !== me) li.append(' ', callButton('Remove', 'kick', c.taskSid, p.label, 'stop'));
+      ul.append(li);
+    }
+    if (c.transferring) ul.append(el('li', { class: 'ringing' }, `${c.transferring} on the way…`));
+    return ul;
+  }
+
+  // myCall is a call the agent is on: hold the caller, mute yourself,
+  // transfer (cold) or consult (warm: the second party joins, then you
+  // leave) an agent (agent:ID), a queue (queue:NAME) or a number.
+  function myCall(c) {
+    const me = agent.agent && agent.agent.id;
+    const mine = c.parties.find((p) => p.label === me) || {};
+    const customer = c.parties.find((p) => p.role === 'customer') || {};
+    const input = el('input', { class: 'target', 'aria-label': 'Transfer or consult to', placeholder: 'agent:bob, queue:sales or +15551230000' });
+    input.value = targets[c.taskSid] || '';
+    input.addEventListener('input', () => { targets[c.taskSid] = input.value; });
+    const go = (action) => () => callAct(action, c.taskSid, input.value.trim());
+    return el('article', { class: 'callctl', dataset: { task: c.taskSid, conference: c.conferenceSid } },
+      el('h3', {}, `Call with ${c.from || 'caller'}`),
+      parties(c, me, true),
+      el('div', { class: 'actions' },
+        customer.hold ? callButton('Resume caller', 'unhold', c.taskSid) : callButton('Hold caller', 'hold', c.taskSid),
+        mine.muted ? callButton('Unmute me', 'unmute', c.taskSid) : callButton('Mute me', 'mute', c.taskSid),
+        callButton('Leave call', 'leave', c.taskSid, '', 'stop')),
+      el('div', { class: 'actions transfer' }, input,
+        el('button', { type: 'button', dataset: { callAction: 'transfer' }, onclick: go('transfer') }, 'Transfer'),
+        el('button', { type: 'button', dataset: { callAction: 'consult' }, onclick: go('consult') }, 'Consult')));
+  }
+
+  // liveCall is any agent's call, for a supervisor.
+  function liveCall(c) {
+    const me = agent.agent && agent.agent.id;
+    const sup = c.parties.find((p) => p.label === `supervisor:${me}`);
+    const mode = !sup ? 'none' : sup.coaching ? 'coach' : sup.muted ? 'monitor' : 'barge';
+    const agents = c.parties.filter((p) => p.role === 'agent').map((p) => p.label).join(', ') || '—';
+    const buttons = el('div', { class: 'actions' },
+      callButton('Monitor', 'monitor', c.taskSid), callButton('Coach', 'coach', c.taskSid), callButton('Barge', 'barge', c.taskSid));
+    if (sup) buttons.append(callButton('Stop', 'unmonitor', c.taskSid, '', 'stop'));
+    return el('article', { class: 'livecall', dataset: { task: c.taskSid, mode } },
+      el('h3', {}, `${agents} with ${c.from || 'caller'}`), parties(c, me, false), buttons);
+  }
+
+  function renderCalls(desk) {
+    const calls = desk.calls || [];
+    $('calls').hidden = calls.length === 0;
+    const focused = document.activeElement && document.activeElement.classList.contains('target')
+      ? document.activeElement.closest('[data-task]').dataset.task : null;
+    $('call-list').replaceChildren(...calls.map(myCall));
+    if (focused) {
+      const again = document.querySelector(`.callctl[data-task="${focused}"] .target`);
+      if (again) again.focus();
+    }
+    $('supervise').hidden = !desk.supervisor;
+    const live = desk.liveCalls || [];
+    $('live-list').replaceChildren(...(live.length ? live.map(liveCall) : [el('p', {}, 'No live calls.')]));
+  }
+
   // expectsCall reports whether an incoming call offer delivers a voice
   // task the agent accepted (the gateway names it in X-Voxgate-Task).
   function expectsCall(offer) {
     const taskSid = offer && offer.attributes && offer.attributes['X-Voxgate-Task'];
+    if (taskSid && supervising.has(taskSid)) return true; // the call this supervisor asked to join
     const desk = agent.desk;
     return Boolean(taskSid && desk && desk.tasks.some((t) => t.taskSid === taskSid && t.channel === 'voice' &&
       (t.reservationStatus === 'accepted' || (t.reservationStatus === 'pending' && acceptedHere.has(t.reservationSid)))));

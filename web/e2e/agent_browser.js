@@ -38,12 +38,13 @@ function watchErrors(page, who) {
   page.on('pageerror', (e) => console.error(`${who} page error: ${e.message}`));
 }
 
-// signInAvailable opens BASE/agent, signs in as AGENT_ID and goes Available.
-async function signInAvailable(agent) {
+// signInAvailable opens BASE/agent, signs in as id (default AGENT_ID,
+// with secret, default AGENT_SECRET) and goes Available.
+async function signInAvailable(agent, id, secret) {
   await agent.goto(env('BASE') + '/agent');
   await agent.waitForSelector('#signin', { state: 'visible' });
-  await agent.fill('#signin input[name=id]', env('AGENT_ID'));
-  await agent.fill('#signin input[name=secret]', env('AGENT_SECRET'));
+  await agent.fill('#signin input[name=id]', id || env('AGENT_ID'));
+  await agent.fill('#signin input[name=secret]', secret || env('AGENT_SECRET'));
   await agent.click('#signin button[type=submit]');
   await agent.waitForSelector('#tasks', { state: 'visible' });
   await agent.click('#presence');
