@@ -61,6 +61,16 @@ func newRetryWriter(log *slog.Logger) *retryWriter {
 // the REST API reads next is up to date) and returns; a write still
 // running or failing goes on in the background.
 func (w *retryWriter) Write(key string, write func(context.Context) error) {
+	w.write(key, write, true)
+}
+
+// Retry is Write without the wait: for a record whose first attempt has
+// already failed elsewhere (the write-behind queue's batch).
+func (w *retryWriter) Retry(key string, write func(context.Context) error) {
+	w.write(key, write, false)
+}
+
+func (w *retryWriter) write(key string, write func(context.Context) error, wait bool) {
 	w.mu.Lock()
 	if p, ok := w.keys[key]; ok {
 		p.next = write // the key's goroutine writes it next
@@ -80,6 +90,9 @@ func (w *retryWriter) Write(key string, write func(context.Context) error) {
 	w.mu.Unlock()
 	firstDone := make(chan struct{})
 	go w.run(key, p, firstDone)
+	if !wait {
+		return
+	}
 	t := time.NewTimer(w.syncWait)
 	defer t.Stop()
 	select {
