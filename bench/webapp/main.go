@@ -11,6 +11,7 @@
 //	/ivr          <Gather numDigits="1"> over a prompt; /ivr-done says the key and hangs up
 //	/record       <Say> then <Record maxLength="4">; /record-done hangs up
 //	/enqueue      <Enqueue> into queue "bench" (built-in hold music) until the caller hangs up
+//	/dial?to=URI  <Dial><Sip>URI</Sip></Dial>: bridges the caller to a SIP endpoint
 //	/audio.wav    the -audio file (8 kHz WAV)
 package main
 
@@ -86,8 +87,8 @@ var documents = map[string]string{
 	"/enqueue":     `<Response><Enqueue>bench</Enqueue></Response>`,
 }
 
-// newHandler serves the documents, /ivr-done (which echoes Digits) and
-// the audio file.
+// newHandler serves the documents, /ivr-done (which echoes Digits), /dial
+// (which dials its "to") and the audio file.
 func newHandler(wav []byte) http.Handler {
 	mux := http.NewServeMux()
 	for path, doc := range documents {
@@ -97,6 +98,11 @@ func newHandler(wav []byte) http.Handler {
 		var digits strings.Builder
 		_ = xml.EscapeText(&digits, []byte(r.FormValue("Digits")))
 		writeTwiML(w, "<Response><Say>You pressed "+digits.String()+".</Say><Hangup/></Response>")
+	})
+	mux.HandleFunc("/dial", func(w http.ResponseWriter, r *http.Request) {
+		var to strings.Builder
+		_ = xml.EscapeText(&to, []byte(r.FormValue("to")))
+		writeTwiML(w, "<Response><Dial><Sip>"+to.String()+"</Sip></Dial></Response>")
 	})
 	mux.HandleFunc("/audio.wav", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "audio/wav")
