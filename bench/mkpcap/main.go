@@ -3,7 +3,7 @@
 // mu-law file, looped until the stream lasts -seconds (0: the file once).
 // SIPp replays the packets with the capture's timing, rewriting addresses
 // and ports; bench/run.sh uses it to have SIPp's UAS stream the same
-// audio Voxgate plays, as the reference for call rate and send jitter.
+// audio Voxgate plays, as the reference for the call rate.
 //
 //	sox hello.wav -r 8000 -c 1 -e u-law -t raw hello.ulaw
 //	go run ./bench/mkpcap -seconds 0 hello.ulaw hello.pcap
