@@ -265,7 +265,8 @@ created_rate() {
 # profile NAME DELAY takes a 5 s CPU profile of the gateway after DELAY
 # seconds, in the background, into NAME.pprof.
 profile() {
-	start "profile-$1" sh -c "sleep $2; curl -sf --max-time 20 -o $1.pprof http://$IP:$PPROF_PORT/debug/pprof/profile?seconds=5"
+	start "profile-$1" sh -c "sleep $2; curl -sf --max-time 20 -o $1.pprof http://$IP:$PPROF_PORT/debug/pprof/profile?seconds=5 &&
+		curl -sf --max-time 20 -o $1.allocs http://$IP:$PPROF_PORT/debug/pprof/allocs"
 }
 
 # --- 1. scenarios ------------------------------------------------------------
@@ -552,10 +553,16 @@ EOF
 if [[ $PROFILE == 1 ]]; then
 	sleep 6 # the last profile
 	P=$(mktemp -d /tmp/voxgate-profile.XXXXXX)
-	cp voxgate ./*.pprof "$P"/ 2>/dev/null || true
+	cp voxgate ./*.pprof ./*.allocs "$P"/ 2>/dev/null || true
 	for f in "$P"/*.pprof; do
 		[[ -s $f ]] || continue
 		printf '\nCPU profile %s (go tool pprof -top %s/voxgate %s):\n' "$(basename "$f" .pprof)" "$P" "$f"
 		go tool pprof -top -nodecount=20 "$P/voxgate" "$f" 2>/dev/null | sed -n '4,30p'
+	done
+	for f in "$P"/*.allocs; do # allocations since the gateway started, by where they are made
+		[[ -s $f ]] || continue
+		printf '\nallocations up to the end of profile %s (go tool pprof -sample_index=alloc_space -top %s/voxgate %s):\n' \
+			"$(basename "$f" .allocs)" "$P" "$f"
+		go tool pprof -sample_index=alloc_space -top -nodecount=25 "$P/voxgate" "$f" 2>/dev/null | sed -n '4,35p'
 	done
 fi
