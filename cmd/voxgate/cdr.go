@@ -30,7 +30,7 @@ type cdrWriter struct {
 func newCDRWriter(s store.Store, accountSID string, log *slog.Logger) *cdrWriter {
 	w := &cdrWriter{store: s, accountSID: accountSID, log: log, writes: newRetryWriter(log), calls: map[string]store.Call{}}
 	if b, ok := s.(callBatchStore); ok {
-		w.behind = newCallWriteBehind(b.PutCalls, w.writes, w.putCall)
+		w.behind = newCallWriteBehind(log, b.PutCalls, w.writes, w.putCall)
 	}
 	return w
 }

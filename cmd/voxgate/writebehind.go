@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ const writeBehindMaxBatch = 256
 // with back-off as it does every other record; the call's later records
 // then follow it there, in order, until it has landed.
 type callWriteBehind struct {
+	log      *slog.Logger
 	put      func(context.Context, []store.Call) error
 	retry    *retryWriter
 	single   func(store.Call) func(context.Context) error // one record's write, for retry
@@ -63,10 +65,10 @@ type queuedCall struct {
 }
 
 // newCallWriteBehind starts the writer; Close stops it (and retry).
-func newCallWriteBehind(put func(context.Context, []store.Call) error, retry *retryWriter,
+func newCallWriteBehind(log *slog.Logger, put func(context.Context, []store.Call) error, retry *retryWriter,
 	single func(store.Call) func(context.Context) error) *callWriteBehind {
 	w := &callWriteBehind{
-		put: put, retry: retry, single: single, syncWait: writeSyncWait, timeout: writeAttemptTimeout,
+		log: log, put: put, retry: retry, single: single, syncWait: writeSyncWait, timeout: writeAttemptTimeout,
 		queued: map[string]*queuedCall{}, inFlight: map[string]int{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -160,6 +162,10 @@ func (w *callWriteBehind) flush(calls *[]store.Call, batch *[]*queuedCall) bool 
 	err := w.put(ctx, *calls)
 	cancel()
 
+	if err != nil {
+		w.log.Warn("store: a batch of call records failed; retrying them one by one in the background",
+			"records", len(*calls), "error", err)
+	}
 	w.mu.Lock()
 	for i, q := range *batch {
 		sid := q.call.SID
