@@ -37,7 +37,8 @@
 # work directory) PROFILE=1 (CPU-profile the gateway for 5 s at the plateau and during the
 # Voxgate call-rate step at PROFILE_RATE, default 1000; prints the top functions and keeps the
 # profiles for `go tool pprof`) GW_CPUS, LOAD_CPUS (taskset CPU lists: pin the gateway, and
-# SIPp, dumpcap and the web app, to separate CPUs; the gateway then gets GOMAXPROCS = its CPUs). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
+# SIPp, dumpcap and the web app, to separate CPUs; the gateway then gets GOMAXPROCS = its CPUs,
+# or GW_GOMAXPROCS). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
 # RTP 20000-27999; references: SIPp UAS 15100, its media 28000, rtpengine ng 22222 and
 # RTP 30000-39999; they must be free. Needs go, sipp, dumpcap (root or capture
 # capabilities), sox, espeak-ng, curl; root for SIPp's pcap play (a raw socket); rtpengine
@@ -232,8 +233,8 @@ numbers:
 EOF
 start webapp "${ON_LOAD[@]}" ./webapp -listen "$IP:$APP_PORT" -audio audio.wav
 APP=$LAST
-GW_PROCS=
-[[ -n $GW_CPUS ]] && GW_PROCS=$(taskset -c "$GW_CPUS" nproc)
+GW_PROCS=${GW_GOMAXPROCS:-}
+[[ -n $GW_CPUS && -z $GW_PROCS ]] && GW_PROCS=$(taskset -c "$GW_CPUS" nproc)
 start voxgate env ${GW_PROCS:+GOMAXPROCS=$GW_PROCS} nice -n "$NICE" taskset -c "${GW_CPUS:-0-$(($(nproc --all) - 1))}" ./voxgate serve --config voxgate.yaml
 GW=$LAST
 for _ in $(seq 100); do [[ -n $(healthz) ]] && break; sleep 0.1; done
@@ -539,7 +540,7 @@ Voxgate load test, $(date -u '+%Y-%m-%d %H:%M UTC'), $(cd "$ROOT" && git describ
 machine: $CPUS CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); load average before $LOAD_BEFORE, at the plateau $LOAD_PLATEAU
 busy processes at the start: ${OTHERS:-none}
 busy processes at the plateau: ${PLATEAU_BUSY:-none}
-gateway niceness $NICE; $(if [[ -n $GW_CPUS ]]; then echo "gateway pinned to CPUs $GW_CPUS (GOMAXPROCS $GW_PROCS), SIPp, dumpcap and the app to ${LOAD_CPUS:-any}"; else echo "SIPp, dumpcap and the gateway share the machine"; fi)
+gateway niceness $NICE; $(if [[ -n $GW_CPUS ]]; then echo "gateway pinned to CPUs $GW_CPUS (GOMAXPROCS $GW_PROCS), SIPp, dumpcap and the app to ${LOAD_CPUS:-any}"; else echo "SIPp, dumpcap and the gateway share the machine${GW_PROCS:+ (gateway GOMAXPROCS $GW_PROCS)}"; fi)
 
 scenarios ($SCENARIO_CALLS calls each)
 $(printf '    %s\n' "${SCEN_RESULTS[@]}")
