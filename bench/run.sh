@@ -34,8 +34,8 @@
 #
 # Knobs (environment): CALLS RAMP_RATE HOLD_SECONDS RATES STEP_SECONDS SCENARIO_CALLS
 # BRIDGE_CALLS STEPS CAPTURE_EVERY (1, 2, 4 or 8) NICE (the gateway's niceness, default 0) KEEP=1 (keep the
-# work directory) PROFILE=1 (CPU-profile the gateway for 5 s at the plateau and during the
-# Voxgate call-rate step at PROFILE_RATE, default 1000; prints the top functions and keeps the
+# work directory) PROFILE=1 (CPU-profile the gateway for 5 s at the plateau, at the bridged
+# calls' plateau and during the Voxgate call-rate step at PROFILE_RATE, default 1000; prints the top functions and keeps the
 # profiles for `go tool pprof`) GW_CPUS, LOAD_CPUS (taskset CPU lists: pin the gateway, and
 # SIPp, dumpcap and the web app, to separate CPUs; the gateway then gets GOMAXPROCS = its CPUs,
 # or GW_GOMAXPROCS). Ports: SIP 15060, HTTP 18080, app 18090, SIPp 15070/15080/15090,
@@ -500,6 +500,7 @@ if step bridge; then
 	done
 	sleep 2
 	T0=$(cpu_ticks "$GW") S0=$(date +%s.%N)
+	[[ $PROFILE == 1 ]] && profile bridge 0
 	sleep $((HOLD_SECONDS - 3))
 	T1=$(cpu_ticks "$GW") S1=$(date +%s.%N)
 	BRIDGE_ACTIVE=$(healthz | json_field active_calls)
