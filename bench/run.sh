@@ -493,20 +493,26 @@ if step bridge; then
 		-r "$RAMP_RATE" -m "$BRIDGE_CALLS" -l "$BRIDGE_CALLS" -d "$BHOLD_MS" -i $IP -mi $IP -p $HOLD_PORT -nostdin \
 		-trace_err -error_file bridge.err -trace_stat -stf bridge.csv -fd 1 -timeout $((BHOLD_MS / 1000 + 60))s
 	BUAC=$LAST
-	for _ in $(seq $(((BRAMP + 30) * 5))); do
-		(($(healthz | json_field active_calls) >= 2 * BRIDGE_CALLS)) && break # each bridged call is two legs
+	# Until every call is up (two legs each), or the ramp is over: a call that
+	# failed never comes, and the plateau must be measured while the others last.
+	for _ in $(seq $(((BRAMP + 5) * 5))); do
+		(($(healthz | json_field active_calls) >= 2 * BRIDGE_CALLS)) && break
 		kill -0 "$BUAC" 2>/dev/null || break
 		sleep 0.2
 	done
 	sleep 2
+	A0=$(healthz | json_field active_calls) A0=${A0:-0}
 	T0=$(cpu_ticks "$GW") S0=$(date +%s.%N)
 	[[ $PROFILE == 1 ]] && profile bridge 0
 	sleep $((HOLD_SECONDS - 3))
 	T1=$(cpu_ticks "$GW") S1=$(date +%s.%N)
-	BRIDGE_ACTIVE=$(healthz | json_field active_calls)
+	BRIDGE_ACTIVE=$(healthz | json_field active_calls) BRIDGE_ACTIVE=${BRIDGE_ACTIVE:-0}
+	# Packets relayed: 100 a second per bridged call (50 each way) that was up
+	# through the window (the fewer legs of its start and end, two per call).
+	BRIDGED=$(((A0 < BRIDGE_ACTIVE ? A0 : BRIDGE_ACTIVE) / 2))
 	GW_BRIDGE_CPU_PCT=$(awk -v t=$((T1 - T0)) -v clk="$CLK" -v a="$S0" -v b="$S1" 'BEGIN {printf "%.1f", t / clk / (b - a) * 100}')
-	GW_US_PER_PKT=$(awk -v t=$((T1 - T0)) -v clk="$CLK" -v a="$S0" -v b="$S1" -v n="$BRIDGE_CALLS" \
-		'BEGIN {printf "%.2f", t / clk * 1e6 / (n * 100 * (b - a))}')
+	GW_US_PER_PKT=$(awk -v t=$((T1 - T0)) -v clk="$CLK" -v a="$S0" -v b="$S1" -v n="$BRIDGED" \
+		'BEGIN {if (n > 0) printf "%.2f", t / clk * 1e6 / (n * 100 * (b - a)); else print "-"}')
 	for _ in $(seq $(((BHOLD_MS / 1000 + 30) * 5))); do kill -0 "$BUAC" 2>/dev/null || break; sleep 0.2; done
 	stop "$BUAC"
 	stop "$BUAS"
@@ -525,8 +531,8 @@ if step bridge; then
 	stop "$RTPE"
 	ng() { rs ngrelay.txt "$1"; }
 	BRIDGE_ROWS=$(cat <<EOF
-| bridged calls, Voxgate <Dial> | $BRIDGE_ACTIVE legs up at the plateau ($BRIDGE_CALLS calls); $(sippstat bridge 16) ok, $(sippstat bridge 18) failed; lost by /metrics: $(awk -v a="${LOST0:-0}" -v b="${LOST1:-0}" 'BEGIN {print b - a}') |
-| CPU per relayed packet, Voxgate <Dial> | $GW_US_PER_PKT µs (gateway $GW_BRIDGE_CPU_PCT% of one CPU; $BRIDGE_CALLS calls × 100 packets/s) |
+| bridged calls, Voxgate <Dial> | $A0 / $BRIDGE_ACTIVE legs up at the plateau's start / end ($BRIDGE_CALLS calls); $(sippstat bridge 16) ok, $(sippstat bridge 18) failed; lost by /metrics: $(awk -v a="${LOST0:-0}" -v b="${LOST1:-0}" 'BEGIN {print b - a}') |
+| CPU per relayed packet, Voxgate <Dial> | $GW_US_PER_PKT µs (gateway $GW_BRIDGE_CPU_PCT% of one CPU; $BRIDGED calls up throughout × 100 packets/s) |
 | CPU per relayed packet, rtpengine userspace (reference) | $(ng relay_cpu_us_per_packet) µs (rtpengine $(ng relay_cpu_pct)% of one CPU; $(ng packets_relayed) packets in $(ng window_seconds) s; run: $(ng run_packets_sent) sent, $(ng run_packets_received) received) |
 | Voxgate/rtpengine, CPU per relayed packet | $(ratio "$GW_US_PER_PKT" "$(ng relay_cpu_us_per_packet)") |
 EOF
