@@ -481,7 +481,7 @@ fi
 BRIDGE_ROWS=
 if step bridge; then
 	BRAMP=$(((BRIDGE_CALLS + RAMP_RATE - 1) / RAMP_RATE))
-	BHOLD_MS=$(((BRAMP + HOLD_SECONDS + 3) * 1000))
+	BHOLD_MS=$(((BRAMP + HOLD_SECONDS + 10) * 1000)) # outlasts the wait below and the window
 	log "bridge: $BRIDGE_CALLS calls bridged by Voxgate's <Dial>"
 	start sipp-bridgeuas "${ON_LOAD[@]}" sipp -sf "$SCEN/uas_stream_hold.xml" -i $IP -mi $IP -p $REF_PORT -mp $REF_MEDIA_PORT \
 		-nostdin -timeout $((BHOLD_MS / 1000 + 120))s
