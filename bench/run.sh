@@ -122,7 +122,8 @@ stop() {
 	kill -9 "$1" 2>/dev/null || true
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu_ticks PID prints PID's CPU time in clock ticks (0 once it has gone).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 healthz() { curl -sf --max-time 2 "http://$IP:$HTTP_PORT/healthz" || true; }
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
@@ -457,6 +458,7 @@ if step rate; then
 		-d "$SAY_MS" -nostdin -timeout 1800s
 	UAS=$LAST
 	sleep 0.5
+	kill -0 "$UAS" 2>/dev/null || die "SIPp's pcap-play UAS did not start: $(tail -3 sipp-pcapuas.log)"
 	rate_steps sipp-pcap "$IP:$UAS_PORT" "$UAS"
 	PCAP_BEST=$BEST PCAP_CPU=$BEST_CPU PCAP_STEPS=$STEP_LINES
 	stop "$UAS"
