@@ -97,12 +97,24 @@ func (p *Policy) Dialer() *net.Dialer {
 	return &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: p.control}
 }
 
+// Idle connections a Transport keeps: http.DefaultTransport keeps 2 per
+// host, so when more than 2 calls fetch TwiML from one application at a
+// time (any busy gateway: an app usually is one host) all but 2
+// connections were closed after each request and the next calls dialled
+// new ones (a TCP handshake, and TLS, per webhook).
+const (
+	maxIdleConnsPerHost = 128
+	maxIdleConns        = 512
+)
+
 // Transport returns an HTTP transport like http.DefaultTransport whose
-// connections obey the policy. Behind an HTTP proxy (HTTP_PROXY,
+// connections obey the policy, keeping up to maxIdleConnsPerHost idle
+// connections per host for reuse. Behind an HTTP proxy (HTTP_PROXY,
 // HTTPS_PROXY, honoured as by http.DefaultTransport) the policy can only
 // check the proxy's address: the proxy must then apply its own rules.
 func (p *Policy) Transport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = maxIdleConns, maxIdleConnsPerHost
 	d := p.Dialer()
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return d.DialContext(ctx, network, addr)

@@ -3,10 +3,13 @@ package netpolicy
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"sync"
 	"testing"
 )
 
@@ -81,5 +84,65 @@ func TestSelfAddrs(t *testing.T) {
 	want := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080"), netip.MustParseAddrPort("[::1]:8080"), netip.MustParseAddrPort("192.0.2.7:80")}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("SelfAddrs = %v, want %v", got, want)
+	}
+}
+
+// TestTransportReusesConnections: a client of the policy's transport
+// making 20 requests at a time to one host, three times over, connects 20
+// times, not 20 the first time and 18 each time after (Go's default keeps
+// 2 idle connections per host); and it still applies the policy.
+func TestTransportReusesConnections(t *testing.T) {
+	const n = 20
+	var mu sync.Mutex
+	conns := 0
+	arrived := make(chan struct{}, n)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	client := New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil).Client(0)
+	defer client.CloseIdleConnections()
+	for round := range 3 {
+		release = make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			wg.Go(func() {
+				resp, err := client.Get(srv.URL)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		}
+		for range n { // all n in flight at once
+			<-arrived
+		}
+		close(release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != n {
+		t.Errorf("%d connections for 3 rounds of %d concurrent requests, want %d (reused)", conns, n, n)
+	}
+	if _, err := New(nil, nil).Client(0).Get(srv.URL); err == nil {
+		t.Error("a policy refusing loopback reached the server")
 	}
 }

@@ -2,15 +2,18 @@
 # Installs the Debian packages Voxgate needs, skipping those already there.
 #   scripts/install-deps.sh run    what the gateway needs at run time
 #   scripts/install-deps.sh test   plus the real peers the tests drive
+#   scripts/install-deps.sh bench  plus the references bench/run.sh measures against (rtpengine)
 set -euo pipefail
 
 runtime_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us)
 test_pkgs=(espeak-ng nodejs npm pocketsphinx pocketsphinx-en-us sip-tester baresip linphone-cli sox libsox-fmt-all tshark chromium nftables iproute2 postgresql kamailio)
+bench_pkgs=("${test_pkgs[@]}" rtpengine-daemon)
 
 case "${1:-run}" in
   run) pkgs=("${runtime_pkgs[@]}") ;;
   test) pkgs=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+  bench) pkgs=("${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

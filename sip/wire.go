@@ -87,15 +87,18 @@ func splitMessage(data []byte) (head []byte, bodyStart int, ok bool) {
 
 // parseHead splits a header section into start line and unfolded headers.
 func parseHead(head []byte) (*rawMessage, *rejection) {
-	lines := strings.Split(string(head), "\r\n")
-	m := &rawMessage{startLine: lines[0]}
+	text := string(head)
+	start, rest, _ := strings.Cut(text, "\r\n")
+	m := &rawMessage{startLine: start, headers: make([]rawHeader, 0, strings.Count(rest, "\r\n")+1)}
 	if m.startLine == "" || strings.ContainsAny(m.startLine, "\r\n\x00") {
 		return nil, badRequest("malformed start line")
 	}
 	// A bad line is remembered and the rest still read, so that the
 	// answer can carry Via, From, To, Call-ID and CSeq.
 	var rej *rejection
-	for _, line := range lines[1:] {
+	for more := rest != "" || strings.Contains(text, "\r\n"); more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\r\n")
 		if line != "" && (line[0] == ' ' || line[0] == '\t') {
 			if len(m.headers) == 0 {
 				rej = badRequest("continuation line before any header")
@@ -113,7 +116,7 @@ func parseHead(head []byte) (*rawMessage, *rejection) {
 			}
 			continue
 		}
-		long := strings.ToLower(name)
+		long := headerName(name)
 		if c, ok := compactForms[long]; ok {
 			long = c
 		}
@@ -145,10 +148,15 @@ func isToken(s string) bool {
 // tightenParams removes white space next to ";", "=" and "," (and "/" in
 // Via) outside quoted strings and <...>.
 func tightenParams(v string, via bool) string {
-	if !strings.ContainsAny(v, " \t") {
+	if !tightNeeded(v, via) {
 		return v
 	}
-	sep := func(c byte) bool { return c == ';' || c == '=' || c == ',' || via && c == '/' }
+	return tighten(v, via)
+}
+
+// tighten is tightenParams without the check that it would change v.
+func tighten(v string, via bool) string {
+	sep := func(c byte) bool { return isParamSep(c, via) }
 	var b strings.Builder
 	quoted, angle := false, false
 	for i := 0; i < len(v); i++ {

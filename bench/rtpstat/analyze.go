@@ -17,10 +17,12 @@ type analyzerConfig struct {
 }
 
 // streamKey names one RTP stream the gateway sent: its source port and
-// SSRC (a port is reused by later calls, with a new SSRC).
+// SSRC (a port is reused by later calls, with a new SSRC), and the
+// destination port (a sender that streams every call from one port with
+// one SSRC, as SIPp's pcap play does, is told apart by where it sends).
 type streamKey struct {
-	port uint16
-	ssrc uint32
+	port, dst uint16
+	ssrc      uint32
 }
 
 type streamState struct {
@@ -68,7 +70,7 @@ func (a *analyzer) packet(at time.Time, u udpPacket) {
 	case u.srcPort == a.cfg.sipPort:
 		a.sip(at, u.payload)
 	case u.srcPort >= a.cfg.rtpLo && u.srcPort <= a.cfg.rtpHi:
-		a.rtp(at, u.srcPort, u.payload)
+		a.rtp(at, u.srcPort, u.dstPort, u.payload)
 	}
 }
 
@@ -94,7 +96,7 @@ func (a *analyzer) sip(at time.Time, msg []byte) {
 }
 
 // rtp accounts one RTP packet the gateway sent from port.
-func (a *analyzer) rtp(at time.Time, port uint16, b []byte) {
+func (a *analyzer) rtp(at time.Time, port, dst uint16, b []byte) {
 	if len(b) < 12 || b[0]>>6 != 2 {
 		return
 	}
@@ -102,7 +104,7 @@ func (a *analyzer) rtp(at time.Time, port uint16, b []byte) {
 	pt := b[1] & 0x7f
 	seq := binary.BigEndian.Uint16(b[2:4])
 	ts := binary.BigEndian.Uint32(b[4:8])
-	key := streamKey{port: port, ssrc: binary.BigEndian.Uint32(b[8:12])}
+	key := streamKey{port: port, dst: dst, ssrc: binary.BigEndian.Uint32(b[8:12])}
 
 	if p := a.answers[port]; p != nil && !at.Before(p.at) {
 		if !p.gotRTP {

@@ -15,6 +15,7 @@
 //	              parameter (default 3), I = (n-1)/K where n is the number the caller's From
 //	              ends with (bench/scenarios/uac_conference.xml sends conf<call number>), so
 //	              callers 1..K share a room, K+1..2K the next, and so on (bench/conference.sh)
+//	/dial?to=URI  <Dial><Sip>URI</Sip></Dial>: bridges the caller to a SIP endpoint
 //	/audio.wav    the -audio file (8 kHz WAV)
 package main
 
@@ -91,8 +92,8 @@ var documents = map[string]string{
 	"/enqueue":     `<Response><Enqueue>bench</Enqueue></Response>`,
 }
 
-// newHandler serves the documents, /ivr-done (which echoes Digits) and
-// the audio file.
+// newHandler serves the documents, /ivr-done (which echoes Digits),
+// /conference (rooms by size), /dial (which dials its "to") and the audio file.
 func newHandler(wav []byte) http.Handler {
 	mux := http.NewServeMux()
 	for path, doc := range documents {
@@ -106,6 +107,11 @@ func newHandler(wav []byte) http.Handler {
 	mux.HandleFunc("/conference", func(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w, `<Response><Dial><Conference beep="false" maxParticipants="250">`+
 			conferenceRoom(r.FormValue("size"), r.FormValue("From"))+`</Conference></Dial></Response>`)
+	})
+	mux.HandleFunc("/dial", func(w http.ResponseWriter, r *http.Request) {
+		var to strings.Builder
+		_ = xml.EscapeText(&to, []byte(r.FormValue("to")))
+		writeTwiML(w, "<Response><Dial><Sip>"+to.String()+"</Sip></Dial></Response>")
 	})
 	mux.HandleFunc("/audio.wav", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "audio/wav")

@@ -16,7 +16,7 @@ import (
 func TestDocuments(t *testing.T) {
 	srv := httptest.NewServer(newHandler([]byte("RIFF-fake-wav")))
 	defer srv.Close()
-	paths := []string{"/ivr-done", "/conference"}
+	paths := []string{"/ivr-done", "/conference", "/dial?to=sip:bridge@127.0.0.1:5070"}
 	for p := range documents {
 		paths = append(paths, p)
 	}

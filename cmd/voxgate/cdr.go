@@ -19,6 +19,7 @@ type cdrWriter struct {
 	accountSID string
 	log        *slog.Logger
 	writes     *retryWriter
+	behind     *callWriteBehind // call records' group commit; nil: each through writes
 	journal    *callbackJournal // forgets a REST call's status callback as it ends; may be nil
 
 	mu    sync.Mutex
@@ -27,12 +28,46 @@ type cdrWriter struct {
 
 // newCDRWriter returns a writer for s; Close stops its retries.
 func newCDRWriter(s store.Store, accountSID string, log *slog.Logger) *cdrWriter {
-	return &cdrWriter{store: s, accountSID: accountSID, log: log, writes: newRetryWriter(log), calls: map[string]store.Call{}}
+	w := &cdrWriter{store: s, accountSID: accountSID, log: log, writes: newRetryWriter(log), calls: map[string]store.Call{}}
+	if b, ok := s.(callBatchStore); ok {
+		w.behind = newCallWriteBehind(log, b.PutCalls, w.writes, w.putCall)
+		w.behind.committed = w.committed
+	}
+	return w
 }
 
-// Close gives the writes still failing a last chance, then gives up on
-// them (calls left unfinished are ended at the next start).
-func (w *cdrWriter) Close() { w.writes.Close() }
+// Close writes what is queued, gives the writes still failing a last
+// chance, then gives up on them (calls left unfinished are ended at the
+// next start).
+func (w *cdrWriter) Close() {
+	if w.behind != nil {
+		w.behind.Close() // and w.writes
+		return
+	}
+	w.writes.Close()
+}
+
+// putCall is the write of one call record (and, once an ended call's
+// record is stored, the forgetting of its journaled callback).
+func (w *cdrWriter) putCall(c store.Call) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := w.store.PutCall(ctx, c)
+		if err == nil && c.Status.Ended() && w.journal != nil {
+			err = w.journal.forget(ctx, c.SID) // in a cluster: the shared journal's row
+		}
+		return err
+	}
+}
+
+// committed follows a call record the write-behind queue has committed:
+// an ended call's journaled callback is forgotten (in a cluster, the
+// shared journal's row), with the retry writer's retries.
+func (w *cdrWriter) committed(c store.Call) {
+	if !c.Status.Ended() || w.journal == nil || w.journal.db == nil {
+		return // one node: its journal's file went as the call ended
+	}
+	w.writes.Write(c.SID+"/callback", func(ctx context.Context) error { return w.journal.forget(ctx, c.SID) })
+}
 
 // live reports whether the call with sid is running here or its record is
 // still being written.
@@ -40,7 +75,7 @@ func (w *cdrWriter) live(sid string) bool {
 	w.mu.Lock()
 	_, ok := w.calls[sid]
 	w.mu.Unlock()
-	return ok || w.writes.Pending(sid)
+	return ok || w.writes.Pending(sid) || (w.behind != nil && w.behind.Pending(sid))
 }
 
 // endExecution ends the Studio execution of a call that has ended, with
@@ -92,13 +127,11 @@ func (w *cdrWriter) event(ev ivr.Event) {
 		w.calls[ev.Info.SID] = c
 	}
 	w.mu.Unlock()
-	w.writes.Write(c.SID, func(ctx context.Context) error {
-		_, err := w.store.PutCall(ctx, c)
-		if err == nil && c.Status.Ended() && w.journal != nil {
-			err = w.journal.forget(ctx, c.SID) // in a cluster: the shared journal's row
-		}
-		return err
-	})
+	if w.behind != nil {
+		w.behind.Write(c)
+		return
+	}
+	w.writes.Write(c.SID, w.putCall(c))
 }
 
 // recording stores a recording's metadata: a finished recording, or a

@@ -61,6 +61,21 @@ func newRetryWriter(log *slog.Logger) *retryWriter {
 // the REST API reads next is up to date) and returns; a write still
 // running or failing goes on in the background.
 func (w *retryWriter) Write(key string, write func(context.Context) error) {
+	w.write(key, write, true)
+}
+
+// Retry is Write without the wait, for a record whose first attempt has
+// already failed elsewhere (in a batch of the write-behind queue): it
+// counts as failed once, so its success is logged as a retry's.
+func (w *retryWriter) Retry(key string, write func(context.Context) error) {
+	w.write(key, write, false)
+}
+
+func (w *retryWriter) write(key string, write func(context.Context) error, wait bool) {
+	failures := 0
+	if !wait {
+		failures = 1 // Retry
+	}
 	w.mu.Lock()
 	if p, ok := w.keys[key]; ok {
 		p.next = write // the key's goroutine writes it next
@@ -74,12 +89,15 @@ func (w *retryWriter) Write(key string, write func(context.Context) error) {
 		}
 		return
 	}
-	p := &pendingWrite{next: write}
+	p := &pendingWrite{next: write, failures: failures}
 	w.keys[key] = p
 	w.wg.Add(1)
 	w.mu.Unlock()
 	firstDone := make(chan struct{})
 	go w.run(key, p, firstDone)
+	if !wait {
+		return
+	}
 	t := time.NewTimer(w.syncWait)
 	defer t.Stop()
 	select {
