@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -66,42 +64,8 @@ func TestChromiumAgentAnswersSIPCaller(t *testing.T) {
 	a.twiml("/after", `<Response><Hangup/></Response>`)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), extraYAML: ttsVoices + agentYAML})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "agent_call.js")
-	cmd.Dir = "../web/e2e"
-	cmd.Env = append(os.Environ(), "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
+	waitLine, wait := pageScript(t, "agent_call.js", "AGENT_URL="+g.httpURL+"/agent", "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1",
 		"MIC_WAV="+mic, "LISTEN_MS=9000")
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuilder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(prefix string) string {
-		t.Helper()
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("agent_call.js ended before %q\n%s", prefix, stderr.String())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-time.After(45 * time.Second):
-				t.Fatalf("no %q from agent_call.js\n%s", prefix, stderr.String())
-			}
-		}
-	}
 	waitLine("READY")
 
 	peer := newRTPPeer(t)
@@ -111,7 +75,7 @@ func TestChromiumAgentAnswersSIPCaller(t *testing.T) {
 	connectedAt := len(peer.packets())
 	resLine := waitLine("RESULT ")
 	waitLine("ENDED")
-	_ = cmd.Wait()
+	wait()
 	if msg := <-sippDone; msg != "" {
 		t.Fatal(msg)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -271,40 +269,7 @@ func (g *gateway) respawn(t *testing.T) *gateway {
 	ng := &gateway{sipPort: g.sipPort, httpURL: g.httpURL, dir: g.dir, rtpRange: g.rtpRange, exited: make(chan struct{})}
 	ng.cmd = exec.Command(g.cmd.Path, g.cmd.Args[1:]...)
 	ng.cmd.Dir, ng.cmd.Env = g.cmd.Dir, g.cmd.Env
-	out, _ := ng.cmd.StdoutPipe()
-	ng.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
-		ng.mu.Lock()
-		defer ng.mu.Unlock()
-		return ng.logs.Write(p)
-	})
-	if err := ng.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		once := sync.Once{}
-		for sc.Scan() {
-			ng.mu.Lock()
-			ng.logs.WriteString(sc.Text() + "\n")
-			ng.mu.Unlock()
-			if strings.Contains(sc.Text(), "HTTP on") {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	go func() {
-		ng.exitErr = ng.cmd.Wait()
-		close(ng.exited)
-	}()
-	select {
-	case <-ready:
-	case <-ng.exited:
-		t.Fatalf("voxgate exited at restart: %v\n%s", ng.exitErr, ng.Logs())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("voxgate did not restart\n%s", ng.Logs())
-	}
-	t.Cleanup(func() { ng.stop(t) })
+	ng.run(t, "restart")
 	return ng
 }
 

@@ -179,6 +179,15 @@ numbers:
 	if len(o.env) > 0 {
 		g.cmd.Env = append(os.Environ(), o.env...)
 	}
+	g.run(t, "start")
+	return g
+}
+
+// run starts g.cmd, keeps its output in g's logs and waits until it
+// serves HTTP; what names the step in failures ("start", "restart").
+// The gateway is stopped when the test ends.
+func (g *gateway) run(t *testing.T, what string) {
+	t.Helper()
 	out, _ := g.cmd.StdoutPipe()
 	g.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
 		g.mu.Lock()
@@ -208,12 +217,11 @@ numbers:
 	select {
 	case <-ready:
 	case <-g.exited:
-		t.Fatalf("voxgate exited at start: %v\n%s", g.exitErr, g.Logs())
+		t.Fatalf("voxgate exited at %s: %v\n%s", what, g.exitErr, g.Logs())
 	case <-time.After(20 * time.Second):
-		t.Fatalf("voxgate did not start\n%s", g.Logs())
+		t.Fatalf("voxgate did not %s\n%s", what, g.Logs())
 	}
 	t.Cleanup(func() { g.stop(t) })
-	return g
 }
 
 // stop ends the gateway with SIGTERM (once) and checks it stops cleanly.

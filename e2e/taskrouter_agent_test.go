@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -47,41 +44,7 @@ func TestChromiumAgentVoiceAndChat(t *testing.T) {
 	getJSON(t, g.httpURL+"/v1/Workspaces/"+list.Workspaces[0].Sid+"/Workflows?FriendlyName=Voxgate+queues", &wfs)
 	workflow = wfs.Workflows[0].Sid
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "agent_voice_chat.js")
-	cmd.Dir = "../web/e2e"
-	cmd.Env = append(os.Environ(), "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuilder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(prefix string) string {
-		t.Helper()
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("agent_voice_chat.js ended before %q\n%s", prefix, stderr.String())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-time.After(45 * time.Second):
-				t.Fatalf("no %q from agent_voice_chat.js\n%s", prefix, stderr.String())
-			}
-		}
-	}
+	waitLine, wait := pageScript(t, "agent_voice_chat.js", "BASE="+g.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
 	waitLine("READY")
 	peer := newRTPPeer(t)
 	peer.talk(t, 20*time.Second)
@@ -89,7 +52,7 @@ func TestChromiumAgentVoiceAndChat(t *testing.T) {
 	waitLine("CONNECTED")
 	resLine := waitLine("RESULT ")
 	waitLine("ENDED")
-	_ = cmd.Wait()
+	wait()
 	if msg := <-sippDone; msg != "" {
 		t.Fatal(msg)
 	}
