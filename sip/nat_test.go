@@ -243,7 +243,7 @@ func TestNATRegisteredTCPPhoneDialled(t *testing.T) {
 
 // readStreamMessage reads one SIP message framed by its Content-Length
 // from a stream and parses it.
-func readStreamMessage(t *testing.T, r *bufio.Reader) sipmsg.Message {
+func readStreamMessage(t testing.TB, r *bufio.Reader) sipmsg.Message {
 	t.Helper()
 	var head strings.Builder
 	cl := 0
