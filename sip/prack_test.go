@@ -148,3 +148,89 @@ func TestReliable183GivenUpWithoutPRACK(t *testing.T) {
 		t.Errorf("call ended with %q, want no-prack", r)
 	}
 }
+
+// TestPRACKOfferSIPp: a late-offer caller (INVITE without SDP) requiring
+// 100rel makes its offer in the PRACK of the gateway's reliable 180
+// (RFC 3262 §5). SIPp (testdata/uac_prack_offer.xml) checks that the 180
+// carries no SDP, that the PRACK's 200 answers PCMA and that the INVITE's
+// 200 repeats that answer (same o= line); its ACK carries no SDP and the
+// call does not end for want of one; the speech it then plays is heard
+// by the call as PCMA. With a G.729-only offer
+// (testdata/uac_prack_offer_refused.xml) the PRACK and the INVITE get 488
+// and the call ends with reason prack-offer-refused.
+func TestPRACKOfferSIPp(t *testing.T) {
+	type result struct {
+		codec        string
+		frames, loud int
+		reason       string
+		answerErr    error
+	}
+	for _, tc := range []struct {
+		name, scenario, codec, codecName, reason string
+	}{
+		{"answered", "testdata/uac_prack_offer.xml", "8", "PCMA", "remote-bye"},
+		{"refused", "testdata/uac_prack_offer_refused.xml", "18", "G729", "prack-offer-refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scenario, err := filepath.Abs(tc.scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			results := make(chan result, 1)
+			srv, _ := startServer(t, Config{}, func(ctx context.Context, c *InboundCall) {
+				var r result
+				defer func() { results <- r }()
+				if err := c.Ringing(); err != nil {
+					t.Errorf("Ringing: %v", err)
+					return
+				}
+				if r.answerErr = c.Answer(ctx); r.answerErr == nil {
+					var rec frameCounter
+					_ = c.Leg().Record(ctx, &rec) // until SIPp's BYE ends the call
+					r.frames, r.loud = rec.counts()
+				}
+				<-c.Done()
+				c.mu.Lock()
+				r.codec = c.remote.Codec.Name
+				c.mu.Unlock()
+				r.reason = c.EndReason()
+			})
+			sipp := startSIPp(t, freeUDPPort(t), "-sf", scenario, "-s", "1000",
+				"-key", "codec", tc.codec, "-key", "codec_name", tc.codecName, udpListener(t, srv).String())
+			select {
+			case err := <-sipp:
+				if err != nil {
+					t.Fatalf("sipp failed: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("sipp did not finish")
+			}
+			var r result
+			select {
+			case r = <-results:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the call's handler did not finish")
+			}
+			if r.reason != tc.reason {
+				t.Errorf("EndReason %q, want %q", r.reason, tc.reason)
+			}
+			if tc.name == "refused" {
+				if r.answerErr == nil {
+					t.Error("Answer succeeded after the PRACK's offer was refused")
+				}
+				return
+			}
+			if r.answerErr != nil {
+				t.Fatalf("Answer: %v", r.answerErr)
+			}
+			if r.codec != "PCMA" {
+				t.Errorf("call media %q, want PCMA from the PRACK's offer", r.codec)
+			}
+			// g711a.pcap holds about 7.05 s of speech: 352 frames of 20 ms.
+			if r.frames < 320 || r.loud < 150 {
+				t.Errorf("heard %d frames, %d loud; want about 352 of speech", r.frames, r.loud)
+			}
+			t.Logf("offer in PRACK: %s, %d frames, %d with speech", r.codec, r.frames, r.loud)
+		})
+	}
+}
