@@ -46,6 +46,15 @@ var q6 = [31]int32{
 	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, 0,
 }
 
+// q6search is q6 with sentinels above every mag for the encoder's
+// search: levels 1..29, then 30 and 31 out of reach (2^23·det > 2^27 >
+// (mag+1)<<12 for any det >= 32).
+var q6search = func() (t [32]int32) {
+	copy(t[:], q6[:30])
+	t[30], t[31] = 1<<23, 1<<23
+	return t
+}()
+
 // Lower sub-band codes for a quantizer interval, for a negative (iln)
 // and a positive (ilp) prediction error.
 var (
@@ -298,19 +307,20 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 	if el < 0 {
 		mag = -(el + 1)
 	}
-	// The first interval k (1..30) whose upper decision level is above
-	// mag; the levels grow with k, so a binary search finds it.
-	lo, hi := 1, 30
-	det := e.low.det
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if mag < (q6[mid]*det)>>12 {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
+	// The first interval k (1..30) whose upper decision level
+	// (q6[k]·det)>>12 is above mag: one more than the number of levels
+	// 1..29 at or below it. mag >= (q·det)>>12 is (mag+1)<<12 > q·det
+	// (the shift floors), so a branchless binary search over the padded
+	// levels counts them without mispredicted branches (the data decides
+	// every step; the sentinels 30 and 31 are never reached).
+	m := int64(mag+1) << 12
+	det := int64(e.low.det)
+	k := 0
+	for half := 16; half > 0; half >>= 1 {
+		below := int((int64(q6search[k+half])*det - m) >> 63) // -1 when level k+half <= mag
+		k += half & below
 	}
-	k := lo
+	k++
 	il := ilp[k]
 	if el < 0 {
 		il = iln[k]
