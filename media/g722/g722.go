@@ -122,10 +122,10 @@ func clamp(v, lo, hi int32) int32 {
 type band struct {
 	s   int32    // predictor output: the signal estimate for the next sample
 	sz  int32    // zero section's part of s
-	r   [3]int32 // reconstructed signal, delayed (index 0 unused)
+	r   [3]int32 // reconstructed signal, delayed, doubled and saturated (index 0 unused)
 	a   [3]int32 // pole coefficients a1, a2 (index 0 unused)
 	p   [3]int32 // partially reconstructed signal, delayed (index 0 unused)
-	d   [7]int32 // quantized difference signal, delayed (index 0 unused)
+	d   [7]int32 // quantized difference signal, delayed, doubled and saturated (index 0 unused)
 	b   [7]int32 // zero coefficients b1..b6 (index 0 unused)
 	nb  int32    // log scale factor
 	det int32    // scale factor
@@ -198,24 +198,29 @@ func (b *band) update(d int32) {
 	if d == 0 {
 		step = 0
 	}
+	// The line holds the differences doubled and saturated, as FILTEZ
+	// weighs them (their signs are the differences' own), so that each
+	// is doubled once rather than at each of its six uses.
 	var sz int32
-	shifted := d // the new d[i]: the old d[i-1]
+	shifted := sat16(d + d) // the new d[i]: the old d[i-1]
 	for i := 1; i < 7; i++ {
 		old := b.d[i]
 		m := (old ^ d) >> 31
 		c := sat16((step ^ m) - m + (b.b[i]*32640)>>15)
 		b.b[i] = c
 		b.d[i] = shifted
-		sz += (c * sat16(shifted+shifted)) >> 15
+		sz += (c * shifted) >> 15
 		shifted = old
 	}
 
-	// DELAYA for the poles, then FILTEP and PREDIC.
-	r1 := b.r[1]
-	b.r[1], b.r[2] = r0, r1
+	// DELAYA for the poles, then FILTEP and PREDIC (the reconstructed
+	// signal is kept doubled and saturated too: FILTEP's input).
+	rr0 := sat16(r0 + r0)
+	rr1 := b.r[1]
+	b.r[1], b.r[2] = rr0, rr1
 	b.p[1], b.p[2] = p0, p1
 	b.a[1], b.a[2] = ap1, ap2
-	sp := sat16((ap1*sat16(r0+r0))>>15 + (ap2*sat16(r1+r1))>>15)
+	sp := sat16((ap1*rr0)>>15 + (ap2*rr1)>>15)
 	b.sz = sat16(sz)
 	b.s = sat16(sp + b.sz)
 }
