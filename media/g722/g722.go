@@ -295,14 +295,34 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 		p = 0
 	}
 	e.pos = p
-	var even, odd int32
+	// Written out (constant indices: no bounds checks, no loop); h is
+	// symmetric: h[23-i] == h[i].
 	x := (*[24]int32)(e.x[p : p+24])
-	for i := 0; i < 12; i += 2 { // h is symmetric: h[23-i] == h[i]
-		even += qmf[i] * x[i]
-		odd += qmf[i] * x[23-i]
-		odd += qmf[i+1] * x[i+1]
-		even += qmf[i+1] * x[22-i]
-	}
+	h := &qmf
+	even := h[0]*x[0] +
+		h[1]*x[22] +
+		h[2]*x[2] +
+		h[3]*x[20] +
+		h[4]*x[4] +
+		h[5]*x[18] +
+		h[6]*x[6] +
+		h[7]*x[16] +
+		h[8]*x[8] +
+		h[9]*x[14] +
+		h[10]*x[10] +
+		h[11]*x[12]
+	odd := h[0]*x[23] +
+		h[1]*x[1] +
+		h[2]*x[21] +
+		h[3]*x[3] +
+		h[4]*x[19] +
+		h[5]*x[5] +
+		h[6]*x[17] +
+		h[7]*x[7] +
+		h[8]*x[15] +
+		h[9]*x[9] +
+		h[10]*x[13] +
+		h[11]*x[11]
 	xl := (odd + even) >> 14
 	xh := (odd - even) >> 14
 
@@ -416,11 +436,33 @@ func (d *Decoder) decodeByte(c byte) (int16, int16) {
 		p = 0
 	}
 	d.pos = p
-	var o0, o1 int32
+	// xout(j) = 2·Σ h(2i)·xd(j-i), xout(j+1) = 2·Σ h(2i+1)·xs(j-i),
+	// written out (constant indices: no bounds checks, no loop).
 	x := (*[24]int32)(d.x[p : p+24])
-	for i := 0; i < 24; i += 2 {
-		o0 += x[22-i] * qmf[i]   // xout(j)   = 2·Σ h(2i)·xd(j-i)
-		o1 += x[23-i] * qmf[i+1] // xout(j+1) = 2·Σ h(2i+1)·xs(j-i)
-	}
+	h := &qmf
+	o0 := x[22]*h[0] +
+		x[20]*h[2] +
+		x[18]*h[4] +
+		x[16]*h[6] +
+		x[14]*h[8] +
+		x[12]*h[10] +
+		x[10]*h[12] +
+		x[8]*h[14] +
+		x[6]*h[16] +
+		x[4]*h[18] +
+		x[2]*h[20] +
+		x[0]*h[22]
+	o1 := x[23]*h[1] +
+		x[21]*h[3] +
+		x[19]*h[5] +
+		x[17]*h[7] +
+		x[15]*h[9] +
+		x[13]*h[11] +
+		x[11]*h[13] +
+		x[9]*h[15] +
+		x[7]*h[17] +
+		x[5]*h[19] +
+		x[3]*h[21] +
+		x[1]*h[23]
 	return int16(sat16(o0 >> 11)), int16(sat16(o1 >> 11))
 }
