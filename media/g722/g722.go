@@ -186,8 +186,10 @@ func (b *band) update(d int32) {
 	if sameSign1 {
 		w1 = 192
 	}
-	lim := sat16(15360 - ap2)
-	ap1 := clamp(sat16(w1+(a1*32640)>>15), -lim, lim)
+	// ap2 is within ±12288 and a1 within ±27648 (it was limited so), so
+	// neither sum below needs the saturation the Recommendation writes.
+	lim := 15360 - ap2
+	ap1 := clamp(w1+(a1*32640)>>15, -lim, lim)
 
 	// UPZERO, DELAYA and FILTEZ in one pass over the six zeros: each
 	// coefficient steps towards the sign agreement of d and the
@@ -206,7 +208,9 @@ func (b *band) update(d int32) {
 	for i := 1; i < 7; i++ {
 		old := b.d[i]
 		m := (old ^ d) >> 31
-		c := sat16((step ^ m) - m + (b.b[i]*32640)>>15)
+		// No saturation needed: |b| <= 32768 leaks to at most 32640
+		// (32639 above zero), and ±128 keeps it in 16 bits.
+		c := (step ^ m) - m + (b.b[i]*32640)>>15
 		b.b[i] = c
 		b.d[i] = shifted
 		sz += (c * shifted) >> 15
