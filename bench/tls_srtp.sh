@@ -18,3 +18,5 @@ echo "SRTP per packet against plain RTP (172-byte PCMU packets):"
 go test -run '^$' -bench 'SRTPCost|RTPSendTick(SRTP)?$' -benchtime 20000x -benchmem ./media | grep Benchmark
 echo "G.722 against PCMU per 20 ms packet (encode: 8 -> 16 kHz and SB-ADPCM; decode: SB-ADPCM and 16 -> 8 kHz):"
 go test -run '^$' -bench 'CodecPerPacket|RTPSendTickG722|RTPReceivePacketG722' -benchtime 20000x -benchmem ./media | grep Benchmark
+echo "G.722 alone per 20 ms packet at 8 kHz (a tone; the test signal: chirp, square burst, noise):"
+go test -run '^$' -bench 'Narrow' -benchtime 20000x -benchmem ./media/g722 | grep Benchmark
