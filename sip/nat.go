@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net/netip"
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -28,11 +29,32 @@ func behindNAT(req *sipmsg.Request) bool {
 // address the REGISTER came from; over TLS, always the connection it came
 // on (a phone has no TLS listener of its own as a rule, and behind NAT
 // could not be reached by a new connection anyway; as RFC 5626's
-// outbound does, without its flow tokens). "" means the Contact.
+// outbound does, without its flow tokens); over TCP from behind NAT
+// (tcpBehindNAT), the connection it came on too: sipgo keeps accepted
+// connections by their remote address, so an INVITE sent there reuses
+// it while the phone keeps it open. "" means the Contact.
 func registrationDest(req *sipmsg.Request) string {
 	switch {
-	case strings.EqualFold(req.Transport(), "TLS"), behindNAT(req):
+	case strings.EqualFold(req.Transport(), "TLS"), behindNAT(req), tcpBehindNAT(req):
 		return req.Source()
 	}
 	return ""
+}
+
+// tcpBehindNAT reports whether req came over TCP from another host than
+// the one its top Via names: the phone's sent-by is a private address
+// that a new connection could not reach. (Over TCP the source port is
+// the connection's, never the sent-by's listening port, so only hosts
+// are compared.)
+func tcpBehindNAT(req *sipmsg.Request) bool {
+	if !strings.EqualFold(req.Transport(), "TCP") {
+		return false
+	}
+	via := req.Via()
+	src, err := netip.ParseAddrPort(req.Source())
+	if via == nil || err != nil {
+		return false
+	}
+	host, err := netip.ParseAddr(strings.Trim(via.Host, "[]"))
+	return err != nil || host.Unmap() != src.Addr().Unmap()
 }

@@ -1,8 +1,10 @@
 package sip
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -147,4 +149,128 @@ func TestNATRegisteredPhoneDialled(t *testing.T) {
 	if err := <-dialed; !errors.As(err, &de) || de.Status != DialBusy {
 		t.Errorf("Dial to the NATed phone: %v; want busy (its 486)", err)
 	}
+}
+
+// TestNATRegisteredTCPPhoneDialled: a phone behind NAT registers over TCP
+// (digest) naming its private address in Via and Contact, and keeps the
+// connection open; dialling it sends the INVITE over that connection
+// (a new one to its Contact could not reach it), and its 486, sent back
+// on the same connection, ends the Dial as busy.
+func TestNATRegisteredTCPPhoneDialled(t *testing.T) {
+	srv, _ := startServer(t, Config{Users: []User{{Username: "alice", Password: "alice-secret"}}}, nil)
+	var gw netip.AddrPort
+	for _, l := range srv.Listeners() {
+		if l.Transport == "tcp" {
+			gw = l.Addr
+		}
+	}
+	conn, err := net.Dial("tcp", gw.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	const sentBy = "10.1.2.3:5099"
+	callID := "tcpnat-" + sipmsg.GenerateTagN(8)
+	register := func(cseq int, authz string) *sipmsg.Response {
+		t.Helper()
+		var b strings.Builder
+		b.WriteString("REGISTER sip:" + gw.String() + ";transport=tcp SIP/2.0\r\n")
+		b.WriteString("Via: SIP/2.0/TCP " + sentBy + ";rport;branch=z9hG4bK" + sipmsg.GenerateTagN(10) + "\r\n")
+		b.WriteString("Max-Forwards: 70\r\nFrom: <sip:alice@" + gw.Addr().String() + ">;tag=tcpnat\r\n")
+		b.WriteString("To: <sip:alice@" + gw.Addr().String() + ">\r\nCall-ID: " + callID + "\r\n")
+		b.WriteString("CSeq: " + strconv.Itoa(cseq) + " REGISTER\r\nContact: <sip:alice@" + sentBy + ";transport=tcp>\r\nExpires: 120\r\n")
+		if authz != "" {
+			b.WriteString("Authorization: " + authz + "\r\n")
+		}
+		b.WriteString("Content-Length: 0\r\n\r\n")
+		if _, err := io.WriteString(conn, b.String()); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if res, ok := readStreamMessage(t, r).(*sipmsg.Response); ok && res.StatusCode >= 200 {
+				return res
+			}
+		}
+	}
+	res := register(1, "")
+	if res.StatusCode != 401 {
+		t.Fatalf("REGISTER without credentials: %d, want 401", res.StatusCode)
+	}
+	chal, err := digest.ParseChallenge(res.GetHeader("WWW-Authenticate").Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := "sip:" + gw.String() + ";transport=tcp"
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: uri, Username: "alice", Password: "alice-secret", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := register(2, cred.String()); res.StatusCode != 200 {
+		t.Fatalf("REGISTER with credentials: %d", res.StatusCode)
+	}
+
+	dialed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_, err := srv.Dial(ctx, DialRequest{To: "sip:alice@" + gw.Addr().String(), Timeout: 5 * time.Second})
+		dialed <- err
+	}()
+	var inv *sipmsg.Request
+	for inv == nil {
+		if m, ok := readStreamMessage(t, r).(*sipmsg.Request); ok && m.Method == sipmsg.INVITE {
+			inv = m
+		}
+	}
+	if inv.Recipient.Host != "10.1.2.3" {
+		t.Errorf("INVITE Request-URI %s; want the phone's Contact", inv.Recipient.String())
+	}
+	if v := inv.Via(); v == nil || !strings.EqualFold(v.Transport, "TCP") {
+		t.Errorf("INVITE Via %v; want TCP", v)
+	}
+	busy := sipmsg.NewResponseFromRequest(inv, 486, "Busy Here", nil)
+	busy.To().Params.Add("tag", "phone1")
+	if _, err := io.WriteString(conn, busy.String()); err != nil {
+		t.Fatal(err)
+	}
+	var de *DialError
+	if err := <-dialed; !errors.As(err, &de) || de.Status != DialBusy {
+		t.Errorf("Dial to the NATed TCP phone: %v; want busy (its 486)", err)
+	}
+}
+
+// readStreamMessage reads one SIP message framed by its Content-Length
+// from a stream and parses it.
+func readStreamMessage(t testing.TB, r *bufio.Reader) sipmsg.Message {
+	t.Helper()
+	var head strings.Builder
+	cl := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading a message: %v", err)
+		}
+		if strings.TrimSpace(line) == "" && head.Len() == 0 {
+			continue // keep-alive CRLF
+		}
+		head.WriteString(line)
+		if strings.TrimSpace(line) == "" {
+			break
+		}
+		name, v, _ := strings.Cut(line, ":")
+		if n := strings.ToLower(strings.TrimSpace(name)); n == "content-length" || n == "l" {
+			cl, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	body := make([]byte, cl)
+	if _, err := io.ReadFull(r, body); err != nil {
+		t.Fatalf("reading a body: %v", err)
+	}
+	m, err := sipmsg.ParseMessage(append([]byte(head.String()), body...))
+	if err != nil {
+		t.Fatalf("parsing %q: %v", head.String(), err)
+	}
+	return m
 }

@@ -18,9 +18,10 @@ import (
 // its PRACK, given up after 64·T1 (the INVITE is then refused 504). A
 // caller that says Require: 100rel gets every provisional response but
 // 100 so, the 180 too. One reliable provisional is outstanding at a time
-// (§3): the next waits for the PRACK of the one before; the 200 waits
-// for the PRACK of a 183 that carried SDP. A PRACK whose RAck matches
-// the outstanding one is answered 200, any other 481.
+// (§3): the next waits for the PRACK of the one before, and so does the
+// 200. A PRACK whose RAck matches the outstanding one is answered 200,
+// any other 481; a PRACK may carry an SDP offer (§5), answered in its
+// 200 (see prack).
 
 // ErrNoEarlyMedia is returned by EarlyMedia when the call cannot have
 // early media: its INVITE had no SDP offer (late offer), or it has been
@@ -49,7 +50,6 @@ func rel100Of(req *sipmsg.Request) rel100 {
 // reliable1xx is our reliable provisional response waiting for its PRACK.
 type reliable1xx struct {
 	rseq    uint32
-	hasSDP  bool
 	acked   bool          // its PRACK came (guarded by session.mu)
 	pracked chan struct{} // closed once the matching PRACK is answered
 	over    chan struct{} // closed when its retransmissions have stopped
@@ -83,7 +83,7 @@ func (c *InboundCall) provisional(ctx context.Context, code int, reason string, 
 	var r *reliable1xx
 	if reliable {
 		c.rseq++
-		r = &reliable1xx{rseq: c.rseq, hasSDP: len(body) > 0, pracked: make(chan struct{}), over: make(chan struct{})}
+		r = &reliable1xx{rseq: c.rseq, pracked: make(chan struct{}), over: make(chan struct{})}
 		c.pending1xx = r
 		res.AppendHeader(sipmsg.NewHeader("Require", "100rel"))
 		res.AppendHeader(sipmsg.NewHeader("RSeq", strconv.FormatUint(uint64(r.rseq), 10)))
@@ -151,14 +151,15 @@ func (c *InboundCall) EarlyMedia(ctx context.Context) error {
 	return nil
 }
 
-// awaitEarlyPRACK waits before the 200 for the PRACK of a reliable
-// provisional that carried SDP (RFC 3262 §3), until it comes, is given
-// up, or ctx ends.
+// awaitEarlyPRACK waits before the 200 for the PRACK of our outstanding
+// reliable provisional (RFC 3262 §3: no final response while one is
+// unacknowledged; the PRACK of an SDP-less one may carry the offer that
+// the 200 answers, §5), until it comes, is given up, or ctx ends.
 func (c *InboundCall) awaitEarlyPRACK(ctx context.Context) error {
 	c.mu.Lock()
 	r := c.pending1xx
 	c.mu.Unlock()
-	if r == nil || !r.hasSDP {
+	if r == nil {
 		return nil
 	}
 	select {
@@ -169,7 +170,7 @@ func (c *InboundCall) awaitEarlyPRACK(ctx context.Context) error {
 		case <-r.pracked:
 			return nil
 		default:
-			return errors.New("sip: answer: the 183's PRACK never came")
+			return errors.New("sip: answer: the reliable provisional's PRACK never came")
 		}
 	case <-ctx.Done():
 		return ctx.Err()
@@ -180,6 +181,12 @@ func (c *InboundCall) awaitEarlyPRACK(ctx context.Context) error {
 
 // prack answers a PRACK (RFC 3262 §3): 200 when its RAck names our
 // outstanding reliable provisional response to this INVITE, else 481.
+// A PRACK may carry an SDP offer (§5): when the INVITE had none (late
+// offer; our reliable 1xx then carries no SDP), its 200 carries our
+// answer, and so does the INVITE's 200 (the same SDP), whose ACK then
+// brings none; after a 183 that carried our answer, it is a new offer,
+// taken like a re-INVITE's. An offer we cannot take gets 488, and the
+// INVITE is refused 488 too when it was the call's first offer.
 func (c *InboundCall) prack(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	rseq, cseq, method, ok := parseRAck(req)
 	c.mu.Lock()
@@ -188,17 +195,96 @@ func (c *InboundCall) prack(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if match {
 		r.acked = true
 	}
+	var answer []byte
+	var offerErr error
+	first := c.awaitingAnswer
+	if match && len(req.Body()) > 0 {
+		answer, offerErr = c.prackOfferLocked(req)
+	}
 	c.mu.Unlock()
 	if !match {
 		c.log.Info("sip: PRACK matches no reliable provisional", "rack", rackValue(req))
 		c.srv.respond(req, tx, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.log.Debug("sip: PRACK received", "rseq", rseq)
+	c.log.Debug("sip: PRACK received", "rseq", rseq, "offer", len(req.Body()) > 0)
+	if offerErr != nil {
+		code, reason := 400, "Bad Request"
+		if errors.Is(offerErr, ErrNoCommonCodec) || errors.Is(offerErr, ErrMediaFamily) || errors.Is(offerErr, ErrSRTPPolicy) {
+			code, reason = 488, "Not Acceptable Here"
+		}
+		c.log.Warn("sip: offer in PRACK refused", "code", code, "error", offerErr)
+		c.srv.respond(req, tx, code, reason, sipmsg.NewHeader("Warning", fmt.Sprintf("399 voxgate %q", offerErr.Error())))
+		if first { // refused before the PRACK counts, so that no 200 goes out meanwhile
+			if err := c.finalError(488, "Not Acceptable Here", "prack-offer-refused"); err != nil {
+				c.log.Warn("sip: refuse failed", "code", 488, "error", err)
+			}
+		}
+		close(r.pracked)
+		return
+	}
 	// Answered before what waits for it goes on (the next reliable 1xx,
 	// the 200), so that the caller sees them in order.
-	c.srv.respond(req, tx, 200, "OK", sipmsg.HeaderClone(&c.contact))
+	if answer == nil {
+		c.srv.respond(req, tx, 200, "OK", sipmsg.HeaderClone(&c.contact))
+	} else {
+		res := sipmsg.NewSDPResponseFromRequest(req, answer)
+		res.AppendHeader(sipmsg.HeaderClone(&c.contact))
+		if err := tx.Respond(res); err != nil {
+			c.log.Debug("sip: respond to PRACK failed", "error", err)
+		}
+	}
 	close(r.pracked)
+}
+
+// prackOfferLocked takes the SDP offer of a PRACK and returns our answer.
+// The caller holds c.mu.
+func (c *InboundCall) prackOfferLocked(req *sipmsg.Request) ([]byte, error) {
+	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp") {
+		return nil, fmt.Errorf("PRACK body is %s, not SDP", ct.Value())
+	}
+	if c.final {
+		return nil, errors.New("PRACK offer after the final response")
+	}
+	offer, err := ParseOffer(req.Body())
+	if err == nil {
+		err = checkOfferFamily(offer, c.srv.cfg.PublicIP)
+	}
+	if err == nil {
+		err = offer.Choose(c.codecs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.awaitingAnswer {
+		// A new offer after our answer (RFC 3262 §5): as a re-INVITE's.
+		if err := c.rekeyLocked(offer); err != nil {
+			return nil, err
+		}
+		c.sdpVersion++
+		c.applyRemoteLocked(offer)
+		c.log.Info("call: new offer in PRACK", "remote", offer.Remote.String(), "codec", offer.Codec.Name)
+		return c.localSDPLocked(), nil
+	}
+	// The call's first offer: the trunk's SRTP policy applies as to an
+	// INVITE's, and the leg (keyed with nothing or with a stand-in key
+	// until now, see lateOfferCrypto) takes the offer's key and ours.
+	if err := checkSRTPPolicy(offer, c.srv.srtpPolicy(c.trunk)); err != nil {
+		return nil, err
+	}
+	var local *SDESCrypto
+	if offer.Crypto != nil {
+		l := newLocalCrypto(offer.Crypto.Tag, offer.Crypto.Suite)
+		if err := c.leg.RekeySRTP(srtpKeys(&l, offer.Crypto)); err != nil {
+			return nil, err
+		}
+		local = &l
+	}
+	c.localCrypto = local
+	c.awaitingAnswer = false
+	c.applyRemoteLocked(offer)
+	c.log.Info("call: offer in PRACK answered", "remote", offer.Remote.String(), "codec", offer.Codec.Name, "srtp", local != nil)
+	return c.localSDPLocked(), nil
 }
 
 func rackValue(req *sipmsg.Request) string {

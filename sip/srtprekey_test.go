@@ -31,6 +31,9 @@ type rawUAC struct {
 	// claims (a phone behind NAT names its private address); its Via
 	// then asks for rport.
 	sentBy string
+	// extra, when set, is added to the requests' headers (CRLF-ended
+	// lines).
+	extra string
 }
 
 func newRawUAC(t *testing.T, server netip.AddrPort) *rawUAC {
@@ -60,6 +63,7 @@ func (u *rawUAC) send(method string, cseq int, body string) {
 	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=z9hG4bK%s\r\n", sentBy, sipmsg.GenerateTagN(10))
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\n", u.fromTag, to, u.callID)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\nContact: <sip:raw@%s>\r\n", cseq, method, sentBy)
+	b.WriteString(u.extra)
 	if body != "" {
 		b.WriteString("Content-Type: application/sdp\r\n")
 	}

@@ -46,6 +46,15 @@ var q6 = [31]int32{
 	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, 0,
 }
 
+// q6search is q6 with sentinels above every mag for the encoder's
+// search: levels 1..29, then 30 and 31 out of reach (2^23·det > 2^27 >
+// (mag+1)<<12 for any det >= 32).
+var q6search = func() (t [32]int32) {
+	copy(t[:], q6[:30])
+	t[30], t[31] = 1<<23, 1<<23
+	return t
+}()
+
 // Lower sub-band codes for a quantizer interval, for a negative (iln)
 // and a positive (ilp) prediction error.
 var (
@@ -113,10 +122,10 @@ func clamp(v, lo, hi int32) int32 {
 type band struct {
 	s   int32    // predictor output: the signal estimate for the next sample
 	sz  int32    // zero section's part of s
-	r   [3]int32 // reconstructed signal, delayed (index 0 unused)
+	r   [3]int32 // reconstructed signal, delayed, doubled and saturated (index 0 unused)
 	a   [3]int32 // pole coefficients a1, a2 (index 0 unused)
 	p   [3]int32 // partially reconstructed signal, delayed (index 0 unused)
-	d   [7]int32 // quantized difference signal, delayed (index 0 unused)
+	d   [7]int32 // quantized difference signal, delayed, doubled and saturated (index 0 unused)
 	b   [7]int32 // zero coefficients b1..b6 (index 0 unused)
 	nb  int32    // log scale factor
 	det int32    // scale factor
@@ -177,8 +186,10 @@ func (b *band) update(d int32) {
 	if sameSign1 {
 		w1 = 192
 	}
-	lim := sat16(15360 - ap2)
-	ap1 := clamp(sat16(w1+(a1*32640)>>15), -lim, lim)
+	// ap2 is within ±12288 and a1 within ±27648 (it was limited so), so
+	// neither sum below needs the saturation the Recommendation writes.
+	lim := 15360 - ap2
+	ap1 := clamp(w1+(a1*32640)>>15, -lim, lim)
 
 	// UPZERO, DELAYA and FILTEZ in one pass over the six zeros: each
 	// coefficient steps towards the sign agreement of d and the
@@ -189,24 +200,31 @@ func (b *band) update(d int32) {
 	if d == 0 {
 		step = 0
 	}
+	// The line holds the differences doubled and saturated, as FILTEZ
+	// weighs them (their signs are the differences' own), so that each
+	// is doubled once rather than at each of its six uses.
 	var sz int32
-	shifted := d // the new d[i]: the old d[i-1]
+	shifted := sat16(d + d) // the new d[i]: the old d[i-1]
 	for i := 1; i < 7; i++ {
 		old := b.d[i]
 		m := (old ^ d) >> 31
-		c := sat16((step ^ m) - m + (b.b[i]*32640)>>15)
+		// No saturation needed: |b| <= 32768 leaks to at most 32640
+		// (32639 above zero), and ±128 keeps it in 16 bits.
+		c := (step ^ m) - m + (b.b[i]*32640)>>15
 		b.b[i] = c
 		b.d[i] = shifted
-		sz += (c * sat16(shifted+shifted)) >> 15
+		sz += (c * shifted) >> 15
 		shifted = old
 	}
 
-	// DELAYA for the poles, then FILTEP and PREDIC.
-	r1 := b.r[1]
-	b.r[1], b.r[2] = r0, r1
+	// DELAYA for the poles, then FILTEP and PREDIC (the reconstructed
+	// signal is kept doubled and saturated too: FILTEP's input).
+	rr0 := sat16(r0 + r0)
+	rr1 := b.r[1]
+	b.r[1], b.r[2] = rr0, rr1
 	b.p[1], b.p[2] = p0, p1
 	b.a[1], b.a[2] = ap1, ap2
-	sp := sat16((ap1*sat16(r0+r0))>>15 + (ap2*sat16(r1+r1))>>15)
+	sp := sat16((ap1*rr0)>>15 + (ap2*rr1)>>15)
 	b.sz = sat16(sz)
 	b.s = sat16(sp + b.sz)
 }
@@ -281,14 +299,34 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 		p = 0
 	}
 	e.pos = p
-	var even, odd int32
+	// Written out (constant indices: no bounds checks, no loop); h is
+	// symmetric: h[23-i] == h[i].
 	x := (*[24]int32)(e.x[p : p+24])
-	for i := 0; i < 12; i += 2 { // h is symmetric: h[23-i] == h[i]
-		even += qmf[i] * x[i]
-		odd += qmf[i] * x[23-i]
-		odd += qmf[i+1] * x[i+1]
-		even += qmf[i+1] * x[22-i]
-	}
+	h := &qmf
+	even := h[0]*x[0] +
+		h[1]*x[22] +
+		h[2]*x[2] +
+		h[3]*x[20] +
+		h[4]*x[4] +
+		h[5]*x[18] +
+		h[6]*x[6] +
+		h[7]*x[16] +
+		h[8]*x[8] +
+		h[9]*x[14] +
+		h[10]*x[10] +
+		h[11]*x[12]
+	odd := h[0]*x[23] +
+		h[1]*x[1] +
+		h[2]*x[21] +
+		h[3]*x[3] +
+		h[4]*x[19] +
+		h[5]*x[5] +
+		h[6]*x[17] +
+		h[7]*x[7] +
+		h[8]*x[15] +
+		h[9]*x[9] +
+		h[10]*x[13] +
+		h[11]*x[11]
 	xl := (odd + even) >> 14
 	xh := (odd - even) >> 14
 
@@ -298,19 +336,20 @@ func (e *Encoder) encodePair(s0, s1 int32) byte {
 	if el < 0 {
 		mag = -(el + 1)
 	}
-	// The first interval k (1..30) whose upper decision level is above
-	// mag; the levels grow with k, so a binary search finds it.
-	lo, hi := 1, 30
-	det := e.low.det
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if mag < (q6[mid]*det)>>12 {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
+	// The first interval k (1..30) whose upper decision level
+	// (q6[k]·det)>>12 is above mag: one more than the number of levels
+	// 1..29 at or below it. mag >= (q·det)>>12 is (mag+1)<<12 > q·det
+	// (the shift floors), so a branchless binary search over the padded
+	// levels counts them without mispredicted branches (the data decides
+	// every step; the sentinels 30 and 31 are never reached).
+	m := int64(mag+1) << 12
+	det := int64(e.low.det)
+	k := 0
+	for half := 16; half > 0; half >>= 1 {
+		below := int((int64(q6search[k+half])*det - m) >> 63) // -1 when level k+half <= mag
+		k += half & below
 	}
-	k := lo
+	k++
 	il := ilp[k]
 	if el < 0 {
 		il = iln[k]
@@ -401,11 +440,33 @@ func (d *Decoder) decodeByte(c byte) (int16, int16) {
 		p = 0
 	}
 	d.pos = p
-	var o0, o1 int32
+	// xout(j) = 2·Σ h(2i)·xd(j-i), xout(j+1) = 2·Σ h(2i+1)·xs(j-i),
+	// written out (constant indices: no bounds checks, no loop).
 	x := (*[24]int32)(d.x[p : p+24])
-	for i := 0; i < 24; i += 2 {
-		o0 += x[22-i] * qmf[i]   // xout(j)   = 2·Σ h(2i)·xd(j-i)
-		o1 += x[23-i] * qmf[i+1] // xout(j+1) = 2·Σ h(2i+1)·xs(j-i)
-	}
+	h := &qmf
+	o0 := x[22]*h[0] +
+		x[20]*h[2] +
+		x[18]*h[4] +
+		x[16]*h[6] +
+		x[14]*h[8] +
+		x[12]*h[10] +
+		x[10]*h[12] +
+		x[8]*h[14] +
+		x[6]*h[16] +
+		x[4]*h[18] +
+		x[2]*h[20] +
+		x[0]*h[22]
+	o1 := x[23]*h[1] +
+		x[21]*h[3] +
+		x[19]*h[5] +
+		x[17]*h[7] +
+		x[15]*h[9] +
+		x[13]*h[11] +
+		x[11]*h[13] +
+		x[9]*h[15] +
+		x[7]*h[17] +
+		x[5]*h[19] +
+		x[3]*h[21] +
+		x[1]*h[23]
 	return int16(sat16(o0 >> 11)), int16(sat16(o1 >> 11))
 }

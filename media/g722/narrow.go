@@ -19,6 +19,14 @@ import "math"
 // symmetric), in Q15 with their sum normalised to 0.5.
 var halfTaps = designHalfBand()
 
+// halfTaps64 is halfTaps for the decimator's 64-bit sums.
+var halfTaps64 = func() (t [halfOdd]int64) {
+	for j, c := range halfTaps {
+		t[j] = int64(c)
+	}
+	return t
+}()
+
 const (
 	halfLen  = 47 // filter length (odd); the centre tap is 0.5
 	halfOdd  = 24 // non-zero taps besides the centre
@@ -118,10 +126,21 @@ func (e *NarrowEncoder) Encode(dst []byte, pcm []int16) []byte {
 		// interpolated one halfway to t-11 (the odd taps doubled: the
 		// zero-stuffed signal has half the energy). The taps are
 		// symmetric: one multiply per pair of samples.
-		var acc int32 // cannot overflow: see halfTapsFitInt32
-		for j := 0; j < halfOdd/2; j++ {
-			acc += halfTaps[j] * (w[j] + w[halfOdd-1-j])
-		}
+		// Written out: constant indices need no bounds checks and no
+		// loop (BenchmarkNarrowSignal).
+		h := &halfTaps
+		acc := h[0]*(w[0]+w[23]) +
+			h[1]*(w[1]+w[22]) +
+			h[2]*(w[2]+w[21]) +
+			h[3]*(w[3]+w[20]) +
+			h[4]*(w[4]+w[19]) +
+			h[5]*(w[5]+w[18]) +
+			h[6]*(w[6]+w[17]) +
+			h[7]*(w[7]+w[16]) +
+			h[8]*(w[8]+w[15]) +
+			h[9]*(w[9]+w[14]) +
+			h[10]*(w[10]+w[13]) +
+			h[11]*(w[11]+w[12]) // cannot overflow: see halfTapsFitInt32
 		dst = append(dst, e.enc.encodePair(w[upDelay-1], int32(sat16q(2*int64(acc)))))
 	}
 	return dst
@@ -157,10 +176,22 @@ func (d *NarrowDecoder) Decode(dst []int16, code []byte) []int16 {
 		// Low-pass at 4 kHz, keep every other sample: the centre tap
 		// (0.5) on w[23], the odd taps, symmetric, on the pairs of
 		// samples an odd distance either side of it.
-		acc := int64(w[halfOdd-1]) << (halfQ - 1)
-		for j := 0; j < halfOdd/2; j++ {
-			acc += int64(halfTaps[j]) * int64(w[2*j]+w[downHist-1-2*j])
-		}
+		// Written out, as in the encoder. Each pair sum fits in int32
+		// and each product in int64, as before.
+		h := &halfTaps64
+		acc := int64(w[halfOdd-1])<<(halfQ-1) +
+			h[0]*int64(w[0]+w[46]) +
+			h[1]*int64(w[2]+w[44]) +
+			h[2]*int64(w[4]+w[42]) +
+			h[3]*int64(w[6]+w[40]) +
+			h[4]*int64(w[8]+w[38]) +
+			h[5]*int64(w[10]+w[36]) +
+			h[6]*int64(w[12]+w[34]) +
+			h[7]*int64(w[14]+w[32]) +
+			h[8]*int64(w[16]+w[30]) +
+			h[9]*int64(w[18]+w[28]) +
+			h[10]*int64(w[20]+w[26]) +
+			h[11]*int64(w[22]+w[24])
 		dst = append(dst, sat16q(acc))
 	}
 	return dst

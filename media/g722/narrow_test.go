@@ -164,3 +164,42 @@ func BenchmarkNarrowDecode(b *testing.B) {
 		out = d.Decode(out[:0], code)
 	}
 }
+
+// BenchmarkNarrowSignal: the narrowband encoder and decoder on the test
+// signal (testdata/signal.s16 taken at 8 kHz: a chirp, a square burst,
+// noise), 20 ms packets in turn, whose quantizer decisions are less
+// predictable than a steady tone's.
+func BenchmarkNarrowSignal(b *testing.B) {
+	wide := readS16(b, "testdata/signal.s16")
+	pcm := make([]int16, 0, len(wide)/2)
+	for i := 0; i < len(wide); i += 2 {
+		pcm = append(pcm, wide[i])
+	}
+	pcm = pcm[:len(pcm)/160*160]
+	var whole NarrowEncoder
+	code := whole.Encode(nil, pcm)
+	b.Run("encode", func(b *testing.B) {
+		var e NarrowEncoder
+		out := make([]byte, 0, 160)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			out = e.Encode(out[:0], pcm[i:i+160])
+			if i += 160; i == len(pcm) {
+				i = 0
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		var d NarrowDecoder
+		out := make([]int16, 0, 160)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			out = d.Decode(out[:0], code[i:i+160])
+			if i += 160; i == len(code) {
+				i = 0
+			}
+		}
+	})
+}
