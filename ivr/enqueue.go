@@ -53,6 +53,9 @@ func (v *enqueueVerb) run(s *session) (next, error) {
 	if name == "" {
 		name = "default"
 	}
+	if qt, ok := service[QueueTasks](s); ok {
+		return v.asTask(s, qt, name)
+	}
 	entry, err := s.cfg.Queues.Enqueue(name, v.caller(s), v.v.MaxQueueSize)
 	if errors.Is(err, queue.ErrQueueFull) {
 		s.log.Info("ivr: queue full", "queue", name)
@@ -66,6 +69,45 @@ func (v *enqueueVerb) run(s *session) (next, error) {
 	v.log = s.log.With("queue", name, "queue_sid", entry.QueueSID())
 	v.log.Info("ivr: caller enqueued", "position", entry.Info().Position)
 	return v.wait(s)
+}
+
+// QueueTasks, when among Config.Services, carries the callers of named
+// queues as TaskRouter tasks (a cluster of gateways: the queue's callers
+// and agents may be on different nodes). QueueTask gives the workflow
+// that routes a task with the attribute {"queue": name} to the queue's
+// agents, and the queue's SID.
+type QueueTasks interface {
+	QueueTask(name string) (workflowSID, queueSID string, err error)
+}
+
+// asTask runs the <Enqueue> as <Enqueue workflowSid> with the attribute
+// queue set to name: the caller hears the same wait experience, and the
+// action gets QueueResult, QueueSid, QueueTime (and TaskSid).
+func (v *enqueueVerb) asTask(s *session, qt QueueTasks, name string) (next, error) {
+	wf, qsid, err := qt.QueueTask(name)
+	if err != nil {
+		s.log.Error("ivr: enqueue failed", "queue", name, "error", err)
+		return v.done(s, "system-error", 0)
+	}
+	e := *v.v
+	e.WorkflowSID = wf
+	attrs := map[string]any{}
+	task := twiml.Task{}
+	if t := v.v.Task; t != nil {
+		task = *t
+		if t.JSON != "" {
+			if err := json.Unmarshal([]byte(t.JSON), &attrs); err != nil {
+				s.log.Warn("ivr: <Task> is not a JSON object; attributes ignored", "error", err)
+				attrs = map[string]any{}
+			}
+		}
+	}
+	attrs["queue"], attrs["queue_sid"] = name, qsid
+	js, _ := json.Marshal(attrs)
+	task.JSON = string(js)
+	e.Task = &task
+	s.log.Info("ivr: the named queue's caller becomes a TaskRouter task", "queue", name, "queue_sid", qsid)
+	return (&workflowEnqueueVerb{v: &e, queueSID: qsid}).run(s)
 }
 
 // caller describes the caller to the queue, with its <Task>.

@@ -44,6 +44,7 @@ const defaultAgentRing = 30 * time.Second
 // wrapped).
 type workflowEnqueueVerb struct {
 	v        *twiml.Enqueue
+	queueSID string // a named queue's (<Enqueue>name carried as a task): its QueueSid
 	task     *taskrouter.ContactTask
 	enqueued time.Time
 	log      *slog.Logger
@@ -241,6 +242,9 @@ func (v *workflowEnqueueVerb) hold(s *session, ctx context.Context) error {
 		req.Params = w.params(nil)
 		req.Params.Set("QueueTime", strconv.Itoa(int(s.now().Sub(v.enqueued)/time.Second)))
 		req.Params.Set("TaskSid", v.task.SID)
+		if v.queueSID != "" {
+			req.Params.Set("QueueSid", v.queueSID)
+		}
 		nxt, err := w.runNested(req)
 		if err != nil {
 			return holdErr(s, ctx, err)
@@ -267,6 +271,9 @@ func (v *workflowEnqueueVerb) done(s *session, result string) (next, error) {
 		extra["TaskSid"] = v.task.SID
 		extra["QueueTime"] = strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))
 	}
+	if v.queueSID != "" {
+		extra["QueueSid"] = v.queueSID
+	}
 	return s.action(v.v.Action, v.v.Method, extra)
 }
 
@@ -276,6 +283,10 @@ func (v *workflowEnqueueVerb) notify(s *session, result string) {
 	if v.v.Action == "" {
 		return
 	}
-	s.informAction(v.v.Action, v.v.Method, map[string]string{"QueueResult": result, "TaskSid": v.task.SID,
-		"QueueTime": strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))})
+	p := map[string]string{"QueueResult": result, "TaskSid": v.task.SID,
+		"QueueTime": strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))}
+	if v.queueSID != "" {
+		p["QueueSid"] = v.queueSID
+	}
+	s.informAction(v.v.Action, v.v.Method, p)
 }

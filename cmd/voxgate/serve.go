@@ -335,7 +335,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
-		Queues:        queueControl{queues},
+		Queues:        g.queueControl(queues), // the cluster's waiting callers on PostgreSQL: wire_clusterqueues.go
 		Flows:         &api.FlowControl{Store: g.apiFlows, Executor: g.flows},
 		Messages:      g.messages.svc,
 		PublicURL:     cfg.HTTP.PublicURL,

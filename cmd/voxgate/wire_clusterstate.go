@@ -72,12 +72,13 @@ func newTaskRouting(ctx context.Context, cfg config.Config, db *store.DB, queues
 // clusterWiring joins this node to the cluster's shared live state.
 type clusterWiring struct {
 	*clusterstate.Node
-	lockDB *sql.DB // the leader's lock
-	keysDB *sql.DB // Studio's contact locks (one connection per lock held)
-	studio *clusterstate.KeyLocks
-	queues *queue.Manager
-	convs  *conversation.Store // the desktop's conversations (made here: the leader's desk needs them)
-	log    *slog.Logger
+	lockDB       *sql.DB // the leader's lock
+	keysDB       *sql.DB // Studio's contact locks (one connection per lock held)
+	studio       *clusterstate.KeyLocks
+	queues       *queue.Manager
+	convs        *conversation.Store                    // the desktop's conversations (made here: the leader's desk needs them)
+	resolveQueue func(name string) (string, int, error) // a named queue's SID in the shared store
+	log          *slog.Logger
 }
 
 func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queues *queue.Manager, log *slog.Logger) (*clusterWiring, error) {
@@ -106,7 +107,7 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	keysDB.SetMaxOpenConns(studioLockConns)
 	keysDB.SetMaxIdleConns(4)
 	w := &clusterWiring{lockDB: lockDB, keysDB: keysDB, studio: clusterstate.NewKeyLocks(keysDB, clusterstate.StudioLockNamespace),
-		queues: queues, convs: conversation.NewStore(0), log: log}
+		queues: queues, convs: conversation.NewStore(0), resolveQueue: queueResolver(db, cfg.Account.SID), log: log}
 	w.Node = clusterstate.New(clusterstate.Options{
 		NodeID:      cfg.Cluster.NodeID,
 		InternalURL: internalURL,
