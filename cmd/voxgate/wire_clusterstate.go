@@ -121,10 +121,11 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 				return clusterstate.Leading{}, err
 			}
 			return clusterstate.Leading{Router: tr, Defaults: ids,
-				Desk: desk.New(tr, w.convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}, nil
+				Desk: desk.NewWith(tr, w.Conversations(), ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}, nil
 		},
-		Lost:   func(error) { stopSelf(log) },
-		Logger: log,
+		Lost:          func(error) { stopSelf(log) },
+		Logger:        log,
+		Conversations: w.convs, // other nodes' desktops read and answer them here
 	})
 	if err := w.ClearPresence(ctx); err != nil {
 		lockDB.Close()
@@ -337,7 +338,7 @@ func (d clusterDesk) Open(agentID string) (web.DeskSession, error) {
 		}
 		ds = deskSession{s}
 	} else {
-		ds = newRemoteDeskSession(w.OpenRemoteDesk(agentID), w.convs, agentID, w.log)
+		ds = newRemoteDeskSession(w.OpenRemoteDesk(agentID), w.Conversations(), agentID, w.log)
 	}
 	return &presentDesk{DeskSession: ds, w: w, agent: agentID, session: session}, nil
 }
@@ -359,12 +360,13 @@ func (p *presentDesk) Close() {
 }
 
 // remoteDeskSession fits *clusterstate.RemoteDesk to web.DeskSession,
-// with the conversations (web chats, SMS handed to Flex) this node holds
-// laid over the leader's snapshot: a chat whose visitor is connected here
-// is read, answered and closed here.
+// with the conversations (web chats, SMS handed to Flex) laid over the
+// leader's snapshot: a chat whose visitor is connected here is read,
+// answered and closed here, one held by another node (the leader or not)
+// there, through the cluster's view of conversations.
 type remoteDeskSession struct {
 	*clusterstate.RemoteDesk
-	convs   *conversation.Store
+	convs   *clusterstate.Conversations
 	agent   string
 	log     *slog.Logger
 	changed chan struct{}
@@ -375,7 +377,7 @@ type remoteDeskSession struct {
 	resvs map[string]desk.Task // the last snapshot's tasks by reservation SID
 }
 
-func newRemoteDeskSession(rd *clusterstate.RemoteDesk, convs *conversation.Store, agent string, log *slog.Logger) *remoteDeskSession {
+func newRemoteDeskSession(rd *clusterstate.RemoteDesk, convs *clusterstate.Conversations, agent string, log *slog.Logger) *remoteDeskSession {
 	s := &remoteDeskSession{RemoteDesk: rd, convs: convs, agent: agent, log: log, changed: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), resvs: map[string]desk.Task{}}
 	go s.watch()
@@ -421,7 +423,7 @@ func (s *remoteDeskSession) Snapshot() (any, error) {
 	resvs := make(map[string]desk.Task, len(snap.Tasks))
 	for i, t := range snap.Tasks {
 		if t.Conversation == nil && t.ReservationStatus != taskrouter.ResPending {
-			if c, ok := s.convs.ByTask(t.TaskSID); ok {
+			if c, ok := s.convs.ByTask(t.TaskSID, t.Attributes); ok {
 				snap.Tasks[i].Conversation = &c
 			}
 		}
@@ -433,40 +435,23 @@ func (s *remoteDeskSession) Snapshot() (any, error) {
 	return snap, nil
 }
 
-// Do carries the action to the leader; for a conversation held here, a
-// reply is sent here, and accepting or ending the task is told in it.
+// Do carries the action to the leader, whose desktop also tells the
+// conversation (wherever it is held) that the agent joined or left; a
+// reply is sent from here to the node holding the conversation.
 func (s *remoteDeskSession) Do(action, reservationSID, body, activity string) error {
 	s.mu.Lock()
 	t, known := s.resvs[reservationSID]
 	s.mu.Unlock()
-	conv := ""
-	if known {
-		if c, ok := s.convs.ByTask(t.TaskSID); ok {
-			conv = c.SID
+	if action == "say" && known {
+		if c, ok := s.convs.ByTask(t.TaskSID, t.Attributes); ok {
+			if t.ReservationStatus != taskrouter.ResAccepted {
+				return errors.New("desk: accept the conversation before replying")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := s.convs.Reply(ctx, c.SID, s.agent, body)
+			return err
 		}
 	}
-	if action == "say" && conv != "" {
-		if t.ReservationStatus != taskrouter.ResAccepted {
-			return errors.New("desk: accept the conversation before replying")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err := s.convs.Reply(ctx, conv, s.agent, body)
-		return err
-	}
-	if err := s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity}); err != nil {
-		return err
-	}
-	if conv == "" {
-		return nil
-	}
-	switch action {
-	case "accept":
-		if _, err := s.convs.Post(conv, conversation.AuthorSystem, s.agent+" joined the chat"); err != nil {
-			s.log.Info("cluster: telling the conversation the agent joined", "conversation_sid", conv, "error", err)
-		}
-	case "wrap", "complete":
-		s.convs.Close(conv, s.agent+" left the chat")
-	}
-	return nil
+	return s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity})
 }

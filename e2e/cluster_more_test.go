@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +134,71 @@ func TestClusterNamedQueueAcrossNodes(t *testing.T) {
 	if !strings.Contains(nodeA.Logs(), "ivr: the named queue's caller becomes a TaskRouter task") {
 		t.Error("the caller did not go through TaskRouter")
 	}
+}
+
+// chatAcrossNodes runs agent_chat.js with the visitor on visitorNode's
+// /webchat and alice's desktop on agentNode, and checks each saw the
+// other's message and the task, made on the leader, ended completed.
+func chatAcrossNodes(t *testing.T, visitorNode, agentNode, leader *gateway, ws string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "agent_chat.js")
+	cmd.Dir = "../web/e2e"
+	cmd.Env = append(os.Environ(), "BASE="+agentNode.httpURL, "VISITOR_BASE="+visitorNode.httpURL, "AGENT_ID=alice", "AGENT_SECRET=alice-secret-1")
+	var stderr syncBuilder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("agent_chat.js: %v\n%s\n%s\nvisitor's node:\n%s\nagent's node:\n%s", err, out, stderr.String(), visitorNode.Logs(), agentNode.Logs())
+	}
+	_, line, ok := strings.Cut(string(out), "RESULT ")
+	if !ok {
+		t.Fatalf("no RESULT in %q (stderr %s)", out, stderr.String())
+	}
+	var res struct{ TaskSid, CardTitle, AgentSaw, VisitorSaw, VisitorStatus, AgentAfter string }
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.TaskSid, "WT") || !strings.Contains(res.CardTitle, "Vera") ||
+		!strings.Contains(res.AgentSaw, "Hello, my parcel is late") || !strings.Contains(res.VisitorSaw, "Sorry about that, checking now") ||
+		!strings.Contains(res.VisitorStatus, "ended") || !strings.Contains(res.AgentAfter, "No tasks") {
+		t.Errorf("chat, visitor on %s, alice on %s: %+v", visitorNode.httpURL, agentNode.httpURL, res)
+	} else {
+		t.Logf("visitor on %s, alice on %s: alice saw %q, the visitor saw %q", visitorNode.httpURL, agentNode.httpURL, res.AgentSaw, res.VisitorSaw)
+	}
+	var task struct {
+		AssignmentStatus string `json:"assignment_status"`
+		Channel          string `json:"task_channel_unique_name"`
+		Attributes       string `json:"attributes"`
+	}
+	getJSON(t, leader.httpURL+"/v1/Workspaces/"+ws+"/Tasks/"+res.TaskSid, &task)
+	if task.AssignmentStatus != "completed" || task.Channel != "chat" || !strings.Contains(task.Attributes, `"voxgate_node_url":"`+visitorNode.httpURL+`"`) {
+		t.Errorf("the chat's task on the leader: %+v", task)
+	}
+}
+
+// TestClusterWebChatAcrossNodes: web chats on a cluster of two gateways
+// on PostgreSQL, the visitor on one node and alice's desktop (headless
+// Chromium) on the other. The conversation lives on the visitor's node;
+// alice's node reads it from there and sends her reply there. First the
+// visitor on A (a follower) and alice on B (the leader), then the
+// visitor on B and alice on A. Each side sees the other's message, and
+// the visitor sees the chat end when alice completes the task.
+func TestClusterWebChatAcrossNodes(t *testing.T) {
+	app := newApp(t)
+	app.twiml("/voice", `<Response><Hangup/></Response>`)
+	_, nodeA, nodeB := startClusterPair(t, app.url("/voice"), agentYAML+chatYAML)
+	var list struct {
+		Workspaces []struct {
+			Sid string `json:"sid"`
+		} `json:"workspaces"`
+	}
+	getJSON(t, nodeA.httpURL+"/v1/Workspaces?FriendlyName=Voxgate", &list)
+	if len(list.Workspaces) != 1 {
+		t.Fatalf("workspaces through A: %+v", list)
+	}
+	ws := list.Workspaces[0].Sid
+	chatAcrossNodes(t, nodeA, nodeB, nodeB, ws)
+	chatAcrossNodes(t, nodeB, nodeA, nodeB, ws)
 }
