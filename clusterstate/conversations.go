@@ -220,14 +220,11 @@ func (c *Conversations) ByTask(taskSID string, attrs map[string]any) (conversati
 	if conv, ok := c.local.ByTask(taskSID); ok {
 		return conv, true
 	}
-	owner, _ := attrs[FactNodeURL].(string)
-	if owner == "" || owner == c.n.opts.InternalURL {
-		return conversation.Conversation{}, false
-	}
 	c.mu.Lock()
 	rc := c.remote[taskSID]
 	if rc == nil {
-		if c.closed {
+		owner, _ := attrs[FactNodeURL].(string)
+		if c.closed || owner == "" || owner == c.n.opts.InternalURL {
 			c.mu.Unlock()
 			return conversation.Conversation{}, false
 		}
@@ -243,7 +240,7 @@ func (c *Conversations) ByTask(taskSID string, attrs map[string]any) (conversati
 		got, err := c.fetch(ctx, rc, -1)
 		cancel()
 		if err != nil {
-			c.n.log.Info("clusterstate: reading a conversation another node holds", "task_sid", taskSID, "node_url", owner, "error", err)
+			c.n.log.Info("clusterstate: reading a conversation another node holds", "task_sid", taskSID, "node_url", rc.url, "error", err)
 			return conversation.Conversation{}, false
 		}
 		conv = got
