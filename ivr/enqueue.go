@@ -46,15 +46,15 @@ type enqueueVerb struct {
 }
 
 func (v *enqueueVerb) run(s *session) (next, error) {
-	if s.cfg.Queues == nil {
-		return next{}, &verbError{code: 12400, err: errors.New("<Enqueue>: this gateway has no queues configured")}
-	}
 	name := v.v.QueueName
 	if name == "" {
 		name = "default"
 	}
 	if qt, ok := service[QueueTasks](s); ok {
 		return v.asTask(s, qt, name)
+	}
+	if s.cfg.Queues == nil {
+		return next{}, &verbError{code: 12400, err: errors.New("<Enqueue>: this gateway has no queues configured")}
 	}
 	entry, err := s.cfg.Queues.Enqueue(name, v.caller(s), v.v.MaxQueueSize)
 	if errors.Is(err, queue.ErrQueueFull) {
