@@ -461,6 +461,9 @@ func (c Config) Validate() error {
 	if c.Cluster.DrainTimeout < 0 {
 		bad("cluster.drain_timeout", "must not be negative (0 hangs up at once on SIGTERM)")
 	}
+	if q := c.Cluster.NamedQueues; q != "" && q != "cluster" && q != "node" {
+		bad("cluster.named_queues", "%q: want cluster or node", q)
+	}
 	for _, p := range c.Storage.problems() {
 		bad(p.key, "%s", p.text)
 	}

@@ -148,7 +148,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
 		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: queues, events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: append([]any{tr, conferences}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
+		services: append([]any{tr, conferences, g.cluster.queueTasks()}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; <Enqueue>name across a cluster; streams, speech
 		console:  g.console,
 	}); err != nil {
 		return nil, err

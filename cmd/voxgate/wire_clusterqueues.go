@@ -17,10 +17,23 @@ import (
 // REST Queues and Members of every node show the cluster's waiting
 // callers, read from the leader.
 
+// queueTasks is the call engine's ivr.QueueTasks in a cluster whose named
+// queues are the cluster's (cluster.named_queues), else nil.
+func (w *clusterWiring) queueTasks() any {
+	if w == nil || !w.namedQueues {
+		return nil
+	}
+	return clusterQueues{w}
+}
+
+// clusterQueues carries named queues as TaskRouter tasks.
+type clusterQueues struct{ w *clusterWiring }
+
 // QueueTask implements ivr.QueueTasks: the default workflow (which sends
 // a task whose queue attribute names a configured queue to that queue's
 // agents, any other to everyone) and the queue's SID in the shared store.
-func (w *clusterWiring) QueueTask(name string) (string, string, error) {
+func (q clusterQueues) QueueTask(name string) (string, string, error) {
+	w := q.w
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ids, err := w.Defaults(ctx)
@@ -37,7 +50,7 @@ func (w *clusterWiring) QueueTask(name string) (string, string, error) {
 // queueControl is the REST API's live side of queues: this node's queue
 // manager on one node, the cluster's waiting callers in a cluster.
 func (g *gateway) queueControl(queues *queue.Manager) api.QueueControl {
-	if g.cluster == nil {
+	if g.cluster == nil || !g.cluster.namedQueues {
 		return queueControl{queues}
 	}
 	return clusterQueueControl{local: queueControl{queues}, w: g.cluster}

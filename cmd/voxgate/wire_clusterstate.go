@@ -78,6 +78,7 @@ type clusterWiring struct {
 	queues       *queue.Manager
 	convs        *conversation.Store                    // the desktop's conversations (made here: the leader's desk needs them)
 	resolveQueue func(name string) (string, int, error) // a named queue's SID in the shared store
+	namedQueues  bool                                   // cluster.named_queues: the cluster's (TaskRouter tasks)
 	log          *slog.Logger
 }
 
@@ -107,7 +108,8 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	keysDB.SetMaxOpenConns(studioLockConns)
 	keysDB.SetMaxIdleConns(4)
 	w := &clusterWiring{lockDB: lockDB, keysDB: keysDB, studio: clusterstate.NewKeyLocks(keysDB, clusterstate.StudioLockNamespace),
-		queues: queues, convs: conversation.NewStore(0), resolveQueue: queueResolver(db, cfg.Account.SID), log: log}
+		queues: queues, convs: conversation.NewStore(0), resolveQueue: queueResolver(db, cfg.Account.SID),
+		namedQueues: cfg.Cluster.NamedQueuesInCluster(), log: log}
 	w.Node = clusterstate.New(clusterstate.Options{
 		NodeID:      cfg.Cluster.NodeID,
 		InternalURL: internalURL,
