@@ -16,6 +16,10 @@ import (
 
 // startConvNode is startNode with a conversation store of its own.
 func startConvNode(t *testing.T, id, url string, st *store.DB) (*testNode, *conversation.Store) {
+	return startConvNodeTB(t, id, url, st)
+}
+
+func startConvNodeTB(t testing.TB, id, url string, st *store.DB) (*testNode, *conversation.Store) {
 	t.Helper()
 	convs := conversation.NewStore(0)
 	var mu sync.Mutex
@@ -150,5 +154,31 @@ func TestQueueMembersThroughFollower(t *testing.T) {
 	}
 	for _, ct := range tasks[1:] {
 		ct.Cancel("test over")
+	}
+}
+
+// BenchmarkRemoteConversationRead: a desktop's read of a conversation
+// another node holds (one signed internal GET on loopback; the view
+// makes it once per conversation and then on each change).
+func BenchmarkRemoteConversationRead(b *testing.B) {
+	url, st := pgCluster(b)
+	leader, _ := startConvNodeTB(b, "gw-l", url, st)
+	follower, fconvs := startConvNodeTB(b, "gw-f", url, st)
+	if err := fconvs.Open(conversation.Params{SID: "CH1", Channel: "chat", Name: "Vera", TaskSID: "WT1"}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := fconvs.Post("CH1", "visitor", "a message of some twenty bytes"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rc := &remoteConv{task: "WT1", url: follower.srv.URL}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if c, err := leader.Conversations().fetch(ctx, rc, -1); err != nil || len(c.Messages) != 20 {
+			b.Fatal(c, err)
+		}
 	}
 }
