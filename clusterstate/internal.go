@@ -100,6 +100,7 @@ func (n *Node) InternalHandler() http.Handler {
 	mux.HandleFunc("GET "+p+"workspaces/{ws}/tasks/{sid}", n.leaderOnly(n.serveTask))
 	mux.HandleFunc("GET "+p+"defaults", n.leaderOnly(n.serveDefaults))
 	mux.HandleFunc("GET "+p+"queues/{sid}/members", n.leaderOnly(n.serveQueueMembers))
+	mux.HandleFunc("POST "+p+"queues/{sid}/take", n.leaderOnly(n.serveQueueTake))
 	mux.HandleFunc("GET "+p+"conversations/{task}", n.serveConversation)
 	mux.HandleFunc("POST "+p+"conversations/{task}/do", n.serveConversationDo)
 	mux.HandleFunc("GET "+p+"desk/{agent}/snapshot", n.leaderOnly(n.serveDeskSnapshot))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -201,4 +202,83 @@ func TestClusterWebChatAcrossNodes(t *testing.T) {
 	ws := list.Workspaces[0].Sid
 	chatAcrossNodes(t, nodeA, nodeB, nodeB, ws)
 	chatAcrossNodes(t, nodeB, nodeA, nodeB, ws)
+}
+
+// TestClusterDialQueueAcrossNodes: a caller waits in the named queue
+// sales on A (<Enqueue>, a task on the leader B); a second call, on B,
+// runs <Dial><Queue>sales</Queue></Dial>: B takes the front caller from
+// the leader, A dials B for it (sip:vxq-<token>), and the two talk (a
+// 1 kHz tone from the caller, 440 Hz from the dequeuer, each heard by
+// the other) until the caller hangs up; the caller's action gets
+// QueueResult=bridged, the Dial's action DialCallStatus=completed with
+// the caller's SID.
+func TestClusterDialQueueAcrossNodes(t *testing.T) {
+	app := newApp(t)
+	app.handle("/voice", func(r webhookRequest) (int, string, string) {
+		if strings.HasSuffix(r.Form.Get("To"), "2000") {
+			return 200, "text/xml", `<Response><Dial action="/dialed" timeout="10"><Queue>sales</Queue></Dial></Response>`
+		}
+		return 200, "text/xml", `<Response><Enqueue action="/after">sales</Enqueue></Response>`
+	})
+	app.twiml("/after", `<Response><Hangup/></Response>`)
+	app.twiml("/dialed", `<Response><Hangup/></Response>`)
+	_, nodeA, nodeB := startClusterPair(t, app.url("/voice"), ttsVoices+clusterQueueYAML+"default_app:\n  voice_url: "+app.url("/voice")+"\n")
+
+	callerPeer := newRTPPeer(t)
+	callerPeer.talkTone(1000, 5000, 20*time.Second)
+	caller := make(chan string, 1)
+	go func() {
+		code, out := nodeA.sipp(t, "udp", "uac_hangup.xml", map[string]string{"service": "+15550001000", "mport": fmt.Sprint(callerPeer.port()), "pause_ms": "9000"}, 40*time.Second)
+		if code != 0 {
+			caller <- fmt.Sprintf("caller: sipp exit %d\n%s", code, out)
+			return
+		}
+		caller <- ""
+	}()
+	waitLog(t, nodeA, "ivr: the named queue's caller becomes a TaskRouter task", 1, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+
+	dequeuerPeer := newRTPPeer(t)
+	dequeuerPeer.talkTone(440, 5000, 20*time.Second)
+	dequeuer := make(chan string, 1)
+	go func() {
+		code, out := nodeB.sipp(t, "udp", "uac_wait_bye.xml", map[string]string{"service": "+15550002000", "mport": fmt.Sprint(dequeuerPeer.port()), "pts": "0"}, 40*time.Second)
+		if code != 0 {
+			dequeuer <- fmt.Sprintf("dequeuer: sipp exit %d\n%s", code, out)
+			return
+		}
+		dequeuer <- ""
+	}()
+	waitLog(t, nodeB, "cluster: a taken queue caller bridged to its <Dial><Queue> here", 1, 15*time.Second)
+	bridged := time.Now()
+	for _, ch := range []chan string{caller, dequeuer} {
+		if msg := <-ch; msg != "" {
+			t.Fatalf("%s\nnode A:\n%s\nnode B:\n%s", msg, nodeA.Logs(), nodeB.Logs())
+		}
+	}
+	after := app.waitRequests(t, "/after", 1, 10*time.Second)
+	dialed := app.waitRequests(t, "/dialed", 1, 10*time.Second)
+	if f := after[0].Form; f.Get("QueueResult") != "bridged" || !strings.HasPrefix(f.Get("QueueSid"), "QU") {
+		t.Errorf("the caller's action: %v", f)
+	}
+	if f := dialed[0].Form; f.Get("DialCallStatus") != "completed" || f.Get("DialCallSid") != after[0].Form.Get("CallSid") {
+		t.Errorf("the dequeuer's action: %v (the caller is %s)", f, after[0].Form.Get("CallSid"))
+	}
+	for _, c := range []struct {
+		who  string
+		peer *rtpPeer
+		hz   float64
+	}{{"the caller", callerPeer, 440}, {"the dequeuer", dequeuerPeer, 1000}} {
+		var during []rtpPacket
+		for _, p := range c.peer.packets() {
+			if p.At.After(bridged.Add(500*time.Millisecond)) && p.At.Before(bridged.Add(6*time.Second)) {
+				during = append(during, p)
+			}
+		}
+		if frac := dominantFraction(decode(during, 0), c.hz); len(during) < 100 || frac < 0.5 {
+			t.Errorf("%s heard %d packets while bridged; %.0f Hz share %.2f", c.who, len(during), c.hz, frac)
+		} else {
+			t.Logf("%s heard %d packets across the nodes, %.0f Hz share %.2f", c.who, len(during), c.hz, frac)
+		}
+	}
 }

@@ -298,6 +298,10 @@ func (c *ContactTask) Requeue(reason string) error {
 		return err
 	}
 	res := t.res
+	if t.AssignmentStatus == TaskAssigned && res == nil { // taken outside routing: nobody else will take it
+		c.r.cancelTask(ws, t, reason)
+		return nil
+	}
 	if t.AssignmentStatus != TaskAssigned || res == nil {
 		return errConflict("Task %s is %s, not assigned", t.SID, t.AssignmentStatus)
 	}
@@ -305,4 +309,38 @@ func (c *ContactTask) Requeue(reason string) error {
 	t.onAccept = append(t.onAccept, func(a Assignment) { c.accepted <- a })
 	c.r.endReservation(ws, res, ResCanceled, "")
 	return nil
+}
+
+// TakeContactTask hands a pending task of a live contact to a taker
+// outside routing (a classic <Dial><Queue> on a cluster node taking the
+// front caller of a named queue): the task leaves its queue, is
+// assigned with no reservation, and the contact's Wait returns inst.
+// When the contact wraps it, it completes; when the delivery fails
+// (Requeue), it is canceled.
+func (r *Router) TakeContactTask(workspaceSID, taskSID string, inst Assignment) (TaskView, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws, t, err := r.task(workspaceSID, taskSID)
+	if err != nil {
+		return TaskView{}, err
+	}
+	if t.AssignmentStatus != TaskPending || len(t.onAccept) == 0 {
+		return TaskView{}, errConflict("Task %s is %s, not a waiting contact", t.SID, t.AssignmentStatus)
+	}
+	if t.queue != nil {
+		t.queue.remove(t)
+	}
+	now := r.now()
+	t.AssignmentStatus, t.Reason, t.Updated = TaskAssigned, "taken", now
+	r.dirty(ws, t.SID)
+	r.emit(ws, "task.updated", "task", t.SID, "Task "+t.SID+" assigned: taken", r.taskData(ws, t))
+	inst.TaskSID = t.SID
+	a := inst
+	t.accepted = &a
+	hooks := t.onAccept
+	t.onAccept = nil
+	for _, h := range hooks {
+		h(inst)
+	}
+	return r.taskView(ws, t), nil
 }

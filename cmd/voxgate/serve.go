@@ -146,7 +146,7 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	conferences := newConferences(&cfg, "Voxgate/"+version, dirs.recordings, db, g.policy.Client(0), &conferenceEngine, log)
 	g.closers = append(g.closers, conferences.Close)
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
-		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: queues, events: events.publish,
+		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: g.cluster.ivrQueues(queues), events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
 		services: append([]any{tr, conferences, g.cluster.queueTasks()}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; <Enqueue>name across a cluster; streams, speech
 		console:  g.console,

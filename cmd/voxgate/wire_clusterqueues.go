@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/voxgate/voxgate/api"
+	"github.com/voxgate/voxgate/ivr"
+	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/queue"
+	"github.com/voxgate/voxgate/sip"
 )
 
 // Classic named queues in a cluster (storage.driver: postgres): a
@@ -93,4 +99,112 @@ func (c clusterQueueControl) Members(queueSID string) []api.Member {
 
 func (c clusterQueueControl) Dequeue(ctx context.Context, queueSID, callSID, url, method string) (api.Member, error) {
 	return c.local.Dequeue(ctx, queueSID, callSID, url, method)
+}
+
+// ivrQueues is the call engine's ivr.Queues: the node's queue manager,
+// whose TakeFront (<Dial><Queue>) in a cluster with the cluster's named
+// queues takes the front caller from the leader, wherever it waits.
+func (w *clusterWiring) ivrQueues(m *queue.Manager) ivr.Queues {
+	if w == nil || !w.namedQueues {
+		return m
+	}
+	return clusterIVRQueues{Manager: m, w: w}
+}
+
+type clusterIVRQueues struct {
+	*queue.Manager
+	w *clusterWiring
+}
+
+// pickupPrefix begins the SIP user part at which a caller's node reaches
+// a <Dial><Queue> on another node; a random token follows.
+const pickupPrefix = "vxq-"
+
+// pickupWait bounds the wait for the taken caller's node to call in.
+const pickupWait = 30 * time.Second
+
+// TakeFront takes the queue's front caller from the leader: the caller's
+// node dials this node at sip:vxq-<token>@… and the leg is bridged to
+// leg, the <Dial><Queue>'s (released when the bridge ends, or when the
+// caller's node does not call within pickupWait).
+func (q clusterIVRQueues) TakeFront(name, dequeuerSID string, leg media.Leg) (queue.MemberInfo, error) {
+	w := q.w
+	qsid, _, err := w.resolveQueue(name)
+	if err != nil {
+		return queue.MemberInfo{}, fmt.Errorf("cluster: queue %q: %w", name, err)
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := pickupPrefix + hex.EncodeToString(b[:])
+	p := &pickup{leg: leg, taken: make(chan struct{})}
+	w.pickups.Store(token, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, ok, err := w.TakeQueueFront(ctx, qsid, w.sipURI(token))
+	if err != nil || !ok {
+		w.pickups.Delete(token)
+		if err != nil {
+			return queue.MemberInfo{}, fmt.Errorf("cluster: queue %q: take front: %w", name, err)
+		}
+		return queue.MemberInfo{}, fmt.Errorf("cluster: queue %q: %w", name, queue.ErrNoCaller)
+	}
+	w.log.Info("cluster: <Dial><Queue> took a caller", "queue", name, "member_sid", m.CallSID, "task_sid", m.TaskSID, "dequeuer_sid", dequeuerSID)
+	go func() { // the caller's node does not call in: the dequeuer goes on
+		t := time.NewTimer(pickupWait)
+		defer t.Stop()
+		select {
+		case <-p.taken:
+		case <-t.C:
+			if _, loaded := w.pickups.LoadAndDelete(token); loaded {
+				w.log.Warn("cluster: the taken caller's node did not call in", "member_sid", m.CallSID)
+				release(leg)
+			}
+		}
+	}()
+	return queue.MemberInfo{CallSID: m.CallSID, QueueSID: qsid, Position: 1, Enqueued: m.Enqueued, Wait: m.Wait}, nil
+}
+
+// pickup is a <Dial><Queue>'s leg waiting for the taken caller's leg.
+type pickup struct {
+	leg   media.Leg
+	taken chan struct{} // closed when the caller's leg arrives
+}
+
+// release ends a dequeuer's lending of its leg.
+func release(leg media.Leg) {
+	if r, ok := leg.(interface{ Release() }); ok {
+		r.Release()
+	}
+}
+
+// pickupLeg serves the leg of a caller taken by a <Dial><Queue> here: it
+// reports whether call was one (To sip:vxq-<token>).
+func (w *clusterWiring) pickupLeg(ctx context.Context, call *sip.InboundCall) bool {
+	token := call.To()
+	if !strings.HasPrefix(token, pickupPrefix) {
+		return false
+	}
+	v, ok := w.pickups.LoadAndDelete(token)
+	log := call.Logger()
+	if !ok {
+		log.Warn("cluster: a queue pickup leg for nobody", "source", call.Source().String())
+		call.Refuse(404, "Not Found")
+		return true
+	}
+	p := v.(*pickup)
+	close(p.taken)
+	if err := call.Answer(ctx); err != nil {
+		log.Warn("cluster: answering a queue pickup leg", "error", err)
+		release(p.leg)
+		return true
+	}
+	log.Info("cluster: a taken queue caller bridged to its <Dial><Queue> here")
+	res, err := media.Bridge(ctx, call.Leg(), p.leg, nil)
+	if err != nil {
+		log.Warn("cluster: queue pickup bridge", "error", err)
+	}
+	release(p.leg)
+	_ = call.Hangup(context.Background())
+	log.Info("cluster: queue pickup ended", "ended_by", res.Ended, "duration", res.Duration.Round(time.Second).String())
+	return true
 }

@@ -79,6 +79,8 @@ type clusterWiring struct {
 	convs        *conversation.Store                    // the desktop's conversations (made here: the leader's desk needs them)
 	resolveQueue func(name string) (string, int, error) // a named queue's SID in the shared store
 	namedQueues  bool                                   // cluster.named_queues: the cluster's (TaskRouter tasks)
+	sipURI       func(user string) string               // this node's SIP URI for the other nodes' legs
+	pickups      sync.Map                               // <Dial><Queue> legs waiting for a taken caller, by token
 	log          *slog.Logger
 }
 
@@ -109,7 +111,7 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	keysDB.SetMaxIdleConns(4)
 	w := &clusterWiring{lockDB: lockDB, keysDB: keysDB, studio: clusterstate.NewKeyLocks(keysDB, clusterstate.StudioLockNamespace),
 		queues: queues, convs: conversation.NewStore(0), resolveQueue: queueResolver(db, cfg.Account.SID),
-		namedQueues: cfg.Cluster.NamedQueuesInCluster(), log: log}
+		namedQueues: cfg.Cluster.NamedQueuesInCluster(), sipURI: sipURI, log: log}
 	w.Node = clusterstate.New(clusterstate.Options{
 		NodeID:      cfg.Cluster.NodeID,
 		InternalURL: internalURL,
@@ -275,6 +277,9 @@ func (w *clusterWiring) remoteAgent(ctx context.Context, agent, taskSID string) 
 func (w *clusterWiring) internalLeg(ctx context.Context, call *sip.InboundCall) bool {
 	if w == nil {
 		return false
+	}
+	if w.namedQueues && w.pickupLeg(ctx, call) {
+		return true // a caller taken by a <Dial><Queue> here
 	}
 	proof := call.Header(clusterstate.LegHeader)
 	if proof == "" {
