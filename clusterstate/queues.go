@@ -76,27 +76,31 @@ func quoteExpr(s string) string {
 	return string(append(out, '\''))
 }
 
-// takeRequest asks the leader for a named queue's front caller.
-type takeRequest struct {
-	To string `json:"to"` // the SIP URI the caller's node dials to reach the taker
+// Take asks for a waiting caller of a named queue: the front one, or the
+// one of CallSID; it is dialled to the SIP URI To, or redirected to the
+// TwiML at URL (fetched with POST).
+type Take struct {
+	CallSID string `json:"call_sid,omitempty"`
+	To      string `json:"to,omitempty"`
+	URL     string `json:"url,omitempty"`
 }
 
-// TakeQueueFront hands the caller waiting longest in the named queue
-// queueSID (a pending task, on any node) to a taker reached at the SIP
-// URI to: the caller's node dials it and bridges the caller there. ok is
-// false when nobody waits.
-func (n *Node) TakeQueueFront(ctx context.Context, queueSID, to string) (QueueMember, bool, error) {
+// TakeQueueMember hands a caller waiting in the named queue queueSID (a
+// pending task, on any node) to a taker: the caller's node dials take.To
+// and bridges the caller there, or runs take.URL on the call. ok is false
+// when nobody (or not that caller) waits.
+func (n *Node) TakeQueueMember(ctx context.Context, queueSID string, take Take) (QueueMember, bool, error) {
 	var m QueueMember
 	if l := n.leading.Load(); l != nil {
 		var err error
-		m, err = takeFront(l, queueSID, to)
+		m, err = takeMember(l, queueSID, take)
 		return m, err == nil && m.TaskSID != "", err
 	}
-	err := n.call(ctx, http.MethodPost, "queues/"+url.PathEscape(queueSID)+"/take", takeRequest{To: to}, &m)
+	err := n.call(ctx, http.MethodPost, "queues/"+url.PathEscape(queueSID)+"/take", take, &m)
 	return m, err == nil && m.TaskSID != "", err
 }
 
-func takeFront(l *Leading, queueSID, to string) (QueueMember, error) {
+func takeMember(l *Leading, queueSID string, take Take) (QueueMember, error) {
 	tasks, err := l.Router.Tasks(l.Defaults.WorkspaceSID, taskrouter.TaskFilter{
 		AssignmentStatus: []string{taskrouter.TaskPending},
 		Evaluate:         "queue_sid == " + quoteExpr(queueSID),
@@ -104,26 +108,33 @@ func takeFront(l *Leading, queueSID, to string) (QueueMember, error) {
 	if err != nil {
 		return QueueMember{}, err
 	}
+	inst := taskrouter.Assignment{Instruction: "dequeue", To: take.To}
+	if take.URL != "" {
+		inst = taskrouter.Assignment{Instruction: "redirect", URL: take.URL}
+	}
 	for _, t := range tasks {
-		if _, err := l.Router.TakeContactTask(t.WorkspaceSID, t.SID, taskrouter.Assignment{Instruction: "dequeue", To: to}); err != nil {
-			continue // not a live contact's, or taken meanwhile
-		}
 		var attrs struct {
 			CallSID string `json:"call_sid"`
 		}
 		_ = json.Unmarshal([]byte(t.Attributes), &attrs)
+		if take.CallSID != "" && attrs.CallSID != take.CallSID {
+			continue
+		}
+		if _, err := l.Router.TakeContactTask(t.WorkspaceSID, t.SID, inst); err != nil {
+			continue // not a live contact's, or taken meanwhile
+		}
 		return QueueMember{CallSID: attrs.CallSID, TaskSID: t.SID, Enqueued: t.Created, Wait: time.Duration(t.Age) * time.Second}, nil
 	}
 	return QueueMember{}, nil
 }
 
 func (n *Node) serveQueueTake(w http.ResponseWriter, r *http.Request, l *Leading) {
-	var req takeRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.To == "" {
+	var req Take
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || (req.To == "") == (req.URL == "") {
 		writeProblem(w, http.StatusBadRequest, "bad take request")
 		return
 	}
-	m, err := takeFront(l, r.PathValue("sid"), req.To)
+	m, err := takeMember(l, r.PathValue("sid"), req)
 	if err != nil {
 		writeErr(w, err)
 		return

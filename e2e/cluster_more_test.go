@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -70,8 +72,8 @@ type restMembers struct {
 // TestClusterNamedQueueAcrossNodes: a classic <Enqueue>sales</Enqueue>
 // on a cluster of two gateways on PostgreSQL. A SIPp caller on A waits
 // (nobody signed in): the REST Queues and Members of both nodes show it,
-// and its waitUrl gets the QueueSid. It hangs up (the action hears
-// QueueResult=hangup). Then alice signs in on B (headless Chromium),
+// and its waitUrl gets the QueueSid. A REST dequeue through B moves it to
+// another document (the action hears QueueResult=redirected). Then alice signs in on B (headless Chromium),
 // a caller on A enqueues, alice accepts the offer on her desktop, A rings
 // her over the internal SIP leg to B, and they talk (a 1 kHz tone from
 // the caller, alice's 440 Hz microphone heard by the caller); the action
@@ -81,6 +83,7 @@ func TestClusterNamedQueueAcrossNodes(t *testing.T) {
 	app.twiml("/voice", `<Response><Enqueue action="/after" waitUrl="/wait">sales</Enqueue></Response>`)
 	app.twiml("/wait", `<Response><Pause length="2"/></Response>`)
 	app.twiml("/after", `<Response><Hangup/></Response>`)
+	app.twiml("/moved", `<Response><Pause length="20"/></Response>`)
 	db, nodeA, nodeB := startClusterPair(t, app.url("/voice"), ttsVoices+clusterQueueYAML)
 
 	// A caller on A waits: both nodes' REST show it in sales.
@@ -114,16 +117,26 @@ func TestClusterNamedQueueAcrossNodes(t *testing.T) {
 	if got := waits[0].Form.Get("QueueSid"); got != sales.Sid {
 		t.Errorf("waitUrl QueueSid %q, want %q", got, sales.Sid)
 	}
-	if msg := <-caller; msg != "" {
-		t.Fatal(msg)
+	// A REST dequeue through B moves the caller on A to another document.
+	var moved struct {
+		CallSid string `json:"call_sid"`
+	}
+	if code := nodeB.restJSON(t, http.MethodPost, "/Queues/"+sales.Sid+"/Members/Front.json", url.Values{"Url": {app.url("/moved")}}, &moved); code != http.StatusOK || moved.CallSid != onB.Members[0].CallSid {
+		t.Fatalf("dequeue through B: %d %+v", code, moved)
+	}
+	if got := app.waitRequests(t, "/moved", 1, 10*time.Second); got[0].Form.Get("CallSid") != moved.CallSid {
+		t.Errorf("the moved call's document: %v", got[0].Form)
 	}
 	after := app.waitRequests(t, "/after", 1, 10*time.Second)
-	if f := after[0].Form; f.Get("QueueResult") != "hangup" || f.Get("QueueSid") != sales.Sid || f.Get("CallSid") != onB.Members[0].CallSid {
-		t.Errorf("action after the hang-up: %v", f)
+	if f := after[0].Form; f.Get("QueueResult") != "redirected" || f.Get("QueueSid") != sales.Sid || f.Get("CallSid") != onB.Members[0].CallSid {
+		t.Errorf("action after the REST dequeue: %v", f)
 	}
 	getJSON(t, nodeA.httpURL+accountPath+"/Queues/"+sales.Sid+"/Members.json", &onA)
 	if len(onA.Members) != 0 {
-		t.Errorf("members after the hang-up: %+v", onA)
+		t.Errorf("members after the dequeue: %+v", onA)
+	}
+	if msg := <-caller; msg != "" {
+		t.Fatal(msg)
 	}
 
 	// alice's desktop on B, the caller on A: bridged over the internal leg.

@@ -163,6 +163,9 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	if a.Instruction == "redirect" && a.URL != "" {
 		log.Info("ivr: task redirects the call", "url", a.URL)
 		v.task.Wrap("call redirected by the assignment")
+		if v.queueSID != "" { // a named queue's caller dequeued by REST: as <Enqueue> tells it
+			v.notify(s, "redirected")
+		}
 		target, err := s.resolve(a.URL)
 		if err != nil {
 			return ending(next{}, err)

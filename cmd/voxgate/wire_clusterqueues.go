@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voxgate/voxgate/api"
+	"github.com/voxgate/voxgate/clusterstate"
 	"github.com/voxgate/voxgate/ivr"
 	"github.com/voxgate/voxgate/media"
 	"github.com/voxgate/voxgate/queue"
@@ -97,8 +98,25 @@ func (c clusterQueueControl) Members(queueSID string) []api.Member {
 	return out
 }
 
+// Dequeue redirects a waiting caller of the cluster (callSID, or the
+// front one for api.FrontMember) to url: the caller's node runs it on
+// the call (fetched with POST, whatever method).
 func (c clusterQueueControl) Dequeue(ctx context.Context, queueSID, callSID, url, method string) (api.Member, error) {
-	return c.local.Dequeue(ctx, queueSID, callSID, url, method)
+	if m, err := c.local.Dequeue(ctx, queueSID, callSID, url, method); err == nil {
+		return m, nil
+	}
+	take := clusterstate.Take{URL: url}
+	if callSID != api.FrontMember {
+		take.CallSID = callSID
+	}
+	m, ok, err := c.w.TakeQueueMember(ctx, queueSID, take)
+	if err != nil {
+		return api.Member{}, err
+	}
+	if !ok {
+		return api.Member{}, api.ErrNoMember
+	}
+	return api.Member{CallSID: m.CallSID, DateEnqueued: m.Enqueued, Position: 1, WaitTime: m.Wait}, nil
 }
 
 // ivrQueues is the call engine's ivr.Queues: the node's queue manager,
@@ -140,7 +158,7 @@ func (q clusterIVRQueues) TakeFront(name, dequeuerSID string, leg media.Leg) (qu
 	w.pickups.Store(token, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	m, ok, err := w.TakeQueueFront(ctx, qsid, w.sipURI(token))
+	m, ok, err := w.TakeQueueMember(ctx, qsid, clusterstate.Take{To: w.sipURI(token)})
 	if err != nil || !ok {
 		w.pickups.Delete(token)
 		if err != nil {
