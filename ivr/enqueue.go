@@ -73,24 +73,52 @@ func (v *enqueueVerb) run(s *session) (next, error) {
 
 // QueueTasks, when among Config.Services, carries the callers of named
 // queues as TaskRouter tasks (a cluster of gateways: the queue's callers
-// and agents may be on different nodes). QueueTask gives the workflow
-// that routes a task with the attribute {"queue": name} to the queue's
-// agents, and the queue's SID.
+// and agents may be on different nodes).
 type QueueTasks interface {
-	QueueTask(name string) (workflowSID, queueSID string, err error)
+	// QueueTask gives the workflow that routes a task with the attribute
+	// {"queue": name} to the queue's agents, and the queue's SID and size.
+	QueueTask(name string) (QueueTaskInfo, error)
+	// QueueStats tells who waits in the queue now, and where taskSID is
+	// among them (Position 0: not waiting).
+	QueueStats(queueSID, taskSID string) (QueueStats, error)
 }
 
-// asTask runs the <Enqueue> as <Enqueue workflowSid> with the attribute
-// queue set to name: the caller hears the same wait experience, and the
-// action gets QueueResult, QueueSid, QueueTime (and TaskSid).
+// QueueTaskInfo is QueueTasks' answer for a named queue.
+type QueueTaskInfo struct {
+	WorkflowSID, QueueSID string
+	MaxSize               int // 0: queue.DefaultMaxSize
+}
+
+// QueueStats are a named queue's waiting callers now.
+type QueueStats struct {
+	Size, Position int
+	AvgWait        time.Duration
+}
+
+// asTask runs the <Enqueue> as <Enqueue workflowSid> with the attributes
+// queue and queue_sid: the caller hears the same wait experience (the
+// waitUrl gets QueueSid, QueuePosition, CurrentQueueSize, AvgQueueTime,
+// MaxQueueSize), and the action gets QueueResult, QueueSid, QueueTime
+// (and TaskSid).
 func (v *enqueueVerb) asTask(s *session, qt QueueTasks, name string) (next, error) {
-	wf, qsid, err := qt.QueueTask(name)
+	info, err := qt.QueueTask(name)
 	if err != nil {
 		s.log.Error("ivr: enqueue failed", "queue", name, "error", err)
 		return v.done(s, "system-error", 0)
 	}
+	limit := info.MaxSize
+	if limit <= 0 {
+		limit = queue.DefaultMaxSize
+	}
+	if v.v.MaxQueueSize > 0 {
+		limit = v.v.MaxQueueSize
+	}
+	if st, err := qt.QueueStats(info.QueueSID, ""); err == nil && st.Size >= limit {
+		s.log.Info("ivr: queue full", "queue", name, "size", st.Size, "limit", limit)
+		return v.done(s, "queue-full", 0)
+	}
 	e := *v.v
-	e.WorkflowSID = wf
+	e.WorkflowSID = info.WorkflowSID
 	attrs := map[string]any{}
 	task := twiml.Task{}
 	if t := v.v.Task; t != nil {
@@ -102,12 +130,12 @@ func (v *enqueueVerb) asTask(s *session, qt QueueTasks, name string) (next, erro
 			}
 		}
 	}
-	attrs["queue"], attrs["queue_sid"] = name, qsid
+	attrs["queue"], attrs["queue_sid"] = name, info.QueueSID
 	js, _ := json.Marshal(attrs)
 	task.JSON = string(js)
 	e.Task = &task
-	s.log.Info("ivr: the named queue's caller becomes a TaskRouter task", "queue", name, "queue_sid", qsid)
-	return (&workflowEnqueueVerb{v: &e, queueSID: qsid}).run(s)
+	s.log.Info("ivr: the named queue's caller becomes a TaskRouter task", "queue", name, "queue_sid", info.QueueSID)
+	return (&workflowEnqueueVerb{v: &e, queueSID: info.QueueSID, queues: qt, maxSize: limit}).run(s)
 }
 
 // caller describes the caller to the queue, with its <Task>.

@@ -44,7 +44,9 @@ const defaultAgentRing = 30 * time.Second
 // wrapped).
 type workflowEnqueueVerb struct {
 	v        *twiml.Enqueue
-	queueSID string // a named queue's (<Enqueue>name carried as a task): its QueueSid
+	queueSID string     // a named queue's (<Enqueue>name carried as a task): its QueueSid
+	queues   QueueTasks // and where its stats are read
+	maxSize  int
 	task     *taskrouter.ContactTask
 	enqueued time.Time
 	log      *slog.Logger
@@ -247,6 +249,12 @@ func (v *workflowEnqueueVerb) hold(s *session, ctx context.Context) error {
 		req.Params.Set("TaskSid", v.task.SID)
 		if v.queueSID != "" {
 			req.Params.Set("QueueSid", v.queueSID)
+			req.Params.Set("MaxQueueSize", strconv.Itoa(v.maxSize))
+			if st, err := v.queues.QueueStats(v.queueSID, v.task.SID); err == nil {
+				req.Params.Set("QueuePosition", strconv.Itoa(st.Position))
+				req.Params.Set("CurrentQueueSize", strconv.Itoa(st.Size))
+				req.Params.Set("AvgQueueTime", strconv.Itoa(int(st.AvgWait/time.Second)))
+			}
 		}
 		nxt, err := w.runNested(req)
 		if err != nil {

@@ -120,8 +120,12 @@ type queueTasks struct {
 	wf string
 }
 
-func (q queueTasks) QueueTask(name string) (string, string, error) {
-	return q.wf, "QU" + name, nil
+func (q queueTasks) QueueTask(name string) (QueueTaskInfo, error) {
+	return QueueTaskInfo{WorkflowSID: q.wf, QueueSID: "QU" + name, MaxSize: 5}, nil
+}
+
+func (q queueTasks) QueueStats(queueSID, taskSID string) (QueueStats, error) {
+	return QueueStats{}, nil
 }
 
 // TestNamedEnqueueAsTask: with QueueTasks among the services, a named

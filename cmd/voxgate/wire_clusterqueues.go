@@ -38,20 +38,44 @@ type clusterQueues struct{ w *clusterWiring }
 
 // QueueTask implements ivr.QueueTasks: the default workflow (which sends
 // a task whose queue attribute names a configured queue to that queue's
-// agents, any other to everyone) and the queue's SID in the shared store.
-func (q clusterQueues) QueueTask(name string) (string, string, error) {
+// agents, any other to everyone) and the queue's SID and size in the
+// shared store.
+func (q clusterQueues) QueueTask(name string) (ivr.QueueTaskInfo, error) {
 	w := q.w
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ids, err := w.Defaults(ctx)
 	if err != nil {
-		return "", "", err
+		return ivr.QueueTaskInfo{}, err
 	}
-	qsid, _, err := w.resolveQueue(name)
+	qsid, max, err := w.resolveQueue(name)
 	if err != nil {
-		return "", "", fmt.Errorf("cluster: queue %q: %w", name, err)
+		return ivr.QueueTaskInfo{}, fmt.Errorf("cluster: queue %q: %w", name, err)
 	}
-	return ids.WorkflowSID, qsid, nil
+	return ivr.QueueTaskInfo{WorkflowSID: ids.WorkflowSID, QueueSID: qsid, MaxSize: max}, nil
+}
+
+// QueueStats implements ivr.QueueTasks from the queue's members on the
+// leader.
+func (q clusterQueues) QueueStats(queueSID, taskSID string) (ivr.QueueStats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ms, err := q.w.QueueMembers(ctx, queueSID)
+	if err != nil {
+		return ivr.QueueStats{}, err
+	}
+	st := ivr.QueueStats{Size: len(ms)}
+	var sum time.Duration
+	for i, m := range ms {
+		sum += m.Wait
+		if m.TaskSID == taskSID {
+			st.Position = i + 1
+		}
+	}
+	if len(ms) > 0 {
+		st.AvgWait = sum / time.Duration(len(ms))
+	}
+	return st, nil
 }
 
 // queueControl is the REST API's live side of queues: this node's queue
