@@ -72,7 +72,7 @@ type restMembers struct {
 // TestClusterNamedQueueAcrossNodes: a classic <Enqueue>sales</Enqueue>
 // on a cluster of two gateways on PostgreSQL. A SIPp caller on A waits
 // (nobody signed in): the REST Queues and Members of both nodes show it,
-// and its waitUrl gets the QueueSid. A REST dequeue through B moves it to
+// and its waitUrl gets the QueueSid, its position and the queue's size. A REST dequeue through B moves it to
 // another document (the action hears QueueResult=redirected). Then alice signs in on B (headless Chromium),
 // a caller on A enqueues, alice accepts the offer on her desktop, A rings
 // her over the internal SIP leg to B, and they talk (a 1 kHz tone from
@@ -114,8 +114,8 @@ func TestClusterNamedQueueAcrossNodes(t *testing.T) {
 		t.Fatalf("members through A %+v, through B %+v", onA, onB)
 	}
 	waits := app.waitRequests(t, "/wait", 1, 10*time.Second)
-	if got := waits[0].Form.Get("QueueSid"); got != sales.Sid {
-		t.Errorf("waitUrl QueueSid %q, want %q", got, sales.Sid)
+	if f := waits[0].Form; f.Get("QueueSid") != sales.Sid || f.Get("QueuePosition") != "1" || f.Get("CurrentQueueSize") != "1" || f.Get("MaxQueueSize") != "1000" {
+		t.Errorf("waitUrl parameters %v, want QueueSid %s, position and size 1, max 1000", f, sales.Sid)
 	}
 	// A REST dequeue through B moves the caller on A to another document.
 	var moved struct {
