@@ -83,6 +83,11 @@ type Take struct {
 	CallSID string `json:"call_sid,omitempty"`
 	To      string `json:"to,omitempty"`
 	URL     string `json:"url,omitempty"`
+	// With To: the <Dial><Queue url> document run on the caller first,
+	// and the dequeuing call's SID.
+	AnnounceURL    string `json:"announce_url,omitempty"`
+	AnnounceMethod string `json:"announce_method,omitempty"`
+	DequeuerSID    string `json:"dequeuer_sid,omitempty"`
 }
 
 // TakeQueueMember hands a caller waiting in the named queue queueSID (a
@@ -108,7 +113,8 @@ func takeMember(l *Leading, queueSID string, take Take) (QueueMember, error) {
 	if err != nil {
 		return QueueMember{}, err
 	}
-	inst := taskrouter.Assignment{Instruction: "dequeue", To: take.To}
+	inst := taskrouter.Assignment{Instruction: "dequeue", To: take.To, AnnounceURL: take.AnnounceURL,
+		AnnounceMethod: take.AnnounceMethod, DequeuerSID: take.DequeuerSID}
 	if take.URL != "" {
 		inst = taskrouter.Assignment{Instruction: "redirect", URL: take.URL}
 	}

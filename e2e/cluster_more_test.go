@@ -219,8 +219,9 @@ func TestClusterWebChatAcrossNodes(t *testing.T) {
 
 // TestClusterDialQueueAcrossNodes: a caller waits in the named queue
 // sales on A (<Enqueue>, a task on the leader B); a second call, on B,
-// runs <Dial><Queue>sales</Queue></Dial>: B takes the front caller from
-// the leader, A dials B for it (sip:vxq-<token>), and the two talk (a
+// runs <Dial><Queue url>sales</Queue></Dial>: B takes the front caller
+// from the leader, A runs the url's document on the caller (with the
+// dequeuer's SID), dials B for it (sip:vxq-<token>), and the two talk (a
 // 1 kHz tone from the caller, 440 Hz from the dequeuer, each heard by
 // the other) until the caller hangs up; the caller's action gets
 // QueueResult=bridged, the Dial's action DialCallStatus=completed with
@@ -229,12 +230,13 @@ func TestClusterDialQueueAcrossNodes(t *testing.T) {
 	app := newApp(t)
 	app.handle("/voice", func(r webhookRequest) (int, string, string) {
 		if strings.HasSuffix(r.Form.Get("To"), "2000") {
-			return 200, "text/xml", `<Response><Dial action="/dialed" timeout="10"><Queue>sales</Queue></Dial></Response>`
+			return 200, "text/xml", `<Response><Dial action="/dialed" timeout="10"><Queue url="/announce">sales</Queue></Dial></Response>`
 		}
 		return 200, "text/xml", `<Response><Enqueue action="/after">sales</Enqueue></Response>`
 	})
 	app.twiml("/after", `<Response><Hangup/></Response>`)
 	app.twiml("/dialed", `<Response><Hangup/></Response>`)
+	app.twiml("/announce", `<Response><Pause length="1"/></Response>`)
 	_, nodeA, nodeB := startClusterPair(t, app.url("/voice"), ttsVoices+clusterQueueYAML+"default_app:\n  voice_url: "+app.url("/voice")+"\n")
 
 	callerPeer := newRTPPeer(t)
@@ -276,6 +278,11 @@ func TestClusterDialQueueAcrossNodes(t *testing.T) {
 	}
 	if f := dialed[0].Form; f.Get("DialCallStatus") != "completed" || f.Get("DialCallSid") != after[0].Form.Get("CallSid") {
 		t.Errorf("the dequeuer's action: %v (the caller is %s)", f, after[0].Form.Get("CallSid"))
+	}
+	// The <Queue url> document ran on the caller, on A.
+	if ann := app.requests("/announce"); len(ann) != 1 || ann[0].Form.Get("CallSid") != after[0].Form.Get("CallSid") ||
+		ann[0].Form.Get("DequeingCallSid") != dialed[0].Form.Get("CallSid") || ann[0].Form.Get("QueueSid") != after[0].Form.Get("QueueSid") {
+		t.Errorf("the announcement's requests: %+v", ann)
 	}
 	for _, c := range []struct {
 		who  string

@@ -187,6 +187,9 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	if from == "" {
 		from = s.info.From
 	}
+	if a.AnnounceURL != "" && v.queueSID != "" {
+		v.announce(s, a)
+	}
 	stopMusic := v.playWhileRinging(s)
 	child, err := s.cfg.Dialer.Dial(s.ctx, DialRequest{CallSID: sid.New(sid.Call), ParentSID: s.info.SID, To: a.To, From: from, Timeout: ring,
 		Headers: map[string]string{TaskHeader: v.task.SID}})
@@ -208,6 +211,28 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	v.task.Wrap("call ended")
 	log.Info("ivr: worker bridge ended", "ended_by", res.Ended, "duration", res.Duration.Round(time.Second).String())
 	return ending(v.done(s, "bridged"))
+}
+
+// announce runs a <Dial><Queue url> document of another node on the
+// caller taken from a named queue, before the bridge (as <Enqueue> does).
+func (v *workflowEnqueueVerb) announce(s *session, a taskrouter.Assignment) {
+	target, err := s.resolve(a.AnnounceURL)
+	if err != nil {
+		v.log.Warn("ivr: <Queue url> document; bridging anyway", "error", err)
+		return
+	}
+	method := a.AnnounceMethod
+	if method == "" {
+		method = http.MethodPost
+	}
+	w := s.nested(s.info, s.call, twiml.QueueURL, s.ctx)
+	req := webhook.Request{URL: target, Method: method, Params: w.params(nil)}
+	req.Params.Set("QueueSid", v.queueSID)
+	req.Params.Set("QueueTime", strconv.Itoa(int(s.now().Sub(v.enqueued)/time.Second)))
+	req.Params.Set("DequeingCallSid", a.DequeuerSID)
+	if _, err := w.runNested(req); err != nil && !errors.Is(err, errHangup) && !errors.Is(err, errInterrupted) {
+		v.log.Warn("ivr: <Queue url> document failed; bridging anyway", "error_code", errorCode(err), "error", err)
+	}
 }
 
 // playWhileRinging keeps the hold music going while the worker's phone

@@ -27,6 +27,10 @@ type Assignment struct {
 	// PostWorkActivitySID moves the worker when the bridged call ends.
 	PostWorkActivitySID string
 	Timeout             int // dequeue/call ring timeout in seconds (0: default)
+	// A caller taken by a <Dial><Queue url> (TakeContactTask): the
+	// announcement run on the caller before the bridge, and the
+	// dequeuing call.
+	AnnounceURL, AnnounceMethod, DequeuerSID string `json:",omitempty"`
 }
 
 // ErrTaskEnded is returned by ContactTask.Wait when the task was canceled

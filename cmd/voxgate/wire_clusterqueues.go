@@ -182,7 +182,11 @@ func (q clusterIVRQueues) TakeFront(name, dequeuerSID string, leg media.Leg) (qu
 	w.pickups.Store(token, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	m, ok, err := w.TakeQueueMember(ctx, qsid, clusterstate.Take{To: w.sipURI(token)})
+	take := clusterstate.Take{To: w.sipURI(token), DequeuerSID: dequeuerSID}
+	if ann, ok := leg.(interface{ Announcement() (string, string) }); ok {
+		take.AnnounceURL, take.AnnounceMethod = ann.Announcement() // <Queue url>: run on the caller by its node
+	}
+	m, ok, err := w.TakeQueueMember(ctx, qsid, take)
 	if err != nil || !ok {
 		w.pickups.Delete(token)
 		if err != nil {
