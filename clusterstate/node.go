@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/voxgate/voxgate/conversation"
 	"github.com/voxgate/voxgate/desk"
 	"github.com/voxgate/voxgate/store"
 	"github.com/voxgate/voxgate/taskrouter"
@@ -57,10 +58,13 @@ type Options struct {
 	Promote func(ctx context.Context) (Leading, error)
 	// Lost hears, once, that the leader can no longer prove it holds the
 	// lock: another node may lead already, so the gateway must stop.
-	Lost       func(error)
-	Logger     *slog.Logger
-	HTTPClient *http.Client  // default: no timeout (each request has its own)
-	Interval   time.Duration // election and leader refresh period (default 1 s)
+	Lost   func(error)
+	Logger *slog.Logger
+	// Conversations are this node's web chat and SMS conversations (nil:
+	// none): other nodes' desktops read and answer them here.
+	Conversations *conversation.Store
+	HTTPClient    *http.Client  // default: no timeout (each request has its own)
+	Interval      time.Duration // election and leader refresh period (default 1 s)
 }
 
 // Node is this gateway's part in the cluster's shared state. Make it with
@@ -73,8 +77,9 @@ type Node struct {
 	leader  atomic.Pointer[store.Leader] // the leader as last read from the store
 	rest    atomic.Pointer[http.Handler] // the leader's REST handler, when leading
 	proxy   *httputil.ReverseProxy
-	held    heldTasks // the leader's tasks of other nodes' callers
-	hub     *deskHub  // the leader's desktop notifications for other nodes
+	held    heldTasks      // the leader's tasks of other nodes' callers
+	hub     *deskHub       // the leader's desktop notifications for other nodes
+	convs   *Conversations // nil without Options.Conversations
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -93,6 +98,9 @@ func New(opts Options) *Node {
 	}
 	n := &Node{opts: opts, log: opts.Logger.With("component", "clusterstate"), held: heldTasks{m: map[string]*heldTask{}}}
 	n.hub = newDeskHub(n)
+	if opts.Conversations != nil {
+		n.convs = newConversations(n, opts.Conversations)
+	}
 	n.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			u, _ := url.Parse(pr.In.Context().Value(leaderURLKey{}).(string))
@@ -137,6 +145,9 @@ func (n *Node) Close() error {
 	}
 	n.done.Wait()
 	n.hub.close()
+	if n.convs != nil {
+		n.convs.close()
+	}
 	var err error
 	if l := n.leading.Load(); l != nil {
 		err = l.Router.Close()
@@ -234,6 +245,10 @@ func (n *Node) refreshLeader(ctx context.Context) {
 	n.leader.Store(&l)
 }
 
+// Conversations is the cluster's view of the web chat and SMS
+// conversations (nil without Options.Conversations).
+func (n *Node) Conversations() *Conversations { return n.convs }
+
 // Leading returns what this node runs as the leader, or nil.
 func (n *Node) Leading() *Leading { return n.leading.Load() }
 
@@ -277,6 +292,7 @@ func (n *Node) RESTHandler() http.Handler {
 // desk's ContactTasks: on the leader, a task of its Router; elsewhere a
 // task created on the leader and followed from here.
 func (n *Node) CreateContactTask(p taskrouter.ContactParams) (*taskrouter.ContactTask, error) {
+	p = n.withNodeFacts(p)
 	if l := n.leading.Load(); l != nil {
 		return l.Router.CreateContactTask(p)
 	}

@@ -37,7 +37,19 @@ type Cluster struct {
 	// to take it for dead and take its work over. Default 10s; at least
 	// twice Heartbeat.
 	DeadAfter Duration `yaml:"dead_after"`
+
+	// NamedQueues says where classic named queues (<Enqueue>name) meet
+	// their agents with storage.driver postgres: "cluster" (the default),
+	// a caller's <Enqueue>name becomes a task of the default TaskRouter
+	// workspace, answered by the queue's agents on any node; "node", each
+	// node's own queues as on one node (<Dial><Queue> and the REST
+	// dequeue reach only that node's callers).
+	NamedQueues string `yaml:"named_queues"`
 }
+
+// NamedQueuesInCluster reports whether named queues are carried across
+// the cluster's nodes (cluster.named_queues is "cluster" or unset).
+func (c Cluster) NamedQueuesInCluster() bool { return c.NamedQueues != "node" }
 
 // setDefaults fills NodeID with the host name when it is not set.
 func (c *Cluster) setDefaults() {

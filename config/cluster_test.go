@@ -57,3 +57,15 @@ func TestClusterLivenessDefaults(t *testing.T) {
 		t.Errorf("from the environment: %+v, %v", cfg.Cluster, err)
 	}
 }
+
+func TestClusterNamedQueues(t *testing.T) {
+	for yaml, want := range map[string]bool{"": true, "cluster:\n  named_queues: cluster\n": true, "cluster:\n  named_queues: node\n": false} {
+		cfg, err := Load(write(t, validYAML+yaml), nil)
+		if err != nil || cfg.Cluster.NamedQueuesInCluster() != want {
+			t.Errorf("%q: in cluster %v, %v; want %v", yaml, cfg.Cluster.NamedQueuesInCluster(), err, want)
+		}
+	}
+	if _, err := Load(write(t, validYAML+"cluster:\n  named_queues: everywhere\n"), nil); err == nil || !strings.Contains(err.Error(), "cluster.named_queues") {
+		t.Errorf("an unknown value: %v", err)
+	}
+}

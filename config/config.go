@@ -496,6 +496,9 @@ func (c Config) Validate() error {
 	if c.Cluster.DeadAfter < 2*c.Cluster.Heartbeat {
 		bad("cluster.dead_after", "must be at least twice cluster.heartbeat (%v)", c.Cluster.Heartbeat.D())
 	}
+	if q := c.Cluster.NamedQueues; q != "" && q != "cluster" && q != "node" {
+		bad("cluster.named_queues", "%q: want cluster or node", q)
+	}
 	for _, p := range c.Storage.problems() {
 		bad(p.key, "%s", p.text)
 	}

@@ -18,10 +18,34 @@ import (
 	"github.com/voxgate/voxgate/taskrouter"
 )
 
+// Conversations are the conversations of chat and SMS tasks as the
+// desktop reads and works them: a *conversation.Store (through Local), or
+// a cluster's view that reaches the conversations other nodes hold, found
+// from the task's attributes.
+type Conversations interface {
+	// ByTask returns the conversation of a task with attributes attrs.
+	ByTask(taskSID string, attrs map[string]any) (conversation.Conversation, bool)
+	Post(convSID, author, body string) (conversation.Message, error)
+	Reply(ctx context.Context, convSID, author, body string) (conversation.Message, error)
+	Close(convSID, note string)
+	// Changed returns a channel closed at the next change of any
+	// conversation.
+	Changed() <-chan struct{}
+}
+
+// Local fits a *conversation.Store to Conversations.
+func Local(s *conversation.Store) Conversations { return localConvs{s} }
+
+type localConvs struct{ *conversation.Store }
+
+func (l localConvs) ByTask(taskSID string, _ map[string]any) (conversation.Conversation, bool) {
+	return l.Store.ByTask(taskSID)
+}
+
 // Desk opens agents' desktops on a workspace.
 type Desk struct {
 	router    *taskrouter.Router
-	convs     *conversation.Store // nil: no conversations
+	convs     Conversations // nil: no conversations
 	workspace string
 	workers   map[string]string // agent ID → worker SID
 	log       *slog.Logger
@@ -34,6 +58,16 @@ type Desk struct {
 // holds the conversations of chat and SMS tasks (web chat, SMS handed to
 // Flex).
 func New(r *taskrouter.Router, convs *conversation.Store, workspace string, workers map[string]string, log *slog.Logger) *Desk {
+	var c Conversations
+	if convs != nil {
+		c = Local(convs)
+	}
+	return NewWith(r, c, workspace, workers, log)
+}
+
+// NewWith is New with conversations other than one local store (nil:
+// none).
+func NewWith(r *taskrouter.Router, convs Conversations, workspace string, workers map[string]string, log *slog.Logger) *Desk {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -172,7 +206,7 @@ func (s *Session) Snapshot() (Snapshot, error) {
 			AssignmentStatus: t.AssignmentStatus, Queue: t.QueueName, Age: t.Age, Priority: t.Priority}
 		_ = json.Unmarshal([]byte(t.Attributes), &dt.Attributes)
 		if s.d.convs != nil && res.Status != taskrouter.ResPending {
-			if c, ok := s.d.convs.ByTask(t.SID); ok {
+			if c, ok := s.d.convs.ByTask(t.SID, dt.Attributes); ok {
 				dt.Conversation = &c
 			}
 		}
@@ -213,7 +247,11 @@ func (s *Session) Do(req Request) error {
 	}
 	conv := ""
 	if s.d.convs != nil {
-		if c, ok := s.d.convs.ByTask(res.TaskSID); ok {
+		var attrs map[string]any
+		if t, err := r.Task(ws, res.TaskSID); err == nil {
+			_ = json.Unmarshal([]byte(t.Attributes), &attrs)
+		}
+		if c, ok := s.d.convs.ByTask(res.TaskSID, attrs); ok {
 			conv = c.SID
 		}
 	}

@@ -46,12 +46,15 @@ type enqueueVerb struct {
 }
 
 func (v *enqueueVerb) run(s *session) (next, error) {
-	if s.cfg.Queues == nil {
-		return next{}, &verbError{code: 12400, err: errors.New("<Enqueue>: this gateway has no queues configured")}
-	}
 	name := v.v.QueueName
 	if name == "" {
 		name = "default"
+	}
+	if qt, ok := service[QueueTasks](s); ok {
+		return v.asTask(s, qt, name)
+	}
+	if s.cfg.Queues == nil {
+		return next{}, &verbError{code: 12400, err: errors.New("<Enqueue>: this gateway has no queues configured")}
 	}
 	entry, err := s.cfg.Queues.Enqueue(name, v.caller(s), v.v.MaxQueueSize)
 	if errors.Is(err, queue.ErrQueueFull) {
@@ -66,6 +69,73 @@ func (v *enqueueVerb) run(s *session) (next, error) {
 	v.log = s.log.With("queue", name, "queue_sid", entry.QueueSID())
 	v.log.Info("ivr: caller enqueued", "position", entry.Info().Position)
 	return v.wait(s)
+}
+
+// QueueTasks, when among Config.Services, carries the callers of named
+// queues as TaskRouter tasks (a cluster of gateways: the queue's callers
+// and agents may be on different nodes).
+type QueueTasks interface {
+	// QueueTask gives the workflow that routes a task with the attribute
+	// {"queue": name} to the queue's agents, and the queue's SID and size.
+	QueueTask(name string) (QueueTaskInfo, error)
+	// QueueStats tells who waits in the queue now, and where taskSID is
+	// among them (Position 0: not waiting).
+	QueueStats(queueSID, taskSID string) (QueueStats, error)
+}
+
+// QueueTaskInfo is QueueTasks' answer for a named queue.
+type QueueTaskInfo struct {
+	WorkflowSID, QueueSID string
+	MaxSize               int // 0: queue.DefaultMaxSize
+}
+
+// QueueStats are a named queue's waiting callers now.
+type QueueStats struct {
+	Size, Position int
+	AvgWait        time.Duration
+}
+
+// asTask runs the <Enqueue> as <Enqueue workflowSid> with the attributes
+// queue and queue_sid: the caller hears the same wait experience (the
+// waitUrl gets QueueSid, QueuePosition, CurrentQueueSize, AvgQueueTime,
+// MaxQueueSize), and the action gets QueueResult, QueueSid, QueueTime
+// (and TaskSid).
+func (v *enqueueVerb) asTask(s *session, qt QueueTasks, name string) (next, error) {
+	info, err := qt.QueueTask(name)
+	if err != nil {
+		s.log.Error("ivr: enqueue failed", "queue", name, "error", err)
+		return v.done(s, "system-error", 0)
+	}
+	limit := info.MaxSize
+	if limit <= 0 {
+		limit = queue.DefaultMaxSize
+	}
+	if v.v.MaxQueueSize > 0 {
+		limit = v.v.MaxQueueSize
+	}
+	if st, err := qt.QueueStats(info.QueueSID, ""); err == nil && st.Size >= limit {
+		s.log.Info("ivr: queue full", "queue", name, "size", st.Size, "limit", limit)
+		return v.done(s, "queue-full", 0)
+	}
+	e := *v.v
+	e.WorkflowSID = info.WorkflowSID
+	attrs := map[string]any{}
+	task := twiml.Task{}
+	if t := v.v.Task; t != nil {
+		task = *t
+		if t.JSON != "" {
+			if err := json.Unmarshal([]byte(t.JSON), &attrs); err != nil {
+				s.log.Warn("ivr: <Task> is not a JSON object; attributes ignored", "error", err)
+				attrs = map[string]any{}
+			}
+		}
+	}
+	attrs["queue"], attrs["queue_sid"] = name, info.QueueSID
+	js, _ := json.Marshal(attrs)
+	task.JSON = string(js)
+	e.Task = &task
+	s.log.Info("ivr: the named queue's caller becomes a TaskRouter task", "queue", name, "queue_sid", info.QueueSID)
+	return (&workflowEnqueueVerb{v: &e, queueSID: info.QueueSID, queues: qt, maxSize: limit}).run(s)
 }
 
 // caller describes the caller to the queue, with its <Task>.

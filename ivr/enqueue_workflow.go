@@ -44,6 +44,9 @@ const defaultAgentRing = 30 * time.Second
 // wrapped).
 type workflowEnqueueVerb struct {
 	v        *twiml.Enqueue
+	queueSID string     // a named queue's (<Enqueue>name carried as a task): its QueueSid
+	queues   QueueTasks // and where its stats are read
+	maxSize  int
 	task     *taskrouter.ContactTask
 	enqueued time.Time
 	log      *slog.Logger
@@ -162,6 +165,9 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	if a.Instruction == "redirect" && a.URL != "" {
 		log.Info("ivr: task redirects the call", "url", a.URL)
 		v.task.Wrap("call redirected by the assignment")
+		if v.queueSID != "" { // a named queue's caller dequeued by REST: as <Enqueue> tells it
+			v.notify(s, "redirected")
+		}
 		target, err := s.resolve(a.URL)
 		if err != nil {
 			return ending(next{}, err)
@@ -180,6 +186,9 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	from := a.From
 	if from == "" {
 		from = s.info.From
+	}
+	if a.AnnounceURL != "" && v.queueSID != "" {
+		v.announce(s, a)
 	}
 	stopMusic := v.playWhileRinging(s)
 	childSID := sid.New(sid.Call)
@@ -206,6 +215,28 @@ func (v *workflowEnqueueVerb) deliver(s *session, a taskrouter.Assignment) *verb
 	v.task.Wrap("call ended")
 	log.Info("ivr: worker bridge ended", "ended_by", res.Ended, "duration", res.Duration.Round(time.Second).String())
 	return ending(v.done(s, "bridged"))
+}
+
+// announce runs a <Dial><Queue url> document of another node on the
+// caller taken from a named queue, before the bridge (as <Enqueue> does).
+func (v *workflowEnqueueVerb) announce(s *session, a taskrouter.Assignment) {
+	target, err := s.resolve(a.AnnounceURL)
+	if err != nil {
+		v.log.Warn("ivr: <Queue url> document; bridging anyway", "error", err)
+		return
+	}
+	method := a.AnnounceMethod
+	if method == "" {
+		method = http.MethodPost
+	}
+	w := s.nested(s.info, s.call, twiml.QueueURL, s.ctx)
+	req := webhook.Request{URL: target, Method: method, Params: w.params(nil)}
+	req.Params.Set("QueueSid", v.queueSID)
+	req.Params.Set("QueueTime", strconv.Itoa(int(s.now().Sub(v.enqueued)/time.Second)))
+	req.Params.Set("DequeingCallSid", a.DequeuerSID)
+	if _, err := w.runNested(req); err != nil && !errors.Is(err, errHangup) && !errors.Is(err, errInterrupted) {
+		v.log.Warn("ivr: <Queue url> document failed; bridging anyway", "error_code", errorCode(err), "error", err)
+	}
 }
 
 // playWhileRinging keeps the hold music going while the worker's phone
@@ -245,6 +276,15 @@ func (v *workflowEnqueueVerb) hold(s *session, ctx context.Context) error {
 		req.Params = w.params(nil)
 		req.Params.Set("QueueTime", strconv.Itoa(int(s.now().Sub(v.enqueued)/time.Second)))
 		req.Params.Set("TaskSid", v.task.SID)
+		if v.queueSID != "" {
+			req.Params.Set("QueueSid", v.queueSID)
+			req.Params.Set("MaxQueueSize", strconv.Itoa(v.maxSize))
+			if st, err := v.queues.QueueStats(v.queueSID, v.task.SID); err == nil {
+				req.Params.Set("QueuePosition", strconv.Itoa(st.Position))
+				req.Params.Set("CurrentQueueSize", strconv.Itoa(st.Size))
+				req.Params.Set("AvgQueueTime", strconv.Itoa(int(st.AvgWait/time.Second)))
+			}
+		}
 		nxt, err := w.runNested(req)
 		if err != nil {
 			return holdErr(s, ctx, err)
@@ -271,6 +311,9 @@ func (v *workflowEnqueueVerb) done(s *session, result string) (next, error) {
 		extra["TaskSid"] = v.task.SID
 		extra["QueueTime"] = strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))
 	}
+	if v.queueSID != "" {
+		extra["QueueSid"] = v.queueSID
+	}
 	return s.action(v.v.Action, v.v.Method, extra)
 }
 
@@ -280,6 +323,10 @@ func (v *workflowEnqueueVerb) notify(s *session, result string) {
 	if v.v.Action == "" {
 		return
 	}
-	s.informAction(v.v.Action, v.v.Method, map[string]string{"QueueResult": result, "TaskSid": v.task.SID,
-		"QueueTime": strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))})
+	p := map[string]string{"QueueResult": result, "TaskSid": v.task.SID,
+		"QueueTime": strconv.Itoa(int(s.now().Sub(v.enqueued) / time.Second))}
+	if v.queueSID != "" {
+		p["QueueSid"] = v.queueSID
+	}
+	s.informAction(v.v.Action, v.v.Method, p)
 }

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -110,5 +111,49 @@ func TestEnqueueWorkflowCallerHangsUp(t *testing.T) {
 	}
 	if after := h.app.requests("/after"); len(after) != 1 || after[0].form.Get("QueueResult") != "hangup" {
 		t.Errorf("action %+v", after)
+	}
+}
+
+// queueTasks carries named queues as tasks of one workflow (a cluster).
+type queueTasks struct {
+	*taskrouter.Router
+	wf string
+}
+
+func (q queueTasks) QueueTask(name string) (QueueTaskInfo, error) {
+	return QueueTaskInfo{WorkflowSID: q.wf, QueueSID: "QU" + name, MaxSize: 5}, nil
+}
+
+func (q queueTasks) QueueStats(queueSID, taskSID string) (QueueStats, error) {
+	return QueueStats{}, nil
+}
+
+// TestNamedEnqueueAsTask: with QueueTasks among the services, a named
+// <Enqueue> becomes a task with the queue's name and SID among its
+// attributes (over the <Task>'s), bridged to the worker who accepts it;
+// the action gets QueueResult=bridged with the QueueSid and TaskSid.
+func TestNamedEnqueueAsTask(t *testing.T) {
+	h, d, r, ws := workflowHarness(t, "sip:a@example.com")
+	wfs, _ := r.Workflows(ws, "")
+	h.eng.cfg.Services = []any{queueTasks{Router: r, wf: wfs[0].SID}}
+	h.app.set("/voice", `<Response><Enqueue action="/after">sales<Task priority="2">{"type":"vip","queue":"other"}</Task></Enqueue></Response>`)
+	h.start(App{VoiceURL: h.app.url("/voice")})
+	waitPlays(t, h.call.leg, 1) // hold music while routing
+	task := acceptNext(t, r, ws)
+	var attrs map[string]any
+	_ = json.Unmarshal([]byte(task.Attributes), &attrs)
+	if attrs["queue"] != "sales" || attrs["queue_sid"] != "QUsales" || attrs["type"] != "vip" || task.Priority != 2 {
+		t.Errorf("task %+v", task)
+	}
+	worker := d.call("sip:a@example.com")
+	if worker == nil {
+		t.Fatal("the worker's phone was not dialled")
+	}
+	time.Sleep(50 * time.Millisecond)
+	worker.leg.Close("worker hung up")
+	h.wait(t)
+	after := h.app.requests("/after")
+	if len(after) != 1 || after[0].form.Get("QueueResult") != "bridged" || after[0].form.Get("QueueSid") != "QUsales" || after[0].form.Get("TaskSid") != task.SID {
+		t.Fatalf("action %+v", after)
 	}
 }

@@ -392,6 +392,10 @@ func (r *Router) finishTask(ws *workspace, t *task, status, reason string) {
 
 // wrapTask moves an assigned task to wrapping (the agent's after-work).
 func (r *Router) wrapTask(ws *workspace, t *task, reason string) {
+	if t.res == nil { // taken outside routing (TakeContactTask): no agent wraps up
+		r.finishTask(ws, t, TaskCompleted, reason)
+		return
+	}
 	now := r.now()
 	t.AssignmentStatus, t.Reason, t.Updated = TaskWrapping, reason, now
 	r.dirty(ws, t.SID)

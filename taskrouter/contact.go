@@ -31,6 +31,10 @@ type Assignment struct {
 	// Conference is the conference instruction's room settings (nil:
 	// none given, the desktop's defaults).
 	Conference *ConferenceOptions
+	// A caller taken by a <Dial><Queue url> (TakeContactTask): the
+	// announcement run on the caller before the bridge, and the
+	// dequeuing call.
+	AnnounceURL, AnnounceMethod, DequeuerSID string `json:",omitempty"`
 }
 
 // ErrTaskEnded is returned by ContactTask.Wait when the task was canceled
@@ -302,6 +306,10 @@ func (c *ContactTask) Requeue(reason string) error {
 		return err
 	}
 	res := t.res
+	if t.AssignmentStatus == TaskAssigned && res == nil { // taken outside routing: nobody else will take it
+		c.r.cancelTask(ws, t, reason)
+		return nil
+	}
 	if t.AssignmentStatus != TaskAssigned || res == nil {
 		return errConflict("Task %s is %s, not assigned", t.SID, t.AssignmentStatus)
 	}
@@ -309,4 +317,38 @@ func (c *ContactTask) Requeue(reason string) error {
 	t.onAccept = append(t.onAccept, func(a Assignment) { c.accepted <- a })
 	c.r.endReservation(ws, res, ResCanceled, "")
 	return nil
+}
+
+// TakeContactTask hands a pending task of a live contact to a taker
+// outside routing (a classic <Dial><Queue> on a cluster node taking the
+// front caller of a named queue): the task leaves its queue, is
+// assigned with no reservation, and the contact's Wait returns inst.
+// When the contact wraps it, it completes; when the delivery fails
+// (Requeue), it is canceled.
+func (r *Router) TakeContactTask(workspaceSID, taskSID string, inst Assignment) (TaskView, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws, t, err := r.task(workspaceSID, taskSID)
+	if err != nil {
+		return TaskView{}, err
+	}
+	if t.AssignmentStatus != TaskPending || len(t.onAccept) == 0 {
+		return TaskView{}, errConflict("Task %s is %s, not a waiting contact", t.SID, t.AssignmentStatus)
+	}
+	if t.queue != nil {
+		t.queue.remove(t)
+	}
+	now := r.now()
+	t.AssignmentStatus, t.Reason, t.Updated = TaskAssigned, "taken", now
+	r.dirty(ws, t.SID)
+	r.emit(ws, "task.updated", "task", t.SID, "Task "+t.SID+" assigned: taken", r.taskData(ws, t))
+	inst.TaskSID = t.SID
+	a := inst
+	t.accepted = &a
+	hooks := t.onAccept
+	t.onAccept = nil
+	for _, h := range hooks {
+		h(inst)
+	}
+	return r.taskView(ws, t), nil
 }

@@ -153,9 +153,9 @@ func build(ctx context.Context, cfg config.Config, dirs storageDirs, db *store.D
 	g.closers = append(g.closers, conferences.Close)
 	g.agentRooms = ivr.NewAgentRooms() // wire_agentcalls.go
 	if g.engine, err = newEngine(cfg, dirs, log, engineParts{
-		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: queues, events: events.publish,
+		dialer: &sipDialer{srv: g.sip, queues: queues, cluster: g.cluster}, queues: g.cluster.ivrQueues(queues), events: events.publish,
 		metrics: g.metrics, recordingSaved: cdr.recording, httpClient: g.policy,
-		services: append([]any{tr, conferences, g.agentRooms}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; streams, speech
+		services: append([]any{tr, conferences, g.agentRooms, g.cluster.queueTasks()}, g.streams.services()...), // <Enqueue workflowSid>: TaskRouter; <Dial><Conference>; desk rooms; <Enqueue>name across a cluster; streams, speech
 		console:  g.console,
 	}); err != nil {
 		return nil, err
@@ -354,7 +354,7 @@ func (g *gateway) httpHandler(db *store.SQLite, calls *callControl, queues *queu
 		AuthToken:     cfg.Account.AuthToken,
 		Store:         db,
 		Calls:         calls,
-		Queues:        queueControl{queues},
+		Queues:        g.queueControl(queues), // the cluster's waiting callers on PostgreSQL: wire_clusterqueues.go
 		Flows:         &api.FlowControl{Store: g.apiFlows, Executor: g.flows},
 		Messages:      g.messages.svc,
 		PublicURL:     cfg.HTTP.PublicURL,

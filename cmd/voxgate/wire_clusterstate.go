@@ -91,12 +91,16 @@ func (w *clusterWiring) forgetDeadNodes(m *cluster.Membership) {
 // clusterWiring joins this node to the cluster's shared live state.
 type clusterWiring struct {
 	*clusterstate.Node
-	lockDB *sql.DB // the leader's lock
-	keysDB *sql.DB // Studio's contact locks (one connection per lock held)
-	studio *clusterstate.KeyLocks
-	queues *queue.Manager
-	convs  *conversation.Store // the desktop's conversations (made here: the leader's desk needs them)
-	log    *slog.Logger
+	lockDB       *sql.DB // the leader's lock
+	keysDB       *sql.DB // Studio's contact locks (one connection per lock held)
+	studio       *clusterstate.KeyLocks
+	queues       *queue.Manager
+	convs        *conversation.Store                    // the desktop's conversations (made here: the leader's desk needs them)
+	resolveQueue func(name string) (string, int, error) // a named queue's SID in the shared store
+	namedQueues  bool                                   // cluster.named_queues: the cluster's (TaskRouter tasks)
+	sipURI       func(user string) string               // this node's SIP URI for the other nodes' legs
+	pickups      sync.Map                               // <Dial><Queue> legs waiting for a taken caller, by token
+	log          *slog.Logger
 }
 
 func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queues *queue.Manager, log *slog.Logger) (*clusterWiring, error) {
@@ -125,7 +129,8 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 	keysDB.SetMaxOpenConns(studioLockConns)
 	keysDB.SetMaxIdleConns(4)
 	w := &clusterWiring{lockDB: lockDB, keysDB: keysDB, studio: clusterstate.NewKeyLocks(keysDB, clusterstate.StudioLockNamespace),
-		queues: queues, convs: conversation.NewStore(0), log: log}
+		queues: queues, convs: conversation.NewStore(0), resolveQueue: queueResolver(db, cfg.Account.SID),
+		namedQueues: cfg.Cluster.NamedQueuesInCluster(), sipURI: sipURI, log: log}
 	w.Node = clusterstate.New(clusterstate.Options{
 		NodeID:      cfg.Cluster.NodeID,
 		InternalURL: internalURL,
@@ -139,10 +144,11 @@ func newClusterWiring(ctx context.Context, cfg config.Config, db *store.DB, queu
 				return clusterstate.Leading{}, err
 			}
 			return clusterstate.Leading{Router: tr, Defaults: ids,
-				Desk: desk.New(tr, w.convs, ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}, nil
+				Desk: desk.NewWith(tr, w.Conversations(), ids.WorkspaceSID, ids.Workers, log.With("component", "desk"))}, nil
 		},
-		Lost:   func(error) { stopSelf(log) },
-		Logger: log,
+		Lost:          func(error) { stopSelf(log) },
+		Logger:        log,
+		Conversations: w.convs, // other nodes' desktops read and answer them here
 	})
 	if err := w.ClearPresence(ctx); err != nil {
 		lockDB.Close()
@@ -291,6 +297,9 @@ func (w *clusterWiring) internalLeg(ctx context.Context, call *sip.InboundCall) 
 	if w == nil {
 		return false
 	}
+	if w.namedQueues && w.pickupLeg(ctx, call) {
+		return true // a caller taken by a <Dial><Queue> here
+	}
 	proof := call.Header(clusterstate.LegHeader)
 	if proof == "" {
 		return false
@@ -355,7 +364,7 @@ func (d clusterDesk) Open(agentID string) (web.DeskSession, error) {
 		}
 		ds = deskSession{s}
 	} else {
-		ds = newRemoteDeskSession(w.OpenRemoteDesk(agentID), w.convs, agentID, w.log)
+		ds = newRemoteDeskSession(w.OpenRemoteDesk(agentID), w.Conversations(), agentID, w.log)
 	}
 	return &presentDesk{DeskSession: ds, w: w, agent: agentID, session: session}, nil
 }
@@ -377,12 +386,13 @@ func (p *presentDesk) Close() {
 }
 
 // remoteDeskSession fits *clusterstate.RemoteDesk to web.DeskSession,
-// with the conversations (web chats, SMS handed to Flex) this node holds
-// laid over the leader's snapshot: a chat whose visitor is connected here
-// is read, answered and closed here.
+// with the conversations (web chats, SMS handed to Flex) laid over the
+// leader's snapshot: a chat whose visitor is connected here is read,
+// answered and closed here, one held by another node (the leader or not)
+// there, through the cluster's view of conversations.
 type remoteDeskSession struct {
 	*clusterstate.RemoteDesk
-	convs   *conversation.Store
+	convs   *clusterstate.Conversations
 	agent   string
 	log     *slog.Logger
 	changed chan struct{}
@@ -393,7 +403,7 @@ type remoteDeskSession struct {
 	resvs map[string]desk.Task // the last snapshot's tasks by reservation SID
 }
 
-func newRemoteDeskSession(rd *clusterstate.RemoteDesk, convs *conversation.Store, agent string, log *slog.Logger) *remoteDeskSession {
+func newRemoteDeskSession(rd *clusterstate.RemoteDesk, convs *clusterstate.Conversations, agent string, log *slog.Logger) *remoteDeskSession {
 	s := &remoteDeskSession{RemoteDesk: rd, convs: convs, agent: agent, log: log, changed: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), resvs: map[string]desk.Task{}}
 	go s.watch()
@@ -439,7 +449,7 @@ func (s *remoteDeskSession) Snapshot() (any, error) {
 	resvs := make(map[string]desk.Task, len(snap.Tasks))
 	for i, t := range snap.Tasks {
 		if t.Conversation == nil && t.ReservationStatus != taskrouter.ResPending {
-			if c, ok := s.convs.ByTask(t.TaskSID); ok {
+			if c, ok := s.convs.ByTask(t.TaskSID, t.Attributes); ok {
 				snap.Tasks[i].Conversation = &c
 			}
 		}
@@ -451,42 +461,25 @@ func (s *remoteDeskSession) Snapshot() (any, error) {
 	return snap, nil
 }
 
-// Do carries the action to the leader; for a conversation held here, a
-// reply is sent here, and accepting or ending the task is told in it.
+// Do carries the action to the leader, whose desktop also tells the
+// conversation (wherever it is held) that the agent joined or left; a
+// reply is sent from here to the node holding the conversation.
 func (s *remoteDeskSession) Do(action, reservationSID, body, activity string) error {
 	s.mu.Lock()
 	t, known := s.resvs[reservationSID]
 	s.mu.Unlock()
-	conv := ""
-	if known {
-		if c, ok := s.convs.ByTask(t.TaskSID); ok {
-			conv = c.SID
+	if action == "say" && known {
+		if c, ok := s.convs.ByTask(t.TaskSID, t.Attributes); ok {
+			if t.ReservationStatus != taskrouter.ResAccepted {
+				return errors.New("desk: accept the conversation before replying")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := s.convs.Reply(ctx, c.SID, s.agent, body)
+			return err
 		}
 	}
-	if action == "say" && conv != "" {
-		if t.ReservationStatus != taskrouter.ResAccepted {
-			return errors.New("desk: accept the conversation before replying")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err := s.convs.Reply(ctx, conv, s.agent, body)
-		return err
-	}
-	if err := s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity}); err != nil {
-		return err
-	}
-	if conv == "" {
-		return nil
-	}
-	switch action {
-	case "accept":
-		if _, err := s.convs.Post(conv, conversation.AuthorSystem, s.agent+" joined the chat"); err != nil {
-			s.log.Info("cluster: telling the conversation the agent joined", "conversation_sid", conv, "error", err)
-		}
-	case "wrap", "complete":
-		s.convs.Close(conv, s.agent+" left the chat")
-	}
-	return nil
+	return s.RemoteDesk.Do(desk.Request{Action: action, ReservationSID: reservationSID, Body: body, Activity: activity})
 }
 
 // errNoCallControls answers a call action (hold, transfer, monitor …) on

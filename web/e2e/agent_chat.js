@@ -5,7 +5,8 @@
 // and the end of the conversation. Prints "RESULT {json}" with what each
 // side saw. Driven by e2e/taskrouter_chat_test.go.
 //
-// Environment: BASE (gateway URL), AGENT_ID, AGENT_SECRET, CHROMIUM
+// Environment: BASE (gateway URL), VISITOR_BASE (the visitor's gateway,
+// default BASE), AGENT_ID, AGENT_SECRET, CHROMIUM
 // (default /usr/bin/chromium); SCREENSHOT_DIR, when set, gets PNGs.
 'use strict';
 
@@ -21,7 +22,7 @@ async function main() {
     watchErrors(visitor, 'visitor');
     await signInAvailable(agent);
 
-    await visitor.goto(env('BASE') + '/webchat');
+    await visitor.goto((process.env.VISITOR_BASE || env('BASE')) + '/webchat');
     await visitor.fill('#name', 'Vera');
     await visitor.click('#startBtn');
     await visitor.waitForSelector('#chat', { state: 'visible' });
