@@ -236,7 +236,7 @@ func TestClusterCallerOnOneNodeAgentOnAnother(t *testing.T) {
 	}
 	// The worker's leg is hung up before the test ends (and the SIP
 	// worker with it): a BYE to a phone already gone takes 32 s.
-	waitLog(t, nodeA, "ivr: worker bridge ended", 2, 10*time.Second)
+	waitLog(t, nodeA, "ivr: the agent's conference ended for the caller", 2, 10*time.Second) // the task's room, see ivr/agentroom.go
 }
 
 // agentCallAcrossNodes signs alice in on agentNode (headless Chromium,
