@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,14 +44,46 @@ func NewRecorder(s store.CallEventStore, log *slog.Logger) *Recorder {
 	return r
 }
 
+// batchStore is a store that writes many call events in one transaction
+// (store.DB does).
+type batchStore interface {
+	AddCallEvents(ctx context.Context, events []store.CallEvent) error
+}
+
+// maxBatch bounds the events the writer commits at once.
+const maxBatch = 256
+
 func (r *Recorder) write() {
 	defer close(r.done)
+	batcher, _ := r.store.(batchStore)
+	batch := make([]store.CallEvent, 0, maxBatch)
 	for e := range r.queue {
+		// Take what else is queued: under load one commit carries many
+		// events; when idle, the one event goes at once.
+		batch = append(batch[:0], e)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case e, ok := <-r.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, e)
+			default:
+				break more
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := r.store.AddCallEvent(ctx, e); err != nil {
-			r.log.Warn("console: call event not saved", "call_sid", e.CallSID, "kind", e.Kind, "error", err)
+		if batcher == nil || len(batch) == 1 || batcher.AddCallEvents(ctx, batch) != nil {
+			// One by one: a refused batch loses only its bad events.
+			for _, e := range batch {
+				if err := r.store.AddCallEvent(ctx, e); err != nil {
+					r.log.Warn("console: call event not saved", "call_sid", e.CallSID, "kind", e.Kind, "error", err)
+				}
+			}
 		}
 		cancel()
+		clear(batch) // drop the details for the collector
 	}
 }
 
@@ -111,30 +144,28 @@ type recordingTransport struct {
 }
 
 func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	params := req.URL.Query()
-	var reqBody []byte
+	var reqBody string
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 		req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		reqBody = b
+		reqBody = string(b)
 		req.Body = io.NopCloser(bytes.NewReader(b))
-		if form, err := url.ParseQuery(string(b)); err == nil {
-			for k, v := range form {
-				params[k] = v
-			}
-		}
 	}
-	callSID := params.Get("CallSid")
+	// The form's CallSid wins over the query's, as in a parsed request.
+	callSID := formValue(reqBody, "CallSid")
+	if callSID == "" {
+		callSID = formValue(req.URL.RawQuery, "CallSid")
+	}
 	if callSID == "" {
 		return t.base.RoundTrip(req)
 	}
 	start := time.Now()
 	detail := map[string]any{
 		"method": req.Method, "url": redactURL(req.URL),
-		"request": clip(string(reqBody)),
+		"request": clip(reqBody),
 	}
 	res, err := t.base.RoundTrip(req)
 	if err != nil {
@@ -151,6 +182,34 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		t.rec.add(callSID, "webhook", 0, detail)
 	}}
 	return res, nil
+}
+
+// formValue is the first value of key in the URL-encoded form s, or "" if
+// it has none. Unlike url.ParseQuery it builds no map: a webhook carries
+// a dozen parameters and the recorder needs one. A pair that does not
+// decode is skipped, as ParseQuery skips it.
+func formValue(s, key string) string {
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				continue
+			}
+		}
+		if k != key {
+			continue
+		}
+		if !strings.ContainsAny(v, "%+") {
+			return v
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+	}
+	return ""
 }
 
 // redactURL is u without a password.

@@ -73,3 +73,24 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("error event: %+v %s", e, e.Detail)
 	}
 }
+
+func TestFormValue(t *testing.T) {
+	for _, tc := range []struct{ form, want string }{
+		{"CallSid=CA1&From=%2B1555", "CA1"},
+		{"From=%2B1555&CallSid=CA2&CallSid=CA3", "CA2"},
+		{"Call%53id=CA%34", "CA4"},
+		{"CallSid=a+b", "a b"},
+		{"CallSid=%zz&CallSid=CA5", "CA5"},
+		{"CallSidX=1&XCallSid=2", ""},
+		{"", ""},
+		{"CallSid", ""},
+	} {
+		if got := formValue(tc.form, "CallSid"); got != tc.want {
+			t.Errorf("formValue(%q) = %q, want %q", tc.form, got, tc.want)
+		}
+		// The same answer as the map the recorder built before.
+		if q, err := url.ParseQuery(tc.form); err == nil && q.Get("CallSid") != tc.want {
+			t.Errorf("formValue(%q) = %q, url.ParseQuery says %q", tc.form, tc.want, q.Get("CallSid"))
+		}
+	}
+}

@@ -130,10 +130,12 @@ func (c Codec) String() string { return c.Name }
 // resets when the stream switches to G.722 from another codec (a
 // re-INVITE). Its zero value is ready. It is not safe for concurrent
 // use; one is owned by a leg's send loop, another by its receive loop.
+// The G.722 state (about 1.4 KB) is made by the first G.722 frame, so a
+// G.711 stream does not carry it.
 type CodecState struct {
-	enc  g722.NarrowEncoder
-	dec  g722.NarrowDecoder
-	last string // the codec last used
+	enc  *g722.NarrowEncoder // nil until the first G.722 Encode
+	dec  *g722.NarrowDecoder // nil until the first G.722 Decode
+	last string              // the codec last used
 }
 
 // Encode appends the encoding of pcm (8 kHz) in c to dst, one byte per
@@ -142,6 +144,10 @@ func (s *CodecState) Encode(c Codec, dst []byte, pcm []int16) []byte {
 	if !c.wideband {
 		s.last = c.Name
 		return c.Encode(dst, pcm)
+	}
+	if s.enc == nil {
+		s.enc = new(g722.NarrowEncoder)
+		s.last = ""
 	}
 	if s.last != c.Name {
 		s.enc.Reset()
@@ -157,6 +163,10 @@ func (s *CodecState) Decode(c Codec, dst []int16, payload []byte) []int16 {
 	if !c.wideband {
 		s.last = c.Name
 		return c.Decode(dst, payload)
+	}
+	if s.dec == nil {
+		s.dec = new(g722.NarrowDecoder)
+		s.last = ""
 	}
 	if s.last != c.Name {
 		s.dec.Reset()

@@ -47,8 +47,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/voxgate/voxgate/media/dtmf"
 )
 
 // DefaultInactivityTimeout is how long an RTP leg waits for packets from
@@ -197,7 +195,6 @@ func NewRTPLeg(cfg RTPConfig) *RTPLeg {
 	l.jobs.Init(l.ending.Done(), "media")
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.marker = true
-	l.rx.detector = dtmf.NewDetector()
 	l.txStats.ssrc = l.ssrc
 	if k := cfg.SRTP; k != nil {
 		var err error

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -287,4 +288,25 @@ func TestRTPLegSendDTMFErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRTPLegDetectorLazy checks that the in-band detector (about 2 KB) is
+// made only once a frame arrives with in-band detection on, not for every
+// leg.
+func TestRTPLegDetectorLazy(t *testing.T) {
+	leg := NewRTPLeg(RTPConfig{Conn: listenLoopback(t), Remote: netip.MustParseAddrPort("127.0.0.1:9"),
+		InactivityTimeout: -1, Logger: testLogger()})
+	defer leg.Close("test")
+	frame := make([]int16, FrameSamples)
+	if leg.rx.detector != nil {
+		t.Fatal("detector made with the leg")
+	}
+	leg.deliverFrame(frame, false, time.Now())
+	if leg.rx.detector != nil {
+		t.Fatal("detector made for a frame with in-band detection off")
+	}
+	leg.deliverFrame(frame, true, time.Now())
+	if leg.rx.detector == nil {
+		t.Fatal("no detector after a frame with in-band detection on")
+	}
 }

@@ -40,10 +40,10 @@ type rtpRecvState struct {
 	frame    [FrameSamples]int16 // decoded samples waiting to fill a frame
 	pending  int                 // how many of frame are filled
 	events   EventReceiver
-	detector *dtmf.Detector
-	sock     sockRecv   // reading from a scheduler worker (Linux)
-	loggedPT [128]bool  // payload types already logged as ignored
-	srtp     *srtpState // nil: plain RTP
+	detector *dtmf.Detector // made by the first frame with in-band detection on
+	sock     sockRecv       // reading from a scheduler worker (Linux)
+	loggedPT [128]bool      // payload types already logged as ignored
+	srtp     *srtpState     // nil: plain RTP
 	srtpOld  srtpFallback
 	codec    CodecState // the decoder (G.722 keeps state)
 }
@@ -231,6 +231,10 @@ func (l *RTPLeg) decodeAudio(codec Codec, payload []byte, inBand bool, now time.
 // Record returns the error.
 func (l *RTPLeg) deliverFrame(frame []int16, inBand bool, now time.Time) {
 	if inBand {
+		if l.rx.detector == nil {
+			// About 2 KB: made only for a leg that listens for in-band tones.
+			l.rx.detector = dtmf.NewDetector()
+		}
 		if key, ok := l.rx.detector.Frame(frame); ok {
 			l.digits.Push(key, ViaInBand, now)
 		}

@@ -38,28 +38,38 @@ var _ CallEventStore = (*DB)(nil)
 
 // AddCallEvent implements CallEventStore.
 func (s *DB) AddCallEvent(ctx context.Context, e CallEvent) error {
+	at, detail, err := s.callEventRow(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, addCallEventSQL, e.CallSID, at, e.Kind, e.Code, detail)
+	if err != nil {
+		return fmt.Errorf("store: add call event for %s: %w", e.CallSID, classify(err))
+	}
+	return nil
+}
+
+const addCallEventSQL = `INSERT INTO call_events (call_sid, at, kind, code, detail) VALUES (?, ?, ?, ?, ?)`
+
+// callEventRow checks e and returns the at and detail columns of its row.
+func (s *DB) callEventRow(e CallEvent) (at int64, detail string, err error) {
 	if e.CallSID == "" || e.Kind == "" {
-		return fmt.Errorf("store: add call event: %w: an event needs a call sid and a kind", ErrInvalid)
+		return 0, "", fmt.Errorf("store: add call event: %w: an event needs a call sid and a kind", ErrInvalid)
 	}
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
 	if err := checkTime("at", e.At); err != nil {
-		return err
+		return 0, "", err
 	}
-	detail := string(e.Detail)
+	detail = string(e.Detail)
 	if detail == "" {
 		detail = "{}"
 	}
 	if !json.Valid([]byte(detail)) {
-		return fmt.Errorf("store: add call event: %w: detail is not JSON", ErrInvalid)
+		return 0, "", fmt.Errorf("store: add call event: %w: detail is not JSON", ErrInvalid)
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO call_events (call_sid, at, kind, code, detail) VALUES (?, ?, ?, ?, ?)`,
-		e.CallSID, e.At.UnixNano(), e.Kind, e.Code, detail)
-	if err != nil {
-		return fmt.Errorf("store: add call event for %s: %w", e.CallSID, classify(err))
-	}
-	return nil
+	return e.At.UnixNano(), detail, nil
 }
 
 // ListCallEvents implements CallEventStore.
