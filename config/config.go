@@ -303,6 +303,10 @@ type User struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	CallerID string `yaml:"caller_id"` // From of its calls once authenticated; default its own user
+	// SRTP is the phone's media encryption: required, optional or off;
+	// unset, our calls to it use SRTP (required) when it registered over
+	// TLS and plain RTP otherwise.
+	SRTP string `yaml:"srtp"`
 }
 
 // AllowedPrefixes parses AllowedIPs (a bare address is a /32 or /128).
@@ -618,6 +622,9 @@ func (c Config) Validate() error {
 			bad(key+".username", "%q appears twice", u.Username)
 		case len(u.Password) < 8:
 			bad(key+".password", "want at least 8 characters")
+		}
+		if u.SRTP != "" && u.SRTP != "required" && u.SRTP != "optional" && u.SRTP != "off" {
+			bad(key+".srtp", "%q: want required, optional or off", u.SRTP)
 		}
 		users[u.Username] = true
 	}

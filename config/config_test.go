@@ -85,6 +85,7 @@ func TestValidationNamesTheKey(t *testing.T) {
 		"field unknown_key not found":       validYAML + "unknown_key: 1\n",
 		"sip.tls_cert":                      strings.Replace(validYAML, "udp:127.0.0.1:5060", "tls:127.0.0.1:5061", 1),
 		"users[0].password":                 validYAML + "users:\n  - username: phone1\n    password: short\n",
+		"users[0].srtp":                     validYAML + "users:\n  - username: phone1\n    password: long-enough\n    srtp: maybe\n",
 		"trunks[0].srtp":                    validYAML + "trunks:\n  - name: t\n    host: 127.0.0.1:5070\n    srtp: maybe\n",
 		"trunks[0].register":                validYAML + "trunks:\n  - name: t\n    register: true\n",
 		"sip.codecs":                        strings.Replace(validYAML, "sip:\n", "sip:\n  codecs: [G722, G729]\n", 1),

@@ -15,8 +15,25 @@ import (
 // listener of its own, registers over TLS (verifying the gateway's
 // certificate against the test CA); <Dial><Sip>sip:phone1@gateway</Sip>
 // reaches it over the connection its REGISTER came on, and the caller
-// hears its 600 Hz tone.
+// hears its 600 Hz tone. With users[].srtp unset, a phone registered over
+// TLS is dialled with SRTP (RTP/SAVP, SDES): baresip's account demands
+// it (mediaenc=srtp-mand) and the gateway logs the leg as SRTP; with
+// srtp: off, baresip without SRTP is dialled with plain RTP.
 func TestBaresipRegistersOverTLSAndIsDialled(t *testing.T) {
+	t.Run("srtp-default", func(t *testing.T) {
+		dialRegisteredTLSPhone(t, "", "module srtp.so\n", ";mediaenc=srtp-mand", true)
+	})
+	t.Run("srtp-off", func(t *testing.T) {
+		dialRegisteredTLSPhone(t, "    srtp: off\n", "", "", false)
+	})
+}
+
+// dialRegisteredTLSPhone registers baresip over TLS as users[] phone1
+// (userYAML adds to its entry; baresipExtra to baresip's config;
+// accountParams to its account) and has a SIPp caller's app dial it; the
+// caller must hear its tone, and the gateway's leg to it must be SRTP
+// exactly when wantSRTP.
+func dialRegisteredTLSPhone(t *testing.T, userYAML, baresipExtra, accountParams string, wantSRTP bool) {
 	a := newApp(t)
 	a.twiml("/voice", `<Response><Dial action="/after" timeLimit="3"><Sip>sip:phone1@127.0.0.1</Sip></Dial></Response>`)
 	a.twiml("/after", `<Response><Hangup/></Response>`)
@@ -25,7 +42,7 @@ func TestBaresipRegistersOverTLSAndIsDialled(t *testing.T) {
 	tlsPort := freePort(t)
 	g := startGateway(t, gatewayOpts{voiceURL: a.url("/voice"), tlsPort: tlsPort,
 		sipExtra:  fmt.Sprintf("  tls_cert: %s\n  tls_key: %s\n", certFile, keyFile),
-		extraYAML: "users:\n  - username: phone1\n    password: phone1-secret\n"})
+		extraYAML: "users:\n  - username: phone1\n    password: phone1-secret\n" + userYAML})
 
 	src := filepath.Join(dir, "tone.wav")
 	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", src, "synth", "60", "sine", "600", "vol", "0.4").CombinedOutput(); err != nil {
@@ -37,11 +54,11 @@ func TestBaresipRegistersOverTLSAndIsDialled(t *testing.T) {
 	}
 	port := freePort(t)
 	rtpLo := 44000 + port%50*20
-	extra := fmt.Sprintf("sip_cafile %s\n", caFile)
+	extra := fmt.Sprintf("sip_cafile %s\n%s", caFile, baresipExtra)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(baresipConfig(port, src, rtpLo, rtpLo+19, rec, extra)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	account := fmt.Sprintf("<sip:phone1@127.0.0.1:%d;transport=tls>;auth_pass=phone1-secret;regint=600;answermode=auto;audio_codecs=PCMU\n", tlsPort)
+	account := fmt.Sprintf("<sip:phone1@127.0.0.1:%d;transport=tls>;auth_pass=phone1-secret;regint=600;answermode=auto;audio_codecs=PCMU%s\n", tlsPort, accountParams)
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +91,14 @@ func TestBaresipRegistersOverTLSAndIsDialled(t *testing.T) {
 	}
 	if got := dominantFraction(decode(peer.packets(), 0), 600); got < 0.8 {
 		t.Errorf("the caller did not hear the registered phone's 600 Hz tone (best fraction %.2f)", got)
+	}
+	answered := ""
+	for _, line := range strings.Split(g.Logs(), "\n") {
+		if strings.Contains(line, "call: outbound answered") {
+			answered = line
+		}
+	}
+	if want := fmt.Sprintf("srtp=%t", wantSRTP); !strings.Contains(answered, want) {
+		t.Errorf("the gateway's leg to the phone: want %s in its answered log line %q\nbaresip:\n%s", want, answered, out.String())
 	}
 }

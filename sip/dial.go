@@ -178,7 +178,8 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 	}
 	codecs := s.codecPrefs(trunkName)
 	offer := LocalOffer{SessionID: sessionID, Version: 1, Local: netip.AddrPortFrom(s.cfg.PublicIP, leg.LocalAddr().Port()), Codecs: codecs}
-	if rt.trunk != nil && rt.trunk.SRTP == SRTPRequired {
+	policy := rt.srtpPolicy()
+	if policy == SRTPRequired {
 		c := newLocalCrypto(1, media.AESCM128HMACSHA1_80)
 		offer.Crypto = &c
 	}
@@ -213,7 +214,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 			perr = answer.Choose(codecs) // their 2xx is the offer
 		}
 		if perr == nil {
-			offer.Crypto, perr = a.lateOfferCrypto(answer, rt.trunk) // we answer with our key in the ACK
+			offer.Crypto, perr = a.lateOfferCrypto(answer, policy) // we answer with our key in the ACK
 		}
 	} else if perr == nil {
 		perr = a.useAnswerCrypto(answer)
@@ -257,7 +258,7 @@ func (s *Server) Dial(ctx context.Context, req DialRequest) (*OutboundCall, erro
 		log.Warn("dial: ACK failed", "error", err)
 		return nil, &DialError{Status: DialFailed, Code: 200, Reason: "send ACK: " + err.Error(), SIPCallID: callID(invite)}
 	}
-	log.Info("call: outbound answered", "to", req.To, "from", from, "trunk", call.trunk, "codec", answer.Codec.Name, "remote", answer.Remote.String())
+	log.Info("call: outbound answered", "to", req.To, "from", from, "trunk", call.trunk, "codec", answer.Codec.Name, "remote", answer.Remote.String(), "srtp", offer.Crypto != nil)
 	handedOver = true
 	go call.run()
 	return call, nil

@@ -19,6 +19,27 @@ type User struct {
 	// CallerID, when set, is the From of calls the phone makes once
 	// authenticated; else its own From user.
 	CallerID string
+	// SRTP is the media encryption of calls to and from the phone:
+	// SRTPRequired (we dial it with RTP/SAVP and SDES, refuse an answer
+	// without crypto, and refuse its plain RTP offers), SRTPOptional or
+	// SRTPOff (we dial it with plain RTP; an SRTP offer from it is
+	// accepted, or with off refused). "" means required when the phone
+	// registered over TLS and off otherwise for our calls to it, and
+	// optional for its calls to us.
+	SRTP string
+}
+
+// offerPolicy is the SRTP policy of our calls to user reached over
+// transport (see User.SRTP): its own, or by default required over TLS,
+// where the keys in the SDP are protected, and off otherwise.
+func (u User) offerPolicy(transport string) string {
+	switch {
+	case u.SRTP != "":
+		return u.SRTP
+	case transport == "TLS":
+		return SRTPRequired
+	}
+	return SRTPOff
 }
 
 // Registration limits (RFC 3261 §10.2.1.1, §10.3).
@@ -83,10 +104,12 @@ func (s *Server) Registered(user string) bool {
 // registered sends a dial to one of our own addresses for a registered
 // user ("sip:alice@<our address>") to the phone's registered Contact.
 func (s *Server) registered(rt route) route {
-	b, ok := s.reg.lookup(rt.uri.User, time.Now())
+	user := rt.uri.User
+	b, ok := s.reg.lookup(user, time.Now())
 	if !ok || !s.isOwnHost(rt.uri.Host) {
 		return rt
 	}
+	rt.srtp = s.reg.users[user].offerPolicy(b.transport)
 	rt.uri = b.contact
 	rt.transport = b.transport
 	rt.dest = b.dest

@@ -182,6 +182,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := validateTrunks(cfg.Trunks); err != nil {
 		return nil, err
 	}
+	for _, u := range cfg.Users {
+		switch u.SRTP {
+		case "", SRTPOff, SRTPOptional, SRTPRequired:
+		default:
+			return nil, fmt.Errorf("sip: user %q: srtp %q: want required, optional or off", u.Username, u.SRTP)
+		}
+	}
 	cfg.Trunks = slices.Clone(cfg.Trunks)
 	if cfg.T1 > 0 && cfg.T1 != sipmsg.T1 {
 		sipmsg.SetTimers(cfg.T1, sipmsg.T2, sipmsg.T4)

@@ -84,15 +84,11 @@ func (s *session) answerCryptoLocked(a Offer) error {
 	return s.leg.RekeySRTP(srtpKeys(s.localCrypto, a.Crypto))
 }
 
-// lateOfferCrypto applies the SRTP policy of trunk (nil: optional) to the
-// offer in the 2xx of our late-offer INVITE, and keys the leg, before it
-// starts, with our fresh key and the far end's: the ACK's answer carries
-// ours. It returns our crypto, nil for plain RTP.
-func (a *dialAttempt) lateOfferCrypto(o Offer, trunk *Trunk) (*SDESCrypto, error) {
-	policy := SRTPOptional
-	if trunk != nil && trunk.SRTP != "" {
-		policy = trunk.SRTP
-	}
+// lateOfferCrypto applies the route's SRTP policy to the offer in the
+// 2xx of our late-offer INVITE, and keys the leg, before it starts, with
+// our fresh key and the far end's: the ACK's answer carries ours. It
+// returns our crypto, nil for plain RTP.
+func (a *dialAttempt) lateOfferCrypto(o Offer, policy string) (*SDESCrypto, error) {
 	if err := checkSRTPPolicy(o, policy); err != nil {
 		return nil, err
 	}

@@ -138,6 +138,22 @@ type route struct {
 	// dest, when set, is where the INVITE goes instead of the
 	// Request-URI's host (a registered phone behind NAT).
 	dest string
+	// srtp is the SRTP policy of a registered user's route (see
+	// User.SRTP); a trunk's route uses the trunk's.
+	srtp string
+}
+
+// srtpPolicy is the SRTP policy of calls on the route: the trunk's, the
+// registered user's, or optional (SRTP when the far end offers it; we
+// offer plain RTP) for a SIP URI dialled directly.
+func (rt route) srtpPolicy() string {
+	switch {
+	case rt.trunk != nil && rt.trunk.SRTP != "":
+		return rt.trunk.SRTP
+	case rt.trunk == nil && rt.srtp != "":
+		return rt.srtp
+	}
+	return SRTPOptional
 }
 
 // findTrunk returns the named trunk, or the first one when name is "".
@@ -279,9 +295,15 @@ func extraHeaderAllowed(name, value string) bool {
 	return false
 }
 
-// srtpPolicy is the SRTP policy of the named trunk (SRTPOptional for
-// calls from no trunk).
+// srtpPolicy is the SRTP policy of the named trunk, or of the phone
+// whose calls count as pseudo-trunk "user:NAME" when its srtp is set
+// (SRTPOptional for calls from no trunk).
 func (s *Server) srtpPolicy(trunk string) string {
+	if name, ok := strings.CutPrefix(trunk, userTrunkPrefix); ok && s.reg != nil {
+		if u := s.reg.users[name]; u.SRTP != "" {
+			return u.SRTP
+		}
+	}
 	for _, t := range s.cfg.Trunks {
 		if t.Name == trunk && t.SRTP != "" {
 			return t.SRTP

@@ -84,7 +84,7 @@ func sipTrunks(in []config.Trunk) ([]sip.Trunk, error) {
 func sipUsers(in []config.User) []sip.User {
 	out := make([]sip.User, 0, len(in))
 	for _, u := range in {
-		out = append(out, sip.User{Username: u.Username, Password: u.Password, CallerID: u.CallerID})
+		out = append(out, sip.User{Username: u.Username, Password: u.Password, CallerID: u.CallerID, SRTP: u.SRTP})
 	}
 	return out
 }
